@@ -1,0 +1,220 @@
+"""The parsed spec: frozen values in which every node keeps the span of the text it came from.
+
+``parse`` builds a ``Spec`` from YAML; ``validate`` checks it and yields a ``CheckedSpec`` (see
+``fsm.spec.checked``). Codegen, the runtime and the routing tests all consume the same objects,
+and none of them re-reads YAML or re-parses type or guard text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Literal
+
+import attrs
+
+from fsm.datatypes import DataType, EnumType, FieldDef, OptionalType, RecordType
+from fsm.diagnostics import SourceSpan
+
+MergePolicy = Literal["replace", "append"]
+StateKind = Literal["agent", "wait", "final", "route"]
+
+RESERVED_NAMES = frozenset({"steps", "visits"})
+"""Guard built-ins: ``steps`` (transitions taken) and ``visits.<state>`` (times entered)."""
+
+DEFAULT_MAX_STEPS = 1000
+
+
+@attrs.frozen
+class ContractDef:
+    """A named record or enum type declared under ``contracts:``."""
+
+    name: str
+    type: RecordType | EnumType
+    span: SourceSpan
+    field_spans: Mapping[str, SourceSpan] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class ContextField:
+    """A field of the run's memory. ``required`` fields must be supplied when a run starts;
+    optional ones (``T?``) hold ``None`` until a state writes them."""
+
+    field: FieldDef
+    merge: MergePolicy
+    span: SourceSpan
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    @property
+    def type(self) -> DataType:
+        return self.field.type
+
+    @property
+    def required(self) -> bool:
+        """Must be given in the start input: not optional and no default."""
+        return not self.field.has_default and not isinstance(self.field.type, OptionalType)
+
+
+@attrs.frozen
+class AgentInput:
+    """One field of an agent's input record, read from a context path.
+
+    ``path`` is the context path (``("brief",)`` or ``("brief", "topic")``); ``optional`` is
+    true when the spec wrote ``review?``: the agent accepts ``None`` and the flow check does not
+    demand that the field be assigned first."""
+
+    name: str
+    path: tuple[str, ...]
+    optional: bool
+    span: SourceSpan
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How often an agent is tried and how long to wait between tries (exponential backoff)."""
+
+    attempts: int = 1
+    backoff: float = 0.0
+    multiplier: float = 2.0
+    max_backoff: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        return min(self.backoff * self.multiplier ** (attempt - 1), self.max_backoff)
+
+
+@attrs.frozen
+class AgentDef:
+    name: str
+    inputs: tuple[AgentInput, ...]
+    output: str  # contract name
+    output_type: RecordType
+    impl: str | None  # "package.module:attribute"
+    retry: RetryPolicy
+    timeout: float | None
+    description: str
+    span: SourceSpan
+    output_span: SourceSpan
+
+
+@attrs.frozen
+class WriteDef:
+    """Merge (part of) an agent's output or event data into a context field.
+
+    ``source`` is a path into the output; empty means the whole output."""
+
+    field: str
+    source: tuple[str, ...]
+    span: SourceSpan
+
+
+@attrs.frozen
+class EventDef:
+    """An event a wait state accepts, optionally carrying data of a contract type."""
+
+    name: str
+    data: str | None  # contract name
+    data_type: RecordType | None
+    writes: tuple[WriteDef, ...]
+    span: SourceSpan
+
+
+@attrs.frozen
+class StateDef:
+    """A state. ``agent`` states run an agent then route; ``wait`` states wait for an event;
+    ``route`` states only route; ``final`` states end the run."""
+
+    name: str
+    kind: StateKind
+    agent: str | None
+    writes: tuple[WriteDef, ...]
+    events: tuple[EventDef, ...]
+    on_error: str | None
+    description: str
+    span: SourceSpan
+    on_error_span: SourceSpan | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.kind == "final"
+
+    def event(self, name: str) -> EventDef | None:
+        for event in self.events:
+            if event.name == name:
+                return event
+        return None
+
+
+@attrs.frozen
+class TransitionDef:
+    """One outgoing transition of ``source``, tried in ``index`` order.
+
+    ``guard`` is the guard's text and ``guard_span`` where that text starts (column of its first
+    character), so guard diagnostics point inside the YAML string. ``event`` is set on
+    transitions of wait states."""
+
+    source: str
+    index: int
+    target: str
+    guard: str | None
+    event: str | None
+    name: str | None
+    span: SourceSpan
+    target_span: SourceSpan
+    guard_span: SourceSpan | None = None
+
+    @property
+    def label(self) -> str:
+        """How logs and history name the rule that fired."""
+        if self.name:
+            return self.name
+        if self.event is not None:
+            return f"on {self.event}" + (f" when {self.guard}" if self.guard else "")
+        return f"when {self.guard}" if self.guard else "default"
+
+
+@attrs.frozen
+class Spec:
+    """A whole workflow spec as written (parsed, not yet checked)."""
+
+    path: str
+    source: str
+    workflow: str
+    version: str
+    description: str
+    contracts: tuple[ContractDef, ...]
+    context: tuple[ContextField, ...]
+    agents: tuple[AgentDef, ...]
+    states: tuple[StateDef, ...]
+    initial: str
+    initial_span: SourceSpan
+    transitions: tuple[TransitionDef, ...]
+    max_steps: int
+    span: SourceSpan
+
+    @property
+    def spec_hash(self) -> str:
+        """sha256 of the source text: runs are pinned to the spec they started with."""
+        return hashlib.sha256(self.source.encode("utf-8")).hexdigest()
+
+    def state(self, name: str) -> StateDef | None:
+        return next((s for s in self.states if s.name == name), None)
+
+    def agent(self, name: str) -> AgentDef | None:
+        return next((a for a in self.agents if a.name == name), None)
+
+    def contract(self, name: str) -> ContractDef | None:
+        return next((c for c in self.contracts if c.name == name), None)
+
+    def context_field(self, name: str) -> ContextField | None:
+        return next((f for f in self.context if f.name == name), None)
+
+    def transitions_from(self, state: str) -> tuple[TransitionDef, ...]:
+        return tuple(t for t in self.transitions if t.source == state)
+
+    def context_type(self) -> RecordType:
+        """The context as one record type (named ``Context``) for guards and contracts."""
+        return RecordType("Context", tuple(f.field for f in self.context))

@@ -1,0 +1,176 @@
+"""Checking JSON-ready data against a ``DataType``, collecting every problem with its path.
+
+This is the single definition of "contract-valid" for data: the spec checker uses it for
+defaults, the contract converter for agent outputs and run inputs. It works on plain data
+(``dict``, ``list``, ``str``, numbers, ``bool``, ``None``) so it needs no generated classes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+
+from fsm.datatypes import (
+    Constraints,
+    DataType,
+    DictType,
+    EnumType,
+    ListType,
+    OptionalType,
+    RecordType,
+    ScalarType,
+    render_type,
+)
+from fsm.errors import ContractProblem
+
+_MAX_REPR = 60
+
+
+def short_repr(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
+
+
+def describe_expected(data_type: DataType, constraints: Constraints) -> str:
+    """``int >= 0``, ``str matching '^[a-z]+$'``, ``list[str] with at most 5 items``."""
+    text = render_type(data_type)
+    parts: list[str] = []
+    if constraints.minimum is not None:
+        parts.append(f">= {_number(constraints.minimum)}")
+    if constraints.maximum is not None:
+        parts.append(f"<= {_number(constraints.maximum)}")
+    if constraints.min_len is not None:
+        parts.append(f"with length >= {constraints.min_len}")
+    if constraints.max_len is not None:
+        parts.append(f"with length <= {constraints.max_len}")
+    if constraints.pattern is not None:
+        parts.append(f"matching {constraints.pattern!r}")
+    return " ".join([text, *parts])
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def check_value(
+    value: object,
+    data_type: DataType,
+    path: str,
+    constraints: Constraints | None = None,
+) -> list[ContractProblem]:
+    """Every way ``value`` breaks ``data_type`` (and its field constraints); empty when valid."""
+    problems: list[ContractProblem] = []
+    _check(value, data_type, constraints or Constraints(), path, problems)
+    return problems
+
+
+def _check(
+    value: object,
+    data_type: DataType,
+    constraints: Constraints,
+    path: str,
+    problems: list[ContractProblem],
+) -> None:
+    def fail(expected: str | None = None) -> None:
+        problems.append(
+            ContractProblem(
+                path, expected or describe_expected(data_type, constraints), short_repr(value)
+            )
+        )
+
+    match data_type:
+        case OptionalType(inner=inner):
+            if value is not None:
+                _check(value, inner, constraints, path, problems)
+        case ScalarType(name="bool"):
+            if not isinstance(value, bool):
+                fail()
+        case ScalarType(name="int"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                fail()
+            else:
+                _check_bounds(value, constraints, fail)
+        case ScalarType(name="float"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                fail()
+            elif not math.isfinite(value):
+                fail(f"{describe_expected(data_type, constraints)} (finite)")
+            else:
+                _check_bounds(value, constraints, fail)
+        case ScalarType(name="str"):
+            if not isinstance(value, str):
+                fail()
+            else:
+                _check_length(len(value), constraints, fail)
+                if constraints.pattern is not None and not re.fullmatch(constraints.pattern, value):
+                    fail()
+        case EnumType(values=values):
+            if not isinstance(value, str) or value not in values:
+                fail(f"one of {', '.join(repr(v) for v in values)}")
+        case ListType(item=item):
+            if not isinstance(value, list | tuple):
+                fail()
+                return
+            _check_length(len(value), constraints, fail)
+            for index, element in enumerate(value):
+                _check(element, item, Constraints(), f"{path}[{index}]", problems)
+        case DictType(value=item):
+            if not isinstance(value, Mapping):
+                fail()
+                return
+            _check_length(len(value), constraints, fail)
+            for key, element in value.items():
+                if not isinstance(key, str):
+                    problems.append(ContractProblem(f"{path}", "string keys", short_repr(key)))
+                    continue
+                _check(element, item, Constraints(), f"{path}[{key!r}]", problems)
+        case RecordType():
+            _check_record(value, data_type, path, problems)
+
+
+def _check_record(
+    value: object,
+    record: RecordType,
+    path: str,
+    problems: list[ContractProblem],
+) -> None:
+    if not isinstance(value, Mapping):
+        problems.append(ContractProblem(path, f"a {record.name} object", short_repr(value)))
+        return
+    known = set(record.field_names())
+    for key in value:
+        if key not in known:
+            problems.append(
+                ContractProblem(
+                    _join(path, str(key)),
+                    f"only the fields of {record.name} ({', '.join(sorted(known))})",
+                    f"unknown field {str(key)!r}",
+                )
+            )
+    for field in record.fields:
+        field_path = _join(path, field.name)
+        if field.name not in value:
+            if not field.has_default and not isinstance(field.type, OptionalType):
+                expected = describe_expected(field.type, field.constraints)
+                problems.append(ContractProblem(field_path, expected, "nothing (missing)"))
+            continue
+        _check(value[field.name], field.type, field.constraints, field_path, problems)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _check_bounds(value: float, constraints: Constraints, fail: Callable[[], None]) -> None:
+    if constraints.minimum is not None and value < constraints.minimum:
+        fail()
+    elif constraints.maximum is not None and value > constraints.maximum:
+        fail()
+
+
+def _check_length(length: int, constraints: Constraints, fail: Callable[[], None]) -> None:
+    if constraints.min_len is not None and length < constraints.min_len:
+        fail()
+    elif constraints.max_len is not None and length > constraints.max_len:
+        fail()
