@@ -1,0 +1,175 @@
+"""Context flow: which optional context fields are certainly assigned when a state is entered.
+
+A forward "must" analysis over the state graph. A field declared ``T?`` starts as ``None``; it is
+assigned on an edge when the source state's agent (or the event's data) writes it, or when the
+guards on the edge prove it non-``None`` (``review is not None``, or an earlier transition's guard
+``review is None`` having failed). The set at a state's entry is the intersection over every edge
+into it, so a field counts as assigned only when *every* path into the state assigns it.
+Error routes (``on_error``) carry the source's entry set: the failed agent wrote nothing.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+
+import attrs
+
+from fsm.datatypes import OptionalType, RecordType, strip_optional
+from fsm.spec.model import Spec, StateDef, TransitionDef, WriteDef
+
+GuardFacts = tuple[frozenset[str], frozenset[str]]
+"""(fields non-None when a guard holds, fields non-None when it does not)."""
+
+NO_FACTS: GuardFacts = (frozenset(), frozenset())
+
+
+@attrs.frozen
+class Edge:
+    """One way control can pass from ``source`` to ``target`` and what it assigns on the way."""
+
+    source: str
+    target: str
+    assigns: frozenset[str]  # optional fields assigned or proven non-None on this edge
+    transition: TransitionDef | None  # None for an error route
+
+
+@attrs.frozen
+class FlowResult:
+    optional_fields: frozenset[str]
+    assigned_on_entry: Mapping[str, frozenset[str]]
+    edges: tuple[Edge, ...]
+    """Edges with what is assigned after them: the source's entry set plus the edge's own."""
+    guard_assumptions: Mapping[tuple[str, int], frozenset[str]]
+    """For each transition (source, index): fields known non-None when its guard is evaluated."""
+
+    def unassigned_path(self, initial: str, state: str, field: str) -> list[str] | None:
+        """A path of states from the initial state into ``state`` on which ``field`` is never
+        assigned: the witness printed with a context-flow error."""
+        previous: dict[str, str | None] = {initial: None}
+        queue = deque([initial])
+        while queue:
+            current = queue.popleft()
+            if current == state:
+                path: list[str] = []
+                node: str | None = current
+                while node is not None:
+                    path.append(node)
+                    node = previous[node]
+                return path[::-1]
+            for edge in self.edges:
+                blocked = field in edge.assigns or edge.target in previous
+                if edge.source == current and not blocked:
+                    previous[edge.target] = current
+                    queue.append(edge.target)
+        return None
+
+
+def assigned_by_writes(spec: Spec, writes: tuple[WriteDef, ...]) -> frozenset[str]:
+    """Optional context fields that these writes certainly set to a non-None value."""
+    assigned: set[str] = set()
+    for write in writes:
+        field = spec.context_field(write.field)
+        if field is None or not isinstance(field.type, OptionalType):
+            continue
+        if field.merge == "replace" and _source_is_certain(spec, write):
+            assigned.add(write.field)
+    return frozenset(assigned)
+
+
+def _source_is_certain(spec: Spec, write: WriteDef) -> bool:
+    """Writing the whole output (or a non-optional output field) always yields a value."""
+    return not write.source or _output_path_required(spec, write)
+
+
+def _output_path_required(spec: Spec, write: WriteDef) -> bool:
+    # Writes of wait states come from event data; agent writes from the agent output. Both are
+    # record types; a path is certain when no segment along it is optional.
+    for state in spec.states:
+        record = None
+        if write in state.writes and state.agent is not None:
+            agent = spec.agent(state.agent)
+            record = agent.output_type if agent else None
+        for event in state.events:
+            if write in event.writes:
+                record = event.data_type
+        if record is None:
+            continue
+        current: object = record
+        for name in write.source:
+            if not isinstance(current, RecordType):
+                return False
+            field = current.field(name)
+            if field is None or isinstance(field.type, OptionalType):
+                return False
+            current = strip_optional(field.type)
+        return True
+    return False
+
+
+def build_edges(spec: Spec, facts: Mapping[tuple[str, int], GuardFacts]) -> list[Edge]:
+    """All edges with what each assigns, plus the guard assumptions per transition."""
+    edges, _ = _edges_and_assumptions(spec, facts)
+    return edges
+
+
+def _edges_and_assumptions(
+    spec: Spec, facts: Mapping[tuple[str, int], GuardFacts]
+) -> tuple[list[Edge], dict[tuple[str, int], frozenset[str]]]:
+    edges: list[Edge] = []
+    assumptions: dict[tuple[str, int], frozenset[str]] = {}
+    for state in spec.states:
+        base_writes = assigned_by_writes(spec, state.writes)
+        earlier_false: dict[str | None, frozenset[str]] = {}
+        for transition in spec.transitions_from(state.name):
+            writes = base_writes | _event_writes(spec, state, transition.event)
+            prior = earlier_false.get(transition.event, frozenset())
+            assumptions[(state.name, transition.index)] = writes | prior
+            if_true, if_false = facts.get((state.name, transition.index), NO_FACTS)
+            edges.append(Edge(state.name, transition.target, writes | prior | if_true, transition))
+            if transition.guard is not None:
+                earlier_false[transition.event] = prior | if_false
+        if state.on_error is not None:
+            edges.append(Edge(state.name, state.on_error, frozenset(), None))
+    return edges, assumptions
+
+
+def _event_writes(spec: Spec, state: StateDef, event_name: str | None) -> frozenset[str]:
+    if event_name is None:
+        return frozenset()
+    event = state.event(event_name)
+    return assigned_by_writes(spec, event.writes) if event else frozenset()
+
+
+def analyse_flow(spec: Spec, facts: Mapping[tuple[str, int], GuardFacts]) -> FlowResult:
+    """Solve the must-assign equations by iteration to the greatest fixpoint."""
+    optional = frozenset(f.name for f in spec.context if isinstance(f.type, OptionalType))
+    edges, local_assumptions = _edges_and_assumptions(spec, facts)
+    names = [state.name for state in spec.states]
+    entry: dict[str, frozenset[str]] = dict.fromkeys(names, optional)
+    if spec.initial in entry:
+        entry[spec.initial] = frozenset()
+    incoming: dict[str, list[Edge]] = {name: [] for name in names}
+    for edge in edges:
+        if edge.target in incoming:
+            incoming[edge.target].append(edge)
+    changed = True
+    while changed:
+        changed = False
+        for name in names:
+            sets = [entry[e.source] | e.assigns for e in incoming[name] if e.source in entry]
+            if name == spec.initial:
+                sets.append(frozenset())
+            new = frozenset.intersection(*sets) & optional if sets else optional
+            if new != entry[name]:
+                entry[name] = new
+                changed = True
+    full_edges = tuple(
+        attrs.evolve(edge, assigns=(entry.get(edge.source, frozenset()) | edge.assigns) & optional)
+        for edge in edges
+    )
+    assumptions = {
+        key: (entry.get(key[0], frozenset()) | local) & optional
+        for key, local in local_assumptions.items()
+    }
+    return FlowResult(optional, entry, full_edges, assumptions)

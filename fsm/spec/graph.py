@@ -1,0 +1,139 @@
+"""Graph rules over a spec's states and transitions: reachability, dead ends, final states.
+
+Each ``check_*`` is a pure function returning every diagnostic for its rule, so ``validate`` can
+report all problems of a spec at once.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+
+from fsm.diagnostics import Diagnostic
+from fsm.spec.model import Spec
+
+
+def successors(spec: Spec) -> dict[str, list[str]]:
+    """Every state's possible next states: its transitions' targets and its error route."""
+    graph: dict[str, list[str]] = {state.name: [] for state in spec.states}
+    for transition in spec.transitions:
+        if transition.source in graph and transition.target in graph:
+            graph[transition.source].append(transition.target)
+    for state in spec.states:
+        if state.on_error is not None and state.on_error in graph:
+            graph[state.name].append(state.on_error)
+    return graph
+
+
+def reachable_from(graph: Mapping[str, Iterable[str]], start: str) -> set[str]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for nxt in graph.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def shortest_path(graph: Mapping[str, Iterable[str]], start: str, goal: str) -> list[str] | None:
+    """One shortest path of states from ``start`` to ``goal``, for error messages."""
+    previous: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        current = queue.popleft()
+        if current == goal:
+            path: list[str] = []
+            node: str | None = current
+            while node is not None:
+                path.append(node)
+                node = previous[node]
+            return path[::-1]
+        for nxt in graph.get(current, ()):
+            if nxt not in previous:
+                previous[nxt] = current
+                queue.append(nxt)
+    return None
+
+
+def check_final_states_have_no_transitions(spec: Spec) -> list[Diagnostic]:
+    finals = {state.name for state in spec.states if state.final}
+    return [
+        Diagnostic(
+            t.span,
+            f"final state '{t.source}' cannot have outgoing transitions",
+            "final-outgoing",
+            hint="remove the transition, or drop 'final: true' from the state",
+        )
+        for t in spec.transitions
+        if t.source in finals
+    ]
+
+
+def check_has_final_state(spec: Spec) -> list[Diagnostic]:
+    if any(state.final for state in spec.states) or not spec.states:
+        return []
+    return [
+        Diagnostic(
+            spec.span,
+            "the workflow has no final state, so no run can ever complete",
+            "no-final-state",
+            hint="mark at least one state with 'final: true'",
+        )
+    ]
+
+
+def check_states_have_exits(spec: Spec) -> list[Diagnostic]:
+    """A non-final state without any way out would strand every run that enters it."""
+    graph = successors(spec)
+    return [
+        Diagnostic(
+            state.span,
+            f"state '{state.name}' has no outgoing transitions and is not final",
+            "dead-end",
+            hint=f"add transitions under 'transitions: {state.name}:' or mark it 'final: true'",
+        )
+        for state in spec.states
+        if not state.final and not graph[state.name]
+    ]
+
+
+def check_reachability(spec: Spec) -> list[Diagnostic]:
+    if spec.state(spec.initial) is None:
+        return []
+    reached = reachable_from(successors(spec), spec.initial)
+    return [
+        Diagnostic(
+            state.span,
+            f"state '{state.name}' is unreachable from the initial state '{spec.initial}'",
+            "unreachable-state",
+            hint="add a transition into it, or remove it",
+        )
+        for state in spec.states
+        if state.name not in reached
+    ]
+
+
+def check_final_reachable(spec: Spec) -> list[Diagnostic]:
+    """From every state some final state must be reachable, else runs can loop forever."""
+    graph = successors(spec)
+    finals = {state.name for state in spec.states if state.final}
+    if not finals:
+        return []
+    reverse: dict[str, list[str]] = {name: [] for name in graph}
+    for source, targets in graph.items():
+        for target in targets:
+            reverse[target].append(source)
+    can_finish: set[str] = set()
+    for final in finals:
+        can_finish |= reachable_from(reverse, final)
+    return [
+        Diagnostic(
+            state.span,
+            f"no final state can be reached from state '{state.name}'",
+            "trap-state",
+            hint="every state needs a path to a final state; add a transition that leaves the loop",
+        )
+        for state in spec.states
+        if state.name not in can_finish and graph[state.name]
+    ]

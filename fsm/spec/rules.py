@@ -1,0 +1,115 @@
+"""Local rules on transitions and states that need no guard or flow analysis.
+
+One pure ``check_*`` per rule; each returns every diagnostic it finds.
+"""
+
+from __future__ import annotations
+
+from fsm.diagnostics import Diagnostic
+from fsm.spec.model import Spec
+
+
+def check_default_transition_last(spec: Spec) -> list[Diagnostic]:
+    """A guardless transition always fires, so any transition after it (same event) is dead."""
+    problems: list[Diagnostic] = []
+    for state in spec.states:
+        seen_default: dict[str | None, str] = {}
+        for transition in spec.transitions_from(state.name):
+            key = transition.event
+            if key in seen_default:
+                problems.append(
+                    Diagnostic(
+                        transition.span,
+                        f"transition to '{transition.target}' can never fire: the transition "
+                        f"to '{seen_default[key]}' before it has no guard and always fires",
+                        "default-not-last",
+                        hint="move the guardless (default) transition to the end of the list",
+                    )
+                )
+            elif transition.guard is None:
+                seen_default[key] = transition.target
+    return problems
+
+
+def check_event_transitions(spec: Spec) -> list[Diagnostic]:
+    """``on:`` belongs to wait states only; a wait state routes only on its declared events."""
+    problems: list[Diagnostic] = []
+    for transition in spec.transitions:
+        state = spec.state(transition.source)
+        if state is None:
+            continue
+        if state.kind != "wait" and transition.event is not None:
+            problems.append(
+                Diagnostic(
+                    transition.span,
+                    f"event transition 'on: {transition.event}' in state '{state.name}', "
+                    "which is not a wait state",
+                    "event-on-non-wait",
+                    hint=f"declare 'wait: [{transition.event}]' on the state, or remove 'on:'",
+                )
+            )
+        elif state.kind == "wait" and transition.event is None:
+            problems.append(
+                Diagnostic(
+                    transition.span,
+                    f"wait state '{state.name}' only moves on events; this transition has no 'on:'",
+                    "wait-needs-event",
+                    hint="add 'on: <event>' naming one of the events the state waits for",
+                )
+            )
+        elif state.kind == "wait" and state.event(transition.event or "") is None:
+            known = ", ".join(e.name for e in state.events)
+            problems.append(
+                Diagnostic(
+                    transition.span,
+                    f"state '{state.name}' does not wait for event '{transition.event}'",
+                    "unknown-event",
+                    hint=f"it waits for: {known}" if known else None,
+                )
+            )
+    for state in spec.states:
+        handled = {t.event for t in spec.transitions_from(state.name)}
+        problems.extend(
+            Diagnostic(
+                event.span,
+                f"event '{event.name}' of state '{state.name}' has no transition",
+                "event-without-transition",
+                hint=f"add '{{on: {event.name}, to: <state>}}' to 'transitions: {state.name}'",
+            )
+            for event in state.events
+            if event.name not in handled
+        )
+    return problems
+
+
+def check_error_routes(spec: Spec) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    for state in spec.states:
+        if state.on_error is None:
+            continue
+        span = state.on_error_span or state.span
+        if state.agent is None:
+            problems.append(
+                Diagnostic(
+                    span,
+                    f"'on_error' on state '{state.name}', which runs no agent and cannot fail",
+                    "on-error-without-agent",
+                    hint="remove 'on_error'",
+                )
+            )
+    return problems
+
+
+def check_unused_declarations(spec: Spec) -> list[Diagnostic]:
+    """Unused agents are likely typos; reported as warnings, they do not fail validation."""
+    used = {state.agent for state in spec.states if state.agent}
+    return [
+        Diagnostic(
+            agent.span,
+            f"agent '{agent.name}' is not used by any state",
+            "unused-agent",
+            severity="warning",
+        )
+        for agent in spec.agents
+        if agent.name not in used
+    ]
