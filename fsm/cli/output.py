@@ -1,0 +1,76 @@
+"""Shared CLI plumbing: JSON output, reading ``JSON|@file`` arguments, mapping errors to exits."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from fsm.diagnostics import render_all
+from fsm.errors import ContractError, FsmError, SpecError
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # invalid spec, failed run, bad input data
+EXIT_USAGE = 2  # wrong command-line usage (click uses 2 as well)
+
+
+def print_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, default=str))
+
+
+def read_json_argument(value: str | None, what: str) -> object:
+    """Parse ``value`` as JSON, or the file it names when it starts with ``@``."""
+    if value is None:
+        return None
+    text = value
+    if value.startswith("@"):
+        path = Path(value[1:])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise click.BadParameter(
+                f"cannot read {path}: {error.strerror}", param_hint=what
+            ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(
+            f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})",
+            param_hint=what,
+        ) from None
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn every ``FsmError`` into a message and an exit code; users never see a traceback."""
+    try:
+        yield
+    except SpecError as error:
+        click.echo(render_all(error.diagnostics, error.sources), err=True)
+        sys.exit(EXIT_FAILED)
+    except ContractError as error:
+        fail(f"invalid data for {error}")
+    except FsmError as error:
+        fail(str(error))
+
+
+def handled(function: Callable[..., None]) -> Callable[..., None]:
+    """Decorator form of ``user_errors`` for click commands."""
+
+    @functools.wraps(function)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        with user_errors():
+            function(*args, **kwargs)
+
+    return wrapper
