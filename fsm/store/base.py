@@ -1,0 +1,123 @@
+"""The ``Store`` protocol: everything the runtime and workers may ask of persistence.
+
+The runtime only knows this protocol, never a backend. Every backend passes the same
+conformance suite (``tests/store/``). Errors: ``NotFoundError`` for an unknown run or seq,
+``ConflictError`` when another writer got there first, ``CorruptionError`` for a record that
+fails its checksum, ``StoreError`` for anything else the storage refuses; ``ValueError`` for
+arguments that break the rules below (a caller bug, not a storage condition).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from fsm.store.records import RunRecord, RunState, RunStatus, Snapshot
+
+DEFAULT_FRAME_INTERVAL = 100
+"""K: a full frame is kept at least every K records, so loading any seq reads < K deltas."""
+
+
+class Store(Protocol):
+    """Runs, their transition records, and worker leases.
+
+    Appends are optimistic: ``append`` of seq N+1 succeeds only while the head is N, so of
+    several writers exactly one wins each seq. Frames: the start record always holds one; when
+    a record at a multiple of the store's frame interval arrives without one, the store
+    computes it, so callers never need to know K (they may pass a frame to save that work).
+    Backends are safe to share between threads; use ``contextlib.closing`` to scope one.
+    """
+
+    def create_run(self, run: RunRecord, start: Snapshot) -> None:
+        """Store a new run and its start record (seq 0). ``ConflictError`` if the id exists."""
+        ...
+
+    def append(self, snapshot: Snapshot, run: RunRecord) -> None:
+        """Store ``snapshot`` and make ``run`` (whose seq is the snapshot's) the new head, in one
+        transaction. ``ConflictError`` unless the stored head is ``snapshot.seq - 1``.
+
+        From ``run`` the head takes seq, state, status, waiting_for, error and updated_at;
+        identity and lease fields are kept as stored."""
+        ...
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run's head. ``NotFoundError`` if there is no such run."""
+        ...
+
+    def list_runs(self, status: RunStatus | None = None, limit: int = 100) -> list[RunRecord]:
+        """Up to ``limit`` runs, newest first, optionally only those with ``status``."""
+        ...
+
+    def history(self, run_id: str, start: int = 0, end: int | None = None) -> list[Snapshot]:
+        """The run's records with ``start <= seq < end`` (``end=None``: through the head)."""
+        ...
+
+    def load_state(self, run_id: str, seq: int | None = None) -> RunState:
+        """The run's state after record ``seq`` (default: the head), rebuilt from the nearest
+        frame at or before it. ``NotFoundError`` if the run or the seq does not exist."""
+        ...
+
+    def update_run(self, run: RunRecord) -> None:
+        """Change a run's status, waiting_for, error and updated_at without a transition
+        (e.g. cancelling). ``ConflictError`` unless the stored head is still ``run.seq``;
+        ``ValueError`` if ``run.state`` differs from the stored state (that takes an append)."""
+        ...
+
+    def claim(self, worker_id: str, lease_seconds: float, limit: int = 1) -> list[str]:
+        """Lease up to ``limit`` runnable runs to ``worker_id`` and return their ids, oldest run
+        first. Runnable: status ``running`` and no lease, or a lease that has expired."""
+        ...
+
+    def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
+        """Extend the lease to ``lease_seconds`` from now; ``False`` if the lease no longer
+        names ``worker_id`` (released, or expired and claimed by another worker)."""
+        ...
+
+    def release(self, run_id: str, worker_id: str) -> None:
+        """Give the lease up; a no-op unless ``worker_id`` holds it."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection; further calls fail. Closing twice is harmless."""
+        ...
+
+
+def check_start(run: RunRecord, start: Snapshot) -> None:
+    """The rules ``create_run`` enforces on its arguments, shared by every backend."""
+    if start.run_id != run.run_id or start.seq != 0 or run.seq != 0:
+        raise ValueError(
+            f"create_run takes a run at seq 0 and its start record (seq 0); got run"
+            f" {run.run_id} seq {run.seq} with record {start.run_id} seq {start.seq}"
+        )
+    _check_head(run, start)
+
+
+def check_append(snapshot: Snapshot, run: RunRecord) -> None:
+    """The rules ``append`` enforces on its arguments, shared by every backend."""
+    if snapshot.seq == 0:
+        raise ValueError(f"run {run.run_id}: seq 0 is written by create_run, not append")
+    if snapshot.run_id != run.run_id or snapshot.seq != run.seq:
+        raise ValueError(
+            f"append takes a record and the run's new head with the same run and seq; got"
+            f" record {snapshot.run_id} seq {snapshot.seq} with run {run.run_id} seq {run.seq}"
+        )
+    _check_head(run, snapshot)
+
+
+def _check_head(run: RunRecord, snapshot: Snapshot) -> None:
+    if run.state != snapshot.target or run.status != snapshot.status:
+        raise ValueError(
+            f"run {run.run_id} seq {run.seq}: the head says state {run.state!r} and status"
+            f" {run.status!r} but the record says {snapshot.target!r} and {snapshot.status!r}"
+        )
+
+
+def check_interval(frame_interval: int) -> int:
+    if frame_interval < 1:
+        raise ValueError(f"frame_interval must be >= 1; got {frame_interval}")
+    return frame_interval
+
+
+def check_limit(limit: int) -> int:
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0; got {limit}")
+    return limit

@@ -1,0 +1,135 @@
+"""The values a store keeps: a run's head (``RunRecord``), one record per transition
+(``Snapshot``) and the state rebuilt from them (``RunState``).
+
+All payloads are JSON-ready data (``dict`` with ``str`` keys, ``list``, ``str``, ``int``,
+``float``, ``bool``, ``None``) so every backend stores them the same way. The values are frozen;
+the mappings inside them are shared, never copied, and must be treated as read-only.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Literal, TypeAlias, TypedDict, get_args
+
+import attrs
+
+RunStatus = Literal["running", "waiting", "completed", "failed"]
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+
+JsonValue: TypeAlias = object
+"""JSON-ready data; spelled out so signatures say what they hold (the checker cannot)."""
+
+
+class Frame(TypedDict):
+    """The full state after a record: what a frame record stores so replay can start there."""
+
+    context: dict[str, JsonValue]
+    state: str
+    steps: int
+    visits: dict[str, int]
+
+
+def new_run_id() -> str:
+    """A 32-hex-digit id that sorts by creation time (48-bit milliseconds, 80 random bits)."""
+    millis = time.time_ns() // 1_000_000
+    return f"{millis:012x}{os.urandom(10).hex()}"
+
+
+def _check_status(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in RUN_STATUSES:
+        expected = ", ".join(RUN_STATUSES)
+        raise ValueError(f"{attribute.name} must be one of {expected}; got {value!r}")
+
+
+def _check_seq(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must be >= 0; got {value}")
+
+
+@attrs.frozen(kw_only=True)
+class RunRecord:
+    """A run's head: identity, where it is now, and who works on it.
+
+    ``seq`` is the seq of the newest record; ``status`` and ``state`` are the run's current
+    ones. ``parent_run_id``/``parent_seq`` name the point a fork started from;
+    ``lease_owner``/``lease_expires_at`` are set by ``claim`` and cleared by ``release``.
+    """
+
+    run_id: str
+    workflow: str
+    spec_hash: str
+    spec_path: str
+    status: RunStatus = attrs.field(validator=_check_status)
+    state: str
+    seq: int = attrs.field(default=0, validator=_check_seq)
+    waiting_for: tuple[str, ...] = ()
+    error: str | None = None
+    created_at: float
+    updated_at: float
+    parent_run_id: str | None = None
+    parent_seq: int | None = None
+    lease_owner: str | None = None
+    lease_expires_at: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Snapshot:
+    """One transition of a run, stored as the change it made.
+
+    ``changes`` maps a context field to its new value (``replace`` fields); ``appended`` maps a
+    field to the items added to it (``append`` fields), so a record grows with what changed,
+    not with the context. ``frame`` holds the full state after this record on frame records
+    (seq 0, every K-th seq, forks) and is ``None`` otherwise. ``status`` is the run's status
+    after this step. Seq 0 is the start record: no source, always a frame.
+    """
+
+    run_id: str
+    seq: int = attrs.field(validator=_check_seq)
+    source: str | None
+    target: str
+    event: str | None = None
+    rule: str | None = None
+    changes: Mapping[str, JsonValue] = attrs.field(factory=dict)
+    appended: Mapping[str, Sequence[JsonValue]] = attrs.field(factory=dict)
+    output: JsonValue = None
+    error: str | None = None
+    attempt: int = 1
+    started_at: float
+    duration_ms: float = 0.0
+    spec_hash: str
+    status: RunStatus = attrs.field(validator=_check_status)
+    frame: Frame | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.seq == 0 and (self.source is not None or self.frame is None):
+            raise ValueError(
+                f"run {self.run_id}: the start record (seq 0) needs a frame and no source"
+            )
+        if self.seq > 0 and self.source is None:
+            raise ValueError(f"run {self.run_id} seq {self.seq}: a transition needs a source")
+        both = set(self.changes).intersection(self.appended)
+        if both:
+            raise ValueError(
+                f"run {self.run_id} seq {self.seq}: fields {sorted(both)} are both replaced and"
+                " appended to; a field has one merge policy"
+            )
+        if self.attempt < 1:
+            raise ValueError(f"attempt is counted from 1; got {self.attempt}")
+
+
+@attrs.frozen(kw_only=True)
+class RunState:
+    """A run's full state at one seq: what replay rebuilds and what a fork starts from.
+
+    ``steps`` counts transitions taken (a fork inherits its parent's); ``visits`` counts how
+    often each state was entered, the initial state counting once at seq 0.
+    """
+
+    context: dict[str, JsonValue]
+    state: str
+    steps: int
+    visits: dict[str, int]
+    seq: int
+    status: RunStatus

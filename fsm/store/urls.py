@@ -1,0 +1,98 @@
+"""``open_store``: choosing a backend from a store URL.
+
+``None`` means the ``FSM_STORE`` environment variable, else ``sqlite:///<cwd>/.fsm/runs.db``.
+Schemes: ``memory://``; ``sqlite:///abs/path.db`` or ``sqlite:relative.db`` (relative to
+``cwd``), with ``?durability=normal|full``; ``postgresql://…`` (``postgres://…``), handed
+whole to ``fsm.store.postgres.open_postgres`` which is imported only then, so the SQLite path
+never needs psycopg.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+from urllib.parse import parse_qs, urlsplit
+
+from fsm.errors import StoreError
+from fsm.store.base import Store
+from fsm.store.memory import MemoryStore
+from fsm.store.sqlite import DURABILITIES, SqliteStore
+
+ENV_VAR = "FSM_STORE"
+DEFAULT_DIRECTORY = ".fsm"
+DEFAULT_FILE = "runs.db"
+
+_EXAMPLES = "memory://, sqlite:///abs/path.db, sqlite:relative.db or postgresql://host/db"
+
+
+def open_store(url: str | None, *, cwd: Path) -> Store:
+    """The store ``url`` names; see the module docstring for the forms it takes."""
+    if url is None:
+        url = os.environ.get(ENV_VAR) or None
+    if url is None:
+        directory = cwd / DEFAULT_DIRECTORY
+        directory.mkdir(parents=True, exist_ok=True)
+        return SqliteStore(directory / DEFAULT_FILE)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "memory":
+        if parts.netloc or parts.path or parts.query:
+            raise StoreError(f"store URL {url!r}: memory:// takes no path or options")
+        return MemoryStore()
+    if scheme == "sqlite":
+        return _open_sqlite(url, cwd)
+    if scheme in ("postgresql", "postgres"):
+        return _open_postgres(url)
+    found = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
+    raise StoreError(f"store URL {url!r} has {found}; expected one of {_EXAMPLES}")
+
+
+def _open_sqlite(url: str, cwd: Path) -> SqliteStore:
+    parts = urlsplit(url)
+    if parts.netloc:
+        raise StoreError(
+            f"store URL {url!r} names a host ({parts.netloc!r}); SQLite stores are files:"
+            f" write sqlite:///abs/path.db or sqlite:relative.db"
+        )
+    if not parts.path:
+        raise StoreError(f"store URL {url!r} names no file; expected {_EXAMPLES}")
+    options = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(set(options) - {"durability"})
+    if unknown:
+        raise StoreError(
+            f"store URL {url!r}: unknown option {unknown[0]!r}; SQLite takes"
+            " ?durability=normal|full"
+        )
+    durability = options.get("durability", ["normal"])[-1]
+    if durability not in DURABILITIES:
+        raise StoreError(
+            f"store URL {url!r}: durability must be {' or '.join(DURABILITIES)}, got {durability!r}"
+        )
+    path = Path(parts.path)
+    if not path.is_absolute():
+        path = cwd / path
+    if not path.parent.is_dir():
+        raise StoreError(
+            f"store URL {url!r}: directory {path.parent} does not exist; create it first"
+        )
+    return SqliteStore(path, durability=durability)
+
+
+def _open_postgres(url: str) -> Store:
+    try:
+        module = importlib.import_module("fsm.store.postgres")
+    except ModuleNotFoundError as exc:
+        if exc.name == "fsm.store.postgres":
+            raise StoreError(
+                f"store URL {url!r} needs the PostgreSQL store, which this installation of"
+                " Flow Orchestra does not include; use a sqlite: URL instead"
+            ) from exc
+        raise StoreError(
+            f"store URL {url!r} needs the PostgreSQL driver ({exc.name} is missing);"
+            " install it with: pip install 'flow-orchestra[postgres]'"
+        ) from exc
+    opener = cast(Callable[[str], Store], module.open_postgres)
+    return opener(url)
