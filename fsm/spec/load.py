@@ -1,0 +1,458 @@
+"""YAML (or JSON) text → a small tree of located values.
+
+PyYAML composes the text into nodes that carry start and end marks; we convert them into our own
+frozen ``LMap``/``LList``/``LScalar`` values so every later stage can point at the exact text a
+value came from. Scalars are resolved by the YAML 1.2 core schema, implemented here, not by
+PyYAML's YAML 1.1 rules: ``on``, ``off``, ``yes``, ``no``, ``y`` and ``n`` stay strings, so
+states and events may carry those names.
+
+What the loader refuses, each as a ``Diagnostic``: syntax errors, duplicate keys, keys that are
+not strings, merge keys (``<<``), explicit tags (``!!python/object`` and friends), recursive
+aliases, and documents that expand to more than ``MAX_NODES`` values (an alias bomb).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import TypeAlias
+
+import attrs
+import yaml
+
+from fsm.diagnostics import Diagnostic, SourceSpan
+from fsm.errors import SpecError
+
+MAX_NODES = 200_000
+"""Values a document may expand to, counting every alias expansion (stops alias bombs)."""
+
+ScalarValue: TypeAlias = str | int | float | bool | None
+
+
+@attrs.frozen
+class LScalar:
+    """A scalar and where it was written.
+
+    ``text`` is the scalar as YAML read it (after unquoting), ``value`` its resolved value.
+    ``content`` is where the text itself starts: one column after the quote of a quoted scalar.
+    ``verbatim`` is true when ``text`` appears character for character in the source on one
+    line, so offsets into ``text`` are exact source columns (no escapes, no folding)."""
+
+    value: ScalarValue
+    span: SourceSpan
+    quoted: bool
+    text: str
+    content: SourceSpan
+    verbatim: bool = False
+
+    def span_of(self, start: int, end: int | None = None) -> SourceSpan:
+        """The span of ``text[start:end]`` in the source; the content start when not exact."""
+        if not self.verbatim:
+            return self.content
+        stop = len(self.text) if end is None else end
+        return self.content.shifted(0, self.content.column + start, self.content.column + stop)
+
+
+@attrs.frozen
+class LList:
+    items: tuple[LNode, ...]
+    span: SourceSpan
+
+
+@attrs.frozen
+class LMap:
+    """A mapping in source order; keys are unique strings (the loader guarantees it)."""
+
+    entries: tuple[tuple[LScalar, LNode], ...]
+    span: SourceSpan
+
+    def keys(self) -> list[str]:
+        return [key.text for key, _ in self.entries]
+
+    def get(self, key: str) -> LNode | None:
+        return next((value for k, value in self.entries if k.text == key), None)
+
+    def key(self, key: str) -> LScalar | None:
+        return next((k for k, _ in self.entries if k.text == key), None)
+
+
+LNode: TypeAlias = LMap | LList | LScalar
+
+
+def to_plain(node: LNode) -> object:
+    """The JSON-ready data a node stands for (dicts, lists, scalars)."""
+    match node:
+        case LScalar(value=value):
+            return value
+        case LList(items=items):
+            return [to_plain(item) for item in items]
+        case LMap(entries=entries):
+            return {key.text: to_plain(value) for key, value in entries}
+
+
+def describe(node: LNode) -> str:
+    """How messages name what was found: ``a list``, ``the string 'x'``, ``null``."""
+    match node:
+        case LMap():
+            return "a mapping"
+        case LList():
+            return "a list"
+        case LScalar(value=None):
+            return "null"
+        case LScalar(value=bool() as flag):
+            return f"the boolean {str(flag).lower()}"
+        case LScalar(value=int() as number):
+            return f"the integer {number}"
+        case LScalar(value=float() as number):
+            return f"the number {node.text}" if math.isfinite(number) else f"{node.text}"
+        case LScalar(text=text):
+            return f"the string {text!r}"
+
+
+# YAML 1.2 core schema, https://yaml.org/spec/1.2.2/#1032-tag-resolution
+_NULL = re.compile(r"null|Null|NULL|~|")
+_TRUE = re.compile(r"true|True|TRUE")
+_FALSE = re.compile(r"false|False|FALSE")
+_INT10 = re.compile(r"[-+]?[0-9]+")
+_INT8 = re.compile(r"0o[0-7]+")
+_INT16 = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
+_NAN = re.compile(r"\.(nan|NaN|NAN)")
+
+
+def resolve_plain(text: str) -> ScalarValue:
+    """The value of an unquoted scalar under the YAML 1.2 core schema."""
+    if _NULL.fullmatch(text):
+        return None
+    if _TRUE.fullmatch(text):
+        return True
+    if _FALSE.fullmatch(text):
+        return False
+    if _INT10.fullmatch(text):
+        return int(text, 10)
+    if _INT8.fullmatch(text):
+        return int(text[2:], 8)
+    if _INT16.fullmatch(text):
+        return int(text[2:], 16)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if _INF.fullmatch(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.fullmatch(text):
+        return math.nan
+    return text
+
+
+_IMPLICIT = "!flow-orchestra/implicit"
+_MERGE_KEY = "<<"
+
+
+class _NodeLoader(yaml.SafeLoader):
+    """SafeLoader that leaves scalars unresolved, so an explicit tag is recognisable: every
+    node without one carries ``_IMPLICIT``. Resolution happens in ``resolve_plain``.
+
+    Its scanner also lets a plain scalar in a flow collection continue with ``?`` (as YAML 1.2
+    allows; PyYAML follows 1.1 here) and with a bracket group written right after it, so type
+    expressions need no quotes in flow style: ``{type: list[str]?, merge: append}``. Both
+    were syntax errors before, so no valid YAML document changes meaning."""
+
+    def resolve(self, kind: object, value: object, implicit: object) -> str:
+        return _IMPLICIT
+
+    def scan_plain(self) -> yaml.tokens.ScalarToken:
+        token = super().scan_plain()
+        if not self.flow_level:
+            return token
+        chunks = [token.value]
+        end = token.end_mark.index
+        while self.get_mark().index == end:  # nothing, not even a space, since the scalar
+            if self.peek() == "?":
+                chunks.append("?")
+                self.forward()
+            elif self.peek() == "[" and not chunks[-1].endswith("?"):
+                chunks.append(self._scan_bracket_group(token.start_mark))
+            else:
+                break
+            end = self.get_mark().index
+        if len(chunks) == 1:
+            return token
+        return yaml.tokens.ScalarToken("".join(chunks), True, token.start_mark, self.get_mark())
+
+    def _scan_bracket_group(self, start_mark: yaml.Mark) -> str:
+        """``[...]`` with nested brackets, on one line (the arguments of ``list[...]``)."""
+        depth, length = 0, 0
+        while True:
+            char = self.peek(length)
+            if char in "\0\r\n\x85\u2028\u2029":
+                raise yaml.scanner.ScannerError(
+                    "while scanning a plain scalar", start_mark, "found an unclosed '['",
+                    self.get_mark(),
+                )  # fmt: skip
+            length += 1
+            depth += {"[": 1, "]": -1}.get(char, 0)
+            if depth == 0:
+                text: str = self.prefix(length)
+                self.forward(length)
+                return text
+
+
+def load_document(text: str, path: str) -> LNode:
+    """Parse ``text`` (YAML, or JSON when ``path`` ends in ``.json``) into located values.
+
+    Raises ``SpecError`` listing every problem found, with ``sources`` set to ``{path: text}``.
+    """
+    text = text.removeprefix("\ufeff")
+    yaml_text = _json_as_yaml(text) if path.endswith(".json") else text
+    try:
+        root = yaml.compose(yaml_text, Loader=_NodeLoader)
+    except yaml.MarkedYAMLError as error:
+        raise SpecError([_syntax_diagnostic(error, path)], {path: text}) from None
+    except yaml.reader.ReaderError as error:
+        raise SpecError([_reader_diagnostic(error, text, path)], {path: text}) from None
+    except RecursionError:
+        raise SpecError([_too_deep(path)], {path: text}) from None
+    if root is None:
+        span = SourceSpan(path, 1, 1)
+        return LScalar(None, span, quoted=False, text="", content=span)
+    converter = _Converter(yaml_text, path)
+    try:
+        result = converter.convert(root)
+    except _FatalError as error:
+        raise SpecError([error.diagnostic], {path: text}) from None
+    except RecursionError:
+        raise SpecError([_too_deep(path)], {path: text}) from None
+    if converter.problems:
+        raise SpecError(converter.problems, {path: text})
+    return result
+
+
+def read_spec_file(path: str | Path) -> tuple[str, LNode]:
+    """Read a spec file as UTF-8 and load it; a missing or undecodable file is a ``SpecError``."""
+    name = str(path)
+    where = SourceSpan(name, 1, 1)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        message = f"spec file not found: {name}"
+        hint = "check the path; it is resolved against the current directory"
+        raise SpecError([Diagnostic(where, message, "file-not-found", hint)]) from None
+    except OSError as error:
+        message = f"cannot read spec file {name}: {error.strerror or error}"
+        raise SpecError([Diagnostic(where, message, "file-unreadable")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        message = f"spec file is not valid UTF-8: byte 0x{raw[error.start]:02x} cannot be decoded"
+        hint = "save the file as UTF-8"
+        span = SourceSpan(name, line, column)
+        raise SpecError([Diagnostic(span, message, "file-encoding", hint)]) from None
+    return text, load_document(text, name)
+
+
+def _json_as_yaml(text: str) -> str:
+    """JSON is YAML 1.2 flow syntax, except that PyYAML rejects tab indentation. In valid JSON
+    a tab can only be whitespace between tokens (inside strings it must be escaped), so
+    replacing tabs by spaces keeps every column and every value."""
+    return text.replace("\t", " ")
+
+
+class _FatalError(Exception):
+    """A problem after which converting the rest of the document makes no sense."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+class _Converter:
+    """Turns composed PyYAML nodes into located values, collecting problems as it goes.
+
+    Aliased nodes are converted once and shared (values are frozen), while ``_sizes`` tracks
+    how many values each node expands to, so an alias bomb is caught without expanding it."""
+
+    def __init__(self, text: str, path: str):
+        self.text = text
+        self.path = path
+        self.problems: list[Diagnostic] = []
+        self._done: dict[int, LNode] = {}
+        self._sizes: dict[int, int] = {}
+        self._active: set[int] = set()
+
+    def convert(self, node: yaml.Node) -> LNode:
+        key = id(node)
+        if key in self._done:
+            return self._done[key]
+        if key in self._active:
+            raise _FatalError(
+                Diagnostic(
+                    self._span(node),
+                    "recursive alias: this value contains itself",
+                    "yaml-recursive-alias",
+                    "an alias (*name) may only refer to a value defined before it, not around it",
+                )
+            )
+        self._active.add(key)
+        self._check_tag(node)
+        result: LNode
+        if isinstance(node, yaml.MappingNode):
+            result = self._mapping(node)
+            size = 1 + sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            result = LList(tuple(self.convert(item) for item in node.value), self._span(node))
+            size = 1 + sum(self._sizes[id(item)] for item in node.value)
+        else:
+            assert isinstance(node, yaml.ScalarNode)
+            result = self._scalar(node)
+            size = 1
+        self._active.discard(key)
+        if size > MAX_NODES:
+            raise _FatalError(
+                Diagnostic(
+                    self._span(node),
+                    f"the document is too large: this value expands to {size:,} values "
+                    f"(the limit is {MAX_NODES:,})",
+                    "yaml-too-large",
+                    "aliases (*name) copy what they refer to; nested aliases multiply",
+                )
+            )
+        self._sizes[key] = size
+        self._done[key] = result
+        return result
+
+    def _mapping(self, node: yaml.MappingNode) -> LMap:
+        entries: list[tuple[LScalar, LNode]] = []
+        first_seen: dict[str, LScalar] = {}
+        for key_node, value_node in node.value:
+            key = self.convert(key_node)
+            value = self.convert(value_node)
+            if not isinstance(key, LScalar) or not isinstance(key.value, str):
+                self._add(
+                    key.span,
+                    f"mapping keys must be strings, got {describe(key)}",
+                    "yaml-key-type",
+                    "quote the key" if isinstance(key, LScalar) else None,
+                )
+                continue
+            if key.text == _MERGE_KEY and not key.quoted:
+                self._add(
+                    key.span,
+                    "merge keys ('<<') are not supported",
+                    "yaml-merge-key",
+                    "write the keys out, or use an alias (*name) for a whole value",
+                )
+                continue
+            if key.text in first_seen:
+                first = first_seen[key.text]
+                self._add(
+                    key.span,
+                    f"duplicate key {key.text!r} (first defined on line {first.span.line})",
+                    "yaml-duplicate-key",
+                    "a key may appear once per mapping; merge the two entries",
+                )
+                continue
+            first_seen[key.text] = key
+            entries.append((key, value))
+        return LMap(tuple(entries), self._span(node))
+
+    def _scalar(self, node: yaml.ScalarNode) -> LScalar:
+        quoted = node.style is not None
+        text: str = node.value
+        if node.style == '"':
+            text = self._join_surrogates(node, text)
+        value: ScalarValue = text if quoted else resolve_plain(text)
+        index, line, column = self._content_start(node)
+        content = SourceSpan(self.path, line, column)
+        verbatim = "\n" not in text and self.text[index : index + len(text)] == text
+        return LScalar(value, self._span(node), quoted, text, content, verbatim)
+
+    def _join_surrogates(self, node: yaml.ScalarNode, text: str) -> str:
+        """JSON writes characters outside the BMP as two ``\\u`` escapes; PyYAML keeps the
+        halves apart. Join them, and reject a half without its partner."""
+        if not any("\ud800" <= char <= "\udfff" for char in text):
+            return text
+        try:
+            return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+        except UnicodeDecodeError:
+            self._add(
+                self._span(node),
+                "invalid \\u escape: a lone UTF-16 surrogate is not a character",
+                "yaml-escape",
+                "write the character itself, or both halves of its surrogate pair",
+            )
+            return text
+
+    def _check_tag(self, node: yaml.Node) -> None:
+        if node.tag == _IMPLICIT:
+            return
+        tag = node.tag
+        if tag.startswith("tag:yaml.org,2002:"):
+            tag = "!!" + tag.removeprefix("tag:yaml.org,2002:")
+        self._add(
+            self._span(node),
+            f"tags are not supported (found {tag!r})",
+            "yaml-tag",
+            "remove the tag; a spec is plain data",
+        )
+
+    def _content_start(self, node: yaml.ScalarNode) -> tuple[int, int, int]:
+        """Where a scalar's text starts: (index, 1-based line, 1-based column)."""
+        mark = node.start_mark
+        if node.style in ("'", '"'):
+            return mark.index + 1, mark.line + 1, mark.column + 2
+        if node.style in ("|", ">"):
+            return self._block_content_start(node)
+        return mark.index, mark.line + 1, mark.column + 1
+
+    def _block_content_start(self, node: yaml.ScalarNode) -> tuple[int, int, int]:
+        """A block scalar's text starts on the first non-blank line after its header."""
+        mark = node.start_mark
+        line = mark.line + 1
+        row_start = self.text.find("\n", mark.index) + 1
+        while 0 < row_start < node.end_mark.index:
+            line += 1
+            row_end = self.text.find("\n", row_start)
+            row = self.text[row_start : row_end if row_end >= 0 else len(self.text)]
+            indent = len(row) - len(row.lstrip(" "))
+            if row.strip():
+                return row_start + indent, line, indent + 1
+            row_start = row_end + 1
+        return mark.index, mark.line + 1, mark.column + 1
+
+    def _span(self, node: yaml.Node) -> SourceSpan:
+        start, end = node.start_mark, node.end_mark
+        return SourceSpan(self.path, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+    def _add(self, span: SourceSpan, message: str, code: str, hint: str | None = None) -> None:
+        self.problems.append(Diagnostic(span, message, code, hint))
+
+
+def _syntax_diagnostic(error: yaml.MarkedYAMLError, path: str) -> Diagnostic:
+    mark = error.problem_mark or error.context_mark
+    span = SourceSpan(path, mark.line + 1, mark.column + 1) if mark else SourceSpan(path, 1, 1)
+    problem = error.problem or error.context or "cannot parse the document"
+    hint = error.context if error.problem and error.context else None
+    if "'\\t'" in problem:
+        hint = "indent with spaces; YAML does not allow tabs for indentation"
+    return Diagnostic(span, f"invalid YAML: {problem}", "yaml-syntax", hint)
+
+
+def _reader_diagnostic(error: yaml.reader.ReaderError, text: str, path: str) -> Diagnostic:
+    position = int(error.position)
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    message = f"invalid YAML: character {error.character!r} is not allowed in YAML text"
+    hint = "remove the control character, or write it as an escape in a double-quoted string"
+    return Diagnostic(SourceSpan(path, line, column), message, "yaml-syntax", hint)
+
+
+def _too_deep(path: str) -> Diagnostic:
+    return Diagnostic(
+        SourceSpan(path, 1, 1),
+        "the document is nested too deeply to load",
+        "yaml-too-deep",
+        "a spec needs only a few levels of nesting",
+    )

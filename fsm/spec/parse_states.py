@@ -1,0 +1,442 @@
+"""``states:`` and ``transitions:`` → ``StateDef`` and ``TransitionDef`` values.
+
+A state holds at most one of ``agent`` (with ``writes`` and ``on_error``), ``wait`` or
+``final: true``; a state with none of them (``{}``) is a *route* state that only routes.
+``writes`` merges an agent's output (or an event's data) into context fields: a field name
+takes the whole value, ``{field: path}`` a part of it (``.`` is the whole value). Writes are
+type-checked here; graph, event and flow rules belong to the validator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from fsm.datatypes import (
+    DataType,
+    EnumType,
+    ListType,
+    OptionalType,
+    RecordType,
+    render_type,
+    strip_optional,
+)
+from fsm.diagnostics import SourceSpan, did_you_mean
+from fsm.spec.load import LList, LMap, LNode, LScalar, describe
+from fsm.spec.model import (
+    AgentDef,
+    ContextField,
+    EventDef,
+    StateDef,
+    StateKind,
+    TransitionDef,
+    WriteDef,
+)
+from fsm.spec.parse_base import (
+    Problems,
+    check_keys,
+    check_name,
+    entries,
+    exclusive,
+    expect_list,
+    expect_map,
+    expect_str,
+    is_identifier,
+    require,
+)
+from fsm.spec.parse_contracts import ContractTable
+
+STATE_KEYS = ("agent", "writes", "on_error", "wait", "final", "description")
+EVENT_KEYS = ("data", "writes")
+TRANSITION_KEYS = ("to", "when", "on", "name")
+
+
+@attrs.frozen
+class Scope:
+    """Everything a state may refer to. ``*_declared`` also holds names whose definition
+    failed, so a broken declaration is reported once, not again at every use."""
+
+    contracts: ContractTable
+    context: Mapping[str, ContextField]
+    context_declared: frozenset[str]
+    agents: Mapping[str, AgentDef]
+    agents_declared: frozenset[str]
+    states: tuple[str, ...]
+
+
+def parse_states(node: LMap, scope: Scope, problems: Problems) -> tuple[StateDef, ...]:
+    states: list[StateDef] = []
+    for _, key, value in entries(node):
+        named = check_name(key, "state", problems)
+        state = _parse_state(key, value, scope, problems)
+        if state is not None and named:
+            states.append(state)
+    return tuple(states)
+
+
+def _parse_state(key: LScalar, node: LNode, scope: Scope, problems: Problems) -> StateDef | None:
+    where = f"state {key.text!r}"
+    if not isinstance(node, LMap):
+        message = f"expected a mapping for {where}, got {describe(node)}"
+        hint = "write {agent: ...}, {wait: [...]}, {final: true}, or {} for a route state"
+        problems.error(node.span, message, "spec-shape", hint)
+        return None
+    before = len(problems.diagnostics)
+    check_keys(node, STATE_KEYS, where, problems)
+    exclusive(node, ("agent", "wait", "final"), where, problems)
+    kind: StateKind = "route"
+    agent_name: str | None = None
+    writes: tuple[WriteDef, ...] = ()
+    events: tuple[EventDef, ...] = ()
+    agent_node, wait_node, final_node = node.get("agent"), node.get("wait"), node.get("final")
+    writes_node = node.get("writes")
+    if agent_node is not None:
+        kind = "agent"
+        agent_name, agent = _agent(agent_node, scope, problems)
+        if writes_node is not None:
+            source = None if agent is None else (agent.output, agent.output_type)
+            writes = _parse_writes(writes_node, source, scope, problems)
+    elif writes_node is not None:
+        writes_key = node.key("writes")
+        assert writes_key is not None
+        message = f"'writes' in {where}, which runs no agent"
+        hint = "add 'agent:', or write event data with wait: {event: {data: C, writes: ...}}"
+        problems.error(writes_key.span, message, "spec-writes-without-agent", hint)
+    if wait_node is not None:
+        kind = "wait"
+        events = _parse_events(wait_node, where, scope, problems)
+    if final_node is not None:
+        kind = "final"
+        if not (isinstance(final_node, LScalar) and final_node.value is True):
+            message = f"expected 'final: true' in {where}, got {describe(final_node)}"
+            hint = "only final states write 'final'; remove it from other states"
+            problems.error(final_node.span, message, "spec-value", hint)
+    on_error, on_error_span = None, None
+    on_error_node = node.get("on_error")
+    if on_error_node is not None:
+        on_error = _state_ref(on_error_node, "'on_error'", scope, problems)
+        on_error_span = on_error_node.span
+    description_node = node.get("description")
+    description = ""
+    if description_node is not None:
+        description = expect_str(description_node, "a description (text)", problems) or ""
+    if len(problems.diagnostics) != before:
+        return None
+    return StateDef(
+        name=key.text,
+        kind=kind,
+        agent=agent_name,
+        writes=writes,
+        events=events,
+        on_error=on_error,
+        description=description,
+        span=key.span,
+        on_error_span=on_error_span,
+    )
+
+
+def _agent(node: LNode, scope: Scope, problems: Problems) -> tuple[str | None, AgentDef | None]:
+    name = expect_str(node, "an agent name", problems)
+    if name is None:
+        return None, None
+    if name not in scope.agents_declared:
+        hint = did_you_mean(name, scope.agents_declared) or "declare it under 'agents:'"
+        problems.error(node.span, f"unknown agent {name!r}", "spec-unknown-agent", hint)
+        return None, None
+    return name, scope.agents.get(name)
+
+
+def _state_ref(node: LNode, what: str, scope: Scope, problems: Problems) -> str | None:
+    name = expect_str(node, f"a state name for {what}", problems)
+    if name is None or name in scope.states:
+        return name
+    hint = did_you_mean(name, scope.states) or f"the states are: {', '.join(scope.states)}"
+    problems.error(node.span, f"unknown state {name!r} in {what}", "spec-unknown-state", hint)
+    return None
+
+
+# A source of writes: (contract name, its record type), or None when it failed to resolve.
+_Source = tuple[str, RecordType] | None
+
+
+def _parse_writes(
+    node: LNode, source: _Source, scope: Scope, problems: Problems
+) -> tuple[WriteDef, ...]:
+    """``writes: field`` (the whole value) or ``writes: {field: path, ...}``."""
+    if isinstance(node, LScalar) and isinstance(node.value, str):
+        write = WriteDef(node.value, (), node.span)
+        return (write,) if _check_write(write, node, source, scope, problems) else ()
+    mapping = expect_map(
+        node, "a context field name, or a mapping of context fields to paths", problems
+    )
+    if mapping is None:
+        return ()
+    writes: list[WriteDef] = []
+    for name, key, value in entries(mapping):
+        text = expect_str(value, "a path into the value ('.' for all of it)", problems)
+        if text is None:
+            continue
+        path = () if text == "." else tuple(text.split("."))
+        if not all(is_identifier(segment) for segment in path):
+            hint = "write '.', a field name, or field names joined by '.'"
+            problems.error(value.span, f"invalid path {text!r}", "spec-path", hint)
+            continue
+        write = WriteDef(name, path, key.span)
+        if _check_write(write, key, source, scope, problems, path_node=value):
+            writes.append(write)
+    return tuple(writes)
+
+
+def _check_write(
+    write: WriteDef,
+    field_node: LNode,
+    source: _Source,
+    scope: Scope,
+    problems: Problems,
+    *,
+    path_node: LNode | None = None,
+) -> bool:
+    if write.field not in scope.context_declared:
+        hint = did_you_mean(write.field, scope.context_declared) or "declare it under 'context:'"
+        message = f"unknown context field {write.field!r}"
+        problems.error(field_node.span, message, "spec-unknown-field", hint)
+        return False
+    field = scope.context.get(write.field)
+    if source is None or field is None:
+        return True  # the agent, contract or field failed and was reported
+    value_type = _path_type(source, write.source, path_node or field_node, problems)
+    if value_type is None:
+        return False
+    value_name = ".".join((source[0], *write.source))
+    if field.merge == "append":
+        assert isinstance(field.type, ListType)
+        if value_type in (field.type.item, field.type):
+            return True
+        accepts = f"{render_type(field.type.item)} or {render_type(field.type)}"
+        hint = f"'{field.name}' has merge: append; it accepts {accepts}"
+    else:
+        if value_type in (field.type, strip_optional(field.type)):
+            return True
+        needed = render_type(strip_optional(field.type))
+        hint = f"a write replaces the field, so the value must be {needed}"
+    message = (
+        f"cannot write {value_name} ({render_type(value_type)}) into context field "
+        f"{field.name!r} ({render_type(field.type)})"
+    )
+    problems.error(field_node.span, message, "spec-write-type", hint)
+    return False
+
+
+def _path_type(
+    source: tuple[str, RecordType], path: tuple[str, ...], node: LNode, problems: Problems
+) -> DataType | None:
+    """The type at ``path`` in the source record; optional when any step on the way is."""
+    current: DataType = source[1]
+    maybe_none = False
+    for depth, name in enumerate(path):
+        record = strip_optional(current)
+        maybe_none = maybe_none or isinstance(current, OptionalType)
+        where = ".".join((source[0], *path[:depth]))
+        if not isinstance(record, RecordType):
+            message = f"cannot read {name!r} from {where}, which is {render_type(current)}"
+            problems.error(node.span, message, "spec-path")
+            return None
+        field = record.field(name)
+        if field is None:
+            hint = (
+                did_you_mean(name, record.field_names())
+                or f"{record.name} has: {', '.join(record.field_names())}"
+            )
+            problems.error(node.span, f"{record.name} has no field {name!r}", "spec-path", hint)
+            return None
+        current = field.type
+    if maybe_none and not isinstance(current, OptionalType):
+        return OptionalType(current)
+    return current
+
+
+def _parse_events(
+    node: LNode, where: str, scope: Scope, problems: Problems
+) -> tuple[EventDef, ...]:
+    """``wait: [approve, reject]`` or ``wait: {approve: {data: Decision, writes: decision}}``."""
+    events: list[EventDef] = []
+    if isinstance(node, LList):
+        seen: set[str] = set()
+        for item in node.items:
+            name = expect_str(item, "an event name", problems)
+            if name is None:
+                continue
+            assert isinstance(item, LScalar)
+            if not check_name(item, "event", problems):
+                continue
+            if name in seen:
+                problems.error(item.span, f"duplicate event {name!r} in {where}", "spec-duplicate")
+                continue
+            seen.add(name)
+            events.append(EventDef(name, None, None, (), item.span))
+    elif isinstance(node, LMap):
+        for _, key, value in entries(node):
+            if check_name(key, "event", problems):
+                event = _parse_event(key, value, scope, problems)
+                if event is not None:
+                    events.append(event)
+    else:
+        message = f"expected the events of {where} as a list or a mapping, got {describe(node)}"
+        problems.error(node.span, message, "spec-shape", "e.g. wait: [approve, reject]")
+        return ()
+    if not events and not (node.items if isinstance(node, LList) else node.entries):
+        hint = "list the events it waits for, e.g. wait: [approve, reject]"
+        problems.error(node.span, f"{where} waits for no event", "spec-wait-empty", hint)
+    return tuple(events)
+
+
+def _parse_event(key: LScalar, node: LNode, scope: Scope, problems: Problems) -> EventDef | None:
+    where = f"event {key.text!r}"
+    if isinstance(node, LScalar) and node.value is None:
+        return EventDef(key.text, None, None, (), key.span)
+    event = expect_map(node, f"null or {{data: Contract, writes: ...}} for {where}", problems)
+    if event is None:
+        return None
+    before = len(problems.diagnostics)
+    check_keys(event, EVENT_KEYS, where, problems)
+    data_node, writes_node = event.get("data"), event.get("writes")
+    data: tuple[str, RecordType] | None = None
+    declared_data = False
+    if data_node is not None:
+        data = _data_type(data_node, scope, problems)
+        declared_data = data is not None or (
+            isinstance(data_node, LScalar) and data_node.text in scope.contracts.declared
+        )
+    writes: tuple[WriteDef, ...] = ()
+    if writes_node is not None:
+        if data_node is None:
+            writes_key = event.key("writes")
+            assert writes_key is not None
+            message = f"'writes' in {where}, which carries no data"
+            problems.error(
+                writes_key.span, message, "spec-writes-without-data", "add 'data: <Contract>'"
+            )
+        elif declared_data:
+            writes = _parse_writes(writes_node, data, scope, problems)
+    if len(problems.diagnostics) != before or (data_node is not None and data is None):
+        return None
+    return EventDef(
+        key.text, data[0] if data else None, data[1] if data else None, writes, key.span
+    )
+
+
+def _data_type(node: LNode, scope: Scope, problems: Problems) -> tuple[str, RecordType] | None:
+    name = expect_str(node, "the name of a record contract", problems)
+    if name is None:
+        return None
+    resolved = scope.contracts.named.get(name)
+    if isinstance(resolved, RecordType):
+        return name, resolved
+    if isinstance(resolved, EnumType):
+        message = f"event data must be a record contract; {name!r} is an enum"
+        problems.error(node.span, message, "spec-event-data", "wrap it in a record contract")
+    elif name not in scope.contracts.declared:
+        records = [n for n, t in scope.contracts.named.items() if isinstance(t, RecordType)]
+        hint = did_you_mean(name, records) or "declare it under 'contracts:'"
+        problems.error(node.span, f"unknown contract {name!r}", "spec-unknown-contract", hint)
+    return None
+
+
+def parse_transitions(
+    node: LNode | None, states: tuple[str, ...], problems: Problems
+) -> tuple[TransitionDef, ...]:
+    """``state: [{to, when, on, name}, ...]``, in the order written (the routing order)."""
+    if node is None:
+        return ()
+    table = expect_map(node, "a mapping of state names to lists of transitions", problems)
+    if table is None:
+        return ()
+    transitions: list[TransitionDef] = []
+    for source, key, value in entries(table):
+        if source not in states:
+            hint = did_you_mean(source, states) or "declare the state under 'states:'"
+            problems.error(
+                key.span, f"transitions of unknown state {source!r}", "spec-unknown-state", hint
+            )
+        items = expect_list(
+            value,
+            f"a list of transitions from {source!r}",
+            problems,
+            "write - {to: <state>, when: <guard>}",
+        )
+        if items is None:
+            continue
+        names: set[str] = set()
+        for index, item in enumerate(items.items):
+            transition = _parse_transition(source, index, item, states, problems)
+            if transition is None:
+                continue
+            if transition.name is not None and transition.name in names:
+                message = f"two transitions from {source!r} are named {transition.name!r}"
+                problems.error(transition.span, message, "spec-duplicate")
+            names.add(transition.name or "")
+            transitions.append(transition)
+    return tuple(transitions)
+
+
+def _parse_transition(
+    source: str, index: int, node: LNode, states: tuple[str, ...], problems: Problems
+) -> TransitionDef | None:
+    where = f"transition {index + 1} from {source!r}"
+    item = expect_map(node, f"a transition {{to: <state>, when: <guard>}} as {where}", problems)
+    if item is None:
+        return None
+    before = len(problems.diagnostics)
+    check_keys(item, TRANSITION_KEYS, where, problems)
+    to_node = require(item, "to", where, problems)
+    target = None
+    if to_node is not None:
+        target = expect_str(to_node, "a state name for 'to'", problems)
+        if target is not None and target not in states:
+            hint = did_you_mean(target, states) or f"the states are: {', '.join(states)}"
+            problems.error(
+                to_node.span, f"unknown state {target!r} in 'to'", "spec-unknown-state", hint
+            )
+    guard, guard_span = _guard(item.get("when"), problems)
+    event = _name_value(item.get("on"), "event", problems)
+    name = _name_value(item.get("name"), "transition", problems)
+    if len(problems.diagnostics) != before or target is None or to_node is None:
+        return None
+    return TransitionDef(
+        source=source,
+        index=index,
+        target=target,
+        guard=guard,
+        event=event,
+        name=name,
+        span=item.span,
+        target_span=to_node.span,
+        guard_span=guard_span,
+    )
+
+
+def _guard(node: LNode | None, problems: Problems) -> tuple[str | None, SourceSpan | None]:
+    """The guard text, untouched, and where it starts in the source."""
+    if node is None:
+        return None, None
+    hint = 'quote the guard if it looks like a value, e.g. when: "true"'
+    text = expect_str(node, "a guard expression (text)", problems, hint)
+    if text is None:
+        return None, None
+    assert isinstance(node, LScalar)
+    if not text.strip():
+        hint = "remove 'when' for a default transition"
+        problems.error(node.span, "empty guard", "spec-guard-empty", hint)
+        return None, None
+    return text, node.span_of(0)
+
+
+def _name_value(node: LNode | None, kind: str, problems: Problems) -> str | None:
+    if node is None:
+        return None
+    text = expect_str(node, f"a {kind} name", problems)
+    if text is None:
+        return None
+    assert isinstance(node, LScalar)
+    return text if check_name(node, kind, problems) else None
