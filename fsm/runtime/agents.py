@@ -1,0 +1,172 @@
+"""Agents: what the runtime calls, and how a spec's ``impl`` becomes a callable.
+
+An agent is any callable ``agent(inputs, call)``: a function, an ``async def`` function, or an
+object with ``__call__``. ``inputs`` is the agent's input record (an attrs instance) and ``call``
+an ``AgentCall`` describing this attempt. It returns its output contract, as an instance or as a
+plain dict; the runtime validates it before anything touches the context.
+
+``impl`` is resolved once per ``Workflow``: ``package.module:attr`` is imported normally;
+``relative/file.py:attr`` is loaded from the spec's folder under a private module name derived
+from the file's absolute path, so it never shadows or clashes with an importable module. A class
+is instantiated once, with no arguments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import attrs
+
+from fsm.errors import AgentError
+from fsm.spec.model import AgentDef, Spec
+
+AgentFn = Callable[[Any, "AgentCall"], Any]
+"""``agent(inputs, call) -> output`` (or an awaitable of the output)."""
+
+
+@attrs.frozen
+class AgentCall:
+    """One attempt of one agent call. ``idempotency_key`` is the same when a crashed step is
+    re-run (same run, seq and attempt), so an agent with side effects can deduplicate."""
+
+    run_id: str
+    seq: int
+    attempt: int
+    state: str
+    agent: str
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.run_id}:{self.seq}:{self.attempt}"
+
+
+@attrs.frozen
+class LoadedAgent:
+    """An agent definition with its callable, and whether calling it yields a coroutine."""
+
+    definition: AgentDef
+    fn: AgentFn
+    is_async: bool
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+
+def load_agents(spec: Spec, given: Mapping[str, object] | None = None) -> dict[str, LoadedAgent]:
+    """Every agent of ``spec``: the ones ``given`` from Python win over the spec's ``impl``."""
+    given = dict(given or {})
+    unknown = sorted(set(given) - {agent.name for agent in spec.agents})
+    if unknown:
+        known = ", ".join(agent.name for agent in spec.agents) or "none"
+        raise AgentError(
+            f"agents given for {', '.join(map(repr, unknown))}, but spec '{spec.workflow}' "
+            f"declares no such agent (its agents: {known})"
+        )
+    modules: dict[Path, ModuleType] = {}
+    loaded: dict[str, LoadedAgent] = {}
+    for agent in spec.agents:
+        if agent.name in given:
+            target = given[agent.name]
+        elif agent.impl is not None:
+            target = _resolve_impl(agent, Path(spec.path).parent, modules)
+        else:
+            raise AgentError(
+                f"agent '{agent.name}' has no implementation: add `impl: package.module:function` "
+                f"(or `impl: relative/file.py:function`) to it in {spec.path}, or pass it from "
+                f"Python: Workflow.from_spec(..., agents={{'{agent.name}': my_function}})"
+            )
+        fn = _as_callable(agent, target)
+        loaded[agent.name] = LoadedAgent(agent, fn, _is_async(fn))
+    return loaded
+
+
+def _resolve_impl(agent: AgentDef, spec_dir: Path, modules: dict[Path, ModuleType]) -> object:
+    impl = agent.impl or ""
+    location, _, attribute = impl.rpartition(":")
+    if not location or not attribute:
+        raise AgentError(
+            f"agent '{agent.name}': impl {impl!r} is not 'module:attribute' or "
+            f"'relative/file.py:attribute'"
+        )
+    if location.endswith(".py"):
+        module = _load_file(agent, (spec_dir / location).resolve(), modules)
+    else:
+        try:
+            module = importlib.import_module(location)
+        except ImportError as error:
+            raise AgentError(
+                f"agent '{agent.name}': cannot import module '{location}' named by impl "
+                f"{impl!r}: {error}"
+            ) from error
+    target: object = module
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise AgentError(
+                f"agent '{agent.name}': '{location}' has no attribute '{attribute}' (impl {impl!r})"
+            ) from None
+    return target
+
+
+def _load_file(agent: AgentDef, path: Path, modules: dict[Path, ModuleType]) -> ModuleType:
+    if path in modules:
+        return modules[path]
+    if not path.is_file():
+        raise AgentError(
+            f"agent '{agent.name}': impl file {path} does not exist (impl paths ending in .py "
+            f"are relative to the spec's folder)"
+        )
+    digest = hashlib.sha256(str(path).encode("utf-8")).hexdigest()[:12]
+    name = f"_fsm_agents_{path.stem}_{digest}"
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise AgentError(f"agent '{agent.name}': cannot load {path} as a Python module")
+    module = importlib.util.module_from_spec(module_spec)
+    # Registered under a private name (never the file's stem), because dataclasses, attrs and
+    # pickle look their module up in sys.modules.
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[name]
+        raise AgentError(
+            f"agent '{agent.name}': loading {path} failed: {type(error).__name__}: {error}"
+        ) from error
+    modules[path] = module
+    return module
+
+
+def _as_callable(agent: AgentDef, target: object) -> AgentFn:
+    if inspect.isclass(target):
+        cls = target
+        try:
+            target = cls()
+        except Exception as error:
+            raise AgentError(
+                f"agent '{agent.name}': class {cls.__name__} must be constructible without "
+                f"arguments ({type(error).__name__}: {error})"
+            ) from error
+    if not callable(target):
+        raise AgentError(
+            f"agent '{agent.name}': {target!r} is not callable; an agent is a function "
+            f"agent(inputs, call) or an object with __call__"
+        )
+    fn: AgentFn = target
+    return fn
+
+
+def _is_async(fn: AgentFn) -> bool:
+    if inspect.iscoroutinefunction(fn):
+        return True
+    dunder_call = type(fn).__dict__.get("__call__")
+    return dunder_call is not None and inspect.iscoroutinefunction(dunder_call)

@@ -1,0 +1,76 @@
+"""Everything the runtime derives from a spec, computed once per ``Workflow``.
+
+A ``CompiledWorkflow`` is shared by every run of its spec: the router (the ``transitions``
+machine), the loaded agents, the contract classes and their converter, and each state's and
+event's resolved writes. Nothing in it changes while runs execute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from fsm.contracts import ContractConverter, build_classes, make_converter
+from fsm.datatypes import EnumType, RecordType
+from fsm.runtime.agents import LoadedAgent, load_agents
+from fsm.runtime.engine import Router
+from fsm.runtime.merge import WritePlan, plan_writes
+from fsm.spec.checked import CheckedSpec
+from fsm.spec.model import StateDef
+
+
+@attrs.frozen
+class CompiledWorkflow:
+    checked: CheckedSpec
+    router: Router
+    agents: Mapping[str, LoadedAgent]
+    converter: ContractConverter
+    states: Mapping[str, StateDef]
+    state_writes: Mapping[str, tuple[WritePlan, ...]]
+    event_writes: Mapping[tuple[str, str], tuple[WritePlan, ...]]
+
+    @property
+    def spec_hash(self) -> str:
+        return self.checked.spec_hash
+
+    @property
+    def context_type(self) -> RecordType:
+        return self.checked.context_type
+
+    def context_instance(self, context_json: object) -> object:
+        """The context as an attrs instance (fresh objects, never shared with the JSON)."""
+        return self.converter.structure(context_json, self.context_type, "context")
+
+
+def compile_workflow(
+    checked: CheckedSpec, agents: Mapping[str, object] | None = None
+) -> CompiledWorkflow:
+    spec = checked.spec
+    loaded = load_agents(spec, agents)
+    named: list[RecordType | EnumType] = [checked.context_type]
+    named.extend(checked.agent_inputs.values())
+    named.extend(agent.output_type for agent in spec.agents)
+    for state in spec.states:
+        named.extend(event.data_type for event in state.events if event.data_type is not None)
+    converter = make_converter(build_classes(named))
+    state_writes: dict[str, tuple[WritePlan, ...]] = {}
+    event_writes: dict[tuple[str, str], tuple[WritePlan, ...]] = {}
+    for state in spec.states:
+        agent = spec.agent(state.agent) if state.agent is not None else None
+        if agent is not None:
+            state_writes[state.name] = plan_writes(spec, state.writes, agent.output_type)
+        for event in state.events:
+            if event.data_type is not None:
+                event_writes[(state.name, event.name)] = plan_writes(
+                    spec, event.writes, event.data_type
+                )
+    return CompiledWorkflow(
+        checked=checked,
+        router=Router(checked),
+        agents=loaded,
+        converter=converter,
+        states={state.name: state for state in spec.states},
+        state_writes=state_writes,
+        event_writes=event_writes,
+    )

@@ -1,0 +1,151 @@
+"""Calling an agent: attempts, backoff, timeouts, and output validation, sync and async.
+
+An attempt fails when the agent raises, times out, or returns output that breaks its contract;
+the output is validated here, before the caller can merge anything. After a failed attempt the
+runtime waits ``RetryPolicy.delay(attempt)`` and tries again, up to ``attempts`` times.
+
+Timeouts (``AgentDef.timeout``): an async agent is cancelled with ``asyncio.wait_for``. A sync
+agent with a timeout runs in a daemon thread that is abandoned when the timeout passes (Python
+cannot stop a thread): the attempt fails, the late result is discarded, and whatever the
+function still does is its own business. A sync agent without a timeout runs inline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+
+from fsm.errors import ContractError
+from fsm.runtime.agents import AgentCall, LoadedAgent
+
+Validate = Callable[[object], tuple[object, object]]
+"""Output → (instance, JSON); raises ``ContractError`` when the output breaks its contract."""
+
+
+@attrs.frozen
+class Outcome:
+    """How an agent call ended: a validated output, or the last attempt's error."""
+
+    attempts: int
+    output: object = None
+    output_json: object = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class AgentTimeoutError(Exception):
+    """An attempt took longer than the agent's timeout."""
+
+
+def call_agent(agent: LoadedAgent, inputs: object, call: AgentCall, validate: Validate) -> Outcome:
+    """Run ``agent`` to a validated output or to its last failed attempt (blocking)."""
+    policy = agent.definition.retry
+    error = ""
+    for attempt in range(1, policy.attempts + 1):
+        this_call = attrs.evolve(call, attempt=attempt)
+        try:
+            result = _call_sync(agent, inputs, this_call)
+            instance, data = validate(result)
+            return Outcome(attempt, instance, data)
+        except Exception as failure:  # an agent may raise anything; it is recorded, not lost
+            error = describe_failure(agent, attempt, failure)
+        if attempt < policy.attempts and policy.delay(attempt) > 0:
+            time.sleep(policy.delay(attempt))
+    return Outcome(policy.attempts, error=error)
+
+
+async def call_agent_async(
+    agent: LoadedAgent, inputs: object, call: AgentCall, validate: Validate
+) -> Outcome:
+    """``call_agent`` for an event loop: async agents are awaited, backoff does not block."""
+    policy = agent.definition.retry
+    error = ""
+    for attempt in range(1, policy.attempts + 1):
+        this_call = attrs.evolve(call, attempt=attempt)
+        try:
+            result = await _call_async(agent, inputs, this_call)
+            instance, data = validate(result)
+            return Outcome(attempt, instance, data)
+        except Exception as failure:  # an agent may raise anything; it is recorded, not lost
+            error = describe_failure(agent, attempt, failure)
+        if attempt < policy.attempts and policy.delay(attempt) > 0:
+            await asyncio.sleep(policy.delay(attempt))
+    return Outcome(policy.attempts, error=error)
+
+
+def describe_failure(agent: LoadedAgent, attempt: int, failure: Exception) -> str:
+    tries = agent.definition.retry.attempts
+    where = f"agent '{agent.name}' failed (attempt {attempt} of {tries})"
+    if isinstance(failure, ContractError):
+        return f"{where}: its output breaks the contract {failure}"
+    if isinstance(failure, AgentTimeoutError):
+        return f"{where}: {failure}"
+    return f"{where}: {type(failure).__name__}: {failure}"
+
+
+def _call_sync(agent: LoadedAgent, inputs: object, call: AgentCall) -> object:
+    timeout = agent.definition.timeout
+    if agent.is_async:
+        return asyncio.run(_with_timeout(agent.fn(inputs, call), timeout))
+    if timeout is None:
+        result = agent.fn(inputs, call)
+    else:
+        try:
+            result = _in_thread(agent, inputs, call).result(timeout=timeout)
+        except TimeoutError:
+            raise _timed_out(timeout) from None
+    if inspect.isawaitable(result):  # a sync function that returned a coroutine
+        return asyncio.run(_with_timeout(result, timeout))
+    return result
+
+
+async def _call_async(agent: LoadedAgent, inputs: object, call: AgentCall) -> object:
+    timeout = agent.definition.timeout
+    if agent.is_async or timeout is None:
+        result = agent.fn(inputs, call)
+    else:
+        result = asyncio.wrap_future(_in_thread(agent, inputs, call))
+    if inspect.isawaitable(result):
+        return await _with_timeout(result, timeout)
+    return result
+
+
+async def _with_timeout(awaitable: Awaitable[Any], timeout: float | None) -> object:
+    if timeout is None:
+        return await awaitable
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except TimeoutError:
+        raise _timed_out(timeout) from None
+
+
+def _in_thread(
+    agent: LoadedAgent, inputs: object, call: AgentCall
+) -> concurrent.futures.Future[object]:
+    """Run a sync agent in a daemon thread, so a hung agent never keeps the process alive."""
+    future: concurrent.futures.Future[object] = concurrent.futures.Future()
+
+    def work() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(agent.fn(inputs, call))
+        except BaseException as error:  # handed to the waiting caller
+            future.set_exception(error)
+
+    threading.Thread(target=work, name=f"fsm-agent-{agent.name}", daemon=True).start()
+    return future
+
+
+def _timed_out(timeout: float) -> AgentTimeoutError:
+    return AgentTimeoutError(f"no result within its timeout of {timeout:g} s")

@@ -1,0 +1,129 @@
+"""Merging a validated agent output (or event data) into the context.
+
+A ``WriteDef`` copies a value from the output (``source`` path; empty = the whole output) into a
+context field, by the field's policy: ``replace`` sets it, ``append`` adds one item or extends by
+a list. ``plan_writes`` resolves each write against the types once per spec; ``compute_merge``
+turns one output into a ``Merge``: the changed fields and appended items, as JSON for the
+snapshot and as instances for the live context. Computing a merge never mutates anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from fsm.datatypes import DataType, ListType, OptionalType, RecordType, strip_optional
+from fsm.spec.model import MergePolicy, Spec, WriteDef
+
+
+@attrs.frozen
+class WritePlan:
+    """One write, resolved: where to read, where to write, and how."""
+
+    field: str
+    source: tuple[str, ...]
+    policy: MergePolicy
+    extend: bool
+    """For ``append``: the source is a list whose items are appended (else one item)."""
+
+
+@attrs.frozen
+class Merge:
+    """What one output changes: ``changes``/``appended`` as JSON (what the snapshot stores) and
+    ``values``/``items`` as instances (what the live context gets)."""
+
+    changes: Mapping[str, object]
+    appended: Mapping[str, list[object]]
+    values: Mapping[str, object]
+    items: Mapping[str, list[object]]
+
+
+def plan_writes(
+    spec: Spec, writes: Sequence[WriteDef], source_type: RecordType
+) -> tuple[WritePlan, ...]:
+    """Resolve ``writes`` (of a state or an event) against the output's type."""
+    plans: list[WritePlan] = []
+    for write in writes:
+        context_field = spec.context_field(write.field)
+        if context_field is None:  # the spec checker rejects this; keep the runtime honest
+            raise ValueError(f"write to unknown context field {write.field!r}")
+        extend = False
+        if context_field.merge == "append":
+            value_type = _type_at(source_type, write.source)
+            extend = isinstance(strip_optional(value_type), ListType) and strip_optional(
+                value_type
+            ) == strip_optional(context_field.type)
+        plans.append(WritePlan(write.field, write.source, context_field.merge, extend))
+    return tuple(plans)
+
+
+def compute_merge(
+    plans: Sequence[WritePlan],
+    output_json: object,
+    output: object,
+    context_json: Mapping[str, object],
+) -> Merge:
+    """The merge of one validated output. Replaced fields whose value does not change are left
+    out, so a snapshot stores only what changed."""
+    changes: dict[str, object] = {}
+    values: dict[str, object] = {}
+    appended: dict[str, list[object]] = {}
+    items: dict[str, list[object]] = {}
+    for plan in plans:
+        data = _json_at(output_json, plan.source)
+        value = _attr_at(output, plan.source)
+        if plan.policy == "replace":
+            if plan.field in changes or context_json.get(plan.field) != data:
+                changes[plan.field] = data
+                values[plan.field] = value
+            continue
+        if data is None:
+            continue  # an absent optional value appends nothing
+        if plan.extend:
+            assert isinstance(data, list)
+            assert isinstance(value, list)
+            appended.setdefault(plan.field, []).extend(data)
+            items.setdefault(plan.field, []).extend(value)
+        else:
+            appended.setdefault(plan.field, []).append(data)
+            items.setdefault(plan.field, []).append(value)
+    return Merge(
+        changes,
+        {name: added for name, added in appended.items() if added},
+        values,
+        {name: added for name, added in items.items() if added},
+    )
+
+
+def _type_at(record: RecordType, path: tuple[str, ...]) -> DataType:
+    current: DataType = record
+    for name in path:
+        inner = strip_optional(current)
+        field = inner.field(name) if isinstance(inner, RecordType) else None
+        if field is None:
+            raise ValueError(f"{record.name} has no field at {'.'.join(path)!r}")
+        current = (
+            OptionalType(strip_optional(field.type))
+            if isinstance(current, OptionalType)
+            else field.type
+        )
+    return current
+
+
+def _json_at(data: object, path: tuple[str, ...]) -> object:
+    for name in path:
+        if data is None:
+            return None
+        assert isinstance(data, Mapping)
+        data = data.get(name)
+    return data
+
+
+def _attr_at(value: object, path: tuple[str, ...]) -> Any:
+    for name in path:
+        if value is None:
+            return None
+        value = getattr(value, name)
+    return value

@@ -1,0 +1,277 @@
+"""``Workflow``: a checked spec bound to its agents and a store; starts, reopens and forks runs.
+
+A run is pinned to the hash of the spec it started with: reopening it under a different spec
+text is refused unless ``allow_spec_change=True`` (then new records carry the new hash, the run
+record keeps the original). The start record (seq 0) holds the full initial frame; its
+``output`` keeps the run's start options (``max_steps``, and for a fork where it came from),
+because the run record has no field for them.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+from fsm.errors import RunError
+from fsm.runtime.compiled import CompiledWorkflow, compile_workflow
+from fsm.runtime.run import OnTransition, RunHandle
+from fsm.runtime.stepper import LiveRun, status_after
+from fsm.spec.checked import CheckedSpec
+from fsm.spec.validate import load_checked
+from fsm.store import Frame, RunRecord, RunState, Snapshot, Store, new_run_id, open_store
+
+
+class Workflow:
+    """Runs of one spec, with its agents, on one store."""
+
+    def __init__(
+        self,
+        compiled: CompiledWorkflow,
+        store: Store,
+        *,
+        on_transition: OnTransition | None = None,
+        owns_store: bool = False,
+    ) -> None:
+        self.compiled = compiled
+        self.store = store
+        self.on_transition = on_transition
+        self._owns_store = owns_store
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: str | Path | CheckedSpec,
+        *,
+        agents: Mapping[str, object] | None = None,
+        store: Store | str | None = None,
+        on_transition: OnTransition | None = None,
+        cwd: Path | None = None,
+    ) -> Workflow:
+        """Load and check ``spec`` (a path or a ``CheckedSpec``), resolve its agents (``agents``
+        given here win over the spec's ``impl``), and open ``store`` (a ``Store``, a URL, or
+        None for ``FSM_STORE`` / ``sqlite:///<cwd>/.fsm/runs.db``)."""
+        checked = spec if isinstance(spec, CheckedSpec) else load_checked(spec)
+        compiled = compile_workflow(checked, agents)
+        if store is None or isinstance(store, str):
+            opened = open_store(store, cwd=cwd or Path.cwd())
+            return cls(compiled, opened, on_transition=on_transition, owns_store=True)
+        return cls(compiled, store, on_transition=on_transition)
+
+    @property
+    def checked(self) -> CheckedSpec:
+        return self.compiled.checked
+
+    def close(self) -> None:
+        """Close the store if this workflow opened it."""
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Workflow:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # Runs ----------------------------------------------------------------------------------------
+
+    def start(
+        self,
+        input: Mapping[str, object] | None = None,
+        *,
+        run_id: str | None = None,
+        max_steps: int | None = None,
+        detach: bool = False,
+    ) -> RunHandle:
+        """Create a run from ``input`` (the context's required fields, validated) and advance
+        it until it waits, completes or fails; with ``detach`` only create it."""
+        handle = self._create(input, run_id, max_steps)
+        return handle if detach else handle.advance()
+
+    async def async_start(
+        self,
+        input: Mapping[str, object] | None = None,
+        *,
+        run_id: str | None = None,
+        max_steps: int | None = None,
+        detach: bool = False,
+    ) -> RunHandle:
+        handle = self._create(input, run_id, max_steps)
+        return handle if detach else await handle.async_advance()
+
+    def run(self, run_id: str, *, allow_spec_change: bool = False) -> RunHandle:
+        """Reopen a stored run (``NotFoundError`` if there is none)."""
+        record = self.store.get_run(run_id)
+        self._check_pinned(record, allow_spec_change)
+        return self._handle(self._load(run_id))
+
+    def fork(
+        self,
+        run_id: str,
+        at: int,
+        *,
+        fork_id: str | None = None,
+        allow_spec_change: bool = False,
+    ) -> RunHandle:
+        """A new run whose start frame is exactly ``run_id``'s state after seq ``at``; not
+        advanced yet (call ``resume``)."""
+        parent = self.store.get_run(run_id)
+        self._check_pinned(parent, allow_spec_change)
+        if not 0 <= at <= parent.seq:
+            raise RunError(
+                f"run {run_id} has records 0..{parent.seq}; cannot fork at seq {at} (pick one "
+                f"of those, e.g. from `fsm history {run_id}`)"
+            )
+        state = self.store.load_state(run_id, at)
+        self._check_state_known(run_id, state.state)
+        frame = Frame(
+            context=state.context, state=state.state, steps=state.steps, visits=state.visits
+        )
+        return self._begin(
+            fork_id or new_run_id(),
+            frame,
+            max_steps=self._start_options(run_id),
+            rule="fork",
+            options={"forked_from": {"run_id": run_id, "seq": at}},
+            parent=(run_id, at),
+        )
+
+    def history(self, run_id: str) -> list[Snapshot]:
+        return self.store.history(run_id)
+
+    def state_at(self, run_id: str, seq: int | None = None) -> RunState:
+        """The run's exact state after record ``seq`` (default: now)."""
+        return self.store.load_state(run_id, seq)
+
+    # Internals -----------------------------------------------------------------------------------
+
+    def _create(
+        self, input: Mapping[str, object] | None, run_id: str | None, max_steps: int | None
+    ) -> RunHandle:
+        compiled = self.compiled
+        limit = compiled.checked.spec.max_steps if max_steps is None else max_steps
+        if limit < 1:
+            raise RunError(f"max_steps must be at least 1; got {max_steps}")
+        context = compiled.converter.structure(dict(input or {}), compiled.context_type, "input")
+        context_json = compiled.converter.unstructure(context)
+        assert isinstance(context_json, dict)
+        initial = compiled.checked.spec.initial
+        frame = Frame(context=context_json, state=initial, steps=0, visits={initial: 1})
+        return self._begin(run_id or new_run_id(), frame, max_steps=limit, rule="start", options={})
+
+    def _begin(
+        self,
+        run_id: str,
+        frame: Frame,
+        *,
+        max_steps: int,
+        rule: str,
+        options: Mapping[str, object],
+        parent: tuple[str, int] | None = None,
+    ) -> RunHandle:
+        """Create the run with its start record (a full frame) and a handle on it."""
+        compiled = self.compiled
+        spec = compiled.checked.spec
+        state, steps = frame["state"], frame["steps"]
+        status, waiting_for, error = status_after(compiled, state, steps, max_steps)
+        now = time.time()
+        start = Snapshot(
+            run_id=run_id,
+            seq=0,
+            source=None,
+            target=state,
+            rule=rule,
+            output={"max_steps": max_steps, **options},
+            error=error,
+            started_at=now,
+            spec_hash=compiled.spec_hash,
+            status=status,
+            frame=copy.deepcopy(frame),
+        )
+        record = RunRecord(
+            run_id=run_id,
+            workflow=spec.workflow,
+            spec_hash=compiled.spec_hash,
+            spec_path=_spec_path(spec.path),
+            status=status,
+            state=state,
+            waiting_for=waiting_for,
+            error=error,
+            created_at=now,
+            updated_at=now,
+            parent_run_id=parent[0] if parent else None,
+            parent_seq=parent[1] if parent else None,
+        )
+        self.store.create_run(record, start)
+        context_json = copy.deepcopy(frame["context"])
+        live = LiveRun(
+            record=record,
+            context_json=context_json,
+            context=compiled.context_instance(context_json),
+            steps=steps,
+            visits=dict(frame["visits"]),
+            max_steps=max_steps,
+        )
+        if self.on_transition is not None:
+            self.on_transition(start)
+        return self._handle(live)
+
+    def _handle(self, live: LiveRun) -> RunHandle:
+        return RunHandle(self.compiled, self.store, live, self._load, self.on_transition)
+
+    def _load(self, run_id: str) -> LiveRun:
+        record = self.store.get_run(run_id)
+        state = self.store.load_state(run_id)
+        if state.seq != record.seq:  # appended between the two reads: read again
+            return self._load(run_id)
+        self._check_state_known(run_id, state.state)
+        context_json = copy.deepcopy(state.context)
+        return LiveRun(
+            record=record,
+            context_json=context_json,
+            context=self.compiled.context_instance(context_json),
+            steps=state.steps,
+            visits=dict(state.visits),
+            max_steps=self._start_options(run_id),
+        )
+
+    def _start_options(self, run_id: str) -> int:
+        start = self.store.history(run_id, 0, 1)
+        options = start[0].output if start else None
+        limit = options.get("max_steps") if isinstance(options, dict) else None
+        return limit if isinstance(limit, int) else self.compiled.checked.spec.max_steps
+
+    def _check_pinned(self, record: RunRecord, allow_spec_change: bool) -> None:
+        spec = self.compiled.checked.spec
+        if record.workflow != spec.workflow:
+            raise RunError(
+                f"run {record.run_id} belongs to workflow '{record.workflow}', not "
+                f"'{spec.workflow}' ({spec.path}); open it with its own spec ({record.spec_path})"
+            )
+        if record.spec_hash != self.compiled.spec_hash and not allow_spec_change:
+            raise RunError(
+                f"run {record.run_id} was started with a different version of {record.spec_path} "
+                f"(spec hash {record.spec_hash[:12]}, now {self.compiled.spec_hash[:12]}); a run "
+                f"stays pinned to its spec so routing cannot change under it. Restore that "
+                f"spec, or continue under the new one with --allow-spec-change "
+                f"(allow_spec_change=True) if the change is compatible"
+            )
+
+    def _check_state_known(self, run_id: str, state: str) -> None:
+        if state not in self.compiled.states:
+            raise RunError(
+                f"run {run_id} is in state '{state}', which the spec "
+                f"{self.compiled.checked.spec.path} no longer declares"
+            )
+
+
+def _spec_path(path: str) -> str:
+    candidate = Path(path)
+    return str(candidate.resolve()) if candidate.exists() else path
