@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from fsm.cli import spec_commands
+from fsm.cli import run_commands, spec_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -21,3 +21,4 @@ def main() -> None:
 
 
 spec_commands.register(main)
+run_commands.register(main)

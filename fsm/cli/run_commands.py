@@ -1,0 +1,384 @@
+"""``fsm run``, ``resume``, ``send``, ``runs``, ``history``, ``show`` and ``fork``.
+
+Thin: each command opens the store, calls ``fsm.runtime``/``fsm.store`` and prints. Text output
+is one line per transition as it commits, then a summary; ``--json`` prints one object instead.
+A run that fails exits 1; bad input exits 1 (invalid data) or 2 (wrong usage).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+import click
+
+from fsm.cli.output import EXIT_FAILED, handled, print_json, read_json_argument
+from fsm.datatypes import (
+    DataType,
+    EnumType,
+    ListType,
+    OptionalType,
+    RecordType,
+    ScalarType,
+)
+from fsm.errors import RunError
+from fsm.runtime import RunHandle, Workflow
+from fsm.store import RUN_STATUSES, RunRecord, Snapshot, Store, open_store
+
+_STORE_HELP = "Store URL (default: $FSM_STORE, else sqlite:///<cwd>/.fsm/runs.db)."
+_store_option = click.option("--store", "store_url", metavar="URL", help=_STORE_HELP)
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+_allow_option = click.option(
+    "--allow-spec-change",
+    is_flag=True,
+    help="Continue a run although its spec file changed since it started.",
+)
+
+
+@contextmanager
+def _opened(store_url: str | None) -> Iterator[Store]:
+    with closing(open_store(store_url, cwd=Path.cwd())) as store:
+        yield store
+
+
+def _printer(as_json: bool) -> Printer:
+    return Printer(quiet=as_json)
+
+
+class Printer:
+    """Prints one line per committed record (the runtime's ``on_transition`` hook)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __call__(self, snapshot: Snapshot) -> None:
+        if not self.quiet:
+            click.echo(transition_line(snapshot))
+
+
+def transition_line(snapshot: Snapshot) -> str:
+    """``step 3  reviewing -> drafting  [revise]  12.4 ms``."""
+    if snapshot.source is None:
+        how = snapshot.rule or "start"
+        return f"step {snapshot.seq}  {how} in {snapshot.target}"
+    rule = snapshot.rule or ("failed" if snapshot.status == "failed" else "-")
+    line = (
+        f"step {snapshot.seq}  {snapshot.source} -> {snapshot.target}  [{rule}]  "
+        f"{snapshot.duration_ms:.1f} ms"
+    )
+    if snapshot.attempt > 1:
+        line += f"  (attempt {snapshot.attempt})"
+    if snapshot.error:
+        line += f"\n        error: {snapshot.error}"
+    return line
+
+
+def _summary(handle: RunHandle, store_url: str | None, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "run_id": handle.run_id,
+                "status": handle.status,
+                "state": handle.state,
+                "steps": handle.steps,
+                "seq": handle.seq,
+                "waiting_for": list(handle.waiting_for),
+                "error": handle.error,
+                "context": handle.context_json,
+            }
+        )
+    else:
+        _echo_summary(handle, store_url)
+    if handle.status == "failed":
+        sys.exit(EXIT_FAILED)
+
+
+def _echo_summary(handle: RunHandle, store_url: str | None) -> None:
+    color = {"completed": "green", "failed": "red", "waiting": "yellow"}.get(handle.status)
+    click.secho(
+        f"{handle.status} in '{handle.state}' after {handle.steps} steps", fg=color, bold=True
+    )
+    click.echo(f"run {handle.run_id}")
+    if handle.status == "failed" and handle.error:
+        click.echo(f"error: {handle.error}")
+    if handle.status != "waiting":
+        return
+    click.echo(f"waiting for: {', '.join(handle.waiting_for)}; answer with:")
+    store = f" --store '{store_url}'" if store_url else ""
+    for event in handle.waiting_events:
+        data = ""
+        if event.data_type is not None:
+            data = f" --data '{_example_json(event.data_type)}'"
+        click.echo(f"  fsm send {handle.run_id} {event.name}{data}{store}")
+
+
+def _example_json(data_type: RecordType) -> str:
+    return json.dumps(_example(data_type))
+
+
+def _example(data_type: DataType) -> object:
+    """A placeholder value showing the shape a command expects (required fields only)."""
+    match data_type:
+        case RecordType(fields=fields):
+            return {
+                f.name: _example(f.type)
+                for f in fields
+                if not f.has_default and not isinstance(f.type, OptionalType)
+            }
+        case EnumType(values=values):
+            return values[0]
+        case ListType():
+            return []
+        case OptionalType():
+            return None
+        case ScalarType(name=name):
+            return {"str": "...", "int": 0, "float": 0.0, "bool": False}[name]
+        case _:
+            return {}
+
+
+def _workflow_for(record: RunRecord, store: Store, printer: Printer) -> Workflow:
+    if not Path(record.spec_path).is_file():
+        raise RunError(
+            f"run {record.run_id} was started from {record.spec_path}, which no longer exists; "
+            f"restore the spec there to continue the run"
+        )
+    return Workflow.from_spec(record.spec_path, store=store, on_transition=printer)
+
+
+def _parse_send(value: str) -> tuple[str, object]:
+    event, sep, data = value.partition("=")
+    if not event:
+        raise click.BadParameter(
+            f"expected EVENT, EVENT=JSON or EVENT=@FILE, got {value!r}", param_hint="--send"
+        )
+    return event, read_json_argument(data, "--send") if sep else None
+
+
+@click.command("run")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--input", "input_text", metavar="JSON|@FILE", help="The start input (context).")
+@click.option("--max-steps", type=click.IntRange(min=1), help="Override the spec's max_steps.")
+@click.option(
+    "--send",
+    "sends",
+    multiple=True,
+    metavar="EVENT[=JSON|@FILE]",
+    help="Answer the next wait with EVENT (and its data); repeat for later waits.",
+)
+@click.option("--run-id", help="Use this run id instead of a generated one.")
+@_store_option
+@_json_option
+@handled
+def run_command(
+    *,
+    spec: str,
+    input_text: str | None,
+    max_steps: int | None,
+    sends: tuple[str, ...],
+    run_id: str | None,
+    store_url: str | None,
+    as_json: bool,
+) -> None:
+    """Start a run of SPEC and drive it until it waits, completes or fails."""
+    data = read_json_argument(input_text, "--input")
+    if data is not None and not isinstance(data, dict):
+        raise click.BadParameter("the start input must be a JSON object", param_hint="--input")
+    answers = [_parse_send(value) for value in sends]
+    printer = _printer(as_json)
+    with _opened(store_url) as store:
+        workflow = Workflow.from_spec(spec, store=store, on_transition=printer)
+        handle = workflow.start(data, run_id=run_id, max_steps=max_steps)
+        for event, event_data in answers:
+            if handle.status != "waiting":
+                raise RunError(
+                    f"--send {event}: run {handle.run_id} is {handle.status} in "
+                    f"'{handle.state}', not waiting for an event"
+                )
+            handle.send(event, event_data)
+        _summary(handle, store_url, as_json)
+
+
+@click.command("resume")
+@click.argument("run_id")
+@_allow_option
+@_store_option
+@_json_option
+@handled
+def resume_command(
+    run_id: str, allow_spec_change: bool, store_url: str | None, as_json: bool
+) -> None:
+    """Continue RUN_ID from its last committed transition (after a crash or a stop)."""
+    printer = _printer(as_json)
+    with _opened(store_url) as store:
+        workflow = _workflow_for(store.get_run(run_id), store, printer)
+        handle = workflow.run(run_id, allow_spec_change=allow_spec_change).resume()
+        _summary(handle, store_url, as_json)
+
+
+@click.command("send")
+@click.argument("run_id")
+@click.argument("event")
+@click.option("--data", "data_text", metavar="JSON|@FILE", help="The event's data.")
+@_allow_option
+@_store_option
+@_json_option
+@handled
+def send_command(
+    *,
+    run_id: str,
+    event: str,
+    data_text: str | None,
+    allow_spec_change: bool,
+    store_url: str | None,
+    as_json: bool,
+) -> None:
+    """Send EVENT to the waiting run RUN_ID, then continue it."""
+    data = read_json_argument(data_text, "--data")
+    printer = _printer(as_json)
+    with _opened(store_url) as store:
+        workflow = _workflow_for(store.get_run(run_id), store, printer)
+        handle = workflow.run(run_id, allow_spec_change=allow_spec_change).send(event, data)
+        _summary(handle, store_url, as_json)
+
+
+@click.command("fork")
+@click.argument("run_id")
+@click.option("--at", "at", type=click.IntRange(min=0), required=True, help="Seq to fork at.")
+@_allow_option
+@_store_option
+@_json_option
+@handled
+def fork_command(
+    run_id: str, at: int, allow_spec_change: bool, store_url: str | None, as_json: bool
+) -> None:
+    """Start a new run from RUN_ID's exact state after step AT, and continue it."""
+    printer = _printer(as_json)
+    with _opened(store_url) as store:
+        workflow = _workflow_for(store.get_run(run_id), store, printer)
+        handle = workflow.fork(run_id, at, allow_spec_change=allow_spec_change).resume()
+        _summary(handle, store_url, as_json)
+
+
+@click.command("runs")
+@click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@_store_option
+@_json_option
+@handled
+def runs_command(status: str | None, limit: int, store_url: str | None, as_json: bool) -> None:
+    """List runs, newest first."""
+    with _opened(store_url) as store:
+        runs = store.list_runs(status, limit)  # type: ignore[arg-type]  # click checked it
+    if as_json:
+        print_json([_run_json(run) for run in runs])
+        return
+    if not runs:
+        click.echo("no runs" + (f" with status {status}" if status else ""))
+    for run in runs:
+        click.echo(
+            f"{run.run_id}  {run.workflow:<20} {run.status:<9} {run.state:<16} seq {run.seq}"
+        )
+
+
+@click.command("history")
+@click.argument("run_id")
+@_store_option
+@_json_option
+@handled
+def history_command(run_id: str, store_url: str | None, as_json: bool) -> None:
+    """Every transition of RUN_ID: the rule that fired, what changed, how long it took."""
+    with _opened(store_url) as store:
+        run = store.get_run(run_id)
+        records = store.history(run_id)
+    if as_json:
+        print_json({"run": _run_json(run), "history": [_snapshot_json(s) for s in records]})
+        return
+    click.echo(f"run {run.run_id} ({run.workflow}): {run.status} in '{run.state}'")
+    for snapshot in records:
+        click.echo(transition_line(snapshot))
+        changed = [*snapshot.changes, *(f"{name}+" for name in snapshot.appended)]
+        if changed:
+            click.echo(f"        changed: {', '.join(changed)}")
+
+
+@click.command("show")
+@click.argument("run_id")
+@click.option("--at", "at", type=click.IntRange(min=0), help="Seq to show (default: now).")
+@_store_option
+@_json_option
+@handled
+def show_command(run_id: str, at: int | None, store_url: str | None, as_json: bool) -> None:
+    """The exact state and context of RUN_ID after step AT."""
+    with _opened(store_url) as store:
+        run = store.get_run(run_id)
+        if at is not None and at > run.seq:
+            raise RunError(f"run {run_id} has records 0..{run.seq}; there is no seq {at}")
+        state = store.load_state(run_id, at)
+    data = {
+        "run_id": run_id,
+        "seq": state.seq,
+        "state": state.state,
+        "status": state.status,
+        "steps": state.steps,
+        "visits": state.visits,
+        "context": state.context,
+    }
+    if as_json:
+        print_json(data)
+        return
+    click.echo(f"run {run_id} after seq {state.seq}: {state.status} in '{state.state}'")
+    click.echo(f"steps {state.steps}, visits {state.visits}")
+    print_json(state.context)
+
+
+def _run_json(run: RunRecord) -> dict[str, object]:
+    return {
+        "run_id": run.run_id,
+        "workflow": run.workflow,
+        "status": run.status,
+        "state": run.state,
+        "seq": run.seq,
+        "waiting_for": list(run.waiting_for),
+        "error": run.error,
+        "spec_path": run.spec_path,
+        "spec_hash": run.spec_hash,
+        "created_at": run.created_at,
+        "updated_at": run.updated_at,
+        "parent_run_id": run.parent_run_id,
+        "parent_seq": run.parent_seq,
+    }
+
+
+def _snapshot_json(snapshot: Snapshot) -> dict[str, object]:
+    return {
+        "seq": snapshot.seq,
+        "source": snapshot.source,
+        "target": snapshot.target,
+        "event": snapshot.event,
+        "rule": snapshot.rule,
+        "status": snapshot.status,
+        "changes": dict(snapshot.changes),
+        "appended": {name: list(items) for name, items in snapshot.appended.items()},
+        "output": snapshot.output,
+        "error": snapshot.error,
+        "attempt": snapshot.attempt,
+        "started_at": snapshot.started_at,
+        "duration_ms": snapshot.duration_ms,
+    }
+
+
+def register(group: click.Group) -> None:
+    for command in (
+        run_command,
+        resume_command,
+        send_command,
+        fork_command,
+        runs_command,
+        history_command,
+        show_command,
+    ):
+        group.add_command(command)
