@@ -38,8 +38,7 @@ def check_operator(
             left = walker.check(node.left, narrowed, clause, True)
             right = walker.check(node.right, narrowed, clause, True)
             node = attrs.evolve(node, left=left.node, right=right.node)
-            left_t = _number(walker, left, clause, f"`{op}`")
-            right_t = _number(walker, right, clause, f"`{op}`")
+            left_t, right_t = _numbers(walker, [left, right], clause, node, f"`{op}`")
             divisor_ok = op not in ("/", "//", "%") or walker.report(rules.divisor(op, node.right))
             if left_t is None or right_t is None or not divisor_ok:
                 return Result.of(node, INVALID)
@@ -57,27 +56,46 @@ def check_operator(
 
 
 def _number(walker: Walker, result: Result, clause: n.Expr, role: str) -> DataType | None:
-    kind = walker.value(result, clause)
-    if kind is None or is_numeric(kind):
-        return kind
-    walker.error(
-        result.node.span,
-        "guard-type",
-        f"{role} needs int or float; '{n.render(result.node)}' is {render_type(kind)}",
-        "bools and strings take no part in arithmetic",
-    )
-    return None
+    return _numbers(walker, [result], clause, result.node, role)[0]
 
 
-def _operand_type(walker: Walker, result: Result, clause: n.Expr) -> DataType | None:
-    if result.type is NONE:
+def _numbers(
+    walker: Walker, results: list[Result], clause: n.Expr, whole: n.Expr, role: str
+) -> list[DataType | None]:
+    """The numeric types of operands; one error for all the non-numbers among them."""
+    kinds = [walker.value(r, clause) for r in results]
+    wrong = [(r, k) for r, k in zip(results, kinds, strict=True) if k and not is_numeric(k)]
+    if wrong:
+        found = " and ".join(render_type(k) for _, k in wrong)
+        span = wrong[0][0].node.span if len(wrong) == 1 else whole.span
+        text = n.render(wrong[0][0].node) if len(wrong) == 1 else n.render(whole)
         walker.error(
-            result.node.span,
+            span,
+            "guard-type",
+            f"{role} needs int or float; '{text}' has {found}",
+            "bools and strings take no part in arithmetic",
+        )
+    return [k if k is not None and is_numeric(k) else None for k in kinds]
+
+
+def _none_comparison(walker: Walker, node: n.Compare, operands: list[Result]) -> bool:
+    """``x == None`` is refused with the `is None` spelling; True when there was one."""
+    found = False
+    for index, op in enumerate(node.ops):
+        pair = operands[index], operands[index + 1]
+        nones = [r for r in pair if r.type is NONE]
+        if not nones:
+            continue
+        found = True
+        other = pair[0] if nones[0] is pair[1] else pair[1]
+        spelled = "is not None" if op == "!=" else "is None"
+        walker.error(
+            nones[0].node.span,
             "guard-type",
             "compare with None using `is None` or `is not None`, not == or !=",
+            f"write `{n.render(other.node)} {spelled}`",
         )
-        return None
-    return walker.value(result, clause)
+    return found
 
 
 def _compare(
@@ -89,13 +107,14 @@ def _compare(
             operands.append(Result.of(comparator, INVALID))
         else:
             operands.append(walker.check(comparator, narrowed, clause, True))
-    types = [
-        None if isinstance(r.node, n.LiteralList) else _operand_type(walker, r, clause)
-        for r in operands
-    ]
     node = attrs.evolve(
         node, left=operands[0].node, comparators=tuple(r.node for r in operands[1:])
     )
+    if _none_comparison(walker, node, operands):
+        return Result.of(node, INVALID)
+    types = [
+        None if isinstance(r.node, n.LiteralList) else walker.value(r, clause) for r in operands
+    ]
     ok = True
     for index, op in enumerate(node.ops):
         left, right = operands[index].node, operands[index + 1].node
@@ -175,7 +194,7 @@ def _call(walker: Walker, node: n.Call, narrowed: frozenset[n.Path], clause: n.E
             f"len() needs a str, list or dict; '{n.render(args[0].node)}' is {render_type(kind)}",
         )
         return Result.of(node, INVALID)
-    numbers = [_number(walker, a, clause, f"{name}()") for a in args]
+    numbers = _numbers(walker, args, clause, node, f"{name}()")
     if any(t is None for t in numbers):
         return Result.of(node, INVALID)
     if name == "abs":
