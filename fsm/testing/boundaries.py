@@ -1,0 +1,412 @@
+"""Boundary-seeking candidates: values that sit exactly on, and just beside, each guard's edges.
+
+Random generation rarely draws ``score == 0.8`` or a list of exactly three issues, yet that is
+where routing bugs live (``>`` written for ``>=``). So each comparison of a context place with a
+literal yields candidates for that place: the literal and its neighbours (``±1`` for ints,
+``math.nextafter`` for floats, lengths ``n-1, n, n+1`` for ``len(...)``, case and padding
+variants for strings, each member of a literal list). Every numeric place also gets its type's
+extremes (its contract bounds, 0, very large values). ``fsm.testing.strategies.values`` mixes
+them in through its ``extra_values`` hook, which drops candidates the contract forbids.
+
+Candidates are keyed by strategy paths of the routing input record (see ``fsm.testing.contexts``):
+``("context", "review", "score")``, ``("visits", "drafting")``, ``("steps",)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+from fsm.datatypes import (
+    Constraints,
+    DataType,
+    DictType,
+    EnumType,
+    ListType,
+    OptionalType,
+    RecordType,
+    ScalarType,
+    strip_optional,
+)
+from fsm.guards.nodes import (
+    STEPS,
+    VISITS,
+    Arithmetic,
+    Attribute,
+    BoolOp,
+    Call,
+    Compare,
+    Expr,
+    IsNone,
+    Literal,
+    LiteralList,
+    MethodCall,
+    Name,
+    Not,
+    Subscript,
+    Unary,
+)
+from fsm.spec.checked import CheckedSpec
+from fsm.testing.strategies import EACH, Path
+from fsm.values import check_value
+
+Candidates = dict[Path, list[object]]
+
+CONTEXT = "context"
+"""The routing input's field holding the context (see ``fsm.testing.contexts``)."""
+
+_BIG_INT = 2**53
+_BIG_FLOAT = 1e300
+
+
+def boundary_candidates(checked: CheckedSpec, state: str | None = None) -> Candidates:
+    """Candidates from the guards of ``state`` (every state when None), deduplicated."""
+    found: Candidates = {}
+    types = _PlaceTypes(checked.context_type)
+    for name, transitions in checked.transitions.items():
+        if state is not None and name != state:
+            continue
+        for transition in transitions:
+            if transition.guard is not None:
+                _walk(transition.guard.expr, types, found)
+    return {path: _dedupe(values) for path, values in found.items()}
+
+
+def guard_candidates(expr: Expr, context_type: RecordType) -> Candidates:
+    """Candidates for one guard expression (exposed for tests and custom strategies)."""
+    found: Candidates = {}
+    _walk(expr, _PlaceTypes(context_type), found)
+    return {path: _dedupe(values) for path, values in found.items()}
+
+
+class _PlaceTypes:
+    """Resolves a guard place (``review.score``, ``xs[0]``) to its strategy path and type."""
+
+    def __init__(self, context_type: RecordType) -> None:
+        self._context = context_type
+
+    def resolve(self, expr: Expr) -> tuple[Path, DataType, Constraints] | None:
+        match expr:
+            case Name(name=name) if name == STEPS:
+                return (STEPS,), ScalarType("int"), Constraints(minimum=0)
+            case Attribute(value=Name(name=base), name=state) if base == VISITS:
+                return (VISITS, state), ScalarType("int"), Constraints(minimum=0)
+            case Name(name=name):
+                field = self._context.field(name)
+                if field is None:
+                    return None
+                return (CONTEXT, name), field.type, field.constraints
+            case Attribute(value=value, name=name):
+                parent = self.resolve(value)
+                if parent is None:
+                    return None
+                record = strip_optional(parent[1])
+                if not isinstance(record, RecordType) or record.field(name) is None:
+                    return None
+                field = record.field(name)
+                assert field is not None
+                return (*parent[0], name), field.type, field.constraints
+            case Subscript(value=value):
+                parent = self.resolve(value)
+                if parent is None:
+                    return None
+                container = strip_optional(parent[1])
+                if isinstance(container, ListType):
+                    return (*parent[0], EACH), container.item, Constraints()
+                if isinstance(container, DictType):
+                    return (*parent[0], EACH), container.value, Constraints()
+                return None
+            case _:
+                return None
+
+
+def _walk(expr: Expr, types: _PlaceTypes, found: Candidates) -> None:
+    match expr:
+        case BoolOp(values=values):
+            for value in values:
+                _walk(value, types, found)
+        case Not(operand=operand):
+            _walk(operand, types, found)
+        case IsNone(operand=operand):
+            _subscript_presence(operand, types, found)
+        case Compare(left=left, ops=ops, comparators=comparators):
+            operands = (left, *comparators)
+            for op, lhs, rhs in zip(ops, operands, operands[1:], strict=False):
+                _compare(lhs, op, rhs, types, found)
+        case MethodCall(receiver=receiver, args=args):
+            resolved = types.resolve(receiver)
+            for arg in args:
+                if resolved is not None and isinstance(arg, Literal):
+                    _add(found, resolved[0], _string_variants(arg.value))
+        case _:
+            pass
+
+
+def _compare(lhs: Expr, op: str, rhs: Expr, types: _PlaceTypes, found: Candidates) -> None:
+    """Candidates from one link ``lhs op rhs`` of a comparison chain."""
+    _subscript_presence(lhs, types, found)
+    _subscript_presence(rhs, types, found)
+    if op in ("in", "not in"):
+        _membership(lhs, rhs, types, found)
+        return
+    _ordered(lhs, _literals(rhs), types, found)
+    _ordered(rhs, _literals(lhs), types, found)
+
+
+def _membership(element: Expr, container: Expr, types: _PlaceTypes, found: Candidates) -> None:
+    """``element in container``: the element drawn from a literal list, or a container place
+    that holds the literal element (a list with it, a dict keyed by it, a string around it)."""
+    if isinstance(container, LiteralList):
+        resolved = types.resolve(element)
+        if resolved is not None:
+            _add(found, resolved[0], _literals(container))
+        return
+    literals = _literals(element)
+    resolved = types.resolve(container)
+    if resolved is None or not literals:
+        return
+    path, data_type, _ = resolved
+    inner = strip_optional(data_type)
+    for literal in literals:
+        match inner:
+            case ListType(item=item):
+                _add(found, path, [[literal], [literal, literal], []])
+                if minimal(item) is not _NONE:
+                    _add(found, path, [[minimal(item), literal]])
+            case DictType(value=item) if isinstance(literal, str):
+                value = minimal(item)
+                if value is not _NONE:
+                    _add(found, path, [{literal: value}, {}])
+            case ScalarType(name="str") if isinstance(literal, str):
+                _add(found, path, [literal, f"x{literal}x", literal[:-1]])
+            case _:
+                pass
+
+
+def _ordered(place: Expr, literals: list[object], types: _PlaceTypes, found: Candidates) -> None:
+    """``place`` compared (``== != < <= > >=``) with something: aim at the literals it meets."""
+    if isinstance(place, MethodCall):
+        resolved = types.resolve(place.receiver)
+        if resolved is not None:
+            _add(found, resolved[0], [v for lit in literals for v in _string_variants(lit)])
+        return
+    if isinstance(place, Call) and place.function == "len" and place.args:
+        resolved = types.resolve(place.args[0])
+        if resolved is not None:
+            path, data_type, constraints = resolved
+            lengths = sorted({n + d for n in literals if _is_int(n) for d in (-1, 0, 1)})  # type: ignore[operator]
+            _add(found, path, _sized(data_type, constraints, [n for n in lengths if n >= 0]))
+        return
+    if isinstance(place, Call | Arithmetic | Unary):
+        numbers = [n for lit in literals for n in _number_neighbours(lit, "float")]
+        for inner in _places_within(place):
+            resolved = types.resolve(inner)
+            if resolved is not None:
+                rounded = [round(n) for n in numbers if isinstance(n, float) and math.isfinite(n)]
+                _add(found, resolved[0], [*numbers, *rounded, 0, 1, -1])
+        return
+    resolved = types.resolve(place)
+    if resolved is not None:
+        _, data_type, constraints = resolved
+        path = resolved[0]
+        _add(found, path, _scalar_candidates(strip_optional(data_type), constraints, literals))
+
+
+def _scalar_candidates(
+    data_type: DataType, constraints: Constraints, literals: Iterable[object]
+) -> list[object]:
+    values: list[object] = []
+    match data_type:
+        case ScalarType(name="int" | "float" as name):
+            for literal in literals:
+                values.extend(_number_neighbours(literal, name))
+            values.extend(_extremes(data_type, constraints))
+        case ScalarType(name="str"):
+            for literal in literals:
+                values.extend(_string_variants(literal))
+        case EnumType(values=members):
+            values.extend(lit for lit in literals if lit in members)
+        case ScalarType(name="bool"):
+            values.extend([True, False])
+        case _:
+            values.extend(literals)
+    return values
+
+
+def _number_neighbours(literal: object, name: str) -> list[object]:
+    if not isinstance(literal, int | float) or isinstance(literal, bool):
+        return []
+    if name == "int":
+        low, high = math.floor(literal), math.ceil(literal)
+        return [low - 1, low, high, high + 1]
+    value = float(literal)
+    return [math.nextafter(value, -math.inf), value, math.nextafter(value, math.inf)]
+
+
+def _extremes(data_type: DataType, constraints: Constraints) -> list[object]:
+    """The type's edges: contract bounds and their inner neighbours, zero, huge magnitudes."""
+    match data_type:
+        case ScalarType(name="int"):
+            ends = [b for b in (constraints.minimum, constraints.maximum) if b is not None]
+            edges = [math.ceil(b) for b in ends] + [math.floor(b) for b in ends]
+            return [*edges, *(e + d for e in edges for d in (-1, 1)), 0, 1, -1, _BIG_INT, -_BIG_INT]
+        case ScalarType(name="float"):
+            floats = [float(b) for b in (constraints.minimum, constraints.maximum) if b is not None]
+            near = [math.nextafter(b, d) for b in floats for d in (-math.inf, math.inf)]
+            return [*floats, *near, 0.0, 5e-324, -5e-324, _BIG_FLOAT, -_BIG_FLOAT]
+        case _:
+            return []
+
+
+def _string_variants(literal: object) -> list[object]:
+    if not isinstance(literal, str):
+        return []
+    variants = [literal, literal.upper(), literal.capitalize(), f" {literal} ", literal + "x"]
+    return [*variants, literal[:-1], f"x{literal}x", ""]
+
+
+def _literals(expr: Expr) -> list[object]:
+    match expr:
+        case Literal(value=value):
+            return [value]
+        case LiteralList(items=items):
+            return [item.value for item in items]
+        case Unary(op="-", operand=Literal(value=value)) if isinstance(value, int | float):
+            return [-value]
+        case _:
+            return []
+
+
+def _places_within(expr: Expr) -> list[Expr]:
+    match expr:
+        case Name() | Attribute() | Subscript():
+            return [expr]
+        case Arithmetic(left=left, right=right):
+            return [*_places_within(left), *_places_within(right)]
+        case Unary(operand=operand):
+            return _places_within(operand)
+        case Call(args=args):
+            return [place for arg in args for place in _places_within(arg)]
+        case _:
+            return []
+
+
+def _subscript_presence(expr: Expr, types: _PlaceTypes, found: Candidates) -> None:
+    """``xs[2]`` / ``d['k']`` read ``None`` when absent: aim for containers that have them."""
+    if not isinstance(expr, Subscript) or not isinstance(expr.index, Literal):
+        return
+    resolved = types.resolve(expr.value)
+    if resolved is None:
+        return
+    path, data_type, constraints = resolved
+    container = strip_optional(data_type)
+    index = expr.index.value
+    if isinstance(container, ListType) and _is_int(index):
+        assert isinstance(index, int)
+        wanted = [n for n in (index, index + 1, index + 2) if n >= 0]
+        _add(found, path, _sized(container, constraints, wanted))
+    elif isinstance(container, DictType) and isinstance(index, str):
+        item = minimal(container.value)
+        if item is not _NONE:
+            _add(found, path, [{index: item}, {}])
+
+
+def _sized(data_type: DataType, constraints: Constraints, lengths: Iterable[int]) -> list[object]:
+    """Values of ``data_type`` with each of the given lengths (where one can be built)."""
+    inner = strip_optional(data_type)
+    out: list[object] = []
+    for length in lengths:
+        match inner:
+            case ScalarType(name="str"):
+                out.append("a" * length)
+            case ListType(item=item):
+                element = minimal(item)
+                if element is not _NONE:
+                    out.append([element] * length)
+            case DictType(value=item):
+                element = minimal(item)
+                if element is not _NONE:
+                    out.append({f"k{i}": element for i in range(length)})
+            case _:
+                pass
+    return [v for v in out if not check_value(v, data_type, "", constraints)]
+
+
+class _Unbuildable:
+    """Marks a type for which ``minimal`` cannot construct a value (e.g. a ``pattern``)."""
+
+
+_NONE = _Unbuildable()
+
+
+def minimal(data_type: DataType, constraints: Constraints | None = None) -> object:
+    """A small contract-valid value of ``data_type``, or ``_NONE`` when none can be built."""
+    bounds = constraints or Constraints()
+    value: object
+    match data_type:
+        case OptionalType():
+            return None
+        case ScalarType(name="bool"):
+            value = False
+        case ScalarType(name="int"):
+            value = _clamp(0, bounds, integer=True)
+        case ScalarType(name="float"):
+            value = float(_clamp(0, bounds, integer=False))
+        case ScalarType(name="str"):
+            value = "a" * (bounds.min_len or 0)
+        case EnumType(values=members):
+            value = members[0] if members else _NONE
+        case ListType(item=item):
+            element = minimal(item)
+            value = [element] * (bounds.min_len or 0) if element is not _NONE else _NONE
+        case DictType(value=item):
+            element = minimal(item)
+            count = bounds.min_len or 0
+            value = {f"k{i}": element for i in range(count)} if element is not _NONE else _NONE
+        case RecordType(fields=fields):
+            record: dict[str, object] = {}
+            for field in fields:
+                if field.has_default or isinstance(field.type, OptionalType):
+                    continue
+                record[field.name] = minimal(field.type, field.constraints)
+            value = _NONE if any(v is _NONE for v in record.values()) else record
+    if value is _NONE or check_value(value, data_type, "", bounds):
+        return _NONE
+    return value
+
+
+def _clamp(number: float, bounds: Constraints, integer: bool) -> float:
+    if bounds.minimum is not None and number < bounds.minimum:
+        number = math.ceil(bounds.minimum) if integer else bounds.minimum
+    if bounds.maximum is not None and number > bounds.maximum:
+        number = math.floor(bounds.maximum) if integer else bounds.maximum
+    return number
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _add(found: Candidates, path: Path, values: Iterable[object]) -> None:
+    found.setdefault(path, []).extend(values)
+
+
+def _dedupe(values: Iterable[object]) -> list[object]:
+    """Drop repeats, keeping first occurrences (``0 == 0.0`` and ``1 == True`` stay apart)."""
+    seen: list[tuple[type, object]] = []
+    out: list[object] = []
+    for value in values:
+        key = (type(value), repr(value))
+        if key not in seen:
+            seen.append(key)
+            out.append(value)
+    return out
+
+
+def merge_candidates(*parts: Mapping[Path, Iterable[object]]) -> Candidates:
+    """Several candidate maps as one (later parts appended after earlier ones)."""
+    merged: Candidates = {}
+    for part in parts:
+        for path, values in part.items():
+            _add(merged, path, values)
+    return {path: _dedupe(values) for path, values in merged.items()}

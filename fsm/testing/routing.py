@@ -1,0 +1,331 @@
+"""``check_routing``: prove, by property-based search, that a spec routes soundly.
+
+Phases, per routing point (a state, or a wait state's event): explore with hypothesis over
+contract-valid routing cases (boundary candidates mixed in) and tally which transition fires;
+for each anomaly seen (no transition fires, a guard raises, routing disagrees with itself), let
+hypothesis ``find`` a minimal case and print it as the counterexample; for each transition that
+never fired, search again aimed at it before calling it shadowed. Then, over the graph of the
+transitions that can fire: reachability and termination (``fsm.testing.termination``). Finally,
+whole runs with fake agents (``fsm.testing.runs``).
+
+Random search proves existence (a transition *can* fire) but only suggests absence; the
+boundary candidates make the suggestion strong for guards that compare with literals, which is
+what the mutation test in tests/mutation measures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from random import Random
+
+import attrs
+from hypothesis import HealthCheck, Phase, Verbosity, find, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
+
+from fsm.diagnostics import Severity
+from fsm.spec.checked import CheckedSpec, CheckedTransition
+from fsm.spec.graph import reachable_from
+from fsm.testing.contexts import RoutingCase, SpecLike, as_checked, routing_cases, routing_points
+from fsm.testing.evaluate import Evaluator, Observation
+from fsm.testing.report import Counterexample, Finding, FindingKind, PointSummary, RoutingReport
+from fsm.testing.termination import find_unbounded_cycles, graph_edges
+
+DEFAULT_EXAMPLES = 200
+"""Routing cases explored per routing point."""
+DEFAULT_RUNS = 30
+"""Whole runs with fake agents."""
+
+Anomaly = FindingKind
+
+
+@attrs.frozen
+class CheckOptions:
+    examples: int = DEFAULT_EXAMPLES
+    seed: int = 0
+    strict: bool = False
+    runs: int = DEFAULT_RUNS
+
+
+@attrs.define
+class _PointStats:
+    """Mutable tallies of one exploration; local to ``_check_point``."""
+
+    examples: int = 0
+    fired: Counter[int] = attrs.field(factory=Counter)
+    winners_when_true: dict[int, Counter[int]] = attrs.field(factory=dict)
+    anomalies: dict[Anomaly, Observation] = attrs.field(factory=dict)
+
+    def add(self, observation: Observation) -> None:
+        self.examples += 1
+        outcome = observation.outcome
+        kind = anomaly_of(observation)
+        if kind is not None:
+            self.anomalies.setdefault(kind, observation)
+        if outcome.winner is None:
+            return
+        won = outcome.winner.definition.index
+        self.fired[won] += 1
+        for result in outcome.results:
+            if result.value:
+                index = result.transition.definition.index
+                self.winners_when_true.setdefault(index, Counter())[won] += 1
+
+
+def anomaly_of(observation: Observation) -> Anomaly | None:
+    """The property a single observation breaks, if any (non-determinism first)."""
+    if observation.disagreement is not None:
+        return "nondeterministic"
+    if observation.outcome.raised is not None:
+        return "guard-error"
+    if observation.outcome.winner is None:
+        return "incomplete"
+    return None
+
+
+def _settings(examples: int, shrink: bool) -> settings:
+    phases = (Phase.generate, Phase.shrink) if shrink else (Phase.generate,)
+    return settings(
+        max_examples=max(examples, 1),
+        database=None,
+        deadline=None,
+        phases=phases,
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+
+
+def check_routing(
+    spec: SpecLike,
+    *,
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int = 0,
+    strict: bool = False,
+    runs: int = DEFAULT_RUNS,
+) -> RoutingReport:
+    """Check every routing property of ``spec``; never raises for a failing property."""
+    started = time.perf_counter()
+    checked = as_checked(spec)
+    options = CheckOptions(examples, seed, strict, runs)
+    evaluator = Evaluator(checked)
+    findings: list[Finding] = []
+    summaries: list[PointSummary] = []
+    never_fire: set[tuple[str, int]] = set()
+    for state, event in routing_points(checked):
+        summary, point_findings, dead = _check_point(checked, evaluator, state, event, options)
+        summaries.append(summary)
+        findings.extend(point_findings)
+        never_fire |= {(state, index) for index in dead}
+    findings.extend(_graph_findings(checked, never_fire, options))
+    ran = 0
+    if runs > 0:
+        from fsm.testing.runs import check_runs  # noqa: PLC0415  # runtime only when asked
+
+        run_findings, ran = check_runs(checked, runs=runs, seed=seed, strict=strict)
+        findings.extend(run_findings)
+    return RoutingReport(
+        path=checked.spec.path,
+        workflow=checked.spec.workflow,
+        seed=seed,
+        examples=examples,
+        strict=strict,
+        findings=tuple(sorted(findings, key=_finding_order)),
+        points=tuple(summaries),
+        runs=ran,
+        seconds=time.perf_counter() - started,
+        source=checked.spec.source,
+    )
+
+
+def _finding_order(finding: Finding) -> tuple[int, int, str]:
+    return (finding.span.line, finding.span.column, finding.kind)
+
+
+def _check_point(
+    checked: CheckedSpec, evaluator: Evaluator, state: str, event: str | None, options: CheckOptions
+) -> tuple[PointSummary, list[Finding], set[int]]:
+    """Explore one routing point; its findings and the transitions that never fire."""
+    transitions = checked.outgoing(state, event)
+    strategy = routing_cases(checked, state, event)
+    stats = _PointStats()
+    if all(t.guard is None for t in transitions):
+        stats.fired[transitions[0].definition.index] = 1  # a lone default always fires
+    else:
+        _explore(strategy, evaluator, stats, options)
+    findings = [
+        _anomaly_finding(checked, evaluator, strategy, kind, first, options=options)
+        for kind, first in stats.anomalies.items()
+    ]
+    dead: set[int] = set()
+    for transition in transitions:
+        index = transition.definition.index
+        if stats.fired[index] or _can_fire(strategy, evaluator, transition, options):
+            continue
+        dead.add(index)
+        if transition.guard is not None:
+            findings.append(_shadowed_finding(transitions, transition, stats))
+    fired = {t.label: stats.fired[t.definition.index] for t in transitions}
+    return PointSummary(state, event, stats.examples, fired), findings, dead
+
+
+def _explore(
+    strategy: st.SearchStrategy[RoutingCase],
+    evaluator: Evaluator,
+    stats: _PointStats,
+    options: CheckOptions,
+) -> None:
+    @settings(_settings(options.examples, shrink=False))
+    @hypothesis_seed(options.seed)
+    @given(strategy)
+    def explore(case: RoutingCase) -> None:
+        stats.add(evaluator.observe(case))
+
+    explore()
+
+
+def _find(
+    strategy: st.SearchStrategy[RoutingCase],
+    condition: Callable[[RoutingCase], bool],
+    examples: int,
+    seed: int,
+) -> RoutingCase | None:
+    try:
+        return find(strategy, condition, settings=_settings(examples, True), random=Random(seed))  # noqa: S311  # reproducible search, not crypto
+    except NoSuchExample:
+        return None
+
+
+def _can_fire(
+    strategy: st.SearchStrategy[RoutingCase],
+    evaluator: Evaluator,
+    transition: CheckedTransition,
+    options: CheckOptions,
+) -> bool:
+    """A second search aimed at one transition that never fired while exploring."""
+
+    def fires(case: RoutingCase) -> bool:
+        return evaluator.outcome(case).winner == transition
+
+    return _find(strategy, fires, options.examples * 2, options.seed + 1) is not None
+
+
+def _anomaly_finding(
+    checked: CheckedSpec,
+    evaluator: Evaluator,
+    strategy: st.SearchStrategy[RoutingCase],
+    kind: Anomaly,
+    first: Observation,
+    *,
+    options: CheckOptions,
+) -> Finding:
+    def same_kind(case: RoutingCase) -> bool:
+        return anomaly_of(evaluator.observe(case)) == kind
+
+    shrunk = _find(strategy, same_kind, options.examples, options.seed)
+    observation = evaluator.observe(shrunk) if shrunk is not None else first
+    case = observation.case
+    where = f"state '{case.state}'" + (f" on event '{case.event}'" if case.event else "")
+    state_def = checked.spec.state(case.state)
+    span = state_def.span if state_def is not None else checked.spec.span
+    outcome = observation.outcome
+    if kind == "incomplete":
+        message = f"routing in {where} is not total: no transition fires for this context"
+        hint = "add a default transition (no `when`) at the end, or widen the guards"
+    elif kind == "guard-error":
+        assert outcome.raised is not None
+        span = outcome.raised.transition.definition.span
+        message = f"a guard in {where} raised on a contract-valid context: {outcome.raised.error}"
+        hint = "this is a bug in the guard compiler; please report it with this counterexample"
+    else:
+        message = f"routing in {where} is not deterministic: {observation.disagreement}"
+        hint = "routing must be a pure function of (state, context, steps, visits, event)"
+    return Finding(
+        kind, "error", message, span, hint, case.state, case.event, _counterexample(observation)
+    )
+
+
+def _counterexample(observation: Observation) -> Counterexample:
+    case, outcome = observation.case, observation.outcome
+    lines: list[str] = []
+    for result in outcome.results:
+        lines.append(result.describe())
+        if result.transition == outcome.winner or result is outcome.raised:
+            break
+    if outcome.winner is not None:
+        lines.append(f"=> fires {outcome.winner.definition.index + 1} ({outcome.winner.label})")
+    elif outcome.raised is None:
+        lines.append("=> no transition fires")
+    return Counterexample(
+        case.state,
+        case.event,
+        observation.context_json,
+        case.steps,
+        dict(case.visits),
+        tuple(lines),
+    )
+
+
+def _shadowed_finding(
+    transitions: tuple[CheckedTransition, ...], transition: CheckedTransition, stats: _PointStats
+) -> Finding:
+    definition = transition.definition
+    name = f"transition {definition.index + 1} [{transition.label}] ({definition.source} -> "
+    name += f"{definition.target})"
+    winners = stats.winners_when_true.get(definition.index, Counter())
+    by_index = {t.definition.index: t for t in transitions}
+    if winners:
+        labels = ", ".join(
+            f"{i + 1} [{by_index[i].label}]" for i in sorted(winners) if i != definition.index
+        )
+        message = f"{name} is shadowed: whenever its guard holds, earlier transitions win: {labels}"
+        hint = "reorder the transitions, or narrow the earlier guards"
+    else:
+        message = f"{name} is dead: its guard `{transition.guard.text if transition.guard else ''}`"
+        message += f" held for none of the {stats.examples} valid contexts tried"
+        hint = "check the comparison and its literal against the contract's bounds"
+    return Finding(
+        "shadowed",
+        "error",
+        message,
+        definition.guard_span or definition.span,
+        hint,
+        definition.source,
+        definition.event,
+    )
+
+
+def _graph_findings(
+    checked: CheckedSpec, never_fire: set[tuple[str, int]], options: CheckOptions
+) -> list[Finding]:
+    """Reachability and termination over the transitions that can fire."""
+    spec = checked.spec
+    live = [e for e in graph_edges(checked) if (e.source, e.index) not in never_fire]
+    graph: dict[str, list[str]] = {state.name: [] for state in spec.states}
+    for edge in live:
+        graph[edge.source].append(edge.target)
+    reached = reachable_from(graph, spec.initial)
+    findings: list[Finding] = []
+    for state in spec.states:
+        if state.name in reached:
+            continue
+        message = f"state '{state.name}' is never entered: every transition into it never fires"
+        hint = "fix the shadowed or dead transitions into it, or remove the state"
+        findings.append(Finding("unreachable", "error", message, state.span, hint, state.name))
+    severity: Severity = "error" if options.strict else "warning"
+    for cycle in find_unbounded_cycles(live):
+        first = cycle.edges[0]
+        transition = next(
+            (t for t in spec.transitions_from(first.source) if t.index == first.index), None
+        )
+        state_def = spec.state(first.source)
+        span = transition.span if transition else (state_def.span if state_def else spec.span)
+        hint = (
+            f"cap one transition of the cycle with a visit count, e.g. `visits.{first.source} < 3`"
+            ", or with `steps < N`"
+        )
+        findings.append(Finding("unbounded", severity, cycle.describe(), span, hint, first.source))
+    return findings

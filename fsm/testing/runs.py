@@ -1,0 +1,157 @@
+"""Run-level properties: whole workflows with fake agents that return arbitrary valid outputs.
+
+Every agent is replaced by a fake drawing its output from ``fsm.testing.contexts.outputs``; a
+waiting run is sent one of the events it accepts, with arbitrary valid event data. The run is
+driven in memory until it completes, and must never raise a contract or routing error and
+never hit the step limit. Hypothesis shrinks a failing run to a short one, printed as the trail
+of states it went through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from fsm.datatypes import RecordType
+from fsm.diagnostics import Severity
+from fsm.errors import FsmError
+from fsm.runtime import AgentCall, RunHandle, Workflow
+from fsm.spec.checked import CheckedSpec
+from fsm.store import MemoryStore
+from fsm.testing.report import Finding
+from fsm.testing.strategies import values
+
+STEP_LIMIT_MARK = "step limit"
+
+
+class RunInvariantError(Exception):
+    """Raised inside the property so hypothesis shrinks the run that broke an invariant."""
+
+    def __init__(self, message: str, trail: tuple[str, ...], step_limit: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.trail = trail
+        self.step_limit = step_limit
+
+
+@attrs.define
+class _Draws:
+    """The current example's data source; fake agents draw from it (one per ``check_runs``)."""
+
+    data: st.DataObject | None = None
+
+    def draw(self, strategy: st.SearchStrategy[object], label: str) -> object:
+        assert self.data is not None, "fake agents only run inside check_runs"
+        return self.data.draw(strategy, label=label)
+
+
+def start_input_type(checked: CheckedSpec) -> RecordType:
+    """The fields a run must be started with: required context fields only."""
+    spec = checked.spec
+    return RecordType("StartInput", tuple(f.field for f in spec.context if f.required))
+
+
+def _fake_agents(checked: CheckedSpec, draws: _Draws) -> dict[str, object]:
+    def fake(name: str, output_type: RecordType) -> Callable[[object, AgentCall], object]:
+        strategy = values(output_type)
+
+        def agent(_inputs: object, _call: AgentCall) -> object:
+            return draws.draw(strategy, f"output of {name}")
+
+        return agent
+
+    return {a.name: fake(a.name, a.output_type) for a in checked.spec.agents}
+
+
+def _drive(checked: CheckedSpec, workflow: Workflow, draws: _Draws) -> None:
+    """Start a run and answer its waits until it ends; raise ``RunInvariantError`` on a broken
+    invariant."""
+    spec = checked.spec
+    start = draws.draw(values(start_input_type(checked)), "start input")
+    assert isinstance(start, dict)
+    handle: RunHandle | None = None
+    try:
+        handle = workflow.start(start)
+        for _ in range(spec.max_steps + 1):
+            state = spec.state(handle.state)
+            if handle.status != "waiting" or state is None:
+                break
+            name = draws.draw(st.sampled_from(handle.waiting_for), "event")
+            assert isinstance(name, str)
+            event = state.event(name)
+            data = None
+            if event is not None and event.data_type is not None:
+                data = draws.draw(values(event.data_type), f"data of {name}")
+            handle = handle.send(name, data)
+    except FsmError as error:
+        trail = _trail(handle)
+        raise RunInvariantError(f"{type(error).__name__}: {error}", trail) from None
+    if handle.status == "failed":
+        text = handle.error or ""
+        raise RunInvariantError(f"run failed: {text}", _trail(handle), STEP_LIMIT_MARK in text)
+    if handle.status not in ("completed", "waiting"):
+        message = f"run ended {handle.status} in state '{handle.state}'"
+        raise RunInvariantError(message, _trail(handle))
+
+
+def _trail(handle: RunHandle | None) -> tuple[str, ...]:
+    """The states the run went through, events marked ``--name-->``."""
+    if handle is None:
+        return ()
+    trail: list[str] = []
+    for snapshot in handle.history():
+        if snapshot.event is not None:
+            trail.append(f"--{snapshot.event}-->")
+        trail.append(snapshot.target)
+    return tuple(trail)
+
+
+def check_runs(
+    checked: CheckedSpec, *, runs: int, seed: int, strict: bool = False
+) -> tuple[list[Finding], int]:
+    """Drive ``runs`` random runs; findings (at most one, shrunk) and how many runs were made."""
+    draws = _Draws()
+    store = MemoryStore()
+    workflow = Workflow.from_spec(checked, agents=_fake_agents(checked, draws), store=store)
+    count = 0
+
+    @settings(
+        max_examples=runs,
+        database=None,
+        deadline=None,
+        phases=(Phase.generate, Phase.shrink),
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    @hypothesis_seed(seed)
+    @given(st.data())
+    def run_once(data: st.DataObject) -> None:
+        nonlocal count
+        count += 1
+        draws.data = data
+        _drive(checked, workflow, draws)
+
+    try:
+        run_once()
+    except RunInvariantError as violation:
+        return [_finding(checked, violation, strict)], count
+    finally:
+        workflow.close()
+    return [], count
+
+
+def _finding(checked: CheckedSpec, violation: RunInvariantError, strict: bool) -> Finding:
+    severity: Severity = "warning" if violation.step_limit and not strict else "error"
+    trail = " ".join(violation.trail) if violation.trail else "(no transition)"
+    message = f"a run with fake agents broke an invariant: {violation.message}; path: {trail}"
+    hint = (
+        "bound the cycle the run kept going round (see the unbounded-cycle finding)"
+        if violation.step_limit
+        else "every contract-valid agent output must lead to a final or waiting state"
+    )
+    return Finding("run-invariant", severity, message, checked.spec.span, hint)
