@@ -15,7 +15,6 @@ import attrs
 
 from fsm.datatypes import (
     DataType,
-    EnumType,
     ListType,
     OptionalType,
     RecordType,
@@ -45,7 +44,7 @@ from fsm.spec.parse_base import (
     is_identifier,
     require,
 )
-from fsm.spec.parse_contracts import ContractTable
+from fsm.spec.parse_contracts import ContractTable, record_contract
 
 STATE_KEYS = ("agent", "writes", "on_error", "wait", "final", "description")
 EVENT_KEYS = ("data", "writes")
@@ -202,12 +201,12 @@ def _check_write(
         message = f"unknown context field {write.field!r}"
         problems.error(field_node.span, message, "spec-unknown-field", hint)
         return False
-    field = scope.context.get(write.field)
-    if source is None or field is None:
-        return True  # the agent, contract or field failed and was reported
+    if source is None:
+        return True  # the agent or contract failed and was reported
     value_type = _path_type(source, write.source, path_node or field_node, problems)
-    if value_type is None:
-        return False
+    field = scope.context.get(write.field)
+    if value_type is None or field is None:
+        return value_type is not None  # a failed field was reported where it is declared
     value_name = ".".join((source[0], *write.source))
     if field.merge == "append":
         assert isinstance(field.type, ListType)
@@ -238,17 +237,17 @@ def _path_type(
         record = strip_optional(current)
         maybe_none = maybe_none or isinstance(current, OptionalType)
         where = ".".join((source[0], *path[:depth]))
+        offset = len(".".join(path[:depth])) + (1 if depth else 0)
+        span = node.span_of(offset, offset + len(name)) if isinstance(node, LScalar) else node.span
         if not isinstance(record, RecordType):
             message = f"cannot read {name!r} from {where}, which is {render_type(current)}"
-            problems.error(node.span, message, "spec-path")
+            problems.error(span, message, "spec-path")
             return None
         field = record.field(name)
         if field is None:
-            hint = (
-                did_you_mean(name, record.field_names())
-                or f"{record.name} has: {', '.join(record.field_names())}"
-            )
-            problems.error(node.span, f"{record.name} has no field {name!r}", "spec-path", hint)
+            known = ", ".join(record.field_names())
+            hint = did_you_mean(name, record.field_names()) or f"{record.name} has: {known}"
+            problems.error(span, f"{record.name} has no field {name!r}", "spec-path", hint)
             return None
         current = field.type
     if maybe_none and not isinstance(current, OptionalType):
@@ -304,7 +303,8 @@ def _parse_event(key: LScalar, node: LNode, scope: Scope, problems: Problems) ->
     data: tuple[str, RecordType] | None = None
     declared_data = False
     if data_node is not None:
-        data = _data_type(data_node, scope, problems)
+        record = record_contract(data_node, "event data", scope.contracts, problems)
+        data = None if record is None else (record.name, record)
         declared_data = data is not None or (
             isinstance(data_node, LScalar) and data_node.text in scope.contracts.declared
         )
@@ -324,23 +324,6 @@ def _parse_event(key: LScalar, node: LNode, scope: Scope, problems: Problems) ->
     return EventDef(
         key.text, data[0] if data else None, data[1] if data else None, writes, key.span
     )
-
-
-def _data_type(node: LNode, scope: Scope, problems: Problems) -> tuple[str, RecordType] | None:
-    name = expect_str(node, "the name of a record contract", problems)
-    if name is None:
-        return None
-    resolved = scope.contracts.named.get(name)
-    if isinstance(resolved, RecordType):
-        return name, resolved
-    if isinstance(resolved, EnumType):
-        message = f"event data must be a record contract; {name!r} is an enum"
-        problems.error(node.span, message, "spec-event-data", "wrap it in a record contract")
-    elif name not in scope.contracts.declared:
-        records = [n for n, t in scope.contracts.named.items() if isinstance(t, RecordType)]
-        hint = did_you_mean(name, records) or "declare it under 'contracts:'"
-        problems.error(node.span, f"unknown contract {name!r}", "spec-unknown-contract", hint)
-    return None
 
 
 def parse_transitions(
