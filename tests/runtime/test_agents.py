@@ -1,0 +1,86 @@
+"""Resolving agents from ``impl``: files next to the spec, modules, classes, clear errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from fsm.errors import AgentError
+from fsm.runtime import Workflow
+from fsm.spec.validate import checked_from_text
+from fsm.store import MemoryStore
+
+from .specs import COUNTER
+
+AGENT_FILE = """
+CREATED = []
+
+class Bump:
+    def __init__(self):
+        CREATED.append(self)
+
+    def __call__(self, inputs, call):
+        return {"value": inputs.value + len(CREATED) * 3}
+
+def plain(inputs, call):
+    return {"value": 10}
+"""
+
+
+def _spec(tmp_path: Path, impl: str) -> Path:
+    path = tmp_path / "counter.yaml"
+    path.write_text(COUNTER.replace("output: Out,", f"output: Out, impl: '{impl}',"))
+    return path
+
+
+def test_relative_file_impl_is_loaded_without_taking_its_module_name(tmp_path: Path) -> None:
+    """impl 'agents/x.py:attr' loads from the spec's folder under a private module name."""
+    (tmp_path / "agents").mkdir()
+    (tmp_path / "agents" / "json.py").write_text(AGENT_FILE)
+    workflow = Workflow.from_spec(_spec(tmp_path, "agents/json.py:plain"), store=MemoryStore())
+    assert workflow.start().context_json["value"] == 10
+    import json
+
+    assert sys.modules["json"] is json  # the stdlib module is not shadowed
+
+
+def test_class_impl_is_instantiated_once(tmp_path: Path) -> None:
+    """A class named by impl is created once (no arguments) and called for every step."""
+    (tmp_path / "agents").mkdir()
+    (tmp_path / "agents" / "bumpers.py").write_text(AGENT_FILE)
+    workflow = Workflow.from_spec(_spec(tmp_path, "agents/bumpers.py:Bump"), store=MemoryStore())
+    handle = workflow.start()
+    assert handle.context_json["items"] == [3, 6, 9, 12]
+
+
+def test_module_impl_is_imported() -> None:
+    """impl 'package.module:attr' imports normally."""
+    spec = checked_from_text(
+        COUNTER.replace("output: Out,", "output: Out, impl: 'tests.runtime.test_agents:ten',"),
+        "c.yaml",
+    )
+    workflow = Workflow.from_spec(spec, store=MemoryStore())
+    assert workflow.start().context_json["value"] == 10
+
+
+def ten(inputs: object, call: object) -> dict[str, int]:
+    return {"value": 10}
+
+
+@pytest.mark.parametrize(
+    ("impl", "message"),
+    [
+        ("agents/missing.py:plain", "does not exist"),
+        ("agents/bumpers.py:nothing", "has no attribute 'nothing'"),
+        ("no_such_module_xyz:plain", "cannot import module 'no_such_module_xyz'"),
+        ("agents/bumpers.py:CREATED", "is not callable"),
+    ],
+)
+def test_bad_impl_is_a_clear_agent_error(tmp_path: Path, impl: str, message: str) -> None:
+    """Every way an impl can be wrong names the agent and the problem."""
+    (tmp_path / "agents").mkdir()
+    (tmp_path / "agents" / "bumpers.py").write_text(AGENT_FILE)
+    with pytest.raises(AgentError, match=f"agent 'bump'.*{message}"):
+        Workflow.from_spec(_spec(tmp_path, impl), store=MemoryStore())

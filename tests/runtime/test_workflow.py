@@ -1,0 +1,348 @@
+"""Workflow and RunHandle: runs, retries, error routes, contracts, limits, events, pinning."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fsm.errors import AgentError, ContractError, CorruptionError, RoutingError, RunError
+from fsm.runtime import AgentCall, Workflow
+from fsm.spec.validate import checked_from_text
+from fsm.store import MemoryStore, SqliteStore, Store
+
+from .specs import COUNTER, counter, gated
+
+SPECS = Path(__file__).parents[2] / "specs"
+
+
+def bump(inputs: Any, call: AgentCall) -> dict[str, object]:
+    return {"value": inputs.value + 1}
+
+
+def work(inputs: Any, call: AgentCall) -> dict[str, object]:
+    return {"n": inputs.n + 1, "tag": f"t{inputs.n + 1}"}
+
+
+class Flaky:
+    """Fails the first ``failures`` attempts of every call, then behaves like ``work``."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls: list[AgentCall] = []
+
+    def __call__(self, inputs: Any, call: AgentCall) -> dict[str, object]:
+        self.calls.append(call)
+        if call.attempt <= self.failures:
+            raise ConnectionError(f"flaky attempt {call.attempt}")
+        return work(inputs, call)
+
+
+def test_content_pipeline_runs_end_to_end_with_its_shipped_agents(store: Store) -> None:
+    """The example spec drafts three times, waits for approval, then publishes."""
+    workflow = Workflow.from_spec(SPECS / "content_pipeline.yaml", store=store)
+    handle = workflow.start({"brief": {"topic": "durable snapshots", "audience": "technical"}})
+    assert (handle.status, handle.state, handle.waiting_for) == (
+        "waiting",
+        "approval",
+        ("approve", "reject"),
+    )
+    assert handle.context.draft.revision == 3
+    assert len(handle.context_json["log"]) == 3
+    handle.send("approve", {"editor": "ada"})
+    assert (handle.status, handle.state, handle.steps) == ("completed", "published", 7)
+    assert handle.context.decision.editor == "ada"
+    assert [s.seq for s in handle.history()] == list(range(8))
+
+
+def test_reject_loops_back_and_is_bounded_by_visits(store: Store) -> None:
+    """Rejecting at approval re-drafts while visits.drafting < 3, else fails the content."""
+    workflow = Workflow.from_spec(SPECS / "content_pipeline.yaml", store=store)
+    handle = workflow.start({"brief": {"topic": "durable snapshots"}})
+    handle.send("reject", {"editor": "grace", "comment": "no"})
+    assert (handle.status, handle.state) == ("completed", "failed")
+    assert handle.history()[-1].rule == "on reject"
+
+
+def test_retries_recover_and_record_the_attempt(store: Store) -> None:
+    """An agent failing twice then succeeding uses attempts 1..3 with a stable idempotency key."""
+    flaky = Flaky(failures=2)
+    workflow = Workflow.from_spec(gated(), agents={"worker": flaky}, store=store)
+    handle = workflow.start()
+    assert handle.state == "gate"
+    first = handle.history()[1]
+    assert first.attempt == 3
+    assert first.error is None
+    keys = [c.idempotency_key for c in flaky.calls[:3]]
+    assert keys == [f"{handle.run_id}:1:{attempt}" for attempt in (1, 2, 3)]
+
+
+def test_exhausted_retries_take_the_error_route_and_record_the_error(store: Store) -> None:
+    """After the last attempt the state's on_error transition fires, error in its snapshot."""
+    workflow = Workflow.from_spec(gated(), agents={"worker": Flaky(failures=5)}, store=store)
+    handle = workflow.start()
+    assert (handle.state, handle.status) == ("broken", "completed")
+    last = handle.history()[-1]
+    assert (last.rule, last.attempt, last.changes) == ("on_error", 3, {})
+    assert last.error is not None
+    assert "ConnectionError: flaky attempt 3" in last.error
+
+
+def test_failure_without_error_route_ends_the_run_failed(store: Store) -> None:
+    """No on_error: a final record with status failed and the error; the run is failed."""
+
+    def broken(inputs: Any, call: AgentCall) -> dict[str, object]:
+        raise ValueError("model unavailable")
+
+    workflow = Workflow.from_spec(counter(), agents={"bump": broken}, store=store)
+    handle = workflow.start()
+    assert (handle.status, handle.state, handle.seq) == ("failed", "run", 1)
+    assert handle.error is not None
+    assert "model unavailable" in handle.error
+    record = handle.history()[-1]
+    assert (record.status, record.source, record.target) == ("failed", "run", "run")
+    assert store.get_run(handle.run_id).status == "failed"
+    assert handle.step() is None  # a failed run does not move
+
+
+def test_contract_violation_is_never_merged(store: Store) -> None:
+    """Output breaking its contract is retried, then recorded as the error; context unchanged."""
+    outputs: list[object] = [{"value": 1}, {"value": "two"}, {"value": 2, "extra": True}]
+
+    def liar(inputs: Any, call: AgentCall) -> object:
+        return outputs.pop(0)
+
+    workflow = Workflow.from_spec(counter(), agents={"bump": liar}, store=store)
+    handle = workflow.start()
+    assert handle.status == "failed"
+    assert handle.context_json == {"value": 1, "items": [1]}
+    failure = handle.history()[-1]
+    assert (failure.changes, failure.appended, failure.output) == ({}, {}, None)
+    assert failure.error is not None
+    assert "attempt 2 of 2" in failure.error
+    assert "unknown field 'extra'" in failure.error
+    assert store.load_state(handle.run_id).context == {"value": 1, "items": [1]}
+
+
+def test_step_limit_fails_the_run_at_the_limit(store: Store) -> None:
+    """A run that has not reached a final state after max_steps transitions is failed."""
+    workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
+    handle = workflow.start(max_steps=4)
+    assert (handle.status, handle.steps, handle.seq) == ("failed", 4, 4)
+    assert handle.error is not None
+    assert "step limit reached" in handle.error
+    reopened = workflow.run(handle.run_id)
+    assert reopened.max_steps == 4
+
+
+def test_snapshot_stores_only_changes_and_appended_items(store: Store) -> None:
+    """Unchanged replace fields are left out; append fields store only the new items."""
+
+    def same(inputs: Any, call: AgentCall) -> dict[str, object]:
+        return {"value": min(inputs.value + 1, 2)}
+
+    workflow = Workflow.from_spec(counter(), agents={"bump": same}, store=store)
+    handle = workflow.start(max_steps=4)
+    records = handle.history()[1:]
+    assert [dict(r.changes) for r in records] == [{"value": 1}, {"value": 2}, {}, {}]
+    assert [dict(r.appended) for r in records] == [{"items": [v]} for v in (1, 2, 2, 2)]
+
+
+def test_time_travel_is_exact_at_every_seq(store: Store) -> None:
+    """The state rebuilt at each seq equals the context the live run had right after it."""
+    workflow = Workflow.from_spec(SPECS / "content_pipeline.yaml", store=store)
+    handle = workflow.start({"brief": {"topic": "time travel"}}, detach=True)
+    observed = {0: (handle.context_json, handle.state, handle.visits)}
+    while handle.step() is not None:
+        observed[handle.seq] = (handle.context_json, handle.state, handle.visits)
+    handle.send("approve", {"editor": "ada"})
+    observed[handle.seq] = (handle.context_json, handle.state, handle.visits)
+    for seq, (context, state, visits) in observed.items():
+        rebuilt = store.load_state(handle.run_id, seq)
+        assert (rebuilt.context, rebuilt.state, rebuilt.visits) == (context, state, visits)
+
+
+def test_fork_starts_from_the_exact_state_and_runs_on(store: Store) -> None:
+    """A fork's seq 0 is the parent's state at that seq; it records its parent and continues."""
+    workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
+    parent = workflow.start()
+    at = store.load_state(parent.run_id, 4)
+    fork = workflow.fork(parent.run_id, 4)
+    assert (fork.seq, fork.steps, fork.context_json, fork.visits) == (
+        0,
+        4,
+        at.context,
+        at.visits,
+    )
+    record = store.get_run(fork.run_id)
+    assert (record.parent_run_id, record.parent_seq) == (parent.run_id, 4)
+    fork.resume()
+    assert fork.context_json == parent.context_json
+    assert (fork.steps, fork.seq) == (parent.steps, parent.seq - 4)
+    with pytest.raises(RunError, match="cannot fork at seq 99"):
+        workflow.fork(parent.run_id, 99)
+
+
+def test_events_validate_data_and_refuse_what_is_not_accepted(store: Store) -> None:
+    """Bad event data or an unknown event changes nothing; the error lists accepted events."""
+    workflow = Workflow.from_spec(gated(), agents={"worker": work}, store=store)
+    handle = workflow.start()
+    assert handle.waiting_for == ("go", "stop")
+    with pytest.raises(RunError, match="waiting in state 'gate' for one of: go, stop"):
+        handle.send("launch")
+    with pytest.raises(ContractError, match=r"go\.by: expected str"):
+        handle.send("go", {"by": 3})
+    with pytest.raises(RoutingError, match="carries no data"):
+        handle.send("stop", {"by": "x"})
+    assert (handle.seq, handle.status) == (3, "waiting")
+    assert store.get_run(handle.run_id).seq == 3
+    handle.send("go", {"by": "boss"})
+    assert (handle.state, handle.status) == ("done", "completed")
+    assert handle.history()[-1].rule == "boss_says_go"
+    with pytest.raises(RunError, match="not waiting"):
+        handle.send("go", {"by": "boss"})
+
+
+def test_event_route_order_second_transition_when_first_guard_is_false(store: Store) -> None:
+    """'go' from someone else skips the guarded transition and takes the next one."""
+    workflow = Workflow.from_spec(gated(), agents={"worker": work}, store=store)
+    handle = workflow.start().send("go", {"by": "intern"})
+    assert handle.history()[4].rule == "back_to_work"
+    assert handle.state == "gate"  # worked one more step, back at the gate
+
+
+def test_no_route_on_an_event_raises_and_records_nothing(store: Store) -> None:
+    """An event whose guards are all false is a RoutingError and leaves the run waiting."""
+    text = (
+        COUNTER.replace(
+            "  end: {final: true}", "  hold: {wait: [poke]}\n  end: {final: true}"
+        ).replace(
+            '    - {to: end, when: "value >= 10", name: enough}',
+            '    - {to: hold, when: "value >= 2"}\n'
+            '    - {to: end, when: "value >= 10", name: enough}',
+        )
+        + "  hold:\n"
+        + '    - {on: poke, to: end, when: "value > 100"}\n'
+        + '    - {on: poke, to: run, when: "value > 50"}\n'
+    )
+    workflow = Workflow.from_spec(
+        checked_from_text(text, "hold.yaml"), agents={"bump": bump}, store=store
+    )
+    handle = workflow.start()
+    assert handle.state == "hold"
+    with pytest.raises(RoutingError, match="nothing was recorded"):
+        handle.send("poke")
+    assert (handle.seq, handle.context_json["items"]) == (2, [1, 2])
+    assert store.get_run(handle.run_id).seq == 2
+
+
+def test_async_agents_are_awaited_by_both_drivers(store: Store) -> None:
+    """async def agents work from the blocking API and from async_start."""
+
+    async def slow_bump(inputs: Any, call: AgentCall) -> dict[str, object]:
+        await asyncio.sleep(0)
+        return {"value": inputs.value + 5}
+
+    workflow = Workflow.from_spec(counter(), agents={"bump": slow_bump}, store=store)
+    assert workflow.start().context_json["value"] == 10
+    handle = asyncio.run(workflow.async_start())
+    assert (handle.status, handle.context_json["items"]) == ("completed", [5, 10])
+
+
+def test_async_timeout_counts_as_a_failed_attempt(store: Store) -> None:
+    """An async agent slower than its timeout is cancelled and the run follows its failure."""
+    text = COUNTER.replace("retry: {attempts: 2}", "retry: {attempts: 2}, timeout: 0.01")
+
+    async def hang(inputs: Any, call: AgentCall) -> dict[str, object]:
+        await asyncio.sleep(5)
+        return {"value": 0}
+
+    workflow = Workflow.from_spec(
+        checked_from_text(text, "t.yaml"), agents={"bump": hang}, store=store
+    )
+    handle = workflow.start()
+    assert handle.status == "failed"
+    assert handle.error is not None
+    assert "timeout of 0.01 s" in handle.error
+
+
+def test_sync_timeout_abandons_the_call(store: Store) -> None:
+    """A sync agent over its timeout fails the attempt without blocking the run."""
+    import threading
+
+    text = COUNTER.replace("retry: {attempts: 2}", "retry: 1, timeout: 0.02")
+    release = threading.Event()
+
+    def stuck(inputs: Any, call: AgentCall) -> dict[str, object]:
+        release.wait(2)
+        return {"value": 1}
+
+    workflow = Workflow.from_spec(
+        checked_from_text(text, "t.yaml"), agents={"bump": stuck}, store=store
+    )
+    handle = workflow.start()
+    release.set()
+    assert handle.status == "failed"
+    assert handle.error is not None
+    assert "timeout" in handle.error
+
+
+def test_spec_change_is_refused_unless_allowed(store: Store) -> None:
+    """A run is pinned to its spec hash; another spec text needs allow_spec_change."""
+    workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
+    handle = workflow.start(max_steps=2)
+    changed = checked_from_text(COUNTER.replace("max_steps: 40", "max_steps: 41"), "counter.yaml")
+    other = Workflow.from_spec(changed, agents={"bump": bump}, store=store)
+    with pytest.raises(RunError, match="--allow-spec-change"):
+        other.run(handle.run_id)
+    with pytest.raises(RunError, match="allow-spec-change"):
+        other.fork(handle.run_id, 1)
+    reopened = other.run(handle.run_id, allow_spec_change=True)
+    assert reopened.seq == 2
+
+
+def test_corrupted_record_is_reported_not_used(tmp_path: Path) -> None:
+    """A record altered on disk fails its checksum: loading the run raises CorruptionError."""
+    path = tmp_path / "runs.db"
+    store = SqliteStore(path)
+    workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
+    handle = workflow.start(max_steps=3)
+    store.close()
+    with sqlite3.connect(path) as db:
+        payload = db.execute(
+            "SELECT payload FROM snapshots WHERE run_id = ? AND seq = 3", (handle.run_id,)
+        ).fetchone()[0]
+        tampered = bytes(payload).replace(b'"value":3', b'"value":9')
+        assert tampered != bytes(payload)
+        db.execute(
+            "UPDATE snapshots SET payload = ? WHERE run_id = ? AND seq = 3",
+            (tampered, handle.run_id),
+        )
+    reopened = SqliteStore(path)
+    try:
+        with pytest.raises(CorruptionError, match="seq 3"):
+            Workflow.from_spec(counter(), agents={"bump": bump}, store=reopened).run(handle.run_id)
+    finally:
+        reopened.close()
+
+
+def test_python_agents_win_and_unknown_or_missing_agents_are_clear() -> None:
+    """agents= overrides impl; a name the spec lacks or an agent without impl is an AgentError."""
+    with pytest.raises(AgentError, match=r"agent 'bump' has no implementation.*agents="):
+        Workflow.from_spec(counter(), store=MemoryStore())
+    with pytest.raises(AgentError, match="declares no such agent"):
+        Workflow.from_spec(counter(), agents={"bump": bump, "bumpp": bump}, store=MemoryStore())
+    calls: list[str] = []
+
+    def writer(inputs: Any, call: AgentCall) -> dict[str, object]:
+        calls.append(call.agent)
+        return {"title": "T", "body": "b", "word_count": 1, "revision": 1}
+
+    workflow = Workflow.from_spec(
+        SPECS / "content_pipeline.yaml", agents={"writer": writer}, store=MemoryStore()
+    )
+    workflow.start({"brief": {"topic": "override"}})
+    assert calls[0] == "writer"
