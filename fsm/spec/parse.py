@@ -137,9 +137,10 @@ def _version(node: LNode | None, problems: Problems) -> str | None:
     """An integer or a string, kept as text; a float would lose digits (``1.10`` → ``1.1``)."""
     if node is None:
         return "1"
-    if isinstance(node, LScalar) and isinstance(node.value, str | int):
-        if not isinstance(node.value, bool) and node.text.strip():
-            return node.text
+    value = node.value if isinstance(node, LScalar) else None
+    if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+        assert isinstance(node, LScalar)
+        return node.text
     hint = "quote it, e.g. version: '1.2'" if isinstance(node, LScalar) else None
     message = f"expected a version (an integer or a string), got {describe(node)}"
     problems.error(node.span, message, "spec-value", hint)

@@ -19,8 +19,6 @@ import re
 
 import attrs
 
-from fsm.datatypes import EnumType, RecordType
-from fsm.diagnostics import did_you_mean
 from fsm.spec.load import LList, LMap, LNode, LScalar, describe
 from fsm.spec.model import AgentDef, AgentInput, RetryPolicy
 from fsm.spec.parse_base import (
@@ -35,7 +33,7 @@ from fsm.spec.parse_base import (
     is_identifier,
     require,
 )
-from fsm.spec.parse_contracts import ContractTable
+from fsm.spec.parse_contracts import ContractTable, record_contract
 
 AGENT_KEYS = ("input", "output", "impl", "retry", "timeout", "description")
 RETRY_KEYS = ("attempts", "backoff", "multiplier", "max_backoff")
@@ -77,7 +75,9 @@ def _parse_agent(
     input_node = agent.get("input")
     inputs = () if input_node is None else _parse_inputs(input_node, where, problems)
     output_node = require(agent, "output", where, problems)
-    output = None if output_node is None else _output_type(output_node, contracts, problems)
+    output = None
+    if output_node is not None:
+        output = record_contract(output_node, "an agent's output", contracts, problems)
     impl_node = agent.get("impl")
     impl = None if impl_node is None else _parse_impl(impl_node, where, problems)
     retry_node = agent.get("retry")
@@ -146,24 +146,6 @@ def _parse_path(name: str, node: LNode, problems: Problems) -> AgentInput | None
         problems.error(node.span, message, "spec-path", hint)
         return None
     return AgentInput(name, tuple(segments), optional, node.span)
-
-
-def _output_type(node: LNode, contracts: ContractTable, problems: Problems) -> RecordType | None:
-    name = expect_str(node, "the name of a record contract", problems)
-    if name is None:
-        return None
-    resolved = contracts.named.get(name)
-    if isinstance(resolved, RecordType):
-        return resolved
-    if isinstance(resolved, EnumType):
-        message = f"an agent's output must be a record contract; {name!r} is an enum"
-        hint = "wrap it in a record, e.g. Result: {value: " + name + "}"
-        problems.error(node.span, message, "spec-output", hint)
-    elif name not in contracts.declared:
-        records = [n for n, t in contracts.named.items() if isinstance(t, RecordType)]
-        hint = did_you_mean(name, records) or "declare it under 'contracts:'"
-        problems.error(node.span, f"unknown contract {name!r}", "spec-unknown-contract", hint)
-    return None
 
 
 def _parse_impl(node: LNode, where: str, problems: Problems) -> str | None:

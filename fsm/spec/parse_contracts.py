@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from fsm.datatypes import DataType, EnumType, FieldDef, RecordType
-from fsm.diagnostics import SourceSpan
+from fsm.diagnostics import SourceSpan, did_you_mean
 from fsm.spec.load import LMap, LNode, LScalar, describe
 from fsm.spec.model import ContractDef
 from fsm.spec.parse_base import Problems, check_keys, check_name, entries, expect_map, expect_str
@@ -102,6 +102,27 @@ def parse_contracts(node: LNode | None, problems: Problems) -> ContractTable:
     order = {name: index for index, name in enumerate(table.keys())}
     contracts.sort(key=lambda contract: order[contract.name])
     return ContractTable(tuple(contracts), named, frozenset(declared))
+
+
+def record_contract(
+    node: LNode, role: str, contracts: ContractTable, problems: Problems
+) -> RecordType | None:
+    """The record contract ``node`` names; ``role`` says what it is for ("event data").
+    None, silently, when the contract is declared but failed (it was reported already)."""
+    name = expect_str(node, "the name of a record contract", problems)
+    if name is None:
+        return None
+    resolved = contracts.named.get(name)
+    if isinstance(resolved, RecordType):
+        return resolved
+    if isinstance(resolved, EnumType):
+        message = f"{role} must be a record contract; {name!r} is an enum"
+        hint = f"wrap it in a record, e.g. Result: {{value: {name}}}"
+        problems.error(node.span, message, "spec-not-a-record", hint)
+    elif name not in contracts.declared:
+        hint = did_you_mean(name, contracts.known()) or "declare it under 'contracts:'"
+        problems.error(node.span, f"unknown contract {name!r}", "spec-unknown-contract", hint)
+    return None
 
 
 def _read_enum(key: LScalar, node: LMap, problems: Problems) -> EnumType | None:

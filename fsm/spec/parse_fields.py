@@ -319,7 +319,10 @@ def _default(decl: FieldDecl, data_type: DataType, problems: Problems, *, contex
     value = to_plain(decl.default)
     found = check_value(value, data_type, decl.name, decl.constraints)
     for problem in found:
-        message = f"the default of {decl.where} does not fit its type: {problem}"
+        detail = f"expected {problem.expected}, got {problem.got}"
+        if problem.path != decl.name:
+            detail = f"{problem.path.removeprefix(decl.name)}: {detail}"
+        message = f"the default of {decl.where} does not fit its type: {detail}"
         problems.error(decl.default.span, message, "spec-default")
     return _INVALID if found else value
 
