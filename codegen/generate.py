@@ -1,0 +1,48 @@
+"""``fsm generate`` as a list of phases: load → check names → view model → render → write.
+
+``render_files`` is the pure part (a checked spec in, file texts out) that golden tests call;
+``generate`` adds reading the spec and touching the disk.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from codegen.naming import check_names
+from codegen.render import RenderedFile, make_environment, render_package
+from codegen.viewmodel import build_package_view
+from codegen.write import WriteReport, check_files, with_header, write_files
+from fsm.spec.checked import CheckedSpec
+from fsm.spec.validate import load_checked
+
+
+def render_files(checked: CheckedSpec, spec_path_from_package: str) -> tuple[RenderedFile, ...]:
+    """Every file of the package for ``checked``, headers included; raises ``SpecError`` when a
+    spec name cannot become valid, unambiguous Python."""
+    names = check_names(checked)
+    view = build_package_view(checked, names, spec_path_from_package)
+    files = render_package(view, make_environment())
+    return tuple(with_header(files, spec_path_from_package, checked.spec_hash))
+
+
+def spec_path_from(out_dir: Path, spec_path: Path) -> str:
+    """The spec's path relative to the package folder, in POSIX form: it does not depend on the
+    directory ``fsm generate`` runs from, so headers (and ``--check``) are stable."""
+    try:
+        relative = os.path.relpath(spec_path.resolve(), out_dir.resolve())
+    except ValueError:  # another drive on Windows
+        return spec_path.resolve().as_posix()
+    return Path(relative).as_posix()
+
+
+def generate(
+    spec_path: str | Path, out_dir: str | Path, *, check: bool = False, force: bool = False
+) -> WriteReport:
+    """Generate (or with ``check``, compare) the package for the spec at ``spec_path``."""
+    spec_file, target = Path(spec_path), Path(out_dir)
+    checked = load_checked(spec_file)
+    files = render_files(checked, spec_path_from(target, spec_file))
+    if check:
+        return check_files(files, target)
+    return write_files(files, target, force=force)

@@ -1,0 +1,269 @@
+"""Python source for values that come from a spec, safe by construction.
+
+Every text a spec author wrote (descriptions, defaults, enum values, patterns, paths) reaches
+generated code through one of these functions, never by pasting it into a template:
+
+- ``string_literal`` escapes each character as ``repr()`` does (and the chosen quote), so the
+  literal always denotes exactly the original text;
+- ``docstring`` escapes backslashes, every double quote and every non-printable character, so
+  nothing can close the docstring or hide a line break;
+- ``comment_text`` escapes everything that could end a comment line.
+
+``layout`` prints nested literals and calls within the line length the way ``ruff format`` does
+(one line when it fits, else one item per line with a trailing comma), so generated files are
+formatter-stable.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterable
+
+import attrs
+
+LINE_LENGTH = 100
+INDENT = "    "
+
+
+def string_literal(text: str) -> str:
+    """A Python string literal denoting exactly ``text``.
+
+    Each character is escaped as ``repr()`` escapes it; the quote character is chosen the way
+    ``ruff format`` chooses it (double, unless that needs more escapes than single), so the
+    output is formatter-stable."""
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    body = "".join(_literal_char(char, quote) for char in text)
+    return f"{quote}{body}{quote}"
+
+
+def _literal_char(char: str, quote: str) -> str:
+    if char == quote:
+        return "\\" + char
+    if char in "'\"":
+        return char
+    return repr(char)[1:-1]
+
+
+def number_literal(value: float, *, as_float: bool = False) -> str:
+    """An int or float literal; non-finite numbers have no literal and are refused."""
+    if isinstance(value, bool):
+        raise TypeError(f"expected a number, got the bool {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"a default must be a finite number, got {value!r}")
+    if as_float:
+        return repr(float(value))
+    return repr(value)
+
+
+def _escape_char(char: str) -> str:
+    if char == "\\":
+        return "\\\\"
+    if char == '"':
+        return '\\"'
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def escape_docstring_text(text: str) -> str:
+    """``text`` with backslashes, double quotes and non-printable characters escaped."""
+    return "".join(_escape_char(char) for char in text)
+
+
+def docstring(text: str, indent: str) -> str:
+    """A triple-quoted docstring for ``text`` at ``indent``, wrapped to the line length.
+
+    Paragraphs (separated by blank lines) are kept; other line breaks become spaces, since
+    wrapping decides the layout. The text is escaped before wrapping, and wrapping only breaks
+    at spaces, so no escape sequence is ever split."""
+    paragraphs = [" ".join(part.split()) for part in text.replace("\r", "\n").split("\n\n")]
+    paragraphs = [escape_docstring_text(p) for p in paragraphs if p]
+    if not paragraphs:
+        paragraphs = ["(no description)"]
+    width = LINE_LENGTH - len(indent)
+    one_line = f'"""{paragraphs[0]}"""'
+    if len(paragraphs) == 1 and len(one_line) <= width:
+        return one_line
+    lines: list[str] = []
+    for index, paragraph in enumerate(paragraphs):
+        if index:
+            lines.append("")
+        first_width = width - 3 if index == 0 else width
+        wrapped = textwrap.wrap(paragraph, width=first_width, break_long_words=False)
+        lines.extend(wrapped or [""])
+    body = f"\n{indent}".join(line for line in lines)
+    body = "\n".join(line.rstrip() for line in body.split("\n"))
+    return f'"""{body}\n{indent}"""'
+
+
+def import_order(names: Iterable[str]) -> tuple[str, ...]:
+    """Names of a ``from x import (...)`` in the order isort (and ruff's ``I001``) expects:
+    constants, then classes, then everything else, each case-insensitively."""
+
+    def key(name: str) -> tuple[int, str, str]:
+        if name.isupper() and len(name) > 1:
+            kind = 0
+        elif name[:1].isupper():
+            kind = 1
+        else:
+            kind = 2
+        return (kind, name.lower(), name)
+
+    return tuple(sorted(set(names), key=key))
+
+
+def comment_text(text: str) -> str:
+    """``text`` fit for the inside of a ``#`` comment: nothing in it can end the line."""
+    return "".join(char if char.isprintable() else _escape_char(char) for char in text)
+
+
+# --- layout of nested expressions -------------------------------------------------------------
+
+
+@attrs.frozen
+class Atom:
+    """Source text printed as is (a name, a number, a short expression)."""
+
+    text: str
+
+
+@attrs.frozen
+class Text:
+    """A string value; split into implicitly concatenated pieces when it does not fit."""
+
+    value: str
+
+
+@attrs.frozen
+class Pair:
+    """``key: value`` in a dict display or ``name=value`` in a call."""
+
+    key: str
+    separator: str
+    value: Node
+
+
+@attrs.frozen
+class Group:
+    """``opener item, item closer``: a call, list, dict or tuple display."""
+
+    opener: str
+    items: tuple[Node, ...]
+    closer: str
+    trailing_comma_if_one: bool = False  # a one-item tuple needs it even on one line
+
+
+Node = Atom | Text | Pair | Group
+
+
+def flat(node: Node) -> str:
+    """The one-line form of ``node``."""
+    match node:
+        case Atom(text=text):
+            return text
+        case Text(value=value):
+            return string_literal(value)
+        case Pair(key=key, separator=separator, value=value):
+            return f"{key}{separator}{flat(value)}"
+        case Group(opener=opener, items=items, closer=closer):
+            inner = ", ".join(flat(item) for item in items)
+            if node.trailing_comma_if_one and len(items) == 1:
+                inner += ","
+            return f"{opener}{inner}{closer}"
+
+
+def layout(node: Node, indent: str, prefix: int = 0, suffix: int = 0) -> str:
+    """``node`` laid out to start after ``prefix`` columns (on a line indented by ``indent``)
+    and be followed by ``suffix`` columns of text."""
+    one_line = flat(node)
+    if prefix + len(one_line) + suffix <= LINE_LENGTH:
+        return one_line
+    match node:
+        case Atom() | Text():
+            return _split_text(node, indent) if isinstance(node, Text) else one_line
+        case Pair(key=key, separator=separator, value=value):
+            head = f"{key}{separator}"
+            return head + layout(value, indent, prefix + len(head), suffix)
+        case Group(opener=opener, items=items, closer=closer):
+            if not items:
+                return one_line
+            inner = indent + INDENT
+            lines = [inner + layout(item, inner, len(inner), 1) + "," for item in items]
+            return opener + "\n" + "\n".join(lines) + "\n" + indent + closer
+
+
+def _split_text(node: Text, indent: str) -> str:
+    """A long string as parenthesised pieces, each piece's literal fitting on its own line."""
+    inner = indent + INDENT
+    pieces = text_pieces(node.value, LINE_LENGTH - len(inner))
+    if len(pieces) == 1:
+        return string_literal(node.value)
+    body = "\n".join(inner + string_literal(piece) for piece in pieces)
+    return "(\n" + body + "\n" + indent + ")"
+
+
+def text_pieces(text: str, width: int) -> list[str]:
+    """``text`` cut into pieces whose literals fit in ``width`` columns: after line breaks,
+    else after spaces, else anywhere. Each piece is quoted on its own, so no cut can ever
+    split an escape sequence."""
+    width = max(width, 24)
+    pieces: list[str] = []
+    current = ""
+    for word in _words(text):
+        if current and len(string_literal(current + word)) > width:
+            pieces.append(current)
+            current = ""
+        rest = word
+        while len(string_literal(rest)) > width:
+            cut = _longest_prefix(rest, width)
+            pieces.append(rest[:cut])
+            rest = rest[cut:]
+        current += rest
+        if current.endswith("\n"):
+            pieces.append(current)
+            current = ""
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
+
+
+def _longest_prefix(word: str, width: int) -> int:
+    cut = 1
+    while cut < len(word) and len(string_literal(word[: cut + 1])) <= width:
+        cut += 1
+    return cut
+
+
+def _words(text: str) -> list[str]:
+    """``text`` cut after each space and line break, so pieces end at word boundaries."""
+    words: list[str] = []
+    start = 0
+    for index, char in enumerate(text):
+        if char in " \n":
+            words.append(text[start : index + 1])
+            start = index + 1
+    if start < len(text):
+        words.append(text[start:])
+    return words
+
+
+def json_node(value: object) -> Node:
+    """A layout node for JSON-ready data (dict, list, str, int, float, bool, None)."""
+    if value is None or isinstance(value, bool):
+        return Atom(repr(value))
+    if isinstance(value, int | float):
+        return Atom(number_literal(value))
+    if isinstance(value, str):
+        return Text(value)
+    if isinstance(value, list | tuple):
+        return Group("[", tuple(json_node(item) for item in value), "]")
+    if isinstance(value, dict):
+        pairs = tuple(Pair(string_literal(str(k)), ": ", json_node(v)) for k, v in value.items())
+        return Group("{", pairs, "}")
+    raise TypeError(f"not JSON-ready data: {type(value).__name__}")

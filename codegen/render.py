@@ -1,0 +1,94 @@
+"""Rendering: the jinja2 environment and the templates of the generated package.
+
+Templates live in the repository's ``templates/`` folder; the wheel ships them inside the
+package as ``codegen/templates/`` (see ``[tool.hatch.build.targets.wheel.force-include]``).
+``templates_dir`` finds them in both layouts. The environment is strict (an unknown name is an
+error, never an empty string), never escapes (we print Python, not HTML; every spec text is
+made safe by ``codegen.pysource`` before it reaches a template) and deterministic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import jinja2
+
+from codegen.viewmodel import PackageView
+
+GENERATED_TEMPLATES: tuple[tuple[str, str], ...] = (
+    ("__init__.py", "package/__init__.py.jinja"),
+    ("spec.py", "package/spec.py.jinja"),
+    ("contracts.py", "package/contracts.py.jinja"),
+    ("agents.py", "package/agents.py.jinja"),
+    ("workflow.py", "package/workflow.py.jinja"),
+    ("test_routing.py", "package/test_routing.py.jinja"),
+    ("agents_impl/__init__.py", "package/agents_impl/__init__.py.jinja"),
+)
+"""(output path, template) of every generated file; scaffolds are rendered per agent."""
+
+SCAFFOLD_TEMPLATE = "package/agents_impl/scaffold.py.jinja"
+
+
+def templates_dir() -> Path:
+    """``codegen/templates`` in an installed wheel, else the repository's ``templates/``."""
+    package_dir = Path(__file__).resolve().parent
+    installed = package_dir / "templates"
+    if installed.is_dir():
+        return installed
+    return package_dir.parent / "templates"
+
+
+def make_environment(directory: Path | None = None) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory or templates_dir()),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701  (we render Python source; see the module docstring)
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+
+
+@attrs.frozen
+class RenderedFile:
+    """One output file: its path inside the package, its text, and whether the user owns it."""
+
+    path: str
+    text: str
+    scaffold: bool = False
+
+
+def render_package(view: PackageView, environment: jinja2.Environment) -> tuple[RenderedFile, ...]:
+    """Every file of the package, generated files first, then one scaffold per agent."""
+    files = [
+        RenderedFile(path, _render(environment, template, view_for(view, path)))
+        for path, template in GENERATED_TEMPLATES
+    ]
+    files.extend(
+        RenderedFile(
+            f"agents_impl/{agent.name}.py",
+            _render(environment, SCAFFOLD_TEMPLATE, None, agent=agent),
+            scaffold=True,
+        )
+        for agent in view.agents.agents
+    )
+    return tuple(files)
+
+
+def view_for(view: PackageView, path: str) -> object:
+    """The part of the view model a template needs (each template sees only its own view)."""
+    return {
+        "__init__.py": view,
+        "spec.py": view.spec_text,
+        "contracts.py": view.contracts,
+        "agents.py": view.agents,
+        "workflow.py": view.workflow_facade,
+        "test_routing.py": view.routing_tests,
+        "agents_impl/__init__.py": view.agents,
+    }[path]
+
+
+def _render(environment: jinja2.Environment, template: str, view: object, **extra: object) -> str:
+    return environment.get_template(template).render(view=view, **extra)

@@ -1,0 +1,353 @@
+"""The view model: every decision about the generated package, made in Python.
+
+``build_package_view`` turns a ``CheckedSpec`` (and the names ``naming`` approved) into frozen
+views holding ready-to-print source fragments: class names, annotations, laid-out defaults and
+validators, docstrings, import lines. Templates then only loop over these values and print
+them; no template computes a name, a type or a literal.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from codegen.naming import GeneratedNames, all_named_types, enum_member_names
+from codegen.pysource import (
+    INDENT,
+    Group,
+    Text,
+    docstring,
+    import_order,
+    json_node,
+    layout,
+    string_literal,
+    text_pieces,
+)
+from codegen.typehints import annotation, field_arguments, referenced_types, simple_default
+from fsm.contracts.schema import json_schema
+from fsm.datatypes import EnumType, FieldDef, RecordType
+from fsm.spec.checked import CheckedSpec
+from fsm.spec.model import Spec
+
+
+@attrs.frozen
+class FieldView:
+    name: str
+    declaration: str
+    """``name: annotation`` plus ``= default`` or ``= attrs.field(...)``, laid out."""
+    docstring: str | None
+
+
+@attrs.frozen
+class RecordView:
+    name: str
+    docstring: str
+    fields: tuple[FieldView, ...]
+    is_enum: bool = False
+
+
+@attrs.frozen
+class MemberView:
+    name: str
+    value: str  # a string literal
+
+
+@attrs.frozen
+class EnumView:
+    name: str
+    docstring: str
+    members: tuple[MemberView, ...]
+    is_enum: bool = True
+
+
+@attrs.frozen
+class ContractsView:
+    workflow: str
+    imports: tuple[str, ...]
+    definitions: tuple[RecordView | EnumView, ...]
+    json_schemas: str
+    exports: tuple[str, ...]
+
+
+@attrs.frozen
+class AgentView:
+    name: str
+    function: str  # the scaffold's function name (the agent name)
+    input_class: RecordView
+    protocol: str
+    protocol_docstring: str
+    output_class: str
+    scaffold_docstring: str
+    not_implemented: str  # the laid-out NotImplementedError(...) call
+
+
+@attrs.frozen
+class AgentsView:
+    workflow: str
+    contract_imports: tuple[str, ...]
+    agents: tuple[AgentView, ...]
+    agents_class: str
+    agents_docstring: str
+    exports: tuple[str, ...]
+
+    @property
+    def agents_by_name(self) -> tuple[AgentView, ...]:
+        """In the order isort wants their ``from .<agent> import`` lines."""
+        return tuple(sorted(self.agents, key=lambda agent: (agent.name.lower(), agent.name)))
+
+
+@attrs.frozen
+class ParameterView:
+    name: str
+    annotation: str
+
+
+@attrs.frozen
+class EventView:
+    method: str
+    event: str  # a string literal
+    data_class: str | None
+    docstring: str
+
+
+@attrs.frozen
+class WorkflowView:
+    workflow: str
+    class_name: str
+    class_docstring: str
+    agents_class: str
+    contract_imports: tuple[str, ...]
+    agents_imports: tuple[str, ...]
+    typed_classes: tuple[str, ...]
+    start_parameters: tuple[ParameterView, ...]
+    events: tuple[EventView, ...]
+
+
+@attrs.frozen
+class SpecTextView:
+    spec_path: str  # string literal: the spec's path relative to the package folder
+    spec_text: str  # laid-out string literal
+
+
+@attrs.frozen
+class RoutingTestsView:
+    workflow: str
+    contracts: str  # a laid-out tuple of contract names
+
+
+@attrs.frozen
+class PackageView:
+    workflow: str
+    spec_display_path: str
+    contracts: ContractsView
+    agents: AgentsView
+    workflow_facade: WorkflowView
+    spec_text: SpecTextView
+    routing_tests: RoutingTestsView
+    exports: tuple[tuple[str, tuple[str, ...]], ...]
+    """(module, names) pairs re-exported by ``__init__``."""
+    all_names: tuple[str, ...]
+
+
+def build_package_view(
+    checked: CheckedSpec, names: GeneratedNames, spec_path_from_package: str
+) -> PackageView:
+    spec = checked.spec
+    contracts = contracts_view(checked)
+    agents = agents_view(checked, names, spec_path_from_package)
+    facade = workflow_view(checked, names)
+    exports = (
+        ("agents", agents.exports),
+        ("contracts", contracts.exports),
+        ("workflow", (facade.class_name,)),
+    )
+    all_names = tuple(sorted(name for _, group in exports for name in group))
+    return PackageView(
+        workflow=spec.workflow,
+        spec_display_path=spec_path_from_package,
+        contracts=contracts,
+        agents=agents,
+        workflow_facade=facade,
+        spec_text=spec_text_view(spec, spec_path_from_package),
+        routing_tests=routing_tests_view(checked),
+        exports=exports,
+        all_names=all_names,
+    )
+
+
+# --- contracts.py -----------------------------------------------------------------------------
+
+
+def contracts_view(checked: CheckedSpec) -> ContractsView:
+    definitions: list[RecordView | EnumView] = []
+    types = all_named_types(checked)
+    for named in types:
+        if isinstance(named, EnumType):
+            definitions.append(enum_view(named))
+        else:
+            definitions.append(record_view(named, f"The {named.name} contract."))
+    imports = ["from collections.abc import Mapping", "from typing import Any, Final", ""]
+    if any(isinstance(t, EnumType) for t in types):
+        imports.insert(0, "import enum")
+    if any(isinstance(t, RecordType) for t in types):
+        imports.append("import attrs")
+    if imports[-1] == "":
+        imports.pop()
+    schemas = {named.name: json_schema(named) for named in types}
+    schema_text = layout(json_node(schemas), "", len("JSON_SCHEMAS: Final[Mapping[str, Any]] = "))
+    return ContractsView(
+        workflow=checked.spec.workflow,
+        imports=tuple(imports),
+        definitions=tuple(definitions),
+        json_schemas=schema_text,
+        exports=import_order([t.name for t in types] + ["JSON_SCHEMAS"]),
+    )
+
+
+def enum_view(enum_type: EnumType) -> EnumView:
+    members = tuple(
+        MemberView(name, string_literal(value))
+        for name, value in zip(enum_member_names(enum_type), enum_type.values, strict=True)
+    )
+    text = enum_type.description or f"The {enum_type.name} enum."
+    return EnumView(enum_type.name, docstring(text, INDENT), members)
+
+
+def record_view(record: RecordType, fallback_doc: str) -> RecordView:
+    fields = tuple(field_view(field) for field in record.fields)
+    text = record.description or fallback_doc
+    return RecordView(record.name, docstring(text, INDENT), fields)
+
+
+def field_view(field: FieldDef) -> FieldView:
+    head = f"{field.name}: {annotation(field.type)}"
+    arguments = field_arguments(field)
+    if arguments is not None:
+        call = Group("attrs.field(", arguments, ")")
+        declaration = f"{head} = " + layout(call, INDENT, len(INDENT) + len(head) + 3)
+    else:
+        default = simple_default(field)
+        declaration = head
+        if default is not None:
+            declaration += " = " + layout(default, INDENT, len(INDENT) + len(head) + 3)
+    doc = docstring(field.description, INDENT) if field.description else None
+    return FieldView(field.name, declaration, doc)
+
+
+# --- agents.py and the scaffolds --------------------------------------------------------------
+
+
+def agents_view(checked: CheckedSpec, names: GeneratedNames, spec_path: str) -> AgentsView:
+    spec = checked.spec
+    agents: list[AgentView] = []
+    used: set[str] = set()
+    for agent in spec.agents:
+        record = checked.agent_inputs[agent.name]
+        used.add(agent.output)
+        used.update(name for f in record.fields for name in referenced_types(f.type))
+        about = agent.description or f"Agent '{agent.name}' of the {spec.workflow} workflow."
+        message = (
+            f"agent '{agent.name}' of spec {spec_path} is not implemented yet: fill in "
+            f"agents_impl/{agent.name}.py"
+        )
+        call = Group("NotImplementedError(", (Text(message),), ")")
+        raise_call = layout(call, INDENT, len(INDENT) + len("raise "))
+        agents.append(
+            AgentView(
+                name=agent.name,
+                function=agent.name,
+                input_class=record_view(record, f"Input of agent '{agent.name}'."),
+                protocol=names.protocol_classes[agent.name],
+                protocol_docstring=docstring(
+                    f"Agent '{agent.name}': {about} Return a {agent.output} (or an awaitable "
+                    "of one).",
+                    INDENT,
+                ),
+                output_class=agent.output,
+                scaffold_docstring=docstring(
+                    f"{about}\n\nThis file was written once by 'fsm generate' and is yours: "
+                    "fill in the body. It is never overwritten.",
+                    "",
+                ),
+                not_implemented=raise_call,
+            )
+        )
+    exports = [names.agents_class]
+    for view in agents:
+        exports.extend([view.input_class.name, view.protocol])
+    return AgentsView(
+        workflow=spec.workflow,
+        contract_imports=import_order(used),
+        agents=tuple(agents),
+        agents_class=names.agents_class,
+        agents_docstring=docstring(
+            f"The agents of the {spec.workflow} workflow, one typed callable per agent.", INDENT
+        ),
+        exports=import_order(exports),
+    )
+
+
+# --- workflow.py ------------------------------------------------------------------------------
+
+
+def workflow_view(checked: CheckedSpec, names: GeneratedNames) -> WorkflowView:
+    spec = checked.spec
+    parameters = tuple(
+        ParameterView(field.name, annotation(field.type))
+        for field in spec.context
+        if field.required
+    )
+    contract_names: set[str] = set()
+    for field in spec.context:
+        if field.required:
+            contract_names.update(referenced_types(field.type))
+    events: dict[str, EventView] = {}
+    for state in spec.states:
+        for event in state.events:
+            if event.name in events:
+                continue
+            if event.data is not None:
+                contract_names.add(event.data)
+            about = f"Send '{event.name}' to a run waiting for it, then advance the run."
+            events[event.name] = EventView(
+                method=f"send_{event.name}",
+                event=string_literal(event.name),
+                data_class=event.data,
+                docstring=docstring(about, INDENT * 2),
+            )
+    typed = sorted(t.name for t in all_named_types(checked))
+    inputs = sorted(names.input_classes.values())
+    about = spec.description or f"The {spec.workflow} workflow."
+    return WorkflowView(
+        workflow=spec.workflow,
+        class_name=names.workflow_class,
+        class_docstring=docstring(
+            f"{about}\n\nA typed façade over fsm.runtime.Workflow: typed start() and send_*() "
+            "methods, agents checked by mypy against their Protocols.",
+            INDENT,
+        ),
+        agents_class=names.agents_class,
+        contract_imports=import_order(typed),
+        agents_imports=import_order([*inputs, names.agents_class]),
+        typed_classes=tuple(sorted([*typed, *inputs])),
+        start_parameters=parameters,
+        events=tuple(events.values()),
+    )
+
+
+# --- test_routing.py -------------------------------------------------------------------------
+
+
+def routing_tests_view(checked: CheckedSpec) -> RoutingTestsView:
+    spec = checked.spec
+    names = tuple(Text(c.name) for c in spec.contracts if isinstance(c.type, RecordType))
+    contracts = layout(Group("(", names, ")", trailing_comma_if_one=True), "", len("CONTRACTS = "))
+    return RoutingTestsView(spec.workflow, contracts)
+
+
+# --- spec.py ----------------------------------------------------------------------------------
+
+
+def spec_text_view(spec: Spec, spec_path: str) -> SpecTextView:
+    pieces = text_pieces(spec.source, 100 - len(INDENT))
+    body = "\n".join(INDENT + string_literal(piece) for piece in pieces)
+    return SpecTextView(string_literal(spec_path), "(\n" + body + "\n)")
