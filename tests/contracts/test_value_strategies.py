@@ -1,0 +1,139 @@
+"""``fsm.testing.values``: contract-valid data for any type, with candidates mixed in on demand.
+
+(These test ``fsm/testing/strategies.py``; they live here beside the contracts they exercise.)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, find, given, settings
+from hypothesis import strategies as st
+
+from fsm.datatypes import (
+    FLOAT,
+    INT,
+    STR,
+    Constraints,
+    DictType,
+    FieldDef,
+    ListType,
+    OptionalType,
+    RecordType,
+)
+from fsm.testing import EACH, values
+from fsm.values import check_value
+from tests.strategies import PATTERNS, constraints_for, record_types
+
+from .examples import BRIEF, CONTEXT, REVIEW
+
+
+def floats_in(data: object) -> list[object]:
+    if isinstance(data, dict):
+        return [x for value in data.values() for x in floats_in(value)]
+    if isinstance(data, list):
+        return [x for value in data for x in floats_in(value)]
+    return [data] if isinstance(data, float) else []
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), record_types())
+def test_values_of_random_contracts_are_valid(data: st.DataObject, record: RecordType) -> None:
+    """Whatever the contract, every generated value passes ``check_value``."""
+    value = data.draw(values(record))
+    assert check_value(value, record, "") == []
+    assert all(math.isfinite(x) for x in floats_in(value))  # type: ignore[arg-type]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data(), st.sampled_from([INT, FLOAT, STR, ListType(STR), DictType(INT)]))
+def test_values_respect_root_constraints(data: st.DataObject, data_type: Any) -> None:
+    """Bounds, lengths and patterns given for the root value are honoured."""
+    constraints = data.draw(constraints_for(data_type))
+    value = data.draw(values(data_type, constraints))
+    assert check_value(value, data_type, "", constraints) == []
+
+
+@settings(max_examples=100)
+@given(st.data(), st.sampled_from(PATTERNS))
+def test_patterns_are_fully_matched(data: st.DataObject, pattern: str) -> None:
+    """Strings with a pattern match it in full, also when lengths are bounded too."""
+    constraints = Constraints(min_len=2, max_len=4, pattern=pattern)
+    assert check_value(data.draw(values(STR, constraints)), STR, "", constraints) == []
+
+
+def test_optional_values_are_sometimes_none() -> None:
+    """An optional type yields ``None`` as well as inner values."""
+    assert find(values(OptionalType(INT)), lambda v: v is None) is None
+    assert isinstance(find(values(OptionalType(INT)), lambda v: v is not None), int)
+
+
+def test_fields_with_defaults_are_sometimes_omitted_or_given_the_default() -> None:
+    """A defaulted field may be left out, or carry exactly its default."""
+    omitted = find(values(BRIEF), lambda v: "max_words" not in v)  # type: ignore[operator]
+    assert "max_words" not in omitted  # type: ignore[operator]
+    assert find(values(BRIEF), lambda v: v.get("max_words") == 800)["max_words"] == 800  # type: ignore[attr-defined,index]
+
+
+def test_optional_fields_without_default_may_be_omitted() -> None:
+    """Context fields declared ``T?`` are sometimes absent from the data."""
+    assert "draft" not in find(values(CONTEXT), lambda v: "draft" not in v)  # type: ignore[operator]
+
+
+def test_floats_are_always_floats() -> None:
+    """A float field never receives an int, even a whole one."""
+    found = find(values(REVIEW), lambda v: v["score"] in (0.0, 1.0))  # type: ignore[index]
+    assert type(found["score"]) is float  # type: ignore[index]
+
+
+def test_extra_values_are_mixed_in_at_their_path() -> None:
+    """A candidate for ``review.score`` shows up, so guard boundaries get hit."""
+    strategy = values(CONTEXT, extra_values={("review", "score"): [0.8]})
+    found = find(strategy, lambda v: (v.get("review") or {}).get("score") == 0.8)  # type: ignore[attr-defined]
+    assert found["review"]["score"] == 0.8  # type: ignore[index]
+
+
+def test_extra_values_reach_list_items_and_whole_values() -> None:
+    """``EACH`` addresses list items; ``()`` addresses the value itself."""
+    issues = values(ListType(STR), extra_values={(EACH,): ["needle"]})
+    assert "needle" in find(issues, lambda v: "needle" in v)  # type: ignore[operator]
+    whole = values(INT, extra_values={(): [123456789]})
+    assert find(whole, lambda v: v == 123456789) == 123456789
+
+
+@settings(max_examples=200)
+@given(values(REVIEW, extra_values={("score",): [1.5, -0.1, 0.5], ("issues",): [["x"], "y"]}))
+def test_invalid_candidates_are_skipped(review: Any) -> None:
+    """Candidates the contract forbids at their path (1.5 > max 1, a str for a list) never
+    appear."""
+    assert check_value(review, REVIEW, "") == []
+    assert review["issues"] != "y"
+
+
+def test_unknown_extra_value_paths_are_refused() -> None:
+    """A misspelt path is an error, not a silently ignored hint."""
+    with pytest.raises(ValueError, match=r"\('review', 'scor'\).*do not exist in Context"):
+        values(CONTEXT, extra_values={("review", "scor"): [0.8]})
+
+
+def test_impossible_int_bounds_are_refused() -> None:
+    """No int lies between 0.2 and 0.8, and the error says so."""
+    with pytest.raises(ValueError, match=r"no int lies within 0.2..0.8"):
+        values(INT, Constraints(minimum=0.2, maximum=0.8))
+
+
+@given(values(INT, Constraints(minimum=0.5, maximum=2.5)))
+def test_fractional_int_bounds_round_inwards(number: object) -> None:
+    """Bounds 0.5..2.5 allow exactly the ints 1 and 2."""
+    assert number in (1, 2)
+    assert type(number) is int
+
+
+def test_nested_record_defaults_are_fresh_copies() -> None:
+    """Mutating one drawn default never changes the next one drawn."""
+    record = RecordType("Holder", (FieldDef("tags", ListType(STR), default=["a"]),))
+    first = find(values(record), lambda v: v.get("tags") == ["a"])  # type: ignore[attr-defined]
+    first["tags"].append("b")  # type: ignore[index]
+    assert find(values(record), lambda v: v.get("tags") == ["a"]) == {"tags": ["a"]}  # type: ignore[attr-defined]
