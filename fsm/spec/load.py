@@ -27,6 +27,9 @@ from fsm.errors import SpecError
 MAX_NODES = 200_000
 """Values a document may expand to, counting every alias expansion (stops alias bombs)."""
 
+MAX_FLOW_DEPTH = 100
+"""How deeply ``[...]``/``{...}`` may nest; PyYAML's scanner slows quadratically with depth."""
+
 ScalarValue: TypeAlias = str | int | float | bool | None
 
 
@@ -180,16 +183,21 @@ class _NodeLoader(yaml.SafeLoader):
             return token
         return yaml.tokens.ScalarToken("".join(chunks), True, token.start_mark, self.get_mark())
 
+    def fetch_flow_collection_start(self, token_class: type[yaml.Token]) -> None:
+        if self.flow_level >= MAX_FLOW_DEPTH:
+            problem = f"collections nested more than {MAX_FLOW_DEPTH} levels deep"
+            raise yaml.scanner.ScannerError(None, None, problem, self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
     def _scan_bracket_group(self, start_mark: yaml.Mark) -> str:
         """``[...]`` with nested brackets, on one line (the arguments of ``list[...]``)."""
         depth, length = 0, 0
         while True:
             char = self.peek(length)
             if char in "\0\r\n\x85\u2028\u2029":
-                raise yaml.scanner.ScannerError(
-                    "while scanning a plain scalar", start_mark, "found an unclosed '['",
-                    self.get_mark(),
-                )  # fmt: skip
+                context = "while scanning a plain scalar"
+                problem = "found an unclosed '['"
+                raise yaml.scanner.ScannerError(context, start_mark, problem, self.get_mark())
             length += 1
             depth += {"[": 1, "]": -1}.get(char, 0)
             if depth == 0:
