@@ -21,11 +21,17 @@ class Store(Protocol):
     """Runs, their transition records, and worker leases.
 
     Appends are optimistic: ``append`` of seq N+1 succeeds only while the head is N, so of
-    several writers exactly one wins each seq. Frames: the start record always holds one; when
-    a record at a multiple of the store's frame interval arrives without one, the store
-    computes it, so callers never need to know K (they may pass a frame to save that work).
-    Backends are safe to share between threads; use ``contextlib.closing`` to scope one.
+    several writers exactly one wins each seq. Frames: the start record always holds one, and
+    a record whose seq is a multiple of ``frame_interval`` should carry
+    ``frame=full_frame(state)``; if it does not, the store computes the frame by replaying the
+    records before it (correct, but a read of up to K records inside the write). Backends are
+    safe to share between threads; use ``contextlib.closing`` to scope one.
     """
+
+    @property
+    def frame_interval(self) -> int:
+        """K: the store keeps a full frame at every seq that is a multiple of K."""
+        ...
 
     def create_run(self, run: RunRecord, start: Snapshot) -> None:
         """Store a new run and its start record (seq 0). ``ConflictError`` if the id exists."""
