@@ -1,0 +1,161 @@
+"""``fsm run/resume/send/fork/runs/history/show`` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fsm.cli import main
+
+ROOT = Path(__file__).parents[2]
+SPEC = str(ROOT / "specs" / "content_pipeline.yaml")
+INPUT = f"@{ROOT / 'specs' / 'inputs' / 'content_pipeline.json'}"
+APPROVE = f"@{ROOT / 'specs' / 'inputs' / 'content_pipeline_approve.json'}"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'runs.db'}"
+
+
+def fsm(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def started(store: str, *extra: str) -> dict[str, object]:
+    result = fsm("run", SPEC, "--input", INPUT, "--store", store, "--json", *extra)
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def test_run_prints_one_line_per_transition_and_the_send_command(store: str) -> None:
+    """Text output: step lines with rule and duration, the waiting summary, the exact command."""
+    result = fsm("run", SPEC, "--input", INPUT, "--store", store)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "step 0  start in drafting"
+    assert lines[1].startswith("step 1  drafting -> reviewing  [default]  ")
+    assert lines[1].endswith(" ms")
+    assert "step 2  reviewing -> drafting  [revise]" in result.stdout
+    assert "waiting in 'approval' after 6 steps" in result.stdout
+    assert "waiting for: approve, reject" in result.stdout
+    assert f"""approve --data '{{"editor": "..."}}' --store '{store}'""" in result.stdout
+
+
+def test_run_json_with_send_runs_end_to_end(store: str) -> None:
+    """--send answers the wait; --json prints one object with the run's summary."""
+    data = started(store, "--send", f"approve={APPROVE}")
+    assert (data["status"], data["state"], data["steps"]) == ("completed", "published", 7)
+    assert data["waiting_for"] == []
+    context = data["context"]
+    assert isinstance(context, dict)
+    assert context["decision"] == {"editor": "ada", "comment": "Clear and complete. Ship it."}
+
+
+def test_send_resume_history_show_fork_and_runs(store: str) -> None:
+    """The other commands work on a stored run, each with --json."""
+    run_id = str(started(store)["run_id"])
+    sent = fsm("send", run_id, "approve", "--data", '{"editor": "ada"}', "--store", store, "--json")
+    assert json.loads(sent.stdout)["status"] == "completed"
+    resumed = fsm("resume", run_id, "--store", store, "--json")
+    assert json.loads(resumed.stdout)["status"] == "completed"
+
+    history = json.loads(fsm("history", run_id, "--store", store, "--json").stdout)
+    assert [h["seq"] for h in history["history"]] == list(range(8))
+    assert history["history"][2]["rule"] == "revise"
+    text = fsm("history", run_id, "--store", store).stdout
+    assert "step 7  approval -> published  [on approve]" in text
+    assert "changed: review, log+" in text
+
+    shown = json.loads(fsm("show", run_id, "--at", "3", "--store", store, "--json").stdout)
+    assert (shown["seq"], shown["state"], shown["visits"]) == (
+        3,
+        "reviewing",
+        {"drafting": 2, "reviewing": 2},
+    )
+    assert shown["context"]["draft"]["revision"] == 2
+
+    forked = json.loads(fsm("fork", run_id, "--at", "3", "--store", store, "--json").stdout)
+    assert (forked["status"], forked["state"], forked["steps"]) == ("waiting", "approval", 6)
+
+    listed = json.loads(fsm("runs", "--store", store, "--json", "--status", "waiting").stdout)
+    assert [r["run_id"] for r in listed] == [forked["run_id"]]
+    assert listed[0]["parent_run_id"] == run_id
+    assert run_id in fsm("runs", "--store", store).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("run", SPEC, "--input", "{bad"), 2, "not valid JSON"),
+        (("run", SPEC, "--input", "[1]"), 2, "must be a JSON object"),
+        (("run", SPEC, "--input", '{"brief": {"topic": "x"}}'), 1, "input.brief.topic"),
+        (("run", "missing.yaml"), 1, "missing.yaml"),
+        (("show", "nope"), 1, "no run 'nope'"),
+        (("resume", "nope"), 1, "no run 'nope'"),
+        (("history", "nope"), 1, "no run 'nope'"),
+        (("runs", "--status", "sleeping"), 2, "sleeping"),
+        (("fork", "nope"), 2, "--at"),
+    ],
+)
+def test_bad_input_is_a_message_and_an_exit_code(
+    store: str, args: tuple[str, ...], code: int, message: str
+) -> None:
+    """Errors print a message (never a traceback): 1 for bad data or runs, 2 for usage."""
+    result = fsm(*args, "--store", store)
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_send_errors_name_the_accepted_events(store: str) -> None:
+    """A wrong event, or sending to a finished run, exits 1 with an explanation."""
+    run_id = str(started(store)["run_id"])
+    wrong = fsm("send", run_id, "publish", "--store", store)
+    assert wrong.exit_code == 1
+    assert "for one of: approve, reject" in wrong.output
+    invalid = fsm("send", run_id, "approve", "--data", '{"editor": ""}', "--store", store)
+    assert invalid.exit_code == 1
+    assert "approve.editor" in invalid.output
+    fsm("send", run_id, "approve", "--data", '{"editor": "ada"}', "--store", store)
+    finished = fsm("send", run_id, "approve", "--data", '{"editor": "ada"}', "--store", store)
+    assert finished.exit_code == 1
+    assert "is completed" in finished.output
+
+
+def test_failed_run_exits_1_and_show_at_unknown_seq_is_clear(store: str) -> None:
+    """A run hitting its step limit fails (exit 1); show --at past the head is an error."""
+    result = fsm("run", SPEC, "--input", INPUT, "--store", store, "--max-steps", "2", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["status"] == "failed"
+    assert "step limit reached" in str(data["error"])
+    shown = fsm("show", str(data["run_id"]), "--at", "9", "--store", store)
+    assert shown.exit_code == 1
+    assert "there is no seq 9" in shown.output
+
+
+def test_spec_change_is_refused_then_allowed(store: str, tmp_path: Path) -> None:
+    """resume under an edited spec says --allow-spec-change; with it the run continues."""
+    spec = tmp_path / "pipeline.yaml"
+    spec.write_text(Path(SPEC).read_text())
+    agents = tmp_path / "agents"
+    agents.mkdir()
+    (agents / "content_pipeline.py").write_text(
+        (ROOT / "specs" / "agents" / "content_pipeline.py").read_text()
+    )
+    result = fsm("run", str(spec), "--input", INPUT, "--store", store, "--json")
+    run_id = json.loads(result.stdout)["run_id"]
+    spec.write_text(spec.read_text() + "\n# edited\n")
+    refused = fsm("send", run_id, "approve", "--data", '{"editor": "a"}', "--store", store)
+    assert refused.exit_code == 1
+    assert "--allow-spec-change" in refused.output
+    allowed = fsm(
+        "send", run_id, "approve", "--data", '{"editor": "a"}', "--store", store,
+        "--allow-spec-change", "--json",
+    )  # fmt: skip
+    assert json.loads(allowed.stdout)["status"] == "completed"
