@@ -87,14 +87,9 @@ def constraints_for(draw: st.DrawFn, data_type: DataType) -> Constraints:
         return Constraints()
     match target:
         case ScalarType(name="int"):
-            low, high = sorted(draw(st.lists(st.integers(-1000, 1000), min_size=2, max_size=2)))
-            minimum, maximum = draw(_some_of(low, high))
-            return Constraints(minimum=minimum, maximum=maximum)
+            return _number_bounds(draw, st.integers(-1000, 1000))
         case ScalarType(name="float"):
-            bounds = st.floats(-1e6, 1e6, allow_nan=False)
-            low, high = sorted(draw(st.lists(bounds, min_size=2, max_size=2)))
-            minimum, maximum = draw(_some_of(low, high))
-            return Constraints(minimum=minimum, maximum=maximum)
+            return _number_bounds(draw, st.floats(-1e6, 1e6, allow_nan=False))
         case ScalarType(name="str"):
             if draw(st.booleans()):
                 return Constraints(pattern=draw(st.sampled_from(PATTERNS)))
@@ -102,6 +97,12 @@ def constraints_for(draw: st.DrawFn, data_type: DataType) -> Constraints:
         case ListType() | DictType():
             return _lengths(draw)
     return Constraints()
+
+
+def _number_bounds(draw: st.DrawFn, numbers: st.SearchStrategy[float]) -> Constraints:
+    low, high = sorted(draw(st.lists(numbers, min_size=2, max_size=2)))
+    minimum, maximum = draw(_some_of(low, high))
+    return Constraints(minimum=minimum, maximum=maximum)
 
 
 def _lengths(draw: st.DrawFn) -> Constraints:

@@ -35,7 +35,7 @@ from fsm.errors import ContractError, ContractProblem
 from fsm.values import check_value, short_repr
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class ContractConverter:
     """Structures, unstructures and validates the values of one spec's contracts."""
 
@@ -139,6 +139,6 @@ def contract_name(data_type: DataType) -> str:
 def _wrong_class(path: str, expected: RecordType | EnumType, value: object) -> ContractProblem:
     return ContractProblem(
         path,
-        f"a {expected.name} instance (or its JSON data)",
-        f"a {type(value).__qualname__} instance {short_repr(value)}",
+        f"an instance of {expected.name} (or its JSON data)",
+        f"an instance of {type(value).__qualname__}: {short_repr(value)}",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import attrs
 import pytest
@@ -82,7 +83,7 @@ def test_enums_are_str_enums() -> None:
 def test_enum_values_that_enum_reserves_still_work() -> None:
     """Values like ``mro``, ``_x_`` or ``""`` get other member names but keep their value."""
     odd = EnumType("Odd", ("mro", "_x_", "", "member_0", "ok"))
-    members = build_classes([odd]).get("Odd")
+    members: Any = build_classes([odd]).get("Odd")
     assert [member.value for member in members] == list(odd.values)
     assert members["ok"].value == "ok"
 
@@ -161,13 +162,13 @@ def test_provided_class_that_does_not_match_is_refused() -> None:
 
     with pytest.raises(ValueError, match="does not match contract 'Draft'"):
         build_classes([DRAFT], provided={"Draft": Draft})
-    stale = enum.StrEnum("Audience", ["general"])
+    Audience = enum.StrEnum("Audience", ["general"])
     with pytest.raises(ValueError, match="does not match contract 'Audience'"):
-        build_classes([AUDIENCE], provided={"Audience": stale})
+        build_classes([AUDIENCE], provided={"Audience": Audience})
 
 
 def test_python_type_maps_every_kind_of_type() -> None:
     """``python_type`` gives the annotation cattrs structures a type with."""
-    review = CLASSES.get("Review")
+    review: Any = CLASSES.get("Review")
     assert CLASSES.python_type(OptionalType(ListType(REVIEW))) == list[review] | None
     assert CLASSES.type_of("Brief") is BRIEF

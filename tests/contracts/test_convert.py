@@ -151,7 +151,10 @@ def test_validate_refuses_instances_that_break_the_contract() -> None:
 def test_validate_refuses_instances_of_the_wrong_class() -> None:
     """A Review where a Draft is due is refused, at the top and nested, naming both classes."""
     review = CLASSES.get("Review")(score=0.5, issues=[], notes=[])
-    with pytest.raises(ContractError, match=r"^Draft: writer: expected a Draft instance .*Review"):
+    with pytest.raises(
+        ContractError,
+        match=r"^Draft: writer: expected an instance of Draft .*got an instance of Review",
+    ):
         CONVERTER.validate(review, DRAFT, "writer")
     brief = CLASSES.get("Brief")(topic="agents")
     context = CLASSES.get("Context")(brief=brief, draft=review, log=[])
@@ -164,14 +167,14 @@ def test_validate_refuses_instances_of_the_wrong_class() -> None:
 def test_validate_refuses_a_foreign_enum_member() -> None:
     """A member of another enum with the same text is not a member of this one."""
     foreign = build_classes([AUDIENCE]).get("Audience").general  # type: ignore[attr-defined]
-    with pytest.raises(ContractError, match="audience: expected a Audience instance"):
+    with pytest.raises(ContractError, match="audience: expected an instance of Audience"):
         CONVERTER.validate(CLASSES.get("Brief")(topic="agents", audience=foreign), BRIEF, "brief")
 
 
 def test_validate_refuses_instances_of_classes_built_elsewhere() -> None:
     """Identity, not likeness: a Draft class from another build is a different contract."""
     other = build_classes([DRAFT]).get("Draft")(**GOOD_DRAFT)
-    with pytest.raises(ContractError, match="expected a Draft instance"):
+    with pytest.raises(ContractError, match="expected an instance of Draft"):
         CONVERTER.validate(other, DRAFT, "draft")
 
 

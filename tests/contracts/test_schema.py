@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -32,7 +32,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def schema_accepts(schema: dict[str, object], data: object) -> bool:
-    return jsonschema.Draft202012Validator(schema).is_valid(data)
+    return bool(jsonschema.Draft202012Validator(schema).is_valid(data))
 
 
 def test_record_schema_in_full() -> None:
@@ -85,7 +85,13 @@ def test_require_all_lists_every_field() -> None:
     assert schema["$defs"]["Brief"]["required"] == ["topic", "audience", "max_words"]
     assert schema_accepts(schema, {"brief": {"topic": "agents"}, "log": []}) is False
     complete = {"topic": "agents", "audience": "general", "max_words": 800}
-    context = {"brief": complete, "draft": None, "review": None, "decision": None, "log": []}
+    context: dict[str, object] = {
+        "brief": complete,
+        "draft": None,
+        "review": None,
+        "decision": None,
+        "log": [],
+    }
     assert schema_accepts(schema, context)
 
 
@@ -136,9 +142,10 @@ def test_schema_is_valid_and_json_serialisable() -> None:
 @st.composite
 def typed_data(draw: st.DrawFn) -> tuple[DataType, Constraints, object]:
     """A random type and data for it: valid, one change away from valid, or arbitrary."""
-    data_type = draw(record_types())
+    data_type: DataType = draw(record_types())
     if draw(st.integers(0, 4)) == 0:
-        data_type = draw(st.sampled_from([ListType(data_type), OptionalType(data_type)]))
+        wrapped: list[DataType] = [ListType(data_type), OptionalType(data_type)]
+        data_type = draw(st.sampled_from(wrapped))
     constraints = draw(constraints_for(data_type))
     valid = draw(values(data_type, constraints))
     data = draw(st.sampled_from(["valid", "mutated", "arbitrary"]))
@@ -203,10 +210,13 @@ def test_schema_agrees_at_the_limits(data_type: DataType, constraints: Constrain
     assert {repr(c): schema_accepts(schema, c) for c in candidates} == verdicts
 
 
+KINDS: list[DataType] = [INT, FLOAT, STR, ListType(INT), DictType(STR)]
+
+
 @st.composite
 def near_valid(draw: st.DrawFn) -> tuple[DataType, Constraints, object]:
     """A constrained scalar or collection, and a valid value of it changed a little."""
-    data_type = draw(st.sampled_from([INT, FLOAT, STR, ListType(INT), DictType(STR)]))
+    data_type = draw(st.sampled_from(KINDS))
     constraints = draw(constraints_for(data_type))
     return data_type, constraints, draw(mutated(draw(values(data_type, constraints))))
 
