@@ -96,10 +96,10 @@ def _emit(expr: n.Expr) -> str:
 
 def _literal(value: n.LiteralValue) -> str:
     """``repr`` of a literal, after re-checking it is one of the allowed, finite kinds."""
-    if value is None or isinstance(value, bool | int | str):
-        return f"({value!r})"
-    if isinstance(value, float) and math.isfinite(value):
-        return f"({value!r})"
+    if value is None or isinstance(value, bool | str):
+        return repr(value)
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return f"({value!r})" if math.copysign(1, value) < 0 else repr(value)
     raise ValueError(f"not a guard literal: {value!r}")
 
 
