@@ -52,7 +52,7 @@ def call_agent(agent: LoadedAgent, inputs: object, call: AgentCall, validate: Va
     policy = agent.definition.retry
     error = ""
     for attempt in range(1, policy.attempts + 1):
-        this_call = attrs.evolve(call, attempt=attempt)
+        this_call = call if attempt == 1 else attrs.evolve(call, attempt=attempt)
         try:
             result = _call_sync(agent, inputs, this_call)
             instance, data = validate(result)
@@ -71,7 +71,7 @@ async def call_agent_async(
     policy = agent.definition.retry
     error = ""
     for attempt in range(1, policy.attempts + 1):
-        this_call = attrs.evolve(call, attempt=attempt)
+        this_call = call if attempt == 1 else attrs.evolve(call, attempt=attempt)
         try:
             result = await _call_async(agent, inputs, this_call)
             instance, data = validate(result)
