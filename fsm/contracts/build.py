@@ -83,6 +83,13 @@ class ContractClasses:
             )
         return cls
 
+    def type_for_class(self, cls: type) -> NamedType | None:
+        """The type ``cls`` was built (or provided) for, or None for a class not of this spec."""
+        for name, candidate in self._classes.items():
+            if candidate is cls:
+                return self._types[name]
+        return None
+
     def python_type(self, data_type: DataType) -> Any:
         """The annotation cattrs structures ``data_type`` with: ``list[Draft] | None`` etc."""
         return _annotation(data_type, self._classes)

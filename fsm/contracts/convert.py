@@ -51,8 +51,18 @@ class ContractConverter:
         return self._engine.structure(data, self.classes.python_type(data_type))
 
     def unstructure(self, value: object) -> object:
-        """A valid value as JSON-ready data: dicts, lists, plain str/int/float/bool, None."""
-        return self._engine.unstructure(value)
+        """A value as JSON-ready data: dicts, lists, plain str/int/float/bool, None.
+
+        Fast for valid values. An instance whose fields hold what cattrs cannot read (a dict
+        for a record, an int for a list) is validated instead: a fixable value is normalised,
+        anything else raises ``ContractError`` naming each bad field."""
+        try:
+            return self._engine.unstructure(value)
+        except Exception:
+            named = self.classes.type_for_class(type(value))
+            if named is None:
+                raise
+            return self._engine.unstructure(self.validate(value, named, ""))
 
     def validate(self, value: object, data_type: DataType, path: str) -> object:
         """An instance of the right class, or JSON-ready data, as a checked and normalised

@@ -58,5 +58,6 @@ def _structure_enum(value: object, enum_class: type[enum.StrEnum]) -> enum.StrEn
     return enum_class(value)
 
 
-def _unstructure_enum(member: enum.StrEnum) -> str:
-    return member.value
+def _unstructure_enum(member: enum.StrEnum | str) -> str:
+    """The member's text; plain text an agent put in an enum field passes on to be checked."""
+    return member.value if isinstance(member, enum.Enum) else member

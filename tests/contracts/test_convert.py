@@ -119,6 +119,30 @@ def test_unstructure_gives_plain_json_data() -> None:
     assert exact(data) == exact({"topic": "agents", "audience": "general", "max_words": 800})
 
 
+def test_unstructure_repairs_what_validation_accepts() -> None:
+    """A nested record given as data, or enum text in an instance, still unstructures."""
+    context = CLASSES.get("Context")(brief={"topic": "agents"}, log=[])
+    brief = {"topic": "agents", "audience": "general", "max_words": 800}
+    assert exact(CONVERTER.unstructure(context)) == exact(
+        {"brief": brief, "draft": None, "review": None, "decision": None, "log": []}
+    )
+    loose = CLASSES.get("Brief")(topic="agents", audience="technical")
+    assert exact(CONVERTER.unstructure(loose)) == exact({**brief, "audience": "technical"})
+
+
+def test_unstructure_reports_fields_it_cannot_read() -> None:
+    """An instance holding garbage is a ContractError listing every bad field, not a crash."""
+    review = CLASSES.get("Review")(score=0.5, issues=[3], notes=None)
+    context = CLASSES.get("Context")(brief=CLASSES.get("Brief")(topic="x"), log=[], review=review)
+    with pytest.raises(ContractError) as caught:
+        CONVERTER.unstructure(context)
+    assert [str(p) for p in caught.value.problems] == [
+        "brief.topic: expected str with length >= 3, got 'x'",
+        "review.issues[0]: expected str, got 3",
+        "review.notes: expected list[str], got None",
+    ]
+
+
 def test_validate_accepts_instances_and_data() -> None:
     """Agents may return an instance of the output class or its JSON data."""
     draft = CLASSES.get("Draft")(**GOOD_DRAFT)

@@ -154,23 +154,25 @@ def typed_data(draw: st.DrawFn) -> tuple[DataType, Constraints, object]:
     return data_type, constraints, draw(mutated(valid) if data == "mutated" else json_values)
 
 
-def ends_with_newline(data: object) -> bool:
+def beyond_common_ground(data: object) -> bool:
+    """Data on which JSON Schema and contracts knowingly differ (see ``fsm.contracts.schema``):
+    integral floats (an integer to JSON Schema) and strings ending in a newline (Python's ``$``
+    matches before it)."""
     if isinstance(data, dict):
-        return any(ends_with_newline(v) for v in data.values())
+        return any(beyond_common_ground(v) for v in data.values())
     if isinstance(data, list):
-        return any(ends_with_newline(v) for v in data)
+        return any(beyond_common_ground(v) for v in data)
+    if isinstance(data, float):
+        return data.is_integer()
     return isinstance(data, str) and data.endswith("\n")
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(typed_data())
 def test_schema_agrees_with_check_value(case: tuple[DataType, Constraints, object]) -> None:
-    """The schema accepts exactly the data ``check_value`` accepts.
-
-    Integral floats are not generated (JSON Schema counts 1.0 as an integer), nor strings
-    ending in a newline (Python's ``$`` matches before it, ECMA's does not)."""
+    """The schema accepts exactly the data ``check_value`` accepts (on their common ground)."""
     data_type, constraints, data = case
-    assume(not ends_with_newline(data))
+    assume(not beyond_common_ground(data))
     valid = not check_value(data, data_type, "", constraints)
     assert schema_accepts(json_schema(data_type, constraints), data) == valid
 
@@ -181,7 +183,7 @@ def around_limits(data_type: DataType, constraints: Constraints) -> list[object]
         step = 1 if data_type == INT else 1e-6
         bounds = [b for b in (constraints.minimum, constraints.maximum) if b is not None]
         numbers = [b + d for b in bounds for d in (-step, 0, step)]
-        return [int(n) if data_type == INT else n + 0.25 for n in numbers]
+        return [int(n) if data_type == INT else n for n in numbers]
     sizes = [n for n in (constraints.min_len, constraints.max_len) if n is not None]
     lengths = [n + d for n in sizes for d in (-1, 0, 1) if n + d >= 0]
     if data_type == STR:
@@ -193,7 +195,7 @@ def around_limits(data_type: DataType, constraints: Constraints) -> list[object]
 
 LIMITS = [
     (INT, Constraints(minimum=0, maximum=10)),
-    (FLOAT, Constraints(minimum=-1.5, maximum=2)),
+    (FLOAT, Constraints(minimum=-1.5, maximum=2.5)),  # no integral floats: see below
     (STR, Constraints(min_len=1, max_len=3)),
     (ListType(INT), Constraints(min_len=1, max_len=2)),
     (DictType(STR), Constraints(min_len=1, max_len=2)),
@@ -226,7 +228,7 @@ def near_valid(draw: st.DrawFn) -> tuple[DataType, Constraints, object]:
 def test_schema_agrees_near_valid_values(case: tuple[DataType, Constraints, object]) -> None:
     """Nudged numbers, padded strings and resized collections are judged alike."""
     data_type, constraints, data = case
-    assume(not ends_with_newline(data))
+    assume(not beyond_common_ground(data))
     valid = not check_value(data, data_type, "", constraints)
     assert schema_accepts(json_schema(data_type, constraints), data) == valid
 
