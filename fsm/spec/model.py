@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 import attrs
 
@@ -23,6 +23,14 @@ RESERVED_NAMES = frozenset({"steps", "visits"})
 """Guard built-ins: ``steps`` (transitions taken) and ``visits.<state>`` (times entered)."""
 
 DEFAULT_MAX_STEPS = 1000
+
+
+class _HasName(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_Named = TypeVar("_Named", bound=_HasName)
 
 
 @attrs.frozen
@@ -194,27 +202,65 @@ class Spec:
     transitions: tuple[TransitionDef, ...]
     max_steps: int
     span: SourceSpan
+    _index: _SpecIndex = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        # Lookups by name are constant time so checks stay linear on specs with 1,000s of states.
+        object.__setattr__(self, "_index", _SpecIndex.of(self))
 
     @property
     def spec_hash(self) -> str:
         """sha256 of the source text: runs are pinned to the spec they started with."""
-        return hashlib.sha256(self.source.encode("utf-8")).hexdigest()
+        return self._index.spec_hash
 
     def state(self, name: str) -> StateDef | None:
-        return next((s for s in self.states if s.name == name), None)
+        return self._index.states.get(name)
 
     def agent(self, name: str) -> AgentDef | None:
-        return next((a for a in self.agents if a.name == name), None)
+        return self._index.agents.get(name)
 
     def contract(self, name: str) -> ContractDef | None:
-        return next((c for c in self.contracts if c.name == name), None)
+        return self._index.contracts.get(name)
 
     def context_field(self, name: str) -> ContextField | None:
-        return next((f for f in self.context if f.name == name), None)
+        return self._index.context.get(name)
 
     def transitions_from(self, state: str) -> tuple[TransitionDef, ...]:
-        return tuple(t for t in self.transitions if t.source == state)
+        return self._index.outgoing.get(state, ())
 
     def context_type(self) -> RecordType:
         """The context as one record type (named ``Context``) for guards and contracts."""
         return RecordType("Context", tuple(f.field for f in self.context))
+
+
+@attrs.frozen
+class _SpecIndex:
+    """Name → node lookups for a ``Spec`` (first declaration wins, as duplicates are errors)."""
+
+    spec_hash: str
+    states: Mapping[str, StateDef]
+    agents: Mapping[str, AgentDef]
+    contracts: Mapping[str, ContractDef]
+    context: Mapping[str, ContextField]
+    outgoing: Mapping[str, tuple[TransitionDef, ...]]
+
+    @classmethod
+    def of(cls, spec: Spec) -> _SpecIndex:
+        outgoing: dict[str, list[TransitionDef]] = {}
+        for transition in spec.transitions:
+            outgoing.setdefault(transition.source, []).append(transition)
+        return cls(
+            spec_hash=hashlib.sha256(spec.source.encode("utf-8")).hexdigest(),
+            states=_first_by_name(spec.states),
+            agents=_first_by_name(spec.agents),
+            contracts=_first_by_name(spec.contracts),
+            context=_first_by_name(spec.context),
+            outgoing={name: tuple(items) for name, items in outgoing.items()},
+        )
+
+
+def _first_by_name(items: tuple[_Named, ...]) -> dict[str, _Named]:
+    index: dict[str, _Named] = {}
+    for item in items:
+        index.setdefault(item.name, item)
+    return index

@@ -1,0 +1,1 @@
+"""Benchmarks: measurements printed as tables, never run as timed tests."""

@@ -1,0 +1,194 @@
+"""Context flow: optional fields count as present only where every path has written them."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from fsm.errors import SpecError
+from fsm.spec.validate import checked_from_text
+
+HEADER = """
+workflow: flow_case
+contracts:
+  Draft: {body: str, notes: str?}
+  Review: {score: float}
+  Approval: {editor: str}
+context:
+  draft: Draft?
+  review: Review?
+  approval: Approval?
+agents:
+  writer: {output: Draft}
+  reviewer: {input: {draft: draft}, output: Review}
+  finisher: {input: {review: review}, output: Draft}
+"""
+
+
+def spec_text(body: str) -> str:
+    return textwrap.dedent(HEADER) + textwrap.dedent(body)
+
+
+def codes_and_messages(body: str) -> list[tuple[str, str]]:
+    with pytest.raises(SpecError) as caught:
+        checked_from_text(spec_text(body), "flow.yaml")
+    return [(d.code, d.message) for d in caught.value.diagnostics]
+
+
+def test_field_written_on_every_path_is_present_for_guards_and_agents() -> None:
+    """After the writer and reviewer ran, guards and inputs read draft/review without narrowing."""
+    checked = checked_from_text(
+        spec_text("""
+        states:
+          drafting: {agent: writer, writes: draft}
+          reviewing: {agent: reviewer, writes: review}
+          done: {final: true}
+        initial: drafting
+        transitions:
+          drafting: [{to: reviewing}]
+          reviewing:
+            - {to: done, when: "review.score >= 0.8 and len(draft.body) > 3"}
+            - {to: drafting}
+        """),
+        "flow.yaml",
+    )
+    assert checked.assigned_on_entry["reviewing"] == frozenset({"draft"})
+    assert checked.assigned_on_entry["drafting"] == frozenset()
+    reviewer_input = checked.agent_inputs["reviewer"]
+    assert reviewer_input.name == "ReviewerInput"
+    assert reviewer_input.fields[0].type.__class__.__name__ == "RecordType"
+
+
+def test_field_missing_on_one_branch_names_that_path() -> None:
+    """A diamond where one branch skips the writer: the error names the skipping path."""
+    problems = codes_and_messages("""
+        states:
+          triage: {}
+          drafting: {agent: writer, writes: draft}
+          shortcut: {}
+          reviewing: {agent: reviewer, writes: review}
+          done: {final: true}
+        initial: triage
+        transitions:
+          triage:
+            - {to: drafting, when: "steps < 1"}
+            - {to: shortcut}
+          drafting: [{to: reviewing}]
+          shortcut: [{to: reviewing}]
+          reviewing: [{to: done}]
+        """)
+    assert problems == [
+        (
+            "context-flow",
+            "agent 'reviewer' reads 'draft' in state 'reviewing', but 'draft' is not assigned "
+            "on every path there (e.g. triage -> shortcut -> reviewing)",
+        )
+    ]
+
+
+def test_earlier_failed_guard_narrows_later_guards() -> None:
+    """Transition 2 runs only when 'review is None' was false, so it may read review.score."""
+    checked = checked_from_text(
+        spec_text("""
+        states:
+          start: {}
+          done: {final: true}
+        initial: start
+        transitions:
+          start:
+            - {to: done, when: "review is None"}
+            - {to: done, when: "review.score > 0.5"}
+            - {to: done}
+        """),
+        "flow.yaml",
+    )
+    assert len(checked.outgoing("start")) == 3
+
+
+def test_guard_narrowing_on_an_edge_assigns_the_field_downstream() -> None:
+    """`review is not None` on the edge into a state makes review present there."""
+    checked = checked_from_text(
+        spec_text("""
+        states:
+          start: {}
+          finishing: {agent: finisher, writes: draft}
+          done: {final: true}
+        initial: start
+        transitions:
+          start:
+            - {to: finishing, when: "review is not None and review.score > 0.5"}
+            - {to: done}
+          finishing: [{to: done}]
+        """),
+        "flow.yaml",
+    )
+    assert "review" in checked.assigned_on_entry["finishing"]
+
+
+def test_error_route_does_not_count_the_failed_agents_writes() -> None:
+    """on_error leaves the context as it was: the writer's draft is not there on that path."""
+    problems = codes_and_messages("""
+        states:
+          drafting: {agent: writer, writes: draft, on_error: recovering}
+          recovering: {agent: reviewer, writes: review}
+          done: {final: true}
+        initial: drafting
+        transitions:
+          drafting: [{to: done}]
+          recovering: [{to: done}]
+        """)
+    assert [code for code, _ in problems] == ["context-flow"]
+    assert "drafting -> recovering" in problems[0][1]
+
+
+def test_event_data_writes_assign_fields_for_the_event_routes() -> None:
+    """An approve event carrying data writes approval; its guards may read approval directly."""
+    checked = checked_from_text(
+        spec_text("""
+        states:
+          waiting:
+            wait:
+              approve: {data: Approval, writes: approval}
+          done: {final: true}
+        initial: waiting
+        transitions:
+          waiting:
+            - {on: approve, to: done, when: "approval.editor != ''"}
+            - {on: approve, to: waiting}
+        """),
+        "flow.yaml",
+    )
+    assert "approval" in checked.assigned_on_entry["done"]
+
+
+def test_optional_nested_field_needs_narrowing_in_guards() -> None:
+    """draft.notes is `str?`: using it without `is not None` is an error, with narrowing fine."""
+    body = """
+        states:
+          drafting: {agent: writer, writes: draft}
+          done: {final: true}
+        initial: drafting
+        transitions:
+          drafting:
+            - {to: done, when: "%s"}
+            - {to: drafting}
+        """
+    problems = codes_and_messages(body % "len(draft.notes) > 2")
+    assert [code for code, _ in problems] == ["guard-optional"]
+    checked_from_text(spec_text(body % "draft.notes is not None and len(draft.notes) > 2"), "f")
+
+
+def test_optional_input_marker_accepts_an_unassigned_field() -> None:
+    """`review?` lets an agent read a field that may still be None; its input type is optional."""
+    text = spec_text("""
+        states:
+          finishing: {agent: finisher, writes: draft}
+          done: {final: true}
+        initial: finishing
+        transitions:
+          finishing: [{to: done}]
+        """).replace("finisher: {input: {review: review}", "finisher: {input: {review: review?}")
+    checked = checked_from_text(text, "flow.yaml")
+    (field,) = checked.agent_inputs["finisher"].fields
+    assert field.type.__class__.__name__ == "OptionalType"
