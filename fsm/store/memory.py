@@ -99,8 +99,8 @@ class MemoryStore:
     def history(self, run_id: str, start: int = 0, end: int | None = None) -> list[Snapshot]:
         with self._lock:
             head = self._head(run_id)
-            stop = head.seq + 1 if end is None else min(end, head.seq + 1)
             start = max(start, 0)
+            stop = max(start, head.seq + 1 if end is None else min(end, head.seq + 1))
             encoded = self._records[run_id][start:stop]
         return [decode_snapshot(run_id, start + i, *record) for i, record in enumerate(encoded)]
 

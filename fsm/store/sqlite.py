@@ -21,7 +21,7 @@ from typing import Any, Literal, get_args
 
 import attrs
 
-from fsm.errors import ConflictError, NotFoundError, StoreError
+from fsm.errors import ConflictError, CorruptionError, NotFoundError, StoreError
 from fsm.store.base import (
     DEFAULT_FRAME_INTERVAL,
     check_append,
@@ -330,7 +330,10 @@ class SqliteStore:
         """The state after ``seq`` (then after ``extra``), from the nearest frame at or before."""
         rows = self._db.execute(_SELECT_FROM_FRAME, (run_id, seq)).fetchall()
         if not rows or rows[-1][0] != seq:
-            raise StoreError(f"run {run_id}: records up to seq {seq} are missing from {self.path}")
+            raise CorruptionError(
+                f"run {run_id}: the records up to seq {seq} are missing from {self.path} although"
+                " the run's head is past them; restore the file from a backup"
+            )
         decoded = [decode_snapshot(run_id, *row) for row in rows]
         return rebuild(decoded[0], [*decoded[1:], *extra])
 

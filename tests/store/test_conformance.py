@@ -219,6 +219,9 @@ def test_history_returns_the_requested_half_open_range(store: Store) -> None:
     assert seqs(4, 100) == [4, 5, 6]
     assert seqs(5, 5) == []
     assert seqs(9) == []
+    assert seqs(-5, 2) == [0, 1]
+    assert seqs(-3, -1) == []
+    assert seqs(4, 2) == []
 
 
 def test_history_returns_records_as_appended(store: Store) -> None:

@@ -1,0 +1,129 @@
+"""Records as bytes: exact round trips, checksums bound to run and seq, defaults left out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fsm.errors import CorruptionError, StoreError
+from fsm.store import Frame, Snapshot, decode_snapshot, encode_snapshot
+from fsm.store.codec import checksum
+from tests.strategies import json_values
+
+from .builders import new_run, step
+
+names = st.text(min_size=1, max_size=8)
+optional_names = st.none() | names
+
+
+@st.composite
+def snapshots(draw: st.DrawFn) -> Snapshot:
+    """Any valid record: a start record with a frame, or a transition with or without one."""
+    seq = draw(st.integers(0, 10**6))
+    frame = None
+    if seq == 0 or draw(st.booleans()):
+        frame = Frame(
+            context=draw(st.dictionaries(names, json_values, max_size=4)),
+            state=draw(names),
+            steps=draw(st.integers(0, 10**6)),
+            visits=draw(st.dictionaries(names, st.integers(1, 100), max_size=3)),
+        )
+    changes = draw(st.dictionaries(st.sampled_from("abc"), json_values, max_size=3))
+    return Snapshot(
+        run_id=draw(st.text(min_size=1, max_size=32)),
+        seq=seq,
+        source=None if seq == 0 else draw(names),
+        target=draw(names),
+        event=draw(optional_names),
+        rule=draw(optional_names),
+        changes=changes,
+        appended=draw(
+            st.dictionaries(st.sampled_from("xyz"), st.lists(json_values, max_size=3), max_size=2)
+        ),
+        output=draw(json_values),
+        error=draw(st.none() | st.text(max_size=20)),
+        attempt=draw(st.integers(1, 5)),
+        started_at=draw(st.floats(0, 2e9)),
+        duration_ms=draw(st.floats(0, 1e6)),
+        spec_hash=draw(st.text(max_size=64)),
+        status=draw(st.sampled_from(("running", "waiting", "completed", "failed"))),
+        frame=frame,
+    )
+
+
+@settings(max_examples=100)
+@given(snapshots())
+def test_every_record_round_trips_exactly(snapshot: Snapshot) -> None:
+    """decode(encode(s)) == s for any record of JSON-ready data."""
+    payload, digest = encode_snapshot(snapshot)
+    assert decode_snapshot(snapshot.run_id, snapshot.seq, payload, digest) == snapshot
+
+
+def _transition() -> Snapshot:
+    run, _ = new_run("r1", context={"log": []})
+    snapshot, _ = step(run, "reviewing", changes={"draft": {"title": "t"}}, appended={"log": ["a"]})
+    return snapshot
+
+
+def test_a_changed_byte_is_corruption() -> None:
+    """Flipping any byte of the payload fails the checksum with a message naming run and seq."""
+    payload, digest = encode_snapshot(_transition())
+    for index in range(len(payload)):
+        damaged = payload[:index] + bytes([payload[index] ^ 0x20]) + payload[index + 1 :]
+        with pytest.raises(CorruptionError, match=r"run r1 seq 1: .* does not match its checksum"):
+            decode_snapshot("r1", 1, damaged, digest)
+
+
+def test_a_record_moved_to_another_run_or_seq_is_corruption() -> None:
+    """The checksum covers run id and seq, so intact bytes under another key are rejected."""
+    payload, digest = encode_snapshot(_transition())
+    for run_id, seq in (("r2", 1), ("r1", 2), ("r11", 1)):
+        with pytest.raises(CorruptionError, match=f"run {run_id} seq {seq}"):
+            decode_snapshot(run_id, seq, payload, digest)
+
+
+def test_a_record_of_an_unknown_format_version_is_refused() -> None:
+    """A payload from another format version is never half-read, even with a valid checksum."""
+    data: dict[str, Any] = json.loads(encode_snapshot(_transition())[0])
+    data["v"] = 2
+    payload = json.dumps(data).encode()
+    with pytest.raises(CorruptionError, match="record format 2"):
+        decode_snapshot("r1", 1, payload, checksum("r1", 1, payload))
+
+
+def test_a_checksummed_payload_that_does_not_decode_is_corruption() -> None:
+    """Bytes with a matching checksum but missing fields raise CorruptionError, not KeyError."""
+    for payload in (b'{"v":1}', b"[1,2]", b"\xff\xfe", b'{"v":1,"target":"a"'):
+        with pytest.raises(CorruptionError, match="does not decode"):
+            decode_snapshot("r1", 1, payload, checksum("r1", 1, payload))
+
+
+@pytest.mark.parametrize(
+    "bad", [{"tags": {1, 2}}, {"score": float("inf")}, {"when": object()}, {"s": "\ud800"}]
+)
+def test_values_that_are_not_json_are_refused(bad: dict[str, object]) -> None:
+    """Sets, non-finite numbers, objects and lone surrogates raise StoreError when encoding."""
+    with pytest.raises(StoreError, match="run r1 seq 1: the record is not JSON-ready"):
+        encode_snapshot(attrs.evolve(_transition(), changes=bad))
+
+
+def test_fields_at_their_default_are_left_out() -> None:
+    """A bare transition stores no keys for empty changes, absent event, output or error."""
+    run, _ = new_run("r1")
+    snapshot, _ = step(run, "reviewing")
+    stored = json.loads(encode_snapshot(snapshot)[0])
+    assert set(stored) == {
+        "v",
+        "source",
+        "target",
+        "rule",
+        "status",
+        "started_at",
+        "duration_ms",
+        "spec_hash",
+    }

@@ -1,0 +1,151 @@
+"""What only the SQLite store has: pragmas, migrations, file errors, locking and load speed."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from fsm.errors import StoreError
+from fsm.store import Durability, SqliteStore
+from fsm.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
+
+from .builders import new_run, step
+
+
+@pytest.mark.parametrize(("durability", "synchronous"), [("normal", "normal"), ("full", "full")])
+def test_durability_is_applied_to_the_connection(
+    tmp_path: Path, durability: Durability, synchronous: str
+) -> None:
+    """The connection reports WAL, the chosen synchronous level and the busy timeout."""
+    store = SqliteStore(tmp_path / "r.db", durability=durability, busy_timeout=0.25)
+    settings = store.settings()
+    store.close()
+    assert (settings.journal_mode, settings.synchronous) == ("wal", synchronous)
+    assert settings.busy_timeout_ms == 250
+
+
+def test_an_unknown_durability_is_refused(tmp_path: Path) -> None:
+    """Only normal and full exist; anything else is a StoreError naming both."""
+    with pytest.raises(StoreError, match="durability must be one of normal, full; got 'off'"):
+        SqliteStore(tmp_path / "r.db", durability="off")  # type: ignore[arg-type]
+
+
+def test_migrations_apply_once_and_reopening_keeps_the_data(tmp_path: Path) -> None:
+    """Opening a file again applies nothing new, and runs written before are still there."""
+    path = tmp_path / "r.db"
+    run, start = new_run("r1")
+    with closing(SqliteStore(path)) as first:
+        first.create_run(run, start)
+    with closing(SqliteStore(path)) as second:
+        assert second.settings().schema_version == SCHEMA_VERSION == len(MIGRATIONS)
+        assert second.get_run("r1") == run
+    with closing(sqlite3.connect(path)) as db:
+        versions = [v for (v,) in db.execute("SELECT version FROM schema_migrations")]
+    assert versions == list(range(len(MIGRATIONS)))
+
+
+def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    """A schema version this code does not know stops the open with an upgrade hint."""
+    path = tmp_path / "r.db"
+    SqliteStore(path).close()
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("INSERT INTO schema_migrations VALUES (?, 0)", (SCHEMA_VERSION,))
+    with pytest.raises(StoreError, match=r"newer than this Flow Orchestra knows.*upgrade"):
+        SqliteStore(path)
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    """Opening a text file or a directory raises StoreError naming the path."""
+    text = tmp_path / "notes.txt"
+    text.write_text("hello, this is not SQLite " * 100)
+    with pytest.raises(StoreError, match=f"cannot use {text} as a SQLite store"):
+        SqliteStore(text)
+    with pytest.raises(StoreError, match=str(tmp_path)):
+        SqliteStore(tmp_path)
+
+
+def test_a_writer_holding_the_lock_too_long_is_reported(tmp_path: Path) -> None:
+    """When another connection keeps the write lock past busy_timeout, append says so."""
+    path = tmp_path / "r.db"
+    store = SqliteStore(path, busy_timeout=0.05)
+    run, start = new_run("r1")
+    store.create_run(run, start)
+    snapshot, head = step(run, "reviewing")
+    with closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreError, match="locked by another writer past the busy timeout"):
+            store.append(snapshot, head)
+        other.execute("ROLLBACK")
+    store.append(snapshot, head)
+    assert store.get_run("r1").seq == 1
+    store.close()
+
+
+def test_one_handle_serves_many_threads(tmp_path: Path) -> None:
+    """Threads sharing one store object each append their own run without errors."""
+    store = SqliteStore(tmp_path / "r.db")
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        try:
+            run, start = new_run(f"run{index}", context={"log": []})
+            store.create_run(run, start)
+            for _ in range(50):
+                snapshot, run = step(run, "reviewing", appended={"log": [index]})
+                store.append(snapshot, run)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [store.load_state(f"run{i}").context["log"] for i in range(8)] == [
+        [i] * 50 for i in range(8)
+    ]
+    store.close()
+
+
+def test_a_transition_is_stored_as_its_change_not_the_context(tmp_path: Path) -> None:
+    """A delta's stored size does not depend on the context's size (a ~1 MB context here)."""
+    store = SqliteStore(tmp_path / "r.db")
+    big = {"log": ["x" * 100] * 10_000, "blob": "y" * 100_000}
+    run, start = new_run("r1", context=big)
+    store.create_run(run, start)
+    snapshot, head = step(run, "reviewing", changes={"draft": {"t": 1}}, appended={"log": ["a"]})
+    store.append(snapshot, head)
+    store.close()
+    with closing(sqlite3.connect(tmp_path / "r.db")) as db:
+        sizes = dict(db.execute("SELECT seq, length(payload) FROM snapshots"))
+    assert sizes[0] > 1_000_000
+    assert sizes[1] < 400
+
+
+def test_loading_state_deep_in_a_long_run_is_fast(tmp_path: Path) -> None:
+    """At seq 10,000 (frames every 100) a load reads one frame plus < 100 deltas: <= 5 ms."""
+    store = SqliteStore(tmp_path / "r.db")
+    run, start = new_run("r1", context={"log": [], "draft": None})
+    store.create_run(run, start)
+    for index in range(1, 10_001):
+        draft = {"title": f"v{index}", "body": "b" * 200, "words": index}
+        snapshot, run = step(run, "reviewing", changes={"draft": draft}, appended={"log": [index]})
+        store.append(snapshot, run)
+    best: dict[int, float] = {}
+    for seq in (10_000, 9_999, 5_050):
+        timings = []
+        for _ in range(5):
+            began = time.perf_counter()
+            loaded = store.load_state("r1", seq)
+            timings.append(time.perf_counter() - began)
+        best[seq] = min(timings)
+        assert loaded.steps == seq
+        assert loaded.context["draft"] == {"title": f"v{seq}", "body": "b" * 200, "words": seq}
+    store.close()
+    assert max(best.values()) <= 0.005, best
