@@ -66,13 +66,14 @@ def _numbers(
     kinds = [walker.value(r, clause) for r in results]
     wrong = [(r, k) for r, k in zip(results, kinds, strict=True) if k and not is_numeric(k)]
     if wrong:
-        found = " and ".join(render_type(k) for _, k in wrong)
-        span = wrong[0][0].node.span if len(wrong) == 1 else whole.span
-        text = n.render(wrong[0][0].node) if len(wrong) == 1 else n.render(whole)
+        first, first_kind = wrong[0]
+        span, found = first.node.span, f"'{n.render(first.node)}' is {render_type(first_kind)}"
+        if len(wrong) > 1:
+            span, found = whole.span, "found " + " and ".join(render_type(k) for _, k in wrong)
         walker.error(
             span,
             "guard-type",
-            f"{role} needs int or float; '{text}' has {found}",
+            f"{role} needs int or float; {found}",
             "bools and strings take no part in arithmetic",
         )
     return [k if k is not None and is_numeric(k) else None for k in kinds]
