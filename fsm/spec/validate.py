@@ -65,10 +65,11 @@ def validate(spec: Spec) -> ValidationResult:
     flow = analyse_flow(spec, facts)
 
     checked_guards: dict[tuple[str, int], CheckedGuard] = {}
+    guard_texts = {(t.source, t.index): t.guard for t in spec.transitions}
     for key, expr in parsed.items():
         env = GuardEnv(env_fields, states, flow.guard_assumptions.get(key, frozenset()))
         try:
-            checked_guards[key] = check_guard(expr, env)
+            checked_guards[key] = check_guard(expr, env, text=guard_texts[key])
         except GuardError as error:
             diagnostics.extend(error.diagnostics)
 
