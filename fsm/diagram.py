@@ -20,7 +20,7 @@ from fsm.spec.model import Spec, StateDef, TransitionDef
 DiagramFormat = Literal["mermaid", "dot"]
 DIAGRAM_FORMATS: tuple[DiagramFormat, ...] = ("mermaid", "dot")
 
-ERROR_RULE = "error"
+ERROR_RULE = "on_error"
 """The ``rule`` of a taken step that followed a state's ``on_error`` route."""
 
 

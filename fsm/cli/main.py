@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from fsm.cli import run_commands, spec_commands
+from fsm.cli import check_commands, generate_commands, run_commands, spec_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,3 +22,5 @@ def main() -> None:
 
 spec_commands.register(main)
 run_commands.register(main)
+check_commands.register(main)
+generate_commands.register(main)

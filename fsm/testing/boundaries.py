@@ -59,8 +59,28 @@ _BIG_INT = 2**53
 _BIG_FLOAT = 1e300
 
 
+LENGTH = "#len"
+"""Path suffix under which the lengths a ``len(...)`` comparison aims at are kept."""
+
+
 def boundary_candidates(checked: CheckedSpec, state: str | None = None) -> Candidates:
     """Candidates from the guards of ``state`` (every state when None), deduplicated."""
+    found = _all_candidates(checked, state)
+    return {path: values for path, values in found.items() if path[-1:] != (LENGTH,)}
+
+
+def length_candidates(checked: CheckedSpec, state: str | None = None) -> dict[Path, list[int]]:
+    """For places compared by length (``len(sources) >= 3``): the lengths to aim at. Used
+    where no value of that length can be built here (items with a ``pattern``)."""
+    found = _all_candidates(checked, state)
+    return {
+        path[:-1]: [n for n in values if isinstance(n, int)]
+        for path, values in found.items()
+        if path[-1:] == (LENGTH,)
+    }
+
+
+def _all_candidates(checked: CheckedSpec, state: str | None) -> Candidates:
     found: Candidates = {}
     types = _PlaceTypes(checked.context_type)
     for name, transitions in checked.transitions.items():
@@ -171,11 +191,11 @@ def _membership(element: Expr, container: Expr, types: _PlaceTypes, found: Candi
         match inner:
             case ListType(item=item):
                 _add(found, path, [[literal], [literal, literal], []])
-                if minimal(item) is not _NONE:
+                if minimal(item) is not UNBUILDABLE:
                     _add(found, path, [[minimal(item), literal]])
             case DictType(value=item) if isinstance(literal, str):
                 value = minimal(item)
-                if value is not _NONE:
+                if value is not UNBUILDABLE:
                     _add(found, path, [{literal: value}, {}])
             case ScalarType(name="str") if isinstance(literal, str):
                 _add(found, path, [literal, f"x{literal}x", literal[:-1]])
@@ -194,8 +214,10 @@ def _ordered(place: Expr, literals: list[object], types: _PlaceTypes, found: Can
         resolved = types.resolve(place.args[0])
         if resolved is not None:
             path, data_type, constraints = resolved
-            lengths = sorted({n + d for n in literals if _is_int(n) for d in (-1, 0, 1)})  # type: ignore[operator]
-            _add(found, path, _sized(data_type, constraints, [n for n in lengths if n >= 0]))
+            near = {n + d for n in literals if isinstance(n, int) for d in (-1, 0, 1)}
+            lengths = sorted(n for n in near if n >= 0)
+            _add(found, path, _sized(data_type, constraints, lengths))
+            _add(found, (*path, LENGTH), lengths)
         return
     if isinstance(place, Call | Arithmetic | Unary):
         numbers = [n for lit in literals for n in _number_neighbours(lit, "float")]
@@ -307,7 +329,7 @@ def _subscript_presence(expr: Expr, types: _PlaceTypes, found: Candidates) -> No
         _add(found, path, _sized(container, constraints, wanted))
     elif isinstance(container, DictType) and isinstance(index, str):
         item = minimal(container.value)
-        if item is not _NONE:
+        if item is not UNBUILDABLE:
             _add(found, path, [{index: item}, {}])
 
 
@@ -321,11 +343,11 @@ def _sized(data_type: DataType, constraints: Constraints, lengths: Iterable[int]
                 out.append("a" * length)
             case ListType(item=item):
                 element = minimal(item)
-                if element is not _NONE:
+                if element is not UNBUILDABLE:
                     out.append([element] * length)
             case DictType(value=item):
                 element = minimal(item)
-                if element is not _NONE:
+                if element is not UNBUILDABLE:
                     out.append({f"k{i}": element for i in range(length)})
             case _:
                 pass
@@ -336,11 +358,11 @@ class _Unbuildable:
     """Marks a type for which ``minimal`` cannot construct a value (e.g. a ``pattern``)."""
 
 
-_NONE = _Unbuildable()
+UNBUILDABLE = _Unbuildable()
 
 
 def minimal(data_type: DataType, constraints: Constraints | None = None) -> object:
-    """A small contract-valid value of ``data_type``, or ``_NONE`` when none can be built."""
+    """A small contract-valid value of ``data_type``, or ``UNBUILDABLE`` when none can be built."""
     bounds = constraints or Constraints()
     value: object
     match data_type:
@@ -355,23 +377,27 @@ def minimal(data_type: DataType, constraints: Constraints | None = None) -> obje
         case ScalarType(name="str"):
             value = "a" * (bounds.min_len or 0)
         case EnumType(values=members):
-            value = members[0] if members else _NONE
+            value = members[0] if members else UNBUILDABLE
         case ListType(item=item):
             element = minimal(item)
-            value = [element] * (bounds.min_len or 0) if element is not _NONE else _NONE
+            value = [element] * (bounds.min_len or 0) if element is not UNBUILDABLE else UNBUILDABLE
         case DictType(value=item):
             element = minimal(item)
             count = bounds.min_len or 0
-            value = {f"k{i}": element for i in range(count)} if element is not _NONE else _NONE
+            value = (
+                {f"k{i}": element for i in range(count)}
+                if element is not UNBUILDABLE
+                else UNBUILDABLE
+            )
         case RecordType(fields=fields):
             record: dict[str, object] = {}
             for field in fields:
                 if field.has_default or isinstance(field.type, OptionalType):
                     continue
                 record[field.name] = minimal(field.type, field.constraints)
-            value = _NONE if any(v is _NONE for v in record.values()) else record
-    if value is _NONE or check_value(value, data_type, "", bounds):
-        return _NONE
+            value = UNBUILDABLE if any(v is UNBUILDABLE for v in record.values()) else record
+    if value is UNBUILDABLE or check_value(value, data_type, "", bounds):
+        return UNBUILDABLE
     return value
 
 

@@ -17,19 +17,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path as FilePath
+from typing import TypeVar
 
 import attrs
 from hypothesis import strategies as st
 
-from fsm.datatypes import INT, Constraints, FieldDef, OptionalType, RecordType
+from fsm.datatypes import (
+    INT,
+    Constraints,
+    FieldDef,
+    ListType,
+    OptionalType,
+    RecordType,
+    strip_optional,
+)
+from fsm.guards.nodes import STEPS, VISITS
 from fsm.spec.checked import CheckedSpec
 from fsm.spec.flow import assigned_by_writes
 from fsm.spec.graph import reachable_from, successors
 from fsm.spec.validate import load_checked
-from fsm.testing.boundaries import CONTEXT, boundary_candidates
-from fsm.testing.strategies import values
+from fsm.testing.boundaries import (
+    CONTEXT,
+    UNBUILDABLE,
+    boundary_candidates,
+    length_candidates,
+    minimal,
+)
+from fsm.testing.strategies import Path, values
 
 SpecLike = CheckedSpec | str | FilePath
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -111,38 +128,89 @@ def _dominates(graph: Mapping[str, list[str]], start: str, node: str, goal: str)
     return goal not in reachable_from(pruned, start)
 
 
-def case_type(checked: CheckedSpec, state: str, event: str | None) -> RecordType:
-    """The synthetic record a routing case is drawn from: context, steps, visits."""
-    visits = RecordType(
-        "Visits",
-        tuple(
-            FieldDef(name, INT, constraints=bounds)
-            for name, bounds in visit_bounds(checked, state).items()
-        ),
+def visits_type(checked: CheckedSpec, state: str) -> RecordType:
+    """``visits`` as a record of one int per state, with the plausible bounds."""
+    fields = tuple(
+        FieldDef(name, INT, constraints=bounds)
+        for name, bounds in visit_bounds(checked, state).items()
     )
-    steps = Constraints(minimum=0, maximum=max(checked.spec.max_steps - 1, 0))
-    return RecordType(
-        "RoutingInput",
-        (
-            FieldDef(CONTEXT, narrowed_context(checked, state, event)),
-            FieldDef("steps", INT, constraints=steps),
-            FieldDef("visits", visits),
-        ),
+    return RecordType("Visits", fields)
+
+
+def guard_fields(checked: CheckedSpec, state: str, event: str | None) -> frozenset[str]:
+    """Top-level context fields the guards of this routing point read."""
+    return frozenset(
+        path[0]
+        for transition in checked.outgoing(state, event)
+        if transition.guard is not None
+        for path in transition.guard.reads
+        if path and path[0] not in (STEPS, VISITS)
     )
 
 
 def routing_cases(
-    checked: CheckedSpec, state: str, event: str | None = None, *, boundaries: bool = True
+    checked: CheckedSpec,
+    state: str,
+    event: str | None = None,
+    *,
+    boundaries: bool = True,
+    focus: bool = False,
 ) -> st.SearchStrategy[RoutingCase]:
-    """Routing cases of one routing point, boundary candidates mixed in unless disabled."""
-    record = case_type(checked, state, event)
+    """Routing cases of one routing point, boundary candidates mixed in unless disabled.
+
+    With ``focus``, context fields no guard of the point reads hold one small fixed value:
+    routing cannot depend on them (guards are pure), and generating them is most of the cost.
+    """
     extras = boundary_candidates(checked, state) if boundaries else {}
+    lengths = length_candidates(checked, state) if boundaries else {}
+    record = narrowed_context(checked, state, event)
+    only = guard_fields(checked, state, event) if focus else None
+    steps_bounds = Constraints(minimum=0, maximum=max(checked.spec.max_steps - 1, 0))
+    return st.builds(
+        RoutingCase,
+        state=st.just(state),
+        event=st.just(event),
+        context=_context_strategy(record, _under(extras, CONTEXT), _under(lengths, CONTEXT), only),
+        steps=values(INT, steps_bounds, extra_values=_under(extras, STEPS)),
+        visits=values(visits_type(checked, state), extra_values=_under(extras, VISITS)),
+    )
 
-    def build(data: object) -> RoutingCase:
-        assert isinstance(data, dict)
-        return RoutingCase(state, event, data[CONTEXT], data["steps"], data["visits"])
 
-    return values(record, extra_values=extras).map(build)
+def _under(extras: Mapping[Path, list[T]], head: str) -> dict[Path, list[T]]:
+    return {path[1:]: found for path, found in extras.items() if path[:1] == (head,)}
+
+
+def _context_strategy(
+    record: RecordType,
+    extras: Mapping[Path, list[object]],
+    lengths: Mapping[Path, list[int]],
+    only: frozenset[str] | None,
+) -> st.SearchStrategy[dict[str, object]]:
+    fields: dict[str, st.SearchStrategy[object]] = {}
+    for field in record.fields:
+        fixed = minimal(field.type, field.constraints)
+        if only is not None and field.name not in only and fixed is not UNBUILDABLE:
+            fields[field.name] = st.just(fixed)
+            continue
+        strategy = values(field.type, field.constraints, extra_values=_under(extras, field.name))
+        wanted = lengths.get((field.name,))
+        if wanted and isinstance(strip_optional(field.type), ListType):
+            strategy = st.one_of(strategy, _repeated(field, wanted))
+        fields[field.name] = strategy
+    return st.fixed_dictionaries(fields)
+
+
+def _repeated(field: FieldDef, lengths: list[int]) -> st.SearchStrategy[object]:
+    """Lists of exactly the wanted lengths, one drawn item repeated: cheap even when items are
+    costly to draw (patterns), and enough for guards that only count."""
+    item_type = strip_optional(field.type)
+    assert isinstance(item_type, ListType)
+    low, high = field.constraints.min_len or 0, field.constraints.max_len
+    fitting = [n for n in lengths if n >= low and (high is None or n <= high)]
+    if not fitting:
+        return st.nothing()
+    item = values(item_type.item)
+    return st.builds(lambda one, n: [one] * n, item, st.sampled_from(fitting))
 
 
 def contexts(

@@ -150,7 +150,7 @@ def _check_point(
 ) -> tuple[PointSummary, list[Finding], set[int]]:
     """Explore one routing point; its findings and the transitions that never fire."""
     transitions = checked.outgoing(state, event)
-    strategy = routing_cases(checked, state, event)
+    strategy = routing_cases(checked, state, event, focus=True)
     stats = _PointStats()
     if all(t.guard is None for t in transitions):
         stats.fired[transitions[0].definition.index] = 1  # a lone default always fires
@@ -192,9 +192,11 @@ def _find(
     condition: Callable[[RoutingCase], bool],
     examples: int,
     seed: int,
+    *,
+    shrink: bool = True,
 ) -> RoutingCase | None:
     try:
-        return find(strategy, condition, settings=_settings(examples, True), random=Random(seed))  # noqa: S311  # reproducible search, not crypto
+        return find(strategy, condition, settings=_settings(examples, shrink), random=Random(seed))  # noqa: S311  # reproducible search, not crypto
     except NoSuchExample:
         return None
 
@@ -210,7 +212,8 @@ def _can_fire(
     def fires(case: RoutingCase) -> bool:
         return evaluator.outcome(case).winner == transition
 
-    return _find(strategy, fires, options.examples * 2, options.seed + 1) is not None
+    found = _find(strategy, fires, options.examples * 2, options.seed + 1, shrink=False)
+    return found is not None
 
 
 def _anomaly_finding(

@@ -21,6 +21,7 @@ from fsm.diagnostics import Severity
 from fsm.errors import FsmError
 from fsm.runtime import AgentCall, RunHandle, Workflow
 from fsm.spec.checked import CheckedSpec
+from fsm.spec.model import RetryPolicy
 from fsm.store import MemoryStore
 from fsm.testing.report import Finding
 from fsm.testing.strategies import values
@@ -43,6 +44,7 @@ class _Draws:
     """The current example's data source; fake agents draw from it (one per ``check_runs``)."""
 
     data: st.DataObject | None = None
+    step_limit: RunInvariantError | None = None
 
     def draw(self, strategy: st.SearchStrategy[object], label: str) -> object:
         assert self.data is not None, "fake agents only run inside check_runs"
@@ -53,6 +55,16 @@ def start_input_type(checked: CheckedSpec) -> RecordType:
     """The fields a run must be started with: required context fields only."""
     spec = checked.spec
     return RecordType("StartInput", tuple(f.field for f in spec.context if f.required))
+
+
+def _instant(checked: CheckedSpec) -> CheckedSpec:
+    """The spec with one attempt and no timeout per agent: fakes answer at once and never
+    fail, so a retry would only hide a rejected output (and a timeout runs sync agents in a
+    thread, where hypothesis cannot draw)."""
+    agents = tuple(
+        attrs.evolve(agent, retry=RetryPolicy(), timeout=None) for agent in checked.spec.agents
+    )
+    return attrs.evolve(checked, spec=attrs.evolve(checked.spec, agents=agents))
 
 
 def _fake_agents(checked: CheckedSpec, draws: _Draws) -> dict[str, object]:
@@ -90,6 +102,10 @@ def _drive(checked: CheckedSpec, workflow: Workflow, draws: _Draws) -> None:
     except FsmError as error:
         trail = _trail(handle)
         raise RunInvariantError(f"{type(error).__name__}: {error}", trail) from None
+    rejected = next((s for s in handle.history() if s.error), None)
+    if rejected is not None:
+        message = f"state '{rejected.source}' recorded an error: {rejected.error}"
+        raise RunInvariantError(message, _trail(handle))
     if handle.status == "failed":
         text = handle.error or ""
         raise RunInvariantError(f"run failed: {text}", _trail(handle), STEP_LIMIT_MARK in text)
@@ -115,8 +131,8 @@ def check_runs(
 ) -> tuple[list[Finding], int]:
     """Drive ``runs`` random runs; findings (at most one, shrunk) and how many runs were made."""
     draws = _Draws()
-    store = MemoryStore()
-    workflow = Workflow.from_spec(checked, agents=_fake_agents(checked, draws), store=store)
+    fakes = _fake_agents(checked, draws)
+    workflow = Workflow.from_spec(_instant(checked), agents=fakes, store=MemoryStore())
     count = 0
 
     @settings(
@@ -134,7 +150,15 @@ def check_runs(
         nonlocal count
         count += 1
         draws.data = data
-        _drive(checked, workflow, draws)
+        try:
+            _drive(checked, workflow, draws)
+        except RunInvariantError as violation:
+            if not violation.step_limit:
+                raise
+            # Long by nature and already explained by the unbounded-cycle finding: recorded,
+            # not shrunk (shrinking a max_steps-long run costs hundreds of runs).
+            if draws.step_limit is None:
+                draws.step_limit = violation
 
     try:
         run_once()
@@ -142,12 +166,14 @@ def check_runs(
         return [_finding(checked, violation, strict)], count
     finally:
         workflow.close()
+    if draws.step_limit is not None:
+        return [_finding(checked, draws.step_limit, strict)], count
     return [], count
 
 
 def _finding(checked: CheckedSpec, violation: RunInvariantError, strict: bool) -> Finding:
     severity: Severity = "warning" if violation.step_limit and not strict else "error"
-    trail = " ".join(violation.trail) if violation.trail else "(no transition)"
+    trail = _compress(violation.trail) if violation.trail else "(no transition)"
     message = f"a run with fake agents broke an invariant: {violation.message}; path: {trail}"
     hint = (
         "bound the cycle the run kept going round (see the unbounded-cycle finding)"
@@ -155,3 +181,11 @@ def _finding(checked: CheckedSpec, violation: RunInvariantError, strict: bool) -
         else "every contract-valid agent output must lead to a final or waiting state"
     )
     return Finding("run-invariant", severity, message, checked.spec.span, hint)
+
+
+def _compress(trail: tuple[str, ...], keep: int = 8) -> str:
+    """The trail, its middle elided when long: runs that hit the step limit repeat a cycle."""
+    if len(trail) <= 2 * keep:
+        return " ".join(trail)
+    skipped = len(trail) - 2 * keep
+    return f"{' '.join(trail[:keep])} ... ({skipped} more) ... {' '.join(trail[-keep:])}"

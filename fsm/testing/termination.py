@@ -65,7 +65,9 @@ class UnboundedCycle:
     edges: tuple[GraphEdge, ...]
 
     def describe(self) -> str:
-        hops = " -> ".join((*self.states, self.states[0]))
+        hops = self.states[0]
+        for edge in self.edges:
+            hops += f" --[{edge.label}]--> {edge.target}"
         return f"unbounded cycle {hops} ends only by the step limit"
 
 
