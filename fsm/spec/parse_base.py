@@ -30,11 +30,11 @@ class Problems:
         return bool(self.diagnostics)
 
 
-def expect_map(node: LNode, what: str, problems: Problems) -> LMap | None:
+def expect_map(node: LNode, what: str, problems: Problems, hint: str | None = None) -> LMap | None:
     """``node`` as a mapping, or an error ``expected <what>, got a list``."""
     if isinstance(node, LMap):
         return node
-    problems.error(node.span, f"expected {what}, got {describe(node)}", "spec-shape")
+    problems.error(node.span, f"expected {what}, got {describe(node)}", "spec-shape", hint)
     return None
 
 

@@ -207,7 +207,7 @@ def _check_write(
     field = scope.context.get(write.field)
     if value_type is None or field is None:
         return value_type is not None  # a failed field was reported where it is declared
-    value_name = ".".join((source[0], *write.source))
+    value_name = ".".join((source[0], *write.source)) if write.source else f"a {source[0]}"
     if field.merge == "append":
         assert isinstance(field.type, ListType)
         if value_type in (field.type.item, field.type):
@@ -219,10 +219,8 @@ def _check_write(
             return True
         needed = render_type(strip_optional(field.type))
         hint = f"a write replaces the field, so the value must be {needed}"
-    message = (
-        f"cannot write {value_name} ({render_type(value_type)}) into context field "
-        f"{field.name!r} ({render_type(field.type)})"
-    )
+    shown = f"{value_name} ({render_type(value_type)})" if write.source else value_name
+    message = f"cannot write {shown} into context field {field.name!r} ({render_type(field.type)})"
     problems.error(field_node.span, message, "spec-write-type", hint)
     return False
 
@@ -367,7 +365,10 @@ def _parse_transition(
     source: str, index: int, node: LNode, states: tuple[str, ...], problems: Problems
 ) -> TransitionDef | None:
     where = f"transition {index + 1} from {source!r}"
-    item = expect_map(node, f"a transition {{to: <state>, when: <guard>}} as {where}", problems)
+    hint = f"write {{to: {node.text}}}" if isinstance(node, LScalar) else None
+    item = expect_map(
+        node, f"a transition {{to: <state>, when: <guard>}} as {where}", problems, hint
+    )
     if item is None:
         return None
     before = len(problems.diagnostics)
