@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -200,19 +200,21 @@ class SqliteStore:
         return [_run_from_row(row) for row in rows]
 
     def history(self, run_id: str, start: int = 0, end: int | None = None) -> list[Snapshot]:
-        stop = _LAST_SEQ if end is None else end
         with self._read() as db:
-            rows = db.execute(_SELECT_SNAPSHOTS, (run_id, start, stop)).fetchall()
-            if not rows and db.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
-                raise NotFoundError(f"no run {run_id!r} in {self.path}")
+            head = self._head_seq(db, run_id)
+            first = max(start, 0)
+            stop = head + 1 if end is None else min(end, head + 1)
+            rows = db.execute(_SELECT_SNAPSHOTS, (run_id, first, stop)).fetchall()
+        if len(rows) != max(stop - first, 0):
+            raise CorruptionError(
+                f"run {run_id}: {max(stop - first, 0) - len(rows)} of the records from seq"
+                f" {first} to {stop - 1} are missing from {self.path}; restore it from a backup"
+            )
         return [decode_snapshot(run_id, *row) for row in rows]
 
     def load_state(self, run_id: str, seq: int | None = None) -> RunState:
         with self._read() as db:
-            found = db.execute(_SELECT_HEAD, (run_id,)).fetchone()
-            if found is None:
-                raise NotFoundError(f"no run {run_id!r} in {self.path}")
-            head_seq: int = found[0]
+            head_seq = self._head_seq(db, run_id)
             target = head_seq if seq is None else seq
             if not 0 <= target <= head_seq:
                 raise NotFoundError(
@@ -252,15 +254,13 @@ class SqliteStore:
             expires = self._clock() + lease_seconds
             if db.execute(_RENEW_LEASE, (expires, run_id, worker_id)).rowcount == 1:
                 return True
-            if db.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
-                raise NotFoundError(f"no run {run_id!r} in {self.path}")
+            self._head_seq(db, run_id)  # NotFoundError for an unknown run
             return False
 
     def release(self, run_id: str, worker_id: str) -> None:
         with self._write() as db:
-            dropped = db.execute(_DROP_LEASE, (run_id, worker_id)).rowcount
-            if not dropped and db.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
-                raise NotFoundError(f"no run {run_id!r} in {self.path}")
+            if not db.execute(_DROP_LEASE, (run_id, worker_id)).rowcount:
+                self._head_seq(db, run_id)  # NotFoundError for an unknown run
 
     def settings(self) -> SqliteSettings:
         """The pragmas and schema version in effect, as SQLite reports them."""
@@ -280,21 +280,20 @@ class SqliteStore:
         with self._lock:
             self._db.close()
 
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """The connection, for statements that each see one consistent snapshot."""
-        with self._lock:
-            try:
-                yield self._db
-            except sqlite3.Error as exc:
-                raise self._failure(exc) from exc
+    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A read transaction: its statements all see the same committed state."""
+        return self._transaction("BEGIN")
+
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A write transaction holding the file's write lock from its first statement."""
+        return self._transaction("BEGIN IMMEDIATE")
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One ``BEGIN IMMEDIATE`` transaction: committed if the block ends normally."""
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        """Committed if the block ends normally, rolled back otherwise; errors as StoreError."""
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute(begin)
             except sqlite3.Error as exc:
                 raise self._failure(exc) from exc
             try:
@@ -316,6 +315,12 @@ class SqliteStore:
                 " or raise busy_timeout"
             )
         return StoreError(f"SQLite store {self.path} failed: {exc}")
+
+    def _head_seq(self, db: sqlite3.Connection, run_id: str) -> int:
+        found = db.execute(_SELECT_HEAD, (run_id,)).fetchone()
+        if found is None:
+            raise NotFoundError(f"no run {run_id!r} in {self.path}")
+        return int(found[0])
 
     def _not_at(self, run_id: str, seq: int) -> StoreError:
         found = self._db.execute(_SELECT_HEAD, (run_id,)).fetchone()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fsm.errors import StoreError
+from fsm.errors import CorruptionError, StoreError
 from fsm.store import Durability, SqliteStore
 from fsm.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -149,3 +149,21 @@ def test_loading_state_deep_in_a_long_run_is_fast(tmp_path: Path) -> None:
         assert loaded.context["draft"] == {"title": f"v{seq}", "body": "b" * 200, "words": seq}
     store.close()
     assert max(best.values()) <= 0.005, best
+
+
+def test_a_deleted_record_is_reported_not_skipped(tmp_path: Path) -> None:
+    """Rows removed behind the store's back make history and replay raise CorruptionError."""
+    store = SqliteStore(tmp_path / "r.db", frame_interval=100)
+    run, start = new_run("r1", context={"log": []})
+    store.create_run(run, start)
+    for _ in range(5):
+        snapshot, run = step(run, "reviewing", appended={"log": ["x"]})
+        store.append(snapshot, run)
+    with closing(sqlite3.connect(tmp_path / "r.db")) as db, db:
+        db.execute("DELETE FROM snapshots WHERE seq IN (3, 5)")
+    with pytest.raises(CorruptionError, match="2 of the records from seq 0 to 5 are missing"):
+        store.history("r1")
+    with pytest.raises(CorruptionError, match="run r1: record r1 seq 4 does not follow seq 2"):
+        store.load_state("r1", 4)
+    assert [s.seq for s in store.history("r1", 0, 3)] == [0, 1, 2]
+    store.close()
