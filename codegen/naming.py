@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 
 import attrs
@@ -73,11 +74,13 @@ _MEMBER_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 
 
 def enum_member_name(value: str, index: int) -> str:
-    """An UPPER_SNAKE member name for an enum value: ``in progress`` → ``IN_PROGRESS``.
+    """An UPPER_SNAKE member name for an enum value: ``in progress`` → ``IN_PROGRESS``,
+    ``Zürich`` → ``ZURICH`` (accents dropped, other non-ASCII letters too).
 
     Values with nothing usable (``""``, ``"¿?"``) become ``VALUE_<index>``; a leading digit gets
     a ``V_`` prefix; leading underscores are dropped because ``enum`` reserves such names."""
-    name = _MEMBER_UNSAFE.sub("_", value).strip("_").upper()
+    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    name = _MEMBER_UNSAFE.sub("_", ascii_value).strip("_").upper()
     name = re.sub(r"_+", "_", name)
     if not name:
         return f"VALUE_{index}"

@@ -258,8 +258,8 @@ def agents_view(checked: CheckedSpec, names: GeneratedNames, spec_path: str) -> 
                 input_class=record_view(record, f"Input of agent '{agent.name}'."),
                 protocol=names.protocol_classes[agent.name],
                 protocol_docstring=docstring(
-                    f"Agent '{agent.name}': {about} Return a {agent.output} (or an awaitable "
-                    "of one).",
+                    f"{about}\n\nCalled as agent(inputs, call); returns a {agent.output}, or an "
+                    "awaitable of one.",
                     INDENT,
                 ),
                 output_class=agent.output,

@@ -1,0 +1,178 @@
+"""Spec names that cannot become valid, unambiguous Python are spec errors with positions."""
+
+from __future__ import annotations
+
+import pytest
+
+from codegen.naming import check_names, enum_member_name, pascal_case
+from fsm.errors import SpecError
+from fsm.spec.validate import checked_from_text
+
+BASE = """\
+workflow: demo
+contracts:
+  {contract}: {{text: str}}
+  {extra}
+context:
+  {context}: {contract}
+agents:
+  {agent_a}: {{input: {{item: {context}}}, output: {contract}}}
+  {agent_b}: {{input: {{item: {context}}}, output: {contract}}}
+states:
+  first: {{agent: {agent_a}}}
+  second: {{agent: {agent_b}}}
+  done: {{final: true}}
+initial: first
+transitions:
+  first: [{{to: second}}]
+  second: [{{to: done}}]
+"""
+
+
+def spec_text(**changes: str) -> str:
+    values = {
+        "contract": "Note",
+        "extra": "",
+        "context": "note",
+        "agent_a": "writer",
+        "agent_b": "reviewer",
+    }
+    values.update(changes)
+    return BASE.format(**values)
+
+
+def problems(text: str) -> list[str]:
+    checked = checked_from_text(text, "demo.yaml")
+    with pytest.raises(SpecError) as caught:
+        check_names(checked)
+    return [d.headline() for d in caught.value.diagnostics]
+
+
+def test_valid_names_pass() -> None:
+    """A spec with ordinary names gets its generated names without complaint."""
+    names = check_names(checked_from_text(spec_text(), "demo.yaml"))
+    assert names.workflow_class == "DemoWorkflow"
+    assert names.input_classes == {"writer": "WriterInput", "reviewer": "ReviewerInput"}
+    assert names.protocol_classes["writer"] == "WriterAgent"
+
+
+def test_contract_colliding_with_an_agent_input_record() -> None:
+    """A contract named WriterInput collides with the input record of agent 'writer'."""
+    found = problems(spec_text(extra="WriterInput: {text: str}"))
+    assert found == [
+        "demo.yaml:8:3: error: agent 'writer' and contract 'WriterInput' (line 4) would both "
+        "generate the Python name 'WriterInput' (rename one of them in the spec)"
+    ]
+
+
+def test_agents_differing_only_in_underscores_collide() -> None:
+    """Agents foo_bar and foo__bar both map to FooBarInput and FooBarAgent."""
+    found = problems(spec_text(agent_a="foo_bar", agent_b="foo__bar"))
+    assert len(found) == 2
+    assert found[0].startswith("demo.yaml:9:3: error: agent 'foo__bar' and agent 'foo_bar'")
+    assert "'FooBarInput'" in found[0]
+    assert "'FooBarAgent'" in found[1]
+
+
+def test_contract_shadowing_a_builtin() -> None:
+    """A contract named like a builtin (Exception) is refused: it would shadow it."""
+    found = problems(spec_text(contract="Exception"))
+    assert found == [
+        "demo.yaml:3:3: error: contract 'Exception' would generate the Python name "
+        "'Exception', which shadows a builtin (rename it in the spec)"
+    ]
+
+
+def test_agent_shadowing_a_builtin() -> None:
+    """An agent named like a builtin function becomes a scaffold function shadowing it."""
+    found = problems(spec_text(agent_a="filter"))
+    assert found == [
+        "demo.yaml:8:3: error: agent 'filter' would become a function 'filter' in its "
+        "scaffold, which shadows a builtin (rename the agent)"
+    ]
+
+
+def test_field_hiding_a_name_the_class_body_uses() -> None:
+    """A record field named 'list' would hide the builtin the class annotations use."""
+    found = problems(spec_text(extra="Tags: {list: 'list[str]', other: int}"))
+    assert found == [
+        "demo.yaml:4:10: error: field 'list' of 'Tags' would hide the name 'list' that the "
+        "generated class uses in its annotations (rename the field)"
+    ]
+
+
+def test_context_field_clashing_with_start_parameters() -> None:
+    """A required context field named run_id would clash with start(run_id=...)."""
+    found = problems(spec_text(context="run_id"))
+    assert found == [
+        "demo.yaml:6:3: error: context field 'run_id' would clash with the parameter or type "
+        "'run_id' of the generated start() method (rename the context field)"
+    ]
+
+
+def test_contract_named_like_a_generated_helper() -> None:
+    """A contract named AgentCall collides with the name the generated agents module imports."""
+    found = problems(spec_text(contract="AgentCall"))
+    assert "would generate the name 'AgentCall', which the generated code already uses" in found[0]
+
+
+def test_enum_values_that_map_to_one_member_name() -> None:
+    """Enum values 'a-b' and 'a b' both become member A_B: an error at the enum."""
+    found = problems(spec_text(extra="Mode: {enum: [a-b, 'a b', c]}"))
+    assert found == [
+        "demo.yaml:4:3: error: enum 'Mode': values 'a-b' and 'a b' would both become the member "
+        "name A_B (make the values differ in letters or digits, not only punctuation)"
+    ]
+
+
+def test_events_with_one_name_and_two_data_types() -> None:
+    """An event name carrying different contracts in two states cannot have one send_ method."""
+    text = """\
+workflow: demo
+contracts:
+  A: {x: int}
+  B: {y: int}
+context:
+  a: A?
+  b: B?
+states:
+  one: {wait: {go: {data: A, writes: a}}}
+  two: {wait: {go: {data: B, writes: b}}}
+  done: {final: true}
+initial: one
+transitions:
+  one: [{on: go, to: two}]
+  two: [{on: go, to: done}]
+"""
+    found = problems(text)
+    assert len(found) == 1
+    assert found[0].startswith("demo.yaml:10:16: error: event 'go' carries B here but A in state")
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    """Several name problems in one spec come back together in one SpecError."""
+    found = problems(spec_text(contract="Exception", agent_a="filter", context="run_id"))
+    assert len(found) == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "member"),
+    [
+        ("in progress", "IN_PROGRESS"),
+        ("Zürich", "ZURICH"),
+        ("123 go", "V_123_GO"),
+        ("_private", "PRIVATE"),
+        ("¿?", "VALUE_4"),
+        ("mro", "MRO"),
+        ('"""; import os', "IMPORT_OS"),
+    ],
+)
+def test_enum_member_names(value: str, member: str) -> None:
+    """Enum values become UPPER_SNAKE identifiers enum allows, whatever the value's text."""
+    assert enum_member_name(value, 4) == member
+
+
+def test_pascal_case_matches_the_input_record_rule() -> None:
+    """Class names follow the same rule as the spec's agent input record names."""
+    assert pascal_case("content_pipeline") == "ContentPipeline"
+    assert pascal_case("fooBar") == "FooBar"

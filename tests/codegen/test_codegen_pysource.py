@@ -1,0 +1,98 @@
+"""Source emission for spec texts: literals denote exactly the text, docstrings cannot break."""
+
+from __future__ import annotations
+
+import ast
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from codegen.pysource import (
+    LINE_LENGTH,
+    Group,
+    Pair,
+    Text,
+    comment_text,
+    docstring,
+    import_order,
+    json_node,
+    layout,
+    string_literal,
+    text_pieces,
+)
+
+HOSTILE = st.lists(
+    st.text(st.characters(codec="utf-8"), max_size=8)
+    | st.sampled_from(['"', "'", "\\", "\n", '"""', "\r", "\u2028", "\u202e", "\x00", " "]),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300)
+@given(HOSTILE)
+def test_string_literal_round_trips(text: str) -> None:
+    """A string literal evaluates to exactly the text it was made from, whatever the text."""
+    literal = string_literal(text)
+    assert ast.literal_eval(literal) == text
+    assert "\n" not in literal
+
+
+@settings(max_examples=200)
+@given(HOSTILE)
+def test_text_pieces_concatenate_to_the_text(text: str) -> None:
+    """Cutting a long text into quoted pieces loses and adds nothing, and pieces fit the width."""
+    pieces = text_pieces(text, 60)
+    assert "".join(pieces) == text
+    assert all(len(string_literal(p)) <= 60 for p in pieces if len(p) > 1)
+
+
+@settings(max_examples=300)
+@given(HOSTILE)
+def test_docstring_is_one_string_statement(text: str) -> None:
+    """A docstring made from any text parses as a single string constant with the same words."""
+    source = f"def f():\n    {docstring(text, '    ')}\n"
+    tree = ast.parse(source)
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    assert len(body) == 1
+    value = body[0].value.value
+    assert isinstance(value, str)
+    if text.split():
+        assert value.split() == " ".join(text.split()).split()
+
+
+@given(HOSTILE)
+def test_comment_text_stays_on_one_line(text: str) -> None:
+    """Escaped comment text has no character that could end the comment's line."""
+    escaped = comment_text(text)
+    assert len(f"# {escaped}".splitlines()) <= 1
+
+
+def test_layout_breaks_long_displays_one_item_per_line() -> None:
+    """A display that does not fit goes one item per line with a trailing comma (ruff style)."""
+    data = {"key": ["x" * 40, "y" * 40, {"nested": "z " * 60}]}
+    text = layout(json_node(data), "", 0)
+    assert ast.literal_eval(text) == data
+    assert all(len(line) <= LINE_LENGTH for line in text.splitlines())
+    assert text.splitlines()[1] == '    "key": ['
+    assert layout(json_node({"a": 1}), "", 0) == '{"a": 1}'
+
+
+def test_layout_of_a_call_with_keyword_arguments() -> None:
+    """Keyword arguments print as name=value, long string values in parentheses."""
+    call = Group("f(", (Pair("a", "=", Text("word " * 30)),), ")")
+    text = layout(call, "", 0)
+    assert text.startswith("f(\n    a=(\n")
+    assert ast.literal_eval(text[2:-1].strip().removeprefix("a=").rstrip(",")) == "word " * 30
+
+
+def test_import_order_matches_isort() -> None:
+    """Constants, then classes, then functions, each case-insensitively (ruff's I001 order)."""
+    names = ["default_agents", "Brief", "JSON_SCHEMAS", "audience", "AgentCall", "ZOO"]
+    assert import_order(names) == (
+        "JSON_SCHEMAS",
+        "ZOO",
+        "AgentCall",
+        "Brief",
+        "audience",
+        "default_agents",
+    )
