@@ -2,8 +2,8 @@
 
 PyYAML composes the text into nodes that carry start and end marks; we convert them into our own
 frozen ``LMap``/``LList``/``LScalar`` values so every later stage can point at the exact text a
-value came from. Scalars are resolved by the YAML 1.2 core schema, implemented here, not by
-PyYAML's YAML 1.1 rules: ``on``, ``off``, ``yes``, ``no``, ``y`` and ``n`` stay strings, so
+value came from. Scalars are resolved by the YAML 1.2 core schema (see ``yaml_dialect``), not
+by PyYAML's YAML 1.1 rules: ``on``, ``off``, ``yes``, ``no``, ``y`` and ``n`` stay strings, so
 states and events may carry those names.
 
 What the loader refuses, each as a ``Diagnostic``: syntax errors, duplicate keys, keys that are
@@ -14,7 +14,6 @@ aliases, and documents that expand to more than ``MAX_NODES`` values (an alias b
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import TypeAlias
 
@@ -23,14 +22,15 @@ import yaml
 
 from fsm.diagnostics import Diagnostic, SourceSpan
 from fsm.errors import SpecError
+from fsm.spec.yaml_dialect import (
+    IMPLICIT_TAG,
+    NodeLoader,
+    ScalarValue,
+    resolve_plain,
+)
 
 MAX_NODES = 200_000
 """Values a document may expand to, counting every alias expansion (stops alias bombs)."""
-
-MAX_FLOW_DEPTH = 100
-"""How deeply ``[...]``/``{...}`` may nest; PyYAML's scanner slows quadratically with depth."""
-
-ScalarValue: TypeAlias = str | int | float | bool | None
 
 
 @attrs.frozen
@@ -113,97 +113,7 @@ def describe(node: LNode) -> str:
             return f"the string {text!r}"
 
 
-# YAML 1.2 core schema, https://yaml.org/spec/1.2.2/#1032-tag-resolution
-_NULL = re.compile(r"null|Null|NULL|~|")
-_TRUE = re.compile(r"true|True|TRUE")
-_FALSE = re.compile(r"false|False|FALSE")
-_INT10 = re.compile(r"[-+]?[0-9]+")
-_INT8 = re.compile(r"0o[0-7]+")
-_INT16 = re.compile(r"0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
-_NAN = re.compile(r"\.(nan|NaN|NAN)")
-
-
-def resolve_plain(text: str) -> ScalarValue:
-    """The value of an unquoted scalar under the YAML 1.2 core schema."""
-    if _NULL.fullmatch(text):
-        return None
-    if _TRUE.fullmatch(text):
-        return True
-    if _FALSE.fullmatch(text):
-        return False
-    if _INT10.fullmatch(text):
-        return int(text, 10)
-    if _INT8.fullmatch(text):
-        return int(text[2:], 8)
-    if _INT16.fullmatch(text):
-        return int(text[2:], 16)
-    if _FLOAT.fullmatch(text):
-        return float(text)
-    if _INF.fullmatch(text):
-        return -math.inf if text.startswith("-") else math.inf
-    if _NAN.fullmatch(text):
-        return math.nan
-    return text
-
-
-_IMPLICIT = "!flow-orchestra/implicit"
 _MERGE_KEY = "<<"
-
-
-class _NodeLoader(yaml.SafeLoader):
-    """SafeLoader that leaves scalars unresolved, so an explicit tag is recognisable: every
-    node without one carries ``_IMPLICIT``. Resolution happens in ``resolve_plain``.
-
-    Its scanner also lets a plain scalar in a flow collection continue with ``?`` (as YAML 1.2
-    allows; PyYAML follows 1.1 here) and with a bracket group written right after it, so type
-    expressions need no quotes in flow style: ``{type: list[str]?, merge: append}``. Both
-    were syntax errors before, so no valid YAML document changes meaning."""
-
-    def resolve(self, kind: object, value: object, implicit: object) -> str:
-        return _IMPLICIT
-
-    def scan_plain(self) -> yaml.tokens.ScalarToken:
-        token = super().scan_plain()
-        if not self.flow_level:
-            return token
-        chunks = [token.value]
-        end = token.end_mark.index
-        while self.get_mark().index == end:  # nothing, not even a space, since the scalar
-            if self.peek() == "?":
-                chunks.append("?")
-                self.forward()
-            elif self.peek() == "[" and not chunks[-1].endswith("?"):
-                chunks.append(self._scan_bracket_group(token.start_mark))
-            else:
-                break
-            end = self.get_mark().index
-        if len(chunks) == 1:
-            return token
-        return yaml.tokens.ScalarToken("".join(chunks), True, token.start_mark, self.get_mark())
-
-    def fetch_flow_collection_start(self, token_class: type[yaml.Token]) -> None:
-        if self.flow_level >= MAX_FLOW_DEPTH:
-            problem = f"collections nested more than {MAX_FLOW_DEPTH} levels deep"
-            raise yaml.scanner.ScannerError(None, None, problem, self.get_mark())
-        super().fetch_flow_collection_start(token_class)
-
-    def _scan_bracket_group(self, start_mark: yaml.Mark) -> str:
-        """``[...]`` with nested brackets, on one line (the arguments of ``list[...]``)."""
-        depth, length = 0, 0
-        while True:
-            char = self.peek(length)
-            if char in "\0\r\n\x85\u2028\u2029":
-                context = "while scanning a plain scalar"
-                problem = "found an unclosed '['"
-                raise yaml.scanner.ScannerError(context, start_mark, problem, self.get_mark())
-            length += 1
-            depth += {"[": 1, "]": -1}.get(char, 0)
-            if depth == 0:
-                text: str = self.prefix(length)
-                self.forward(length)
-                return text
 
 
 def load_document(text: str, path: str) -> LNode:
@@ -214,7 +124,7 @@ def load_document(text: str, path: str) -> LNode:
     text = text.removeprefix("\ufeff")
     yaml_text = _json_as_yaml(text) if path.endswith(".json") else text
     try:
-        root = yaml.compose(yaml_text, Loader=_NodeLoader)
+        root = yaml.compose(yaml_text, Loader=NodeLoader)
     except yaml.MarkedYAMLError as error:
         raise SpecError([_syntax_diagnostic(error, path)], {path: text}) from None
     except yaml.reader.ReaderError as error:
@@ -394,7 +304,7 @@ class _Converter:
             return text
 
     def _check_tag(self, node: yaml.Node) -> None:
-        if node.tag == _IMPLICIT:
+        if node.tag == IMPLICIT_TAG:
             return
         tag = node.tag
         if tag.startswith("tag:yaml.org,2002:"):

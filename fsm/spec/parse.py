@@ -32,7 +32,8 @@ from fsm.spec.parse_base import (
 )
 from fsm.spec.parse_contracts import ContractTable, parse_contracts, register_inline_enum
 from fsm.spec.parse_fields import FieldDecl, read_field, report_unknown_types, resolve_field
-from fsm.spec.parse_states import Scope, parse_states, parse_transitions
+from fsm.spec.parse_states import Scope, parse_states
+from fsm.spec.parse_transitions import parse_transitions
 
 TOP_LEVEL_KEYS = (
     "workflow",

@@ -1,10 +1,11 @@
-"""``states:`` and ``transitions:`` → ``StateDef`` and ``TransitionDef`` values.
+"""``states:`` → ``StateDef`` values.
 
 A state holds at most one of ``agent`` (with ``writes`` and ``on_error``), ``wait`` or
 ``final: true``; a state with none of them (``{}``) is a *route* state that only routes.
 ``writes`` merges an agent's output (or an event's data) into context fields: a field name
 takes the whole value, ``{field: path}`` a part of it (``.`` is the whole value). Writes are
 type-checked here; graph, event and flow rules belong to the validator.
+``parse_transitions`` lives in its own module.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from fsm.datatypes import (
     render_type,
     strip_optional,
 )
-from fsm.diagnostics import SourceSpan, did_you_mean
+from fsm.diagnostics import did_you_mean
 from fsm.spec.load import LList, LMap, LNode, LScalar, describe
 from fsm.spec.model import (
     AgentDef,
@@ -29,7 +30,6 @@ from fsm.spec.model import (
     EventDef,
     StateDef,
     StateKind,
-    TransitionDef,
     WriteDef,
 )
 from fsm.spec.parse_base import (
@@ -38,17 +38,14 @@ from fsm.spec.parse_base import (
     check_name,
     entries,
     exclusive,
-    expect_list,
     expect_map,
     expect_str,
     is_identifier,
-    require,
 )
 from fsm.spec.parse_contracts import ContractTable, record_contract
 
 STATE_KEYS = ("agent", "writes", "on_error", "wait", "final", "description")
 EVENT_KEYS = ("data", "writes")
-TRANSITION_KEYS = ("to", "when", "on", "name")
 
 
 @attrs.frozen
@@ -322,105 +319,3 @@ def _parse_event(key: LScalar, node: LNode, scope: Scope, problems: Problems) ->
     return EventDef(
         key.text, data[0] if data else None, data[1] if data else None, writes, key.span
     )
-
-
-def parse_transitions(
-    node: LNode | None, states: tuple[str, ...], problems: Problems
-) -> tuple[TransitionDef, ...]:
-    """``state: [{to, when, on, name}, ...]``, in the order written (the routing order)."""
-    if node is None:
-        return ()
-    table = expect_map(node, "a mapping of state names to lists of transitions", problems)
-    if table is None:
-        return ()
-    transitions: list[TransitionDef] = []
-    for source, key, value in entries(table):
-        if source not in states:
-            hint = did_you_mean(source, states) or "declare the state under 'states:'"
-            problems.error(
-                key.span, f"transitions of unknown state {source!r}", "spec-unknown-state", hint
-            )
-        items = expect_list(
-            value,
-            f"a list of transitions from {source!r}",
-            problems,
-            "write - {to: <state>, when: <guard>}",
-        )
-        if items is None:
-            continue
-        names: set[str] = set()
-        for index, item in enumerate(items.items):
-            transition = _parse_transition(source, index, item, states, problems)
-            if transition is None:
-                continue
-            if transition.name is not None and transition.name in names:
-                message = f"two transitions from {source!r} are named {transition.name!r}"
-                problems.error(transition.span, message, "spec-duplicate")
-            names.add(transition.name or "")
-            transitions.append(transition)
-    return tuple(transitions)
-
-
-def _parse_transition(
-    source: str, index: int, node: LNode, states: tuple[str, ...], problems: Problems
-) -> TransitionDef | None:
-    where = f"transition {index + 1} from {source!r}"
-    hint = f"write {{to: {node.text}}}" if isinstance(node, LScalar) else None
-    item = expect_map(
-        node, f"a transition {{to: <state>, when: <guard>}} as {where}", problems, hint
-    )
-    if item is None:
-        return None
-    before = len(problems.diagnostics)
-    check_keys(item, TRANSITION_KEYS, where, problems)
-    to_node = require(item, "to", where, problems)
-    target = None
-    if to_node is not None:
-        target = expect_str(to_node, "a state name for 'to'", problems)
-        if target is not None and target not in states:
-            hint = did_you_mean(target, states) or f"the states are: {', '.join(states)}"
-            problems.error(
-                to_node.span, f"unknown state {target!r} in 'to'", "spec-unknown-state", hint
-            )
-    guard, guard_span = _guard(item.get("when"), problems)
-    event = _name_value(item.get("on"), "event", problems)
-    name = _name_value(item.get("name"), "transition", problems)
-    if len(problems.diagnostics) != before or target is None or to_node is None:
-        return None
-    return TransitionDef(
-        source=source,
-        index=index,
-        target=target,
-        guard=guard,
-        event=event,
-        name=name,
-        span=item.span,
-        target_span=to_node.span,
-        guard_span=guard_span,
-    )
-
-
-def _guard(node: LNode | None, problems: Problems) -> tuple[str | None, SourceSpan | None]:
-    """The guard text, untouched, and where it starts in the source."""
-    if node is None:
-        return None, None
-    hint = 'quote the guard if it looks like a value, e.g. when: "true"'
-    text = expect_str(node, "a guard expression (text)", problems, hint)
-    if text is None:
-        return None, None
-    assert isinstance(node, LScalar)
-    if not text.strip():
-        hint = "remove 'when' for a default transition"
-        problems.error(node.span, "empty guard", "spec-guard-empty", hint)
-        return None, None
-    return text, node.span_of(0)
-
-
-def _name_value(node: LNode | None, kind: str, problems: Problems) -> str | None:
-    if node is None:
-        return None
-    text = expect_str(node, f"a {kind} name", problems)
-    if text is None:
-        return None
-    assert isinstance(node, LScalar)
-    return text if check_name(node, kind, problems) else None

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from fsm.diagnostics import Diagnostic, SourceSpan
 from fsm.errors import SpecError
 from fsm.spec.load import (
-    MAX_FLOW_DEPTH,
     MAX_NODES,
     LList,
     LMap,
@@ -22,9 +21,9 @@ from fsm.spec.load import (
     describe,
     load_document,
     read_spec_file,
-    resolve_plain,
     to_plain,
 )
+from fsm.spec.yaml_dialect import MAX_FLOW_DEPTH, resolve_plain
 
 
 def load_map(text: str, path: str = "t.yaml") -> LMap:
@@ -147,6 +146,12 @@ def test_plain_scalars_resolve_by_the_yaml_12_core_schema(text: str, value: obje
     """Exactly the YAML 1.2 core schema: no sexagesimals, dates, underscores or 0b."""
     assert resolve_plain(text) == value
     assert type(resolve_plain(text)) is type(value)
+
+
+def test_integers_too_long_to_convert_stay_text() -> None:
+    """Python refuses to convert huge digit strings; such a scalar stays a string."""
+    digits = "9" * 5000
+    assert resolve_plain(digits) == digits
 
 
 def test_nan_resolves_to_a_float_nan() -> None:

@@ -1,0 +1,119 @@
+"""The YAML dialect specs are written in: PyYAML's parser, YAML 1.2 scalars, untagged nodes.
+
+``NodeLoader`` composes text into PyYAML nodes without resolving any scalar (an explicit tag is
+then recognisable, and refused by the loader); ``resolve_plain`` resolves plain scalars by the
+YAML 1.2 core schema instead of PyYAML's YAML 1.1 rules, so ``on``/``no``/``yes`` stay strings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TypeAlias
+
+import yaml
+
+MAX_FLOW_DEPTH = 100
+"""How deeply ``[...]``/``{...}`` may nest; PyYAML's scanner slows quadratically with depth."""
+
+IMPLICIT_TAG = "!flow-orchestra/implicit"
+"""The tag of every node written without an explicit tag."""
+
+ScalarValue: TypeAlias = str | int | float | bool | None
+
+
+# YAML 1.2 core schema, https://yaml.org/spec/1.2.2/#1032-tag-resolution
+_NULL = re.compile(r"null|Null|NULL|~|")
+_TRUE = re.compile(r"true|True|TRUE")
+_FALSE = re.compile(r"false|False|FALSE")
+_INT10 = re.compile(r"[-+]?[0-9]+")
+_INT8 = re.compile(r"0o[0-7]+")
+_INT16 = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
+_NAN = re.compile(r"\.(nan|NaN|NAN)")
+
+
+def resolve_plain(text: str) -> ScalarValue:
+    """The value of an unquoted scalar under the YAML 1.2 core schema."""
+    if _NULL.fullmatch(text):
+        return None
+    if _TRUE.fullmatch(text):
+        return True
+    if _FALSE.fullmatch(text):
+        return False
+    if _INT10.fullmatch(text):
+        return _decimal(text)
+    if _INT8.fullmatch(text):
+        return int(text[2:], 8)
+    if _INT16.fullmatch(text):
+        return int(text[2:], 16)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if _INF.fullmatch(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.fullmatch(text):
+        return math.nan
+    return text
+
+
+def _decimal(text: str) -> int | str:
+    """An integer, or the text when it has more digits than Python converts (a DoS guard)."""
+    try:
+        return int(text, 10)
+    except ValueError:
+        return text
+
+
+class NodeLoader(yaml.SafeLoader):
+    """SafeLoader that leaves scalars unresolved, so an explicit tag is recognisable: every
+    node without one carries ``IMPLICIT_TAG``. Resolution happens in ``resolve_plain``.
+
+    Its scanner also lets a plain scalar in a flow collection continue with ``?`` (as YAML 1.2
+    allows; PyYAML follows 1.1 here) and with a bracket group written right after it, so type
+    expressions need no quotes in flow style: ``{type: list[str]?, merge: append}``. Both
+    were syntax errors before, so no valid YAML document changes meaning."""
+
+    def resolve(self, kind: object, value: object, implicit: object) -> str:
+        return IMPLICIT_TAG
+
+    def scan_plain(self) -> yaml.tokens.ScalarToken:
+        token = super().scan_plain()
+        if not self.flow_level:
+            return token
+        chunks = [token.value]
+        end = token.end_mark.index
+        while self.get_mark().index == end:  # nothing, not even a space, since the scalar
+            if self.peek() == "?":
+                chunks.append("?")
+                self.forward()
+            elif self.peek() == "[" and not chunks[-1].endswith("?"):
+                chunks.append(self._scan_bracket_group(token.start_mark))
+            else:
+                break
+            end = self.get_mark().index
+        if len(chunks) == 1:
+            return token
+        return yaml.tokens.ScalarToken("".join(chunks), True, token.start_mark, self.get_mark())
+
+    def fetch_flow_collection_start(self, token_class: type[yaml.Token]) -> None:
+        if self.flow_level >= MAX_FLOW_DEPTH:
+            problem = f"collections nested more than {MAX_FLOW_DEPTH} levels deep"
+            raise yaml.scanner.ScannerError(None, None, problem, self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
+    def _scan_bracket_group(self, start_mark: yaml.Mark) -> str:
+        """``[...]`` with nested brackets, on one line (the arguments of ``list[...]``)."""
+        depth, length = 0, 0
+        while True:
+            char = self.peek(length)
+            if char in "\0\r\n\x85\u2028\u2029":
+                context = "while scanning a plain scalar"
+                problem = "found an unclosed '['"
+                raise yaml.scanner.ScannerError(context, start_mark, problem, self.get_mark())
+            length += 1
+            depth += {"[": 1, "]": -1}.get(char, 0)
+            if depth == 0:
+                text: str = self.prefix(length)
+                self.forward(length)
+                return text
