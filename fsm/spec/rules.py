@@ -6,6 +6,7 @@ One pure ``check_*`` per rule; each returns every diagnostic it finds.
 from __future__ import annotations
 
 from fsm.diagnostics import Diagnostic
+from fsm.spec.inputs import input_record_name
 from fsm.spec.model import Spec
 
 
@@ -112,4 +113,22 @@ def check_unused_declarations(spec: Spec) -> list[Diagnostic]:
         )
         for agent in spec.agents
         if agent.name not in used
+    ]
+
+
+def check_generated_names_are_free(spec: Spec) -> list[Diagnostic]:
+    """The runtime names the context record ``Context`` and each agent's input record
+    ``<Agent>Input``; a contract with one of those names would be ambiguous."""
+    taken = {"Context": "the context record"}
+    for agent in spec.agents:
+        taken[input_record_name(agent.name)] = f"the input record of agent '{agent.name}'"
+    return [
+        Diagnostic(
+            contract.span,
+            f"contract name '{contract.name}' is taken by {taken[contract.name]}",
+            "reserved-contract-name",
+            hint="rename the contract",
+        )
+        for contract in spec.contracts
+        if contract.name in taken
     ]

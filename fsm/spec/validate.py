@@ -28,6 +28,7 @@ LOCAL_RULES: tuple[SpecRule, ...] = (
     rules.check_event_transitions,
     rules.check_error_routes,
     rules.check_unused_declarations,
+    rules.check_generated_names_are_free,
     graph.check_has_final_state,
     graph.check_final_states_have_no_transitions,
     graph.check_states_have_exits,
