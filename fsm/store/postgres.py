@@ -1,0 +1,404 @@
+"""``PostgresStore``: the shared store for many workers on many machines (psycopg 3 + a pool).
+
+The database does the coordinating. ``append`` is one statement: an ``UPDATE`` of the run's
+head that only matches while the head is at seq N, feeding an ``INSERT`` of record N+1 (and
+``PRIMARY KEY (run_id, seq)`` behind it), so of several writers exactly one wins each seq and
+the others get ``ConflictError``. ``claim`` hands out runs with ``FOR UPDATE SKIP LOCKED``, so
+concurrent workers never wait on, or double-claim, the same run. SQL is static and values are
+always parameters. Lease times come from the database clock unless a ``clock`` is given (tests),
+so the machines running workers need not agree on the time. See ``docs/scaling.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from fsm.errors import ConflictError, CorruptionError, NotFoundError, StoreError
+from fsm.store.base import (
+    DEFAULT_FRAME_INTERVAL,
+    check_append,
+    check_interval,
+    check_limit,
+    check_start,
+)
+from fsm.store.codec import decode_snapshot, encode_snapshot
+from fsm.store.postgres_schema import migrate
+from fsm.store.records import RUN_STATUSES, RunRecord, RunState, RunStatus, Snapshot
+from fsm.store.replay import full_frame, rebuild
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+_INSERT_RUN = """
+    INSERT INTO runs (
+        run_id, workflow, spec_hash, spec_path, status, state, seq, waiting_for, error,
+        created_at, updated_at, parent_run_id, parent_seq, lease_owner, lease_expires_at
+    ) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+_SELECT_RUN = """
+    SELECT run_id, workflow, spec_hash, spec_path, status, state, seq, waiting_for, error,
+        created_at, updated_at, parent_run_id, parent_seq, lease_owner, lease_expires_at
+    FROM runs WHERE run_id = %s
+"""
+_LIST_RUNS = """
+    SELECT run_id, workflow, spec_hash, spec_path, status, state, seq, waiting_for, error,
+        created_at, updated_at, parent_run_id, parent_seq, lease_owner, lease_expires_at
+    FROM runs ORDER BY created_at DESC, run_id DESC LIMIT %s
+"""
+_LIST_RUNS_BY_STATUS = """
+    SELECT run_id, workflow, spec_hash, spec_path, status, state, seq, waiting_for, error,
+        created_at, updated_at, parent_run_id, parent_seq, lease_owner, lease_expires_at
+    FROM runs WHERE status = %s ORDER BY created_at DESC, run_id DESC LIMIT %s
+"""
+_SELECT_HEAD = "SELECT seq, state FROM runs WHERE run_id = %s"
+_INSERT_SNAPSHOT = (
+    "INSERT INTO snapshots (run_id, seq, full_frame, payload, checksum) VALUES (%s, %s, %s, %s, %s)"
+)
+# The whole append in one statement (one round trip): the head moves only from seq N, and the
+# record is inserted only if it did. A concurrent appender blocks on the head's row lock, then
+# re-checks ``seq = N`` against the committed row and matches nothing.
+_APPEND = """
+    WITH head AS (
+        UPDATE runs SET seq = %s, state = %s, status = %s, waiting_for = %s, error = %s,
+            updated_at = %s
+        WHERE run_id = %s AND seq = %s
+        RETURNING run_id
+    )
+    INSERT INTO snapshots (run_id, seq, full_frame, payload, checksum)
+    SELECT run_id, %s, %s, %s, %s FROM head
+"""
+_ADVANCE_HEAD = """
+    UPDATE runs SET seq = %s, state = %s, status = %s, waiting_for = %s, error = %s,
+        updated_at = %s
+    WHERE run_id = %s AND seq = %s
+"""
+_UPDATE_RUN = """
+    UPDATE runs SET status = %s, waiting_for = %s, error = %s, updated_at = %s
+    WHERE run_id = %s AND seq = %s AND state = %s
+"""
+_SELECT_SNAPSHOTS = """
+    SELECT seq, payload, checksum FROM snapshots
+    WHERE run_id = %s AND seq >= %s AND seq < %s ORDER BY seq
+"""
+_SELECT_FROM_FRAME = """
+    SELECT seq, payload, checksum FROM snapshots
+    WHERE run_id = %(run_id)s AND seq <= %(seq)s AND seq >= (
+        SELECT seq FROM snapshots
+        WHERE run_id = %(run_id)s AND full_frame AND seq <= %(seq)s
+        ORDER BY seq DESC LIMIT 1
+    )
+    ORDER BY seq
+"""
+# ``%(now)s`` is the injected clock's reading, or NULL for the database's own clock.
+_CLAIM = """
+    WITH moment AS (
+        SELECT coalesce(%(now)s::float8, extract(epoch FROM clock_timestamp())::float8) AS now
+    ),
+    picked AS (
+        SELECT runs.run_id FROM runs, moment
+        WHERE runs.status = 'running'
+            AND (runs.lease_owner IS NULL OR runs.lease_expires_at <= moment.now)
+        ORDER BY runs.created_at, runs.run_id
+        LIMIT %(limit)s
+        FOR UPDATE OF runs SKIP LOCKED
+    )
+    UPDATE runs SET lease_owner = %(worker)s, lease_expires_at = moment.now + %(lease)s
+    FROM picked, moment
+    WHERE runs.run_id = picked.run_id
+    RETURNING runs.run_id, runs.created_at
+"""
+_RENEW_LEASE = """
+    UPDATE runs
+    SET lease_expires_at
+        = coalesce(%(now)s::float8, extract(epoch FROM clock_timestamp())::float8) + %(lease)s
+    WHERE run_id = %(run_id)s AND lease_owner = %(worker)s
+"""
+_DROP_LEASE = """
+    UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL
+    WHERE run_id = %s AND lease_owner = %s
+"""
+_LAST_SEQ = 2**63 - 1
+
+
+class PostgresStore:
+    """A ``Store`` in a PostgreSQL database, shared by any number of processes and machines.
+
+    ``url`` is a libpq URL or conninfo string; the tables live in the first schema of its
+    ``search_path``. Connections come from a pool of up to ``pool_size``; the store is safe to
+    share between threads. ``clock`` (epoch seconds) replaces the database clock for leases.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        frame_interval: int = DEFAULT_FRAME_INTERVAL,
+        clock: Callable[[], float] | None = None,
+        pool_size: int = 4,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be >= 1; got {pool_size}")
+        self.frame_interval = check_interval(frame_interval)
+        self._where = _redacted(url)
+        self._clock = clock
+        self._pool: ConnectionPool[Connection] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True},
+            open=True,
+            timeout=connect_timeout,
+            name="fsm-store",
+        )
+        try:
+            self._pool.wait(timeout=connect_timeout)
+            with self._connection() as connection:
+                migrate(connection, self._where)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise StoreError(
+                f"cannot connect to the PostgreSQL store {self._where} within"
+                f" {connect_timeout:g} s; check that the server runs and the URL is right"
+            ) from exc
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def create_run(self, run: RunRecord, start: Snapshot) -> None:
+        check_start(run, start)
+        payload, checksum = encode_snapshot(start)
+        with self._connection() as connection, connection.transaction():
+            try:
+                connection.execute(_INSERT_RUN, _run_row(run))
+            except pg_errors.UniqueViolation:
+                raise ConflictError(
+                    f"run {run.run_id} already exists; choose a new run id"
+                ) from None
+            connection.execute(_INSERT_SNAPSHOT, (run.run_id, 0, True, payload, checksum))
+
+    def append(self, snapshot: Snapshot, run: RunRecord) -> None:
+        check_append(snapshot, run)
+        if snapshot.frame is None and snapshot.seq % self.frame_interval == 0:
+            self._append_with_frame(snapshot, run)
+            return
+        payload, checksum = encode_snapshot(snapshot)
+        framed = snapshot.frame is not None
+        with self._connection() as connection:
+            try:
+                cursor = connection.execute(
+                    _APPEND, (*_head_row(run), run.seq, framed, payload, checksum)
+                )
+            except pg_errors.UniqueViolation:
+                cursor = None
+            if cursor is None or cursor.rowcount != 1:
+                raise self._not_at(connection, run.run_id, snapshot.seq - 1)
+
+    def get_run(self, run_id: str) -> RunRecord:
+        with self._connection() as connection:
+            row = connection.execute(_SELECT_RUN, (run_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no run {run_id!r} in {self._where}")
+        return _run_from_row(row)
+
+    def list_runs(self, status: RunStatus | None = None, limit: int = 100) -> list[RunRecord]:
+        check_limit(limit)
+        if status is not None and status not in RUN_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(RUN_STATUSES)}; got {status!r}")
+        with self._connection() as connection:
+            if status is None:
+                rows = connection.execute(_LIST_RUNS, (limit,)).fetchall()
+            else:
+                rows = connection.execute(_LIST_RUNS_BY_STATUS, (status, limit)).fetchall()
+        return [_run_from_row(row) for row in rows]
+
+    def history(self, run_id: str, start: int = 0, end: int | None = None) -> list[Snapshot]:
+        stop = _LAST_SEQ if end is None else end
+        with self._connection() as connection:
+            rows = connection.execute(_SELECT_SNAPSHOTS, (run_id, start, stop)).fetchall()
+            if not rows and connection.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
+                raise NotFoundError(f"no run {run_id!r} in {self._where}")
+        return [decode_snapshot(run_id, seq, bytes(data), digest) for seq, data, digest in rows]
+
+    def load_state(self, run_id: str, seq: int | None = None) -> RunState:
+        with self._connection() as connection:
+            found = connection.execute(_SELECT_HEAD, (run_id,)).fetchone()
+            if found is None:
+                raise NotFoundError(f"no run {run_id!r} in {self._where}")
+            head_seq: int = found[0]
+            target = head_seq if seq is None else seq
+            if not 0 <= target <= head_seq:
+                raise NotFoundError(
+                    f"run {run_id} has no seq {target}; its records run from 0 to {head_seq}"
+                )
+            return self._rebuild(connection, run_id, target)
+
+    def update_run(self, run: RunRecord) -> None:
+        values = (run.status, list(run.waiting_for), run.error, run.updated_at)
+        with self._connection() as connection:
+            changed = connection.execute(_UPDATE_RUN, (*values, run.run_id, run.seq, run.state))
+            if changed.rowcount == 1:
+                return
+            found = connection.execute(_SELECT_HEAD, (run.run_id,)).fetchone()
+        if found is None:
+            raise NotFoundError(f"no run {run.run_id!r} in {self._where}")
+        if found[0] != run.seq:
+            raise ConflictError(
+                f"run {run.run_id} moved on to seq {found[0]} (update was for seq {run.seq});"
+                " reload the run and retry"
+            )
+        raise ValueError(
+            f"run {run.run_id}: update_run cannot move the run from {found[1]!r} to"
+            f" {run.state!r}; a state change is a transition, so append it"
+        )
+
+    def claim(self, worker_id: str, lease_seconds: float, limit: int = 1) -> list[str]:
+        check_limit(limit)
+        params = {"now": self._now(), "limit": limit, "worker": worker_id, "lease": lease_seconds}
+        with self._connection() as connection:
+            rows = connection.execute(_CLAIM, params).fetchall()
+        return [run_id for run_id, _ in sorted(rows, key=lambda row: (row[1], row[0]))]
+
+    def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
+        params = {"now": self._now(), "lease": lease_seconds, "run_id": run_id, "worker": worker_id}
+        with self._connection() as connection:
+            if connection.execute(_RENEW_LEASE, params).rowcount == 1:
+                return True
+            if connection.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
+                raise NotFoundError(f"no run {run_id!r} in {self._where}")
+        return False
+
+    def release(self, run_id: str, worker_id: str) -> None:
+        with self._connection() as connection:
+            dropped = connection.execute(_DROP_LEASE, (run_id, worker_id)).rowcount
+            if not dropped and connection.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
+                raise NotFoundError(f"no run {run_id!r} in {self._where}")
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # Internals ---------------------------------------------------------------------------------
+
+    def _append_with_frame(self, snapshot: Snapshot, run: RunRecord) -> None:
+        """Append a K-th record the caller sent without a frame: the frame is rebuilt from the
+        records before it while the head's row lock keeps other writers out."""
+        with self._connection() as connection, connection.transaction():
+            moved = connection.execute(_ADVANCE_HEAD, _head_row(run))
+            if moved.rowcount != 1:
+                raise self._not_at(connection, run.run_id, snapshot.seq - 1)
+            state = self._rebuild(connection, run.run_id, snapshot.seq - 1, snapshot)
+            snapshot = attrs.evolve(snapshot, frame=full_frame(state))
+            payload, checksum = encode_snapshot(snapshot)
+            connection.execute(_INSERT_SNAPSHOT, (run.run_id, run.seq, True, payload, checksum))
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """A pooled connection (autocommit: one statement, one transaction, unless a
+        ``transaction()`` block groups several); driver failures become ``StoreError``."""
+        try:
+            with self._pool.connection() as connection:
+                yield connection
+        except PoolClosed:
+            raise StoreError(f"the store {self._where} is closed; open a new one") from None
+        except PoolTimeout as exc:
+            raise StoreError(
+                f"no connection to the PostgreSQL store {self._where} became free in time"
+                f" ({exc}); check the server, or raise pool_size"
+            ) from exc
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL store {self._where} failed: {exc}") from exc
+
+    def _now(self) -> float | None:
+        return None if self._clock is None else self._clock()
+
+    def _not_at(self, connection: Connection, run_id: str, seq: int) -> StoreError:
+        found = connection.execute(_SELECT_HEAD, (run_id,)).fetchone()
+        if found is None:
+            return NotFoundError(f"no run {run_id!r} in {self._where}")
+        return ConflictError(
+            f"run {run_id}: cannot append seq {seq + 1}, the head is at seq {found[0]};"
+            " reload the run and retry"
+        )
+
+    def _rebuild(self, connection: Connection, run_id: str, seq: int, *extra: Snapshot) -> RunState:
+        """The state after ``seq`` (then after ``extra``), from the nearest frame at or before."""
+        rows = connection.execute(_SELECT_FROM_FRAME, {"run_id": run_id, "seq": seq}).fetchall()
+        if not rows or rows[-1][0] != seq:
+            raise CorruptionError(
+                f"run {run_id}: the records up to seq {seq} are missing from {self._where}"
+                " although the run's head is past them; restore the database from a backup"
+            )
+        decoded = [
+            decode_snapshot(run_id, found, bytes(data), digest) for found, data, digest in rows
+        ]
+        return rebuild(decoded[0], [*decoded[1:], *extra])
+
+
+def open_postgres(url: str) -> PostgresStore:
+    """The store for a ``postgresql://`` URL (what ``open_store`` calls)."""
+    return PostgresStore(url)
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise StoreError(f"not a valid PostgreSQL URL or conninfo: {exc}") from None
+    host = info.get("host", "localhost")
+    port = info.get("port", "5432")
+    database = info.get("dbname", info.get("user", ""))
+    return f"postgresql://{host}:{port}/{database}"
+
+
+def _head_row(run: RunRecord) -> tuple[object, ...]:
+    """The values ``_APPEND``/``_ADVANCE_HEAD`` take, up to the seq they move from."""
+    values = (run.seq, run.state, run.status, list(run.waiting_for), run.error, run.updated_at)
+    return (*values, run.run_id, run.seq - 1)
+
+
+def _run_row(run: RunRecord) -> tuple[object, ...]:
+    return (
+        run.run_id,
+        run.workflow,
+        run.spec_hash,
+        run.spec_path,
+        run.status,
+        run.state,
+        run.seq,
+        list(run.waiting_for),
+        run.error,
+        run.created_at,
+        run.updated_at,
+        run.parent_run_id,
+        run.parent_seq,
+        run.lease_owner,
+        run.lease_expires_at,
+    )
+
+
+def _run_from_row(row: tuple[Any, ...]) -> RunRecord:
+    """A ``RunRecord`` from a row in the column order of ``_SELECT_RUN``."""
+    return RunRecord(
+        run_id=row[0],
+        workflow=row[1],
+        spec_hash=row[2],
+        spec_path=row[3],
+        status=row[4],
+        state=row[5],
+        seq=row[6],
+        waiting_for=tuple(row[7]),
+        error=row[8],
+        created_at=row[9],
+        updated_at=row[10],
+        parent_run_id=row[11],
+        parent_seq=row[12],
+        lease_owner=row[13],
+        lease_expires_at=row[14],
+    )
