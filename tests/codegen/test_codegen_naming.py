@@ -56,12 +56,14 @@ def test_valid_names_pass() -> None:
     assert names.protocol_classes["writer"] == "WriterAgent"
 
 
-def test_contract_colliding_with_an_agent_input_record() -> None:
-    """A contract named WriterInput collides with the input record of agent 'writer'."""
-    found = problems(spec_text(extra="WriterInput: {text: str}"))
+def test_contract_colliding_with_an_agent_protocol() -> None:
+    """A contract named WriterAgent collides with the Protocol generated for agent 'writer'.
+
+    (A contract named WriterInput is already a spec error: the runtime uses that name too.)"""
+    found = problems(spec_text(extra="WriterAgent: {text: str}"))
     assert found == [
-        "demo.yaml:8:3: error: agent 'writer' and contract 'WriterInput' (line 4) would both "
-        "generate the Python name 'WriterInput' (rename one of them in the spec)"
+        "demo.yaml:8:3: error: agent 'writer' and contract 'WriterAgent' (line 4) would both "
+        "generate the Python name 'WriterAgent' (rename one of them in the spec)"
     ]
 
 
