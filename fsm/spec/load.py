@@ -13,7 +13,6 @@ aliases, and documents that expand to more than ``MAX_NODES`` values (an alias b
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TypeAlias
 
@@ -107,8 +106,8 @@ def describe(node: LNode) -> str:
             return f"the boolean {str(flag).lower()}"
         case LScalar(value=int() as number):
             return f"the integer {number}"
-        case LScalar(value=float() as number):
-            return f"the number {node.text}" if math.isfinite(number) else f"{node.text}"
+        case LScalar(value=float()):
+            return f"the number {node.text}"
         case LScalar(text=text):
             return f"the string {text!r}"
 

@@ -24,6 +24,7 @@ from fsm.spec.parse_base import (
     Problems,
     check_keys,
     check_name,
+    description,
     entries,
     expect_int,
     expect_map,
@@ -76,7 +77,7 @@ def _parse_root(root: LNode, text: str, path: str, problems: Problems) -> Spec |
     check_keys(top, TOP_LEVEL_KEYS, "the spec", problems)
     workflow = _workflow(top, problems)
     version = _version(top.get("version"), problems)
-    description = _text(top.get("description"), problems)
+    about = description(top, problems)
     max_steps_node = top.get("max_steps")
     max_steps = DEFAULT_MAX_STEPS
     if max_steps_node is not None:
@@ -110,7 +111,7 @@ def _parse_root(root: LNode, text: str, path: str, problems: Problems) -> Spec |
         source=text,
         workflow=workflow,
         version=version,
-        description=description,
+        description=about,
         contracts=contracts.contracts,
         context=context,
         agents=agents.agents,
@@ -146,12 +147,6 @@ def _version(node: LNode | None, problems: Problems) -> str | None:
     message = f"expected a version (an integer or a string), got {describe(node)}"
     problems.error(node.span, message, "spec-value", hint)
     return None
-
-
-def _text(node: LNode | None, problems: Problems) -> str:
-    if node is None:
-        return ""
-    return expect_str(node, "a description (text)", problems) or ""
 
 
 def _initial(

@@ -25,6 +25,7 @@ from fsm.spec.parse_base import (
     Problems,
     check_keys,
     check_name,
+    description,
     entries,
     expect_int,
     expect_map,
@@ -83,10 +84,6 @@ def _parse_agent(
     retry_node = agent.get("retry")
     retry = RetryPolicy() if retry_node is None else _parse_retry(retry_node, where, problems)
     timeout = _parse_timeout(agent.get("timeout"), where, problems)
-    description_node = agent.get("description")
-    description = ""
-    if description_node is not None:
-        description = expect_str(description_node, "a description (text)", problems) or ""
     if output is None or output_node is None or retry is None:
         return None
     return AgentDef(
@@ -97,7 +94,7 @@ def _parse_agent(
         impl=impl,
         retry=retry,
         timeout=timeout,
-        description=description,
+        description=description(agent, problems),
         span=key.span,
         output_span=output_node.span,
     )

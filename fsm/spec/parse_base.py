@@ -89,6 +89,12 @@ def number_value(node: LNode) -> float | None:
     return None
 
 
+def description(node: LMap, problems: Problems) -> str:
+    """The optional ``description`` of a mapping; text, or an error."""
+    value = node.get("description")
+    return "" if value is None else expect_str(value, "a description (text)", problems) or ""
+
+
 def check_keys(node: LMap, allowed: Collection[str], where: str, problems: Problems) -> None:
     """An error, with a did-you-mean, for every key of ``node`` outside ``allowed``."""
     for key in node.entries:

@@ -22,7 +22,15 @@ from fsm.datatypes import DataType, EnumType, FieldDef, RecordType
 from fsm.diagnostics import SourceSpan, did_you_mean
 from fsm.spec.load import LMap, LNode, LScalar, describe
 from fsm.spec.model import ContractDef
-from fsm.spec.parse_base import Problems, check_keys, check_name, entries, expect_map, expect_str
+from fsm.spec.parse_base import (
+    Problems,
+    check_keys,
+    check_name,
+    description,
+    entries,
+    expect_map,
+    expect_str,
+)
 from fsm.spec.parse_fields import (
     FieldDecl,
     read_enum_values,
@@ -62,6 +70,32 @@ def parse_contracts(node: LNode | None, problems: Problems) -> ContractTable:
     table = expect_map(node, "a mapping of contract names to definitions", problems)
     if table is None:
         return ContractTable((), {}, frozenset())
+    declared, enums, records = _read_declarations(table, problems)
+    named: dict[str, DataType] = {name: enum for name, (enum, _) in enums.items()}
+    _register_inline_enums(records.values(), declared, named, problems)
+    known = declared | set(named)
+    for record in records.values():
+        for field in record.fields:
+            report_unknown_types(field, known, problems)
+    in_cycles = _report_cycles(records, problems)
+    resolver = _Resolver(records, named, in_cycles, problems)
+    for name in records:
+        resolver.resolve(name)
+    contracts = [ContractDef(name, enum, key.span) for name, (enum, key) in enums.items()]
+    for name, record in records.items():
+        resolved = named.get(name)
+        if isinstance(resolved, RecordType):
+            spans = {field.name: field.key.span for field in record.fields}
+            contracts.append(ContractDef(name, resolved, record.key.span, spans))
+    order = {name: index for index, name in enumerate(table.keys())}
+    contracts.sort(key=lambda contract: order[contract.name])
+    return ContractTable(tuple(contracts), named, frozenset(declared))
+
+
+def _read_declarations(
+    table: LMap, problems: Problems
+) -> tuple[set[str], dict[str, tuple[EnumType, LScalar]], dict[str, _RecordDecl]]:
+    """Every declared name, the enums (already complete) and the records (fields unresolved)."""
     declared: set[str] = set()
     enums: dict[str, tuple[EnumType, LScalar]] = {}
     records: dict[str, _RecordDecl] = {}
@@ -83,25 +117,7 @@ def parse_contracts(node: LNode | None, problems: Problems) -> ContractTable:
             record = _read_record(key, value, problems)
             if record is not None:
                 records[name] = record
-    named: dict[str, DataType] = {name: enum for name, (enum, _) in enums.items()}
-    _register_inline_enums(records.values(), declared, named, problems)
-    known = declared | set(named)
-    for record in records.values():
-        for field in record.fields:
-            report_unknown_types(field, known, problems)
-    in_cycles = _report_cycles(records, problems)
-    resolver = _Resolver(records, named, in_cycles, problems)
-    for name in records:
-        resolver.resolve(name)
-    contracts = [ContractDef(name, enum, key.span) for name, (enum, key) in enums.items()]
-    for name, record in records.items():
-        resolved = named.get(name)
-        if isinstance(resolved, RecordType):
-            spans = {field.name: field.key.span for field in record.fields}
-            contracts.append(ContractDef(name, resolved, record.key.span, spans))
-    order = {name: index for index, name in enumerate(table.keys())}
-    contracts.sort(key=lambda contract: order[contract.name])
-    return ContractTable(tuple(contracts), named, frozenset(declared))
+    return declared, enums, records
 
 
 def record_contract(
@@ -128,11 +144,11 @@ def record_contract(
 def _read_enum(key: LScalar, node: LMap, problems: Problems) -> EnumType | None:
     where = f"enum contract {key.text!r}"
     check_keys(node, ("enum", "description"), where, problems)
-    description = _description(node, problems)
+    text = description(node, problems)
     enum_node = node.get("enum")
     assert enum_node is not None
     values = read_enum_values(enum_node, where, problems)
-    return None if values is None else EnumType(key.text, values, description)
+    return None if values is None else EnumType(key.text, values, text)
 
 
 def _read_record(key: LScalar, node: LNode, problems: Problems) -> _RecordDecl | None:
@@ -141,16 +157,16 @@ def _read_record(key: LScalar, node: LNode, problems: Problems) -> _RecordDecl |
         hint = "a contract is a record {field: type, ...} or an enum {enum: [a, b]}"
         problems.error(node.span, f"{message}, got {describe(node)}", "spec-shape", hint)
         return None
-    fields_node, description = node, ""
+    fields_node, text = node, ""
     long_form = node.get("fields")
     if _is_long_form(node) and isinstance(long_form, LMap):
         fields_node = long_form
-        description = _description(node, problems)
+        text = description(node, problems)
     fields: list[FieldDecl] = []
     for _, field_key, value in entries(fields_node):
         if check_name(field_key, "field", problems):
             fields.append(read_field(field_key, value, key.text, problems))
-    return _RecordDecl(key, description, tuple(fields))
+    return _RecordDecl(key, text, tuple(fields))
 
 
 def _is_long_form(node: LMap) -> bool:
@@ -164,11 +180,6 @@ def _is_long_form(node: LMap) -> bool:
 
 def _looks_like_field_spec(node: LNode) -> bool:
     return isinstance(node, LMap) or (isinstance(node, LScalar) and isinstance(node.value, str))
-
-
-def _description(node: LMap, problems: Problems) -> str:
-    value = node.get("description")
-    return "" if value is None else expect_str(value, "a description (text)", problems) or ""
 
 
 def _register_inline_enums(

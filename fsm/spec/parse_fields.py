@@ -39,6 +39,7 @@ from fsm.spec.model import MergePolicy
 from fsm.spec.parse_base import (
     Problems,
     check_keys,
+    description,
     entries,
     exclusive,
     expect_int,
@@ -119,10 +120,7 @@ def read_field(
         else:
             message = f"missing 'type' in {where}"
             problems.error(node.span, message, "spec-missing-key", "write {type: str, ...}")
-    description_node = node.get("description")
-    description = ""
-    if description_node is not None:
-        description = expect_str(description_node, "a description (text)", problems) or ""
+    text = description(node, problems)
     constraints, constraint_keys = _read_constraints(node, where, problems)
     merge, merge_key = _read_merge(node, problems)
     return FieldDecl(
@@ -134,7 +132,7 @@ def read_field(
         default=node.get("default"),
         constraints=constraints,
         constraint_keys=constraint_keys,
-        description=description,
+        description=text,
         merge=merge,
         merge_key=merge_key,
         valid=len(problems.diagnostics) == before,

@@ -36,6 +36,7 @@ from fsm.spec.parse_base import (
     Problems,
     check_keys,
     check_name,
+    description,
     entries,
     exclusive,
     expect_map,
@@ -113,10 +114,7 @@ def _parse_state(key: LScalar, node: LNode, scope: Scope, problems: Problems) ->
     if on_error_node is not None:
         on_error = _state_ref(on_error_node, "'on_error'", scope, problems)
         on_error_span = on_error_node.span
-    description_node = node.get("description")
-    description = ""
-    if description_node is not None:
-        description = expect_str(description_node, "a description (text)", problems) or ""
+    text = description(node, problems)
     if len(problems.diagnostics) != before:
         return None
     return StateDef(
@@ -126,7 +124,7 @@ def _parse_state(key: LScalar, node: LNode, scope: Scope, problems: Problems) ->
         writes=writes,
         events=events,
         on_error=on_error,
-        description=description,
+        description=text,
         span=key.span,
         on_error_span=on_error_span,
     )
