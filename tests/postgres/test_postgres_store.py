@@ -1,0 +1,73 @@
+"""What PostgresStore adds beyond the conformance suite: URL handling, migrations, the
+database clock for leases, and clear errors when the server cannot be used."""
+
+from __future__ import annotations
+
+import time
+from contextlib import closing
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from fsm.errors import StoreError
+from fsm.store import open_store
+from fsm.store.postgres import PostgresStore
+from fsm.store.postgres_schema import SCHEMA_VERSION
+from tests.store.builders import new_run
+
+
+def test_open_store_hands_postgresql_urls_to_postgres_store(postgres_url: str) -> None:
+    """open_store('postgresql://…') returns a working PostgresStore."""
+    with closing(open_store(postgres_url, cwd=Path.cwd())) as store:
+        assert isinstance(store, PostgresStore)
+        run, start = new_run()
+        store.create_run(run, start)
+        assert store.get_run(run.run_id) == run
+
+
+def test_opening_twice_migrates_once(postgres_url: str) -> None:
+    """A second store on the same schema applies no migration again; versions are recorded."""
+    for _ in range(2):
+        with closing(PostgresStore(postgres_url)):
+            pass
+    with psycopg.connect(postgres_url) as db:
+        versions = db.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
+    assert [row[0] for row in versions] == list(range(SCHEMA_VERSION))
+
+
+def test_leases_use_the_database_clock_by_default(postgres_url: str) -> None:
+    """Without an injected clock, lease expiry is the server's time plus the lease."""
+    with closing(PostgresStore(postgres_url)) as store:
+        run, start = new_run()
+        store.create_run(run, start)
+        before = time.time()
+        assert store.claim("w1", 30) == [run.run_id]
+        expires = store.get_run(run.run_id).lease_expires_at
+        assert expires is not None
+        assert before + 29 < expires < time.time() + 31
+        assert store.claim("w2", 30) == []
+        assert store.renew(run.run_id, "w1", 0.0) is True
+        assert store.claim("w2", 30) == [run.run_id]
+
+
+def test_an_unreachable_server_is_a_clear_store_error() -> None:
+    """A URL nobody listens on fails fast with a message naming the server, not the password."""
+    url = "postgresql://someone:secret@127.0.0.1:1/nowhere"
+    with pytest.raises(StoreError, match=r"cannot connect .*127\.0\.0\.1:1/nowhere") as caught:
+        PostgresStore(url, connect_timeout=0.5)
+    assert "secret" not in str(caught.value)
+
+
+def test_a_malformed_url_is_a_clear_store_error() -> None:
+    """A URL libpq cannot parse is refused before any connection is tried."""
+    with pytest.raises(StoreError, match="not a valid PostgreSQL URL"):
+        PostgresStore("postgresql://host:notaport/db?sslmode")
+
+
+def test_a_closed_store_says_so(postgres_url: str) -> None:
+    """Calls after close raise StoreError naming the closed store."""
+    store = PostgresStore(postgres_url)
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.list_runs()
