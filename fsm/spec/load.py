@@ -120,7 +120,16 @@ def load_document(text: str, path: str) -> LNode:
 
     Raises ``SpecError`` listing every problem found, with ``sources`` set to ``{path: text}``.
     """
-    text = text.removeprefix("\ufeff")
+    root, problems = load_tree(text, path)
+    if problems:
+        raise SpecError(problems, {path: text})
+    return root
+
+
+def load_tree(text: str, path: str) -> tuple[LNode, list[Diagnostic]]:
+    """Like ``load_document``, but returns the problems after which the tree is still usable
+    (it leaves out duplicate and non-string keys), so a parser can report them together with
+    its own. Raises ``SpecError`` when there is no tree: syntax errors, alias bombs."""
     yaml_text = _json_as_yaml(text) if path.endswith(".json") else text
     try:
         root = yaml.compose(yaml_text, Loader=NodeLoader)
@@ -132,7 +141,7 @@ def load_document(text: str, path: str) -> LNode:
         raise SpecError([_too_deep(path)], {path: text}) from None
     if root is None:
         span = SourceSpan(path, 1, 1)
-        return LScalar(None, span, quoted=False, text="", content=span)
+        return LScalar(None, span, quoted=False, text="", content=span), []
     converter = _Converter(yaml_text, path)
     try:
         result = converter.convert(root)
@@ -140,13 +149,18 @@ def load_document(text: str, path: str) -> LNode:
         raise SpecError([error.diagnostic], {path: text}) from None
     except RecursionError:
         raise SpecError([_too_deep(path)], {path: text}) from None
-    if converter.problems:
-        raise SpecError(converter.problems, {path: text})
-    return result
+    return result, converter.problems
 
 
 def read_spec_file(path: str | Path) -> tuple[str, LNode]:
-    """Read a spec file as UTF-8 and load it; a missing or undecodable file is a ``SpecError``."""
+    """Read a spec file and load it; see ``read_spec_text`` and ``load_document``."""
+    text = read_spec_text(path)
+    return text, load_document(text, str(path))
+
+
+def read_spec_text(path: str | Path) -> str:
+    """A spec file's text (UTF-8, BOM dropped); a missing or undecodable file is a
+    ``SpecError``."""
     name = str(path)
     where = SourceSpan(name, 1, 1)
     try:
@@ -159,7 +173,7 @@ def read_spec_file(path: str | Path) -> tuple[str, LNode]:
         message = f"cannot read spec file {name}: {error.strerror or error}"
         raise SpecError([Diagnostic(where, message, "file-unreadable")]) from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
@@ -167,7 +181,6 @@ def read_spec_file(path: str | Path) -> tuple[str, LNode]:
         hint = "save the file as UTF-8"
         span = SourceSpan(name, line, column)
         raise SpecError([Diagnostic(span, message, "file-encoding", hint)]) from None
-    return text, load_document(text, name)
 
 
 def _json_as_yaml(text: str) -> str:

@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fsm.datatypes import DataType
-from fsm.diagnostics import SourceSpan, did_you_mean, sort_diagnostics
+from fsm.diagnostics import Diagnostic, SourceSpan, did_you_mean, sort_diagnostics
 from fsm.errors import SpecError
-from fsm.spec.load import LMap, LNode, LScalar, describe, load_document, read_spec_file
+from fsm.spec.load import LMap, LNode, LScalar, describe, load_tree, read_spec_text
 from fsm.spec.model import DEFAULT_MAX_STEPS, RESERVED_NAMES, ContextField, Spec
 from fsm.spec.parse_agents import parse_agents
 from fsm.spec.parse_base import (
@@ -53,17 +53,19 @@ CONTEXT_OWNER = "Context"
 
 def parse_spec(text: str, path: str) -> Spec:
     """Parse a spec's text; raises ``SpecError`` listing every problem found."""
-    return _parse_document(load_document(text, path), text, path)
+    root, problems = load_tree(text, path)
+    return _parse_document(root, text, path, problems)
 
 
 def load_spec(path: str | Path) -> Spec:
     """Read and parse a spec file (YAML, or JSON when it ends in ``.json``)."""
-    text, root = read_spec_file(path)
-    return _parse_document(root, text, str(path))
+    return parse_spec(read_spec_text(path), str(path))
 
 
-def _parse_document(root: LNode, text: str, path: str) -> Spec:
+def _parse_document(root: LNode, text: str, path: str, found: list[Diagnostic]) -> Spec:
+    """YAML problems that left a usable tree are reported together with the spec's own."""
     problems = Problems()
+    problems.diagnostics.extend(found)
     spec = _parse_root(root, text, path, problems)
     if problems or spec is None:
         raise SpecError(sort_diagnostics(problems.diagnostics), {path: text})

@@ -20,6 +20,7 @@ from fsm.spec.load import (
     LScalar,
     describe,
     load_document,
+    load_tree,
     read_spec_file,
     to_plain,
 )
@@ -269,6 +270,13 @@ def test_tab_indentation_gets_a_hint() -> None:
     found = only("states:\n\tstart: {}\n")
     assert (found.span.line, found.span.column) == (2, 1)
     assert found.hint == "indent with spaces; YAML does not allow tabs for indentation"
+
+
+def test_load_tree_returns_recoverable_problems_with_the_tree() -> None:
+    """Duplicate keys leave a usable tree (first key kept), so callers can report more."""
+    root, found = load_tree("a: 1\na: 2\nb: [x]\n", "t.yaml")
+    assert to_plain(root) == {"a": 1, "b": ["x"]}
+    assert [d.code for d in found] == ["yaml-duplicate-key"]
 
 
 def test_empty_document_is_null() -> None:

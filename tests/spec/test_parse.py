@@ -209,9 +209,17 @@ def test_max_steps_must_be_a_positive_integer() -> None:
     assert parse("max_steps: 12\n").max_steps == 12
 
 
-def test_yaml_errors_surface_as_spec_errors() -> None:
-    """Loader problems (here a duplicate key) reach the caller of parse_spec unchanged."""
-    assert only("workflow: a\nworkflow: b\n").code == "yaml-duplicate-key"
+def test_yaml_problems_are_reported_with_the_spec_problems() -> None:
+    """A duplicate key does not hide the rest: it is reported along with spec mistakes."""
+    assert errors("workflow: a\nworkflow: b\nmax_steps: 0\n") == [
+        "2:1 duplicate key 'workflow' (first defined on line 1)",
+        "3:12 expected 'max_steps' (an integer >= 1), got the integer 0",
+    ]
+
+
+def test_yaml_syntax_errors_stop_parsing() -> None:
+    """Without a tree there is nothing to parse: the syntax error alone is reported."""
+    assert [d.code for d in diagnostics("workflow: [w\n")] == ["yaml-syntax"]
 
 
 def test_all_problems_are_collected_in_one_error() -> None:
