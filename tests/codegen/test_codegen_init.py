@@ -1,0 +1,62 @@
+"""``fsm init`` creates a project that validates, passes ``fsm check``, runs and generates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from codegen.project import workflow_name_for
+from fsm.cli.main import main
+
+
+def test_init_creates_a_project_that_validates_and_runs(tmp_path: Path) -> None:
+    """The skeleton's spec is valid and its example agents run it to completion."""
+    runner = CliRunner()
+    project = tmp_path / "My Flow"
+    created = runner.invoke(main, ["init", str(project)])
+    assert created.exit_code == 0, created.output
+    assert sorted(p.name for p in project.iterdir()) == [
+        "README.md",
+        "agents.py",
+        "input.json",
+        "my_flow.yaml",
+    ]
+    spec = str(project / "my_flow.yaml")
+    assert runner.invoke(main, ["validate", spec]).exit_code == 0
+    ran = runner.invoke(
+        main,
+        ["run", spec, "--input", f"@{project / 'input.json'}", "--store", "memory://", "--json"],
+    )
+    assert ran.exit_code == 0, ran.output
+    assert '"status": "completed"' in ran.output
+    assert '"state": "answered"' in ran.output
+
+
+def test_init_project_generates_a_package(tmp_path: Path) -> None:
+    """fsm generate works on the skeleton's spec, and --check then passes."""
+    runner = CliRunner()
+    project = tmp_path / "starter"
+    assert runner.invoke(main, ["init", str(project)]).exit_code == 0
+    spec, out = str(project / "starter.yaml"), str(project / "starter_pkg")
+    generated = runner.invoke(main, ["generate", spec, "-o", out])
+    assert generated.exit_code == 0, generated.output
+    assert "fill in the new agent scaffold(s)" in generated.output
+    assert runner.invoke(main, ["generate", spec, "-o", out, "--check"]).exit_code == 0
+
+
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    """fsm init never overwrites: an existing, non-empty folder is an error (exit 1)."""
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "taken")])
+    assert result.exit_code == 1
+    assert "already exists and is not an empty folder" in result.output
+    assert (tmp_path / "taken" / "notes.txt").read_text() == "mine"
+
+
+def test_workflow_names_from_folder_names() -> None:
+    """Folder names become valid workflow identifiers."""
+    assert workflow_name_for(Path("My Flow-2")) == "my_flow_2"
+    assert workflow_name_for(Path("2fast")) == "wf_2fast"
+    assert workflow_name_for(Path("class")) == "wf_class"
