@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from fsm.cli import check_commands, generate_commands, run_commands, spec_commands
+from fsm.cli import (
+    check_commands,
+    generate_commands,
+    run_commands,
+    spec_commands,
+    worker_commands,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,3 +30,4 @@ spec_commands.register(main)
 run_commands.register(main)
 check_commands.register(main)
 generate_commands.register(main)
+worker_commands.register(main)

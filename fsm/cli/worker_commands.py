@@ -1,0 +1,125 @@
+"""``fsm worker``: claim runs from a shared store and advance them until stopped or idle.
+
+Thin: opens the store, builds ``WorkerOptions`` from the flags, runs ``fsm.worker.Worker`` on an
+asyncio loop. SIGTERM and SIGINT stop it gracefully (no new claims; each run in hand stops after
+its current step and is released for another worker). Progress goes to stderr as log lines; the
+summary goes to stdout (``--json`` for one object).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import closing
+from pathlib import Path
+
+import attrs
+import click
+
+from fsm.cli.output import handled, print_json
+from fsm.store import open_store
+from fsm.worker import Worker, WorkerOptions, WorkerReport, default_worker_id
+
+_STORE_HELP = (
+    "Store URL (default: $FSM_STORE, else sqlite:///<cwd>/.fsm/runs.db); use one"
+    " postgresql:// URL for workers on several machines."
+)
+
+
+@click.command("worker")
+@click.option("--store", "store_url", metavar="URL", help=_STORE_HELP)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Runs driven at once by this process.",
+)
+@click.option(
+    "--lease",
+    "lease_seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Lease length; a dead worker's runs are taken over this long after its last heartbeat.",
+)
+@click.option(
+    "--max-runs",
+    type=click.IntRange(min=1),
+    help="Exit after claiming this many runs (and finishing them).",
+)
+@click.option(
+    "--idle-exit",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Exit after this long with no runnable run (default: wait forever).",
+)
+@click.option("--worker-id", help="Name in leases (default: host:pid:random).")
+@click.option("--quiet", "-q", is_flag=True, help="Log only warnings and errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@handled
+def worker_command(
+    *,
+    store_url: str | None,
+    concurrency: int,
+    lease_seconds: float,
+    max_runs: int | None,
+    idle_exit: float | None,
+    worker_id: str | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Claim runnable runs from the store and advance them, CONCURRENCY at a time.
+
+    Start one per core, on as many machines as you like, against the same PostgreSQL store;
+    runs of a worker that dies are taken over when its lease expires. Runs are created with
+    `fsm run SPEC --detach`.
+    """
+    options = WorkerOptions(
+        concurrency=concurrency,
+        lease_seconds=lease_seconds,
+        max_runs=max_runs,
+        idle_exit=idle_exit,
+        worker_id=worker_id or default_worker_id(),
+    )
+    _configure_logging(quiet)
+    with closing(open_store(store_url, cwd=Path.cwd())) as store:
+        report = asyncio.run(_work(Worker(store, options)))
+    if as_json:
+        print_json(attrs.asdict(report))
+    else:
+        click.echo(_summary(report))
+
+
+async def _work(worker: Worker) -> WorkerReport:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, worker.stop)
+    try:
+        return await worker.run()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
+def _configure_logging(quiet: bool) -> None:
+    logger = logging.getLogger("fsm.worker")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def _summary(report: WorkerReport) -> str:
+    return (
+        f"worker {report.worker_id}: claimed {report.claimed} runs, took {report.steps} steps;"
+        f" {report.finished} finished, {report.handed_back} handed back, {report.lost} taken"
+        f" over, {report.parked} parked"
+    )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(worker_command)

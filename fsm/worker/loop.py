@@ -1,0 +1,220 @@
+"""``Worker``: one process driving many runs at once on an asyncio loop, under leases.
+
+Three kinds of task share the loop. The claimer leases runnable runs from the store while
+fewer than ``concurrency`` are in hand (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers
+never block on or double-claim a run). Each claimed run gets a driver task that steps it
+(``RunHandle.async_step``: async agents are awaited, so runs waiting on I/O overlap) until it
+waits, completes or fails, then releases it. The heartbeat renews every lease in hand each
+third of ``lease_seconds``; a lease found taken over cancels its driver.
+
+Correctness never rests on the lease: a worker whose lease expired may still finish a step,
+but the store accepts each seq once, so it gets ``ConflictError`` and drops the run. An agent
+call in flight when its worker dies is made again by whoever takes the run over: at least
+once, with the same ``AgentCall.idempotency_key`` (``run_id:seq:attempt``). See
+``docs/scaling.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from fsm.errors import ConflictError, FsmError
+from fsm.runtime import RunHandle, Workflow
+from fsm.store import Store
+from fsm.worker.options import WorkerOptions, WorkerReport
+from fsm.worker.workflows import WorkflowSource
+
+log = logging.getLogger("fsm.worker")
+
+
+@attrs.define
+class _Tally:
+    claimed: int = 0
+    steps: int = 0
+    finished: int = 0
+    handed_back: int = 0
+    lost: int = 0
+    parked: int = 0
+
+
+class Worker:
+    """Claims runs from ``store`` and advances them until told to stop or out of work.
+
+    ``store`` must be safe to use from several threads (every bundled store is): the worker's
+    own lease calls run in threads so they never stall the loop. Steps commit on the loop.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        options: WorkerOptions | None = None,
+        *,
+        workflows: Iterable[Workflow] = (),
+    ) -> None:
+        self.store = store
+        self.options = options or WorkerOptions()
+        self._source = WorkflowSource(store, workflows)
+        self._tally = _Tally()
+        self._active: dict[str, asyncio.Task[None]] = {}
+        self._stopping = asyncio.Event()
+
+    @property
+    def worker_id(self) -> str:
+        return self.options.worker_id
+
+    def stop(self) -> None:
+        """Stop claiming; each run in hand stops after its current step and is released.
+        Safe to call from a signal handler on the worker's loop."""
+        self._stopping.set()
+
+    async def run(self) -> WorkerReport:
+        """Work until stopped, ``max_runs`` claimed runs are done, or idle for ``idle_exit``."""
+        heartbeat = asyncio.create_task(self._heartbeat(), name="fsm-heartbeat")
+        try:
+            await self._claim_loop()
+            if self._active:
+                await asyncio.wait(list(self._active.values()))
+        finally:
+            heartbeat.cancel()
+            for task in self._active.values():
+                task.cancel()
+            await asyncio.gather(heartbeat, *self._active.values(), return_exceptions=True)
+        tally = self._tally
+        return WorkerReport(
+            worker_id=self.worker_id,
+            claimed=tally.claimed,
+            steps=tally.steps,
+            finished=tally.finished,
+            handed_back=tally.handed_back,
+            lost=tally.lost,
+            parked=tally.parked,
+        )
+
+    # Claiming ----------------------------------------------------------------------------------
+
+    async def _claim_loop(self) -> None:
+        options = self.options
+        idle_since = time.monotonic()
+        while not self._stopping.is_set():
+            wanted = options.concurrency - len(self._active)
+            if options.max_runs is not None:
+                wanted = min(wanted, options.max_runs - self._tally.claimed)
+                if wanted <= 0 and not self._active:
+                    return
+            claimed: list[str] = []
+            if wanted > 0:
+                claimed = await self._claim(wanted)
+            for run_id in claimed:
+                self._tally.claimed += 1
+                task = asyncio.create_task(self._drive(run_id), name=f"fsm-run-{run_id}")
+                self._active[run_id] = task
+                task.add_done_callback(self._forget)
+            if claimed or self._active:
+                idle_since = time.monotonic()
+            elif self._idle_too_long(idle_since):
+                log.info("%s: idle for %.1f s, exiting", self.worker_id, options.idle_exit)
+                return
+            if len(claimed) < wanted or wanted <= 0:
+                await self._pause()
+
+    def _idle_too_long(self, idle_since: float) -> bool:
+        idle_exit = self.options.idle_exit
+        return idle_exit is not None and time.monotonic() - idle_since >= idle_exit
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        for run_id, active in list(self._active.items()):
+            if active is task:
+                del self._active[run_id]
+
+    async def _claim(self, wanted: int) -> list[str]:
+        options = self.options
+        try:
+            return await asyncio.to_thread(
+                self.store.claim, options.worker_id, options.lease_seconds, wanted
+            )
+        except FsmError as error:
+            log.warning("%s: claiming failed, will retry: %s", self.worker_id, error)
+            return []
+
+    async def _pause(self) -> None:
+        """Sleep until a run in hand finishes, a stop is asked, or the poll interval passes."""
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        waiters: set[asyncio.Future[Any]] = {stopping, *self._active.values()}
+        try:
+            await asyncio.wait(
+                waiters, timeout=self.options.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            stopping.cancel()
+
+    # Driving one run ---------------------------------------------------------------------------
+
+    async def _drive(self, run_id: str) -> None:
+        """Step ``run_id`` until it leaves ``running`` or the worker stops; then release it.
+
+        A run this worker cannot drive is parked: logged and left leased, so it is retried
+        after the lease expires instead of being claimed again at once."""
+        release = True
+        try:
+            handle = await asyncio.to_thread(self._open, run_id)
+            while handle.status == "running":
+                if self._stopping.is_set():
+                    self._tally.handed_back += 1
+                    return
+                await handle.async_step()
+                self._tally.steps += 1
+            self._tally.finished += 1
+            log.info(
+                "%s: run %s %s in '%s' at seq %d",
+                *(self.worker_id, run_id, handle.status, handle.state, handle.seq),
+            )
+        except ConflictError as error:
+            self._tally.lost += 1
+            log.info("%s: run %s taken over: %s", self.worker_id, run_id, error)
+        except FsmError as error:
+            self._tally.parked += 1
+            release = False
+            log.error("%s: cannot drive run %s (parked): %s", self.worker_id, run_id, error)
+        except Exception:
+            self._tally.parked += 1
+            release = False
+            log.exception("%s: unexpected failure driving run %s (parked)", self.worker_id, run_id)
+        finally:
+            if release:
+                await self._release(run_id)
+
+    def _open(self, run_id: str) -> RunHandle:
+        record = self.store.get_run(run_id)
+        return self._source.for_run(record).run(run_id)
+
+    async def _release(self, run_id: str) -> None:
+        try:
+            await asyncio.to_thread(self.store.release, run_id, self.worker_id)
+        except FsmError as error:  # the lease expires on its own
+            log.warning("%s: releasing run %s failed: %s", self.worker_id, run_id, error)
+
+    # Heartbeat ---------------------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        """Renew every lease in hand; cancel the driver of a run whose lease was taken over."""
+        options = self.options
+        while True:
+            await asyncio.sleep(options.heartbeat_seconds)
+            for run_id, task in list(self._active.items()):
+                try:
+                    held = await asyncio.to_thread(
+                        self.store.renew, run_id, options.worker_id, options.lease_seconds
+                    )
+                except FsmError as error:
+                    log.warning("%s: renewing run %s failed: %s", self.worker_id, run_id, error)
+                    continue
+                if not held and not task.done():
+                    log.info("%s: lease on run %s was taken over", self.worker_id, run_id)
+                    self._tally.lost += 1
+                    task.cancel()

@@ -1,0 +1,63 @@
+"""What a worker is told (``WorkerOptions``) and what it reports when done (``WorkerReport``)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+import attrs
+
+
+def default_worker_id() -> str:
+    """``host:pid:random``: unique per process, and says where a lease holder runs."""
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+
+
+def _positive(_instance: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and value <= 0:
+        raise ValueError(f"{attribute.name} must be > 0; got {value}")
+
+
+@attrs.frozen(kw_only=True)
+class WorkerOptions:
+    """How one worker process behaves.
+
+    ``concurrency``: runs driven at once (each is an asyncio task; agents that wait on I/O
+    overlap). ``lease_seconds``: how long a claim lasts without a heartbeat; a dead worker's
+    runs are taken over this long after its last heartbeat (heartbeats go out every third of
+    it). ``max_runs``: stop after claiming this many runs (None: no limit). ``idle_exit``: stop
+    after this many seconds with no run to drive (None: wait forever). ``poll_seconds``: the
+    longest pause between claims while idle.
+    """
+
+    concurrency: int = attrs.field(default=8, validator=_positive)
+    lease_seconds: float = attrs.field(default=30.0, validator=_positive)
+    max_runs: int | None = attrs.field(default=None, validator=_positive)
+    idle_exit: float | None = attrs.field(default=None, validator=_positive)
+    poll_seconds: float = attrs.field(default=0.5, validator=_positive)
+    worker_id: str = attrs.field(factory=default_worker_id)
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        return self.lease_seconds / 3
+
+
+@attrs.frozen(kw_only=True)
+class WorkerReport:
+    """What a worker did before it stopped.
+
+    ``finished``: runs it drove until they waited, completed or failed. ``handed_back``: runs
+    it stopped driving before that (shutdown, ``max_runs`` reached mid-way is not one of them).
+    ``lost``: runs another worker advanced first (its lease had expired). ``parked``: runs it
+    could not drive (spec missing or changed, unexpected error); their lease is left to expire
+    so they are retried later, by this worker or another.
+    """
+
+    worker_id: str
+    claimed: int
+    steps: int
+    finished: int
+    handed_back: int
+    lost: int
+    parked: int
