@@ -24,27 +24,26 @@ _DECODER = json.JSONDecoder()
 
 def checksum(run_id: str, seq: int, payload: bytes) -> str:
     """Hex blake2b-128 of run id, seq and payload."""
-    digest = hashlib.blake2b(f"{run_id}\x00{seq}\x00".encode(), digest_size=16)
-    digest.update(payload)
-    return digest.hexdigest()
+    key = f"{run_id}\x00{seq}\x00".encode()
+    return hashlib.blake2b(key + payload, digest_size=16).hexdigest()
 
 
 def encode_snapshot(snapshot: Snapshot) -> tuple[bytes, str]:
     """The payload bytes and their checksum; ``StoreError`` if a value is not JSON-ready."""
-    data: dict[str, object] = {
-        "v": FORMAT_VERSION,
-        "target": snapshot.target,
-        "status": snapshot.status,
-        "started_at": snapshot.started_at,
-        "duration_ms": snapshot.duration_ms,
-        "spec_hash": snapshot.spec_hash,
-    }
+    data: dict[str, object] = {"v": FORMAT_VERSION}
     if snapshot.source is not None:
         data["source"] = snapshot.source
+    data["target"] = snapshot.target
     if snapshot.event is not None:
         data["event"] = snapshot.event
     if snapshot.rule is not None:
         data["rule"] = snapshot.rule
+    data["status"] = snapshot.status
+    if snapshot.attempt != 1:
+        data["attempt"] = snapshot.attempt
+    data["started_at"] = snapshot.started_at
+    data["duration_ms"] = snapshot.duration_ms
+    data["spec_hash"] = snapshot.spec_hash
     if snapshot.changes:
         data["changes"] = snapshot.changes
     if snapshot.appended:
@@ -53,8 +52,6 @@ def encode_snapshot(snapshot: Snapshot) -> tuple[bytes, str]:
         data["output"] = snapshot.output
     if snapshot.error is not None:
         data["error"] = snapshot.error
-    if snapshot.attempt != 1:
-        data["attempt"] = snapshot.attempt
     if snapshot.frame is not None:
         data["frame"] = snapshot.frame
     try:

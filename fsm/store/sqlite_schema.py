@@ -1,8 +1,14 @@
-"""The SQLite schema as migrations: ``MIGRATIONS[v]`` takes a database from version v to v+1.
+"""The SQLite schema and every statement the SQLite store runs.
 
+The schema is a tuple of migrations: ``MIGRATIONS[v]`` takes a database from version v to v+1.
 Applied versions are recorded in ``schema_migrations``; opening a store applies the missing ones
 in one ``BEGIN IMMEDIATE`` transaction, so two processes opening a new file at once cannot both
-migrate it. Migrations are only ever appended, never edited.
+migrate it. Migrations are only ever appended, never edited once released.
+
+Records live in one B-tree keyed by an integer ``key = run_key << 32 | seq`` (``run_key`` is the
+run's integer id). A run's records are therefore contiguous and in seq order, and an append
+writes one table page plus the run's row, nothing else. Statements are static text: values
+are always ``?`` parameters, never formatted in.
 """
 
 from __future__ import annotations
@@ -12,11 +18,16 @@ import time
 
 from fsm.errors import StoreError
 
+SEQ_BITS = 32
+MAX_SEQ = (1 << SEQ_BITS) - 1
+MAX_RUN_KEY = (1 << 31) - 1
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """
         CREATE TABLE runs (
-            run_id TEXT PRIMARY KEY,
+            run_key INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL UNIQUE,
             workflow TEXT NOT NULL,
             spec_hash TEXT NOT NULL,
             spec_path TEXT NOT NULL,
@@ -37,15 +48,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX runs_by_created ON runs (created_at)",
         """
         CREATE TABLE snapshots (
-            run_id TEXT NOT NULL,
-            seq INTEGER NOT NULL,
+            key INTEGER PRIMARY KEY,
             full_frame INTEGER NOT NULL,
-            payload BLOB NOT NULL,
             checksum TEXT NOT NULL,
-            PRIMARY KEY (run_id, seq)
+            payload BLOB NOT NULL
         )
         """,
-        "CREATE INDEX snapshots_frames ON snapshots (run_id, seq) WHERE full_frame = 1",
+        """
+        CREATE VIEW snapshot_records AS
+        SELECT runs.run_id AS run_id, snapshots.key & 4294967295 AS seq, snapshots.key AS key,
+            snapshots.full_frame AS full_frame, snapshots.checksum AS checksum,
+            snapshots.payload AS payload
+        FROM snapshots JOIN runs ON runs.run_key = snapshots.key >> 32
+        """,
     ),
 )
 
@@ -59,6 +74,84 @@ _CREATE_VERSIONS = """
 """
 _SELECT_VERSION = "SELECT coalesce(max(version) + 1, 0) FROM schema_migrations"
 _INSERT_VERSION = "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"
+
+# --- runs -----------------------------------------------------------------------------------
+
+INSERT_RUN = """
+    INSERT INTO runs (
+        run_id, workflow, spec_hash, spec_path, status, state, seq, waiting_for, error,
+        created_at, updated_at, parent_run_id, parent_seq, lease_owner, lease_expires_at
+    ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+SELECT_RUN = """
+    SELECT run_id, workflow, spec_hash, spec_path, status, state, seq, waiting_for, error,
+        created_at, updated_at, parent_run_id, parent_seq, lease_owner, lease_expires_at
+    FROM runs WHERE run_id = ?
+"""
+LIST_RUNS = """
+    SELECT run_id, workflow, spec_hash, spec_path, status, state, seq, waiting_for, error,
+        created_at, updated_at, parent_run_id, parent_seq, lease_owner, lease_expires_at
+    FROM runs ORDER BY created_at DESC, run_id DESC LIMIT ?
+"""
+LIST_RUNS_BY_STATUS = """
+    SELECT run_id, workflow, spec_hash, spec_path, status, state, seq, waiting_for, error,
+        created_at, updated_at, parent_run_id, parent_seq, lease_owner, lease_expires_at
+    FROM runs WHERE status = ? ORDER BY created_at DESC, run_id DESC LIMIT ?
+"""
+SELECT_HEAD = "SELECT run_key, seq, state FROM runs WHERE run_id = ?"
+# Most transitions keep the run's status. Leaving ``status`` out of SET then spares the
+# runs_by_status index entry, one page write less per commit; only a status change pays it.
+ADVANCE_HEAD = """
+    UPDATE runs SET seq = ?, state = ?, waiting_for = ?, error = ?, updated_at = ?
+    WHERE run_key = ? AND seq = ? AND status = ?
+"""
+ADVANCE_HEAD_AND_STATUS = """
+    UPDATE runs SET seq = ?, state = ?, waiting_for = ?, error = ?, updated_at = ?, status = ?
+    WHERE run_key = ? AND seq = ?
+"""
+UPDATE_RUN = (
+    "UPDATE runs SET status = ?, waiting_for = ?, error = ?, updated_at = ? WHERE run_id = ?"
+)
+
+# --- records (keys are run_key << 32 | seq) ---------------------------------------------------
+
+INSERT_SNAPSHOT = "INSERT INTO snapshots (key, full_frame, checksum, payload) VALUES (?, ?, ?, ?)"
+SELECT_SNAPSHOTS = (
+    "SELECT key, payload, checksum FROM snapshots WHERE key >= ? AND key < ? ORDER BY key"
+)
+# ?1 is the run's first key, ?2 the key of the wanted seq; the subquery walks back from ?2 to
+# the nearest frame, reading only the small full_frame column of the records it passes.
+SELECT_FROM_FRAME = """
+    SELECT key, payload, checksum FROM snapshots
+    WHERE key <= ?2 AND key >= (
+        SELECT key FROM snapshots WHERE key >= ?1 AND key <= ?2 AND full_frame = 1
+        ORDER BY key DESC LIMIT 1
+    )
+    ORDER BY key
+"""
+
+# --- leases ---------------------------------------------------------------------------------
+
+SELECT_RUNNABLE = """
+    SELECT run_id FROM runs
+    WHERE status = 'running' AND (lease_owner IS NULL OR lease_expires_at <= ?)
+    ORDER BY created_at, run_id LIMIT ?
+"""
+TAKE_LEASE = "UPDATE runs SET lease_owner = ?, lease_expires_at = ? WHERE run_id = ?"
+RENEW_LEASE = "UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ?"
+DROP_LEASE = """
+    UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL
+    WHERE run_id = ? AND lease_owner = ?
+"""
+
+
+def record_key(run_key: int, seq: int) -> int:
+    """The snapshots key of a run's record."""
+    return (run_key << SEQ_BITS) | seq
+
+
+def seq_of(key: int) -> int:
+    return key & MAX_SEQ
 
 
 def migrate(connection: sqlite3.Connection, path: str) -> int:
