@@ -14,8 +14,13 @@ Candidates are keyed by strategy paths of the routing input record (see ``fsm.te
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
+
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample, Unsatisfiable
 
 from fsm.datatypes import (
     Constraints,
@@ -374,6 +379,8 @@ def minimal(data_type: DataType, constraints: Constraints | None = None) -> obje
             value = _clamp(0, bounds, integer=True)
         case ScalarType(name="float"):
             value = float(_clamp(0, bounds, integer=False))
+        case ScalarType(name="str") if bounds.pattern is not None:
+            value = _pattern_example(bounds.pattern)
         case ScalarType(name="str"):
             value = "a" * (bounds.min_len or 0)
         case EnumType(values=members):
@@ -399,6 +406,23 @@ def minimal(data_type: DataType, constraints: Constraints | None = None) -> obje
     if value is UNBUILDABLE or check_value(value, data_type, "", bounds):
         return UNBUILDABLE
     return value
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern_example(pattern: str) -> object:
+    """Some string fully matching ``pattern``, found once by hypothesis (regexes are too rich
+    to invert by hand); ``UNBUILDABLE`` when none turns up quickly."""
+    quick = settings(
+        max_examples=50,
+        database=None,
+        deadline=None,
+        phases=(Phase.generate,),
+        suppress_health_check=list(HealthCheck),
+    )
+    try:
+        return find(st.from_regex(pattern, fullmatch=True), lambda _: True, settings=quick)
+    except (NoSuchExample, Unsatisfiable):
+        return UNBUILDABLE
 
 
 def _clamp(number: float, bounds: Constraints, integer: bool) -> float:

@@ -15,9 +15,10 @@ the step limit; ``steps`` is below the step limit. The whole case is drawn by
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from pathlib import Path as FilePath
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 from hypothesis import strategies as st
@@ -31,7 +32,8 @@ from fsm.datatypes import (
     RecordType,
     strip_optional,
 )
-from fsm.guards.nodes import STEPS, VISITS
+from fsm.diagnostics import SourceSpan
+from fsm.guards.nodes import STEPS, VISITS, Call, Name
 from fsm.spec.checked import CheckedSpec
 from fsm.spec.flow import assigned_by_writes
 from fsm.spec.graph import reachable_from, successors
@@ -170,7 +172,13 @@ def routing_cases(
         RoutingCase,
         state=st.just(state),
         event=st.just(event),
-        context=_context_strategy(record, _under(extras, CONTEXT), _under(lengths, CONTEXT), only),
+        context=_context_strategy(
+            record,
+            _under(extras, CONTEXT),
+            _under(lengths, CONTEXT),
+            only,
+            counted_only(checked, state, event) if focus else frozenset(),
+        ),
         steps=values(INT, steps_bounds, extra_values=_under(extras, STEPS)),
         visits=values(visits_type(checked, state), extra_values=_under(extras, VISITS)),
     )
@@ -185,6 +193,7 @@ def _context_strategy(
     extras: Mapping[Path, list[object]],
     lengths: Mapping[Path, list[int]],
     only: frozenset[str] | None,
+    counted_only: frozenset[str] = frozenset(),
 ) -> st.SearchStrategy[dict[str, object]]:
     fields: dict[str, st.SearchStrategy[object]] = {}
     for field in record.fields:
@@ -192,8 +201,11 @@ def _context_strategy(
         if only is not None and field.name not in only and fixed is not UNBUILDABLE:
             fields[field.name] = st.just(fixed)
             continue
-        strategy = values(field.type, field.constraints, extra_values=_under(extras, field.name))
         wanted = lengths.get((field.name,))
+        if only is not None and field.name in counted_only and wanted:
+            fields[field.name] = _repeated(field, wanted)
+            continue
+        strategy = values(field.type, field.constraints, extra_values=_under(extras, field.name))
         if wanted and isinstance(strip_optional(field.type), ListType):
             strategy = st.one_of(strategy, _repeated(field, wanted))
         fields[field.name] = strategy
@@ -201,16 +213,42 @@ def _context_strategy(
 
 
 def _repeated(field: FieldDef, lengths: list[int]) -> st.SearchStrategy[object]:
-    """Lists of exactly the wanted lengths, one drawn item repeated: cheap even when items are
-    costly to draw (patterns), and enough for guards that only count."""
+    """Lists of the wanted lengths (or any small length), one item repeated: cheap even when
+    items are costly to draw (patterns), and enough for guards that only count."""
     item_type = strip_optional(field.type)
     assert isinstance(item_type, ListType)
     low, high = field.constraints.min_len or 0, field.constraints.max_len
     fitting = [n for n in lengths if n >= low and (high is None or n <= high)]
-    if not fitting:
-        return st.nothing()
-    item = values(item_type.item)
-    return st.builds(lambda one, n: [one] * n, item, st.sampled_from(fitting))
+    sizes = st.integers(low, low + 20 if high is None else high)
+    if fitting:
+        sizes = st.one_of(st.sampled_from(fitting), sizes)
+    fixed = minimal(item_type.item)
+    item = st.just(fixed) if fixed is not UNBUILDABLE else values(item_type.item)
+    return st.builds(lambda one, n: [copy.deepcopy(one) for _ in range(n)], item, sizes)
+
+
+def counted_only(checked: CheckedSpec, state: str, event: str | None) -> frozenset[str]:
+    """List fields the point's guards use only as ``len(field)``: their items cannot matter."""
+    inside_len: set[str] = set()
+    elsewhere: set[str] = set()
+
+    def visit(node: object, in_len: bool) -> None:
+        if isinstance(node, Name):
+            (inside_len if in_len else elsewhere).add(node.name)
+            return
+        if not attrs.has(type(node)):
+            return
+        direct = isinstance(node, Call) and node.function == "len"
+        for field in attrs.fields(cast(Any, type(node))):
+            value = getattr(node, field.name)
+            for child in value if isinstance(value, tuple) else (value,):
+                if attrs.has(type(child)) and not isinstance(child, SourceSpan):
+                    visit(child, direct and isinstance(child, Name))
+
+    for transition in checked.outgoing(state, event):
+        if transition.guard is not None:
+            visit(transition.guard.expr, False)
+    return frozenset(inside_len - elsewhere)
 
 
 def contexts(

@@ -32,7 +32,7 @@ from fsm.spec.graph import reachable_from
 from fsm.testing.contexts import RoutingCase, SpecLike, as_checked, routing_cases, routing_points
 from fsm.testing.evaluate import Evaluator, Observation
 from fsm.testing.report import Counterexample, Finding, FindingKind, PointSummary, RoutingReport
-from fsm.testing.termination import find_unbounded_cycles, graph_edges
+from fsm.testing.termination import find_unbounded_cycles, graph_edges, run_to_step_limit
 
 DEFAULT_EXAMPLES = 200
 """Routing cases explored per routing point."""
@@ -319,7 +319,18 @@ def _graph_findings(
         hint = "fix the shadowed or dead transitions into it, or remove the state"
         findings.append(Finding("unreachable", "error", message, state.span, hint, state.name))
     severity: Severity = "error" if options.strict else "warning"
-    for cycle in find_unbounded_cycles(live):
+    cycles = find_unbounded_cycles(live)
+    finals = [state.name for state in spec.states if state.final]
+    long_run = None if cycles else run_to_step_limit(live, spec.initial, finals, spec.max_steps)
+    if long_run is not None:
+        shown = " -> ".join(long_run[:12]) + (" -> ..." if len(long_run) > 12 else "")
+        message = (
+            f"every cycle is bounded, but the bounds still let a run take max_steps "
+            f"({spec.max_steps}) transitions without finishing: {shown}"
+        )
+        hint = "lower the visit bounds on the cycles, or raise max_steps"
+        findings.append(Finding("unbounded", severity, message, spec.span, hint))
+    for cycle in cycles:
         first = cycle.edges[0]
         transition = next(
             (t for t in spec.transitions_from(first.source) if t.index == first.index), None

@@ -16,6 +16,7 @@ violating the rule whenever one exists (error routes count as uncapped edges).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 import attrs
@@ -38,8 +39,6 @@ from fsm.spec.checked import CheckedSpec
 Counter = tuple[str, ...]
 """``("steps",)`` or ``("visits", state)``."""
 
-_UPPER_WHEN_TRUE = {"<", "<=", "=="}
-"""Ops for which ``counter OP literal`` holding bounds the counter from above."""
 _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "==", "in": "not in"}
 _NEGATE |= {"not in": "in"}
@@ -54,7 +53,19 @@ class GraphEdge:
     target: str
     index: int
     label: str
-    caps: frozenset[Counter] = frozenset()
+    limits: tuple[tuple[Counter, int], ...] = ()
+
+    @property
+    def caps(self) -> frozenset[Counter]:
+        return frozenset(counter for counter, _ in self.limits)
+
+    def enabled(self, visits: Mapping[str, int], steps: int) -> bool:
+        """Whether the caps let this edge fire at these counter values."""
+        for counter, limit in self.limits:
+            value = steps if counter == (STEPS,) else visits.get(counter[1], 0)
+            if value >= limit:
+                return False
+        return True
 
 
 @attrs.frozen
@@ -73,45 +84,58 @@ class UnboundedCycle:
 
 def caps(expr: Expr) -> frozenset[Counter]:
     """Counters bounded from above whenever ``expr`` holds."""
+    return frozenset(cap_limits(expr))
+
+
+def cap_limits(expr: Expr) -> dict[Counter, int]:
+    """Each capped counter with its limit: when ``expr`` holds, ``counter < limit``."""
     return _caps(expr, positive=True)
 
 
-def _caps(expr: Expr, positive: bool) -> frozenset[Counter]:
+def _caps(expr: Expr, positive: bool) -> dict[Counter, int]:
     match expr:
         case Not(operand=operand):
             return _caps(operand, not positive)
         case BoolOp(op=bool_op, values=values):
             parts = [_caps(value, positive) for value in values]
-            conjunction = (
-                bool_op == "and"
-            ) == positive  # De Morgan: not (a or b) = not a and not b
-            if conjunction:
-                return frozenset().union(*parts)
-            return frozenset.intersection(*parts)
+            # De Morgan: ``not (a or b)`` is ``not a and not b``.
+            if (bool_op == "and") == positive:
+                return _tightest(parts)
+            common = set(parts[0]).intersection(*parts[1:])
+            return {counter: max(part[counter] for part in parts) for counter in common}
         case Compare(left=left, ops=ops, comparators=comparators):
             if not positive and len(ops) > 1:
-                return frozenset()  # a false chain says only that one link fails
-            found: set[Counter] = set()
+                return {}  # a false chain says only that one link fails
             operands = (left, *comparators)
-            for compare_op, lhs, rhs in zip(ops, operands, operands[1:], strict=False):
-                found |= _compare_caps(lhs, compare_op, rhs, positive)
-            return frozenset(found)
+            links = zip(ops, operands, operands[1:], strict=False)
+            return _tightest([_compare_caps(lhs, op, rhs, positive) for op, lhs, rhs in links])
         case _:
-            return frozenset()
+            return {}
 
 
-def _compare_caps(lhs: Expr, op: str, rhs: Expr, positive: bool) -> set[Counter]:
+def _tightest(parts: list[dict[Counter, int]]) -> dict[Counter, int]:
+    merged: dict[Counter, int] = {}
+    for part in parts:
+        for counter, limit in part.items():
+            merged[counter] = min(limit, merged.get(counter, limit))
+    return merged
+
+
+def _compare_caps(lhs: Expr, op: str, rhs: Expr, positive: bool) -> dict[Counter, int]:
     effective = op if positive else _NEGATE.get(op, "")
-    counter = counter_of(lhs)
-    if counter is not None and _is_number(rhs):
-        if effective in _UPPER_WHEN_TRUE:
-            return {counter}
-        if effective == "in" and isinstance(rhs, LiteralList):
-            return {counter}
-    counter = counter_of(rhs)
-    if counter is not None and _is_number(lhs) and _MIRROR.get(effective) in _UPPER_WHEN_TRUE:
-        return {counter}
-    return set()
+    counter, bound = counter_of(lhs), _numbers(rhs)
+    if counter is None:
+        counter, bound, effective = counter_of(rhs), _numbers(lhs), _MIRROR.get(effective, "")
+    if counter is None or not bound:
+        return {}
+    highest = max(bound)
+    if effective == "<":
+        return {counter: math.ceil(highest)}
+    if effective in ("<=", "==") and len(bound) == 1:
+        return {counter: math.floor(highest) + 1}
+    if effective == "in":
+        return {counter: math.floor(highest) + 1}
+    return {}
 
 
 def counter_of(expr: Expr) -> Counter | None:
@@ -125,16 +149,18 @@ def counter_of(expr: Expr) -> Counter | None:
             return None
 
 
-def _is_number(expr: Expr) -> bool:
+def _numbers(expr: Expr) -> list[float]:
+    """The numeric literal(s) of ``expr``: ``3``, ``-2``, ``[1, 2]``; empty otherwise."""
     match expr:
-        case Literal(value=value):
-            return isinstance(value, int | float) and not isinstance(value, bool)
-        case Unary(operand=operand):
-            return _is_number(operand)
+        case Literal(value=value) if isinstance(value, int | float) and value is not True:
+            return [] if value is False else [value]
+        case Unary(op="-", operand=operand):
+            return [-n for n in _numbers(operand)]
         case LiteralList(items=items):
-            return all(_is_number(item) for item in items)
+            found = [n for item in items for n in _numbers(item)]
+            return found if len(found) == len(items) else []
         case _:
-            return False
+            return []
 
 
 def graph_edges(checked: CheckedSpec) -> tuple[GraphEdge, ...]:
@@ -142,7 +168,8 @@ def graph_edges(checked: CheckedSpec) -> tuple[GraphEdge, ...]:
     edges: list[GraphEdge] = []
     for state in checked.spec.states:
         for transition in checked.transitions.get(state.name, ()):
-            bound = caps(transition.guard.expr) if transition.guard is not None else frozenset()
+            guard = transition.guard
+            bound = tuple(sorted(cap_limits(guard.expr).items())) if guard is not None else ()
             edges.append(
                 GraphEdge(
                     state.name,
@@ -278,3 +305,38 @@ def _by_source(edges: Iterable[GraphEdge]) -> dict[str, list[GraphEdge]]:
 def unbounded_cycles(checked: CheckedSpec) -> list[UnboundedCycle]:
     """Every region of ``checked``'s graph with a cycle that only the step limit ends."""
     return find_unbounded_cycles(graph_edges(checked))
+
+
+def run_to_step_limit(
+    edges: Iterable[GraphEdge], initial: str, finals: Iterable[str], max_steps: int
+) -> tuple[str, ...] | None:
+    """A path of ``max_steps`` transitions that never reaches a final state and that every cap
+    on its way allows, or None. Meant for graphs whose cycles are all bounded: a bound of
+    ``visits.searching < 13`` on a four-state loop still lets runs reach a step limit of 40.
+    Guards are assumed satisfiable apart from their caps, so the answer over-approximates."""
+    edges = tuple(edges)
+    outgoing = _by_source(edges)
+    final = set(finals)
+    best: dict[tuple[str, tuple[tuple[str, int], ...]], int] = {}
+    tracked = sorted({c[1] for e in edges for c in e.caps if c[0] == VISITS} | {initial})
+    start = {name: int(name == initial) for name in tracked}
+    stack: list[tuple[str, dict[str, int], int, tuple[str, ...]]] = [
+        (initial, start, 0, (initial,))
+    ]
+    while stack:
+        state, visits, steps, path = stack.pop()
+        if state in final:
+            continue
+        if steps >= max_steps:
+            return path
+        key = (state, tuple(sorted(visits.items())))
+        if best.get(key, -1) >= steps:
+            continue
+        best[key] = steps
+        for edge in outgoing.get(state, []):
+            if edge.enabled(visits, steps):
+                counted = dict(visits)
+                if edge.target in counted:
+                    counted[edge.target] += 1
+                stack.append((edge.target, counted, steps + 1, (*path, edge.target)))
+    return None
