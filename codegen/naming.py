@@ -188,7 +188,15 @@ def name_problems(checked: CheckedSpec) -> Iterator[Diagnostic]:
         owner = f"agent '{agent.name}'"
         yield from claim(names.input_classes[agent.name], owner, agent.span)
         yield from claim(names.protocol_classes[agent.name], owner, agent.span)
-        if agent.name in BUILTIN_NAMES:
+        if agent.name in MODULE_HELPERS or agent.name[:1].isupper():
+            yield Diagnostic(
+                agent.span,
+                f"agent '{agent.name}' would become a scaffold function next to the generated "
+                "names (classes and helpers) it must import",
+                "codegen-name",
+                hint="use a lower_snake_case agent name",
+            )
+        elif agent.name in BUILTIN_NAMES:
             yield Diagnostic(
                 agent.span,
                 f"agent '{agent.name}' would become a function '{agent.name}' in its scaffold, "

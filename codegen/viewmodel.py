@@ -13,7 +13,9 @@ import attrs
 from codegen.naming import GeneratedNames, all_named_types, enum_member_names
 from codegen.pysource import (
     INDENT,
+    Atom,
     Group,
+    Pair,
     Text,
     docstring,
     import_order,
@@ -83,11 +85,12 @@ class AgentView:
 @attrs.frozen
 class AgentsView:
     workflow: str
-    contract_imports: tuple[str, ...]
+    imports: tuple[str, ...]  # import lines, blank lines between isort sections
     agents: tuple[AgentView, ...]
     agents_class: str
     agents_docstring: str
     exports: tuple[str, ...]
+    default_agents_call: str  # the laid-out ``<Name>Agents(agent=agent, ...)`` expression
 
     @property
     def agents_by_name(self) -> tuple[AgentView, ...]:
@@ -117,7 +120,7 @@ class WorkflowView:
     agents_class: str
     contract_imports: tuple[str, ...]
     agents_imports: tuple[str, ...]
-    typed_classes: tuple[str, ...]
+    bridge_call: str  # the laid-out ``TypedBridge.build(checked_spec(), (classes...))``
     start_parameters: tuple[ParameterView, ...]
     events: tuple[EventView, ...]
 
@@ -274,9 +277,15 @@ def agents_view(checked: CheckedSpec, names: GeneratedNames, spec_path: str) -> 
     exports = [names.agents_class]
     for view in agents:
         exports.extend([view.input_class.name, view.protocol])
+    wiring = Group(
+        f"{names.agents_class}(",
+        tuple(Pair(view.name, "=", Atom(view.function)) for view in agents),
+        ")",
+    )
     return AgentsView(
         workflow=spec.workflow,
-        contract_imports=import_order(used),
+        imports=agents_imports(bool(agents), import_order(used)),
+        default_agents_call=layout(wiring, INDENT, len(INDENT) + len("return ")),
         agents=tuple(agents),
         agents_class=names.agents_class,
         agents_docstring=docstring(
@@ -284,6 +293,22 @@ def agents_view(checked: CheckedSpec, names: GeneratedNames, spec_path: str) -> 
         ),
         exports=import_order(exports),
     )
+
+
+def agents_imports(any_agents: bool, contracts: tuple[str, ...]) -> tuple[str, ...]:
+    """The import block of ``agents.py`` (Protocols and AgentCall only when there are agents)."""
+    if not any_agents:
+        return ("import attrs",)
+    lines = [
+        "from collections.abc import Awaitable",
+        "from typing import Protocol",
+        "",
+        "import attrs",
+        "from fsm.runtime import AgentCall",
+    ]
+    if contracts:
+        lines += ["", "from .contracts import (", *(f"{INDENT}{name}," for name in contracts), ")"]
+    return tuple(lines)
 
 
 # --- workflow.py ------------------------------------------------------------------------------
@@ -328,7 +353,18 @@ def workflow_view(checked: CheckedSpec, names: GeneratedNames) -> WorkflowView:
         agents_class=names.agents_class,
         contract_imports=import_order(typed),
         agents_imports=import_order([*inputs, names.agents_class]),
-        typed_classes=tuple(sorted([*typed, *inputs])),
+        bridge_call=layout(
+            Group(
+                "TypedBridge.build(",
+                (
+                    Atom("checked_spec()"),
+                    Group("(", tuple(Atom(n) for n in sorted([*typed, *inputs])), ")", True),
+                ),
+                ")",
+            ),
+            INDENT,
+            len(INDENT) + len("return "),
+        ),
         start_parameters=parameters,
         events=tuple(events.values()),
     )
