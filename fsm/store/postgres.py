@@ -140,7 +140,7 @@ class PostgresStore:
         *,
         frame_interval: int = DEFAULT_FRAME_INTERVAL,
         clock: Callable[[], float] | None = None,
-        pool_size: int = 4,
+        pool_size: int = 10,
         connect_timeout: float = 10.0,
     ) -> None:
         if pool_size < 1:

@@ -5,10 +5,12 @@ Applied versions are recorded in ``schema_migrations``; opening a store applies 
 in one ``BEGIN IMMEDIATE`` transaction, so two processes opening a new file at once cannot both
 migrate it. Migrations are only ever appended, never edited once released.
 
-Records live in one B-tree keyed by an integer ``key = run_key << 32 | seq`` (``run_key`` is the
-run's integer id). A run's records are therefore contiguous and in seq order, and an append
-writes one table page plus the run's row, nothing else. Statements are static text: values
-are always ``?`` parameters, never formatted in.
+Records live in the table ``records``, one B-tree keyed by the integer ``key = run_key << 32 |
+seq`` (``run_key`` is the run's integer id). A run's records are therefore contiguous and in seq
+order, and an append writes one table page plus the run's row, nothing else. The view
+``snapshots(run_id, seq, full_frame, payload, checksum, key)`` shows them by run id and seq for
+people and tools (updates and deletes through it reach ``records``); the store never queries it.
+Statements are static text: values are always ``?`` parameters, never formatted in.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX runs_by_status ON runs (status, created_at)",
         "CREATE INDEX runs_by_created ON runs (created_at)",
         """
-        CREATE TABLE snapshots (
+        CREATE TABLE records (
             key INTEGER PRIMARY KEY,
             full_frame INTEGER NOT NULL,
             checksum TEXT NOT NULL,
@@ -55,11 +57,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
         """
-        CREATE VIEW snapshot_records AS
-        SELECT runs.run_id AS run_id, snapshots.key & 4294967295 AS seq, snapshots.key AS key,
-            snapshots.full_frame AS full_frame, snapshots.checksum AS checksum,
-            snapshots.payload AS payload
-        FROM snapshots JOIN runs ON runs.run_key = snapshots.key >> 32
+        CREATE VIEW snapshots AS
+        SELECT runs.run_id AS run_id, records.key & 4294967295 AS seq,
+            records.full_frame AS full_frame, records.payload AS payload,
+            records.checksum AS checksum, records.key AS key
+        FROM records JOIN runs ON runs.run_key = records.key >> 32
+        """,
+        """
+        CREATE TRIGGER snapshots_update INSTEAD OF UPDATE ON snapshots BEGIN
+            UPDATE records SET full_frame = NEW.full_frame, checksum = NEW.checksum,
+                payload = NEW.payload
+            WHERE key = OLD.key;
+        END
+        """,
+        """
+        CREATE TRIGGER snapshots_delete INSTEAD OF DELETE ON snapshots BEGIN
+            DELETE FROM records WHERE key = OLD.key;
+        END
         """,
     ),
 )
@@ -115,16 +129,16 @@ UPDATE_RUN = (
 
 # --- records (keys are run_key << 32 | seq) ---------------------------------------------------
 
-INSERT_SNAPSHOT = "INSERT INTO snapshots (key, full_frame, checksum, payload) VALUES (?, ?, ?, ?)"
+INSERT_SNAPSHOT = "INSERT INTO records (key, full_frame, checksum, payload) VALUES (?, ?, ?, ?)"
 SELECT_SNAPSHOTS = (
-    "SELECT key, payload, checksum FROM snapshots WHERE key >= ? AND key < ? ORDER BY key"
+    "SELECT key, payload, checksum FROM records WHERE key >= ? AND key < ? ORDER BY key"
 )
 # ?1 is the run's first key, ?2 the key of the wanted seq; the subquery walks back from ?2 to
 # the nearest frame, reading only the small full_frame column of the records it passes.
 SELECT_FROM_FRAME = """
-    SELECT key, payload, checksum FROM snapshots
+    SELECT key, payload, checksum FROM records
     WHERE key <= ?2 AND key >= (
-        SELECT key FROM snapshots WHERE key >= ?1 AND key <= ?2 AND full_frame = 1
+        SELECT key FROM records WHERE key >= ?1 AND key <= ?2 AND full_frame = 1
         ORDER BY key DESC LIMIT 1
     )
     ORDER BY key
@@ -146,7 +160,7 @@ DROP_LEASE = """
 
 
 def record_key(run_key: int, seq: int) -> int:
-    """The snapshots key of a run's record."""
+    """The ``records`` key of a run's record."""
     return (run_key << SEQ_BITS) | seq
 
 

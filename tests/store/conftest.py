@@ -79,12 +79,13 @@ def sqlite_backend(tmp_path: Path, clock: FakeClock) -> Iterator[Backend]:
 
     def corrupt(run_id: str, seq: int) -> None:
         with closing(sqlite3.connect(path)) as db, db:
-            key, payload = db.execute(
-                "SELECT key, payload FROM snapshot_records WHERE run_id = ? AND seq = ?",
-                (run_id, seq),
+            key = (run_id, seq)
+            (payload,) = db.execute(
+                "SELECT payload FROM snapshots WHERE run_id = ? AND seq = ?", key
             ).fetchone()
             db.execute(
-                "UPDATE snapshots SET payload = ? WHERE key = ?", (_flip_a_byte(payload), key)
+                "UPDATE snapshots SET payload = ? WHERE run_id = ? AND seq = ?",
+                (_flip_a_byte(payload), *key),
             )
 
     store = open_sqlite(FRAME_INTERVAL)

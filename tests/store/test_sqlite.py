@@ -123,7 +123,7 @@ def test_a_transition_is_stored_as_its_change_not_the_context(tmp_path: Path) ->
     store.append(snapshot, head)
     store.close()
     with closing(sqlite3.connect(tmp_path / "r.db")) as db:
-        sizes = dict(db.execute("SELECT seq, length(payload) FROM snapshot_records"))
+        sizes = dict(db.execute("SELECT seq, length(payload) FROM snapshots"))
     assert sizes[0] > 1_000_000
     assert sizes[1] < 400
 
@@ -160,10 +160,7 @@ def test_a_deleted_record_is_reported_not_skipped(tmp_path: Path) -> None:
         snapshot, run = step(run, "reviewing", appended={"log": ["x"]})
         store.append(snapshot, run)
     with closing(sqlite3.connect(tmp_path / "r.db")) as db, db:
-        db.execute(
-            "DELETE FROM snapshots"
-            " WHERE key IN (SELECT key FROM snapshot_records WHERE seq IN (3, 5))"
-        )
+        db.execute("DELETE FROM snapshots WHERE run_id = 'r1' AND seq IN (3, 5)")
     with pytest.raises(CorruptionError, match="2 of the records from seq 0 to 5 are missing"):
         store.history("r1")
     with pytest.raises(CorruptionError, match="run r1: record r1 seq 4 does not follow seq 2"):
