@@ -28,7 +28,6 @@ ALLOWED_IMPORTS = {
     "fsm.spec.validate",
     "fsm.store",
     "fsm.testing",
-    "fsm.testing.routing",
     "functools",
     "hypothesis",
     "pathlib",

@@ -95,3 +95,14 @@ def test_mypy_rejects_an_agent_with_the_wrong_output(packages: Path, tmp_path: P
     assert result.returncode == 1
     assert "broken_pipeline/agents_impl/writer.py" in result.stdout
     assert "agents_impl/__init__.py" in result.stdout  # the default_agents() wiring
+
+
+@pytest.mark.slow
+def test_generated_tests_pass(packages: Path) -> None:
+    """The generated test_routing.py of the filled-in package passes under pytest."""
+    result = run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "filled_pipeline"],
+        packages,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "5 passed" in result.stdout
