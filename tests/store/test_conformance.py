@@ -482,6 +482,16 @@ def test_renew_extends_only_the_owners_lease(backend: Backend) -> None:
     assert store.get_run(run.run_id).lease_expires_at == pytest.approx(1_000_018.0)
 
 
+def test_a_lapsed_lease_renews_until_someone_else_claims_the_run(backend: Backend) -> None:
+    """Past expiry the owner may still renew while no other worker has claimed the run."""
+    store = backend.store
+    run = started(store)
+    store.claim("w1", 10)
+    backend.clock.advance(15)
+    assert store.renew(run.run_id, "w1", 10) is True
+    assert store.claim("w2", 10) == []
+
+
 def test_release_frees_the_run_for_others(store: Store) -> None:
     """release by a non-owner does nothing; by the owner it makes the run claimable again."""
     run = started(store)
