@@ -37,6 +37,13 @@ _STORE_HELP = (
     help="Runs driven at once by this process.",
 )
 @click.option(
+    "--lanes",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Threads the runs are spread over, so several commits can be in flight at once.",
+)
+@click.option(
     "--lease",
     "lease_seconds",
     type=click.FloatRange(min=0, min_open=True),
@@ -64,6 +71,7 @@ def worker_command(
     *,
     store_url: str | None,
     concurrency: int,
+    lanes: int,
     lease_seconds: float,
     max_runs: int | None,
     idle_exit: float | None,
@@ -79,6 +87,7 @@ def worker_command(
     """
     options = WorkerOptions(
         concurrency=concurrency,
+        lanes=lanes,
         lease_seconds=lease_seconds,
         max_runs=max_runs,
         idle_exit=idle_exit,

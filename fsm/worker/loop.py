@@ -1,11 +1,12 @@
 """``Worker``: one process driving many runs at once on an asyncio loop, under leases.
 
-Three kinds of task share the loop. The claimer leases runnable runs from the store while
-fewer than ``concurrency`` are in hand (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers
-never block on or double-claim a run). Each claimed run gets a driver task that steps it
-(``RunHandle.async_step``: async agents are awaited, so runs waiting on I/O overlap) until it
-waits, completes or fails, then releases it. The heartbeat renews every lease in hand each
-third of ``lease_seconds``; a lease found taken over cancels its driver.
+The coordinator on the caller's loop claims runnable runs while fewer than ``concurrency`` are
+in hand (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never block on or double-claim a
+run) and renews their leases every third of ``lease_seconds``, all in one thread call; a lease
+found taken over cancels that run's driver. Each claimed run gets a driver on one of a few
+``Lanes`` (threads with their own loops): it steps the run (``RunHandle.async_step``: async
+agents are awaited, so runs waiting on I/O overlap) until it waits, completes or fails, then
+releases it.
 
 Correctness never rests on the lease: a worker whose lease expired may still finish a step,
 but the store accepts each seq once, so it gets ``ConflictError`` and drops the run. An agent
@@ -18,36 +19,41 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
 from fsm.errors import ConflictError, FsmError
 from fsm.runtime import RunHandle, Workflow
 from fsm.store import Store
+from fsm.worker.lanes import Lanes
 from fsm.worker.options import WorkerOptions, WorkerReport
 from fsm.worker.workflows import WorkflowSource
 
 log = logging.getLogger("fsm.worker")
 
 
+Outcome = Literal["finished", "handed_back", "lost", "parked"]
+
+
 @attrs.define
 class _Tally:
+    """Counts kept on the coordinator's loop (drivers report their outcome to it)."""
+
     claimed: int = 0
     steps: int = 0
-    finished: int = 0
-    handed_back: int = 0
-    lost: int = 0
-    parked: int = 0
+    outcomes: Counter[Outcome] = attrs.field(factory=Counter)
 
 
 class Worker:
     """Claims runs from ``store`` and advances them until told to stop or out of work.
 
-    ``store`` must be safe to use from several threads (every bundled store is): the worker's
-    own lease calls run in threads so they never stall the loop. Steps commit on the loop.
+    ``store`` must be safe to use from several threads (every bundled store is): runs are
+    stepped on ``options.lanes`` threads, and lease calls run in threads of their own.
     """
 
     def __init__(
@@ -63,6 +69,7 @@ class Worker:
         self._tally = _Tally()
         self._active: dict[str, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
+        self._stop_requested = threading.Event()  # what drivers on other lanes read
 
     @property
     def worker_id(self) -> str:
@@ -70,14 +77,16 @@ class Worker:
 
     def stop(self) -> None:
         """Stop claiming; each run in hand stops after its current step and is released.
-        Safe to call from a signal handler on the worker's loop."""
+        Call it on the worker's loop (e.g. from a signal handler installed there)."""
+        self._stop_requested.set()
         self._stopping.set()
 
     async def run(self) -> WorkerReport:
         """Work until stopped, ``max_runs`` claimed runs are done, or idle for ``idle_exit``."""
+        lanes = Lanes(min(self.options.lanes, self.options.concurrency))
         heartbeat = asyncio.create_task(self._heartbeat(), name="fsm-heartbeat")
         try:
-            await self._claim_loop()
+            await self._claim_loop(lanes)
             if self._active:
                 await asyncio.wait(list(self._active.values()))
         finally:
@@ -85,20 +94,21 @@ class Worker:
             for task in self._active.values():
                 task.cancel()
             await asyncio.gather(heartbeat, *self._active.values(), return_exceptions=True)
+            lanes.close()
         tally = self._tally
         return WorkerReport(
             worker_id=self.worker_id,
             claimed=tally.claimed,
             steps=tally.steps,
-            finished=tally.finished,
-            handed_back=tally.handed_back,
-            lost=tally.lost,
-            parked=tally.parked,
+            finished=tally.outcomes["finished"],
+            handed_back=tally.outcomes["handed_back"],
+            lost=tally.outcomes["lost"],
+            parked=tally.outcomes["parked"],
         )
 
     # Claiming ----------------------------------------------------------------------------------
 
-    async def _claim_loop(self) -> None:
+    async def _claim_loop(self, lanes: Lanes) -> None:
         options = self.options
         idle_since = time.monotonic()
         while not self._stopping.is_set():
@@ -112,7 +122,7 @@ class Worker:
                 claimed = await self._claim(wanted)
             for run_id in claimed:
                 self._tally.claimed += 1
-                task = asyncio.create_task(self._drive(run_id), name=f"fsm-run-{run_id}")
+                task = asyncio.create_task(self._supervise(run_id, lanes), name=f"fsm-{run_id}")
                 self._active[run_id] = task
                 task.add_done_callback(self._forget)
             if claimed or self._active:
@@ -155,39 +165,44 @@ class Worker:
 
     # Driving one run ---------------------------------------------------------------------------
 
-    async def _drive(self, run_id: str) -> None:
+    async def _supervise(self, run_id: str, lanes: Lanes) -> None:
+        """Drive ``run_id`` on a lane and count how that ended (cancelled: lease lost)."""
+        outcome, steps = await lanes.run(self._drive(run_id))
+        self._tally.steps += steps
+        self._tally.outcomes[outcome] += 1
+
+    async def _drive(self, run_id: str) -> tuple[Outcome, int]:
         """Step ``run_id`` until it leaves ``running`` or the worker stops; then release it.
+        Runs on a lane's loop.
 
         A run this worker cannot drive is parked: logged and left leased, so it is retried
         after the lease expires instead of being claimed again at once."""
-        release = True
+        outcome: Outcome = "parked"
+        steps = 0
         try:
             handle = await asyncio.to_thread(self._open, run_id)
             while handle.status == "running":
-                if self._stopping.is_set():
-                    self._tally.handed_back += 1
-                    return
+                if self._stop_requested.is_set():
+                    outcome = "handed_back"
+                    return outcome, steps
                 await handle.async_step()
-                self._tally.steps += 1
-            self._tally.finished += 1
+                steps += 1
             log.info(
                 "%s: run %s %s in '%s' at seq %d",
                 *(self.worker_id, run_id, handle.status, handle.state, handle.seq),
             )
+            outcome = "finished"
         except ConflictError as error:
-            self._tally.lost += 1
+            outcome = "lost"
             log.info("%s: run %s taken over: %s", self.worker_id, run_id, error)
         except FsmError as error:
-            self._tally.parked += 1
-            release = False
             log.error("%s: cannot drive run %s (parked): %s", self.worker_id, run_id, error)
         except Exception:
-            self._tally.parked += 1
-            release = False
             log.exception("%s: unexpected failure driving run %s (parked)", self.worker_id, run_id)
         finally:
-            if release:
+            if outcome != "parked":
                 await self._release(run_id)
+        return outcome, steps
 
     def _open(self, run_id: str) -> RunHandle:
         record = self.store.get_run(run_id)
@@ -203,18 +218,27 @@ class Worker:
 
     async def _heartbeat(self) -> None:
         """Renew every lease in hand; cancel the driver of a run whose lease was taken over."""
-        options = self.options
         while True:
-            await asyncio.sleep(options.heartbeat_seconds)
-            for run_id, task in list(self._active.items()):
-                try:
-                    held = await asyncio.to_thread(
-                        self.store.renew, run_id, options.worker_id, options.lease_seconds
-                    )
-                except FsmError as error:
-                    log.warning("%s: renewing run %s failed: %s", self.worker_id, run_id, error)
-                    continue
-                if not held and not task.done():
+            await asyncio.sleep(self.options.heartbeat_seconds)
+            held = dict(self._active)
+            if not held:
+                continue
+            lost = await asyncio.to_thread(self._renew_all, list(held))
+            for run_id in lost:
+                task = held[run_id]
+                if not task.done():
                     log.info("%s: lease on run %s was taken over", self.worker_id, run_id)
-                    self._tally.lost += 1
+                    self._tally.outcomes["lost"] += 1
                     task.cancel()
+
+    def _renew_all(self, run_ids: list[str]) -> list[str]:
+        """Renew each lease (in a thread, off every loop); the runs whose lease is gone."""
+        options = self.options
+        lost: list[str] = []
+        for run_id in run_ids:
+            try:
+                if not self.store.renew(run_id, options.worker_id, options.lease_seconds):
+                    lost.append(run_id)
+            except FsmError as error:  # the server may be back by the next beat
+                log.warning("%s: renewing run %s failed: %s", self.worker_id, run_id, error)
+        return lost

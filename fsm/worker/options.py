@@ -24,14 +24,17 @@ class WorkerOptions:
     """How one worker process behaves.
 
     ``concurrency``: runs driven at once (each is an asyncio task; agents that wait on I/O
-    overlap). ``lease_seconds``: how long a claim lasts without a heartbeat; a dead worker's
-    runs are taken over this long after its last heartbeat (heartbeats go out every third of
-    it). ``max_runs``: stop after claiming this many runs (None: no limit). ``idle_exit``: stop
+    overlap). ``lanes``: threads the runs are spread over, each with its own loop, so that
+    several commits can wait on the database at once (see ``fsm.worker.lanes``).
+    ``lease_seconds``: how long a claim lasts without a heartbeat; a dead worker's runs are
+    taken over this long after its last heartbeat (heartbeats go out every third of it).
+    ``max_runs``: stop after claiming this many runs (None: no limit). ``idle_exit``: stop
     after this many seconds with no run to drive (None: wait forever). ``poll_seconds``: the
     longest pause between claims while idle.
     """
 
     concurrency: int = attrs.field(default=8, validator=_positive)
+    lanes: int = attrs.field(default=4, validator=_positive)
     lease_seconds: float = attrs.field(default=30.0, validator=_positive)
     max_runs: int | None = attrs.field(default=None, validator=_positive)
     idle_exit: float | None = attrs.field(default=None, validator=_positive)

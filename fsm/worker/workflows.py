@@ -8,6 +8,7 @@ file. Workflows given explicitly (from Python, with agents passed in) win, match
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,12 +24,17 @@ class WorkflowSource:
         self._store = store
         self._given = {workflow.checked.spec.workflow: workflow for workflow in given}
         self._loaded: dict[str, Workflow] = {}
+        self._lock = threading.Lock()  # runs are opened from several threads
 
     def for_run(self, record: RunRecord) -> Workflow:
         """The workflow to drive ``record`` with; ``RunError`` if its spec cannot be found."""
         given = self._given.get(record.workflow)
         if given is not None:
             return given
+        with self._lock:
+            return self._load(record)
+
+    def _load(self, record: RunRecord) -> Workflow:
         cached = self._loaded.get(record.spec_path)
         if cached is not None and cached.compiled.spec_hash == record.spec_hash:
             return cached
