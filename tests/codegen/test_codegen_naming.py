@@ -178,3 +178,13 @@ def test_pascal_case_matches_the_input_record_rule() -> None:
     """Class names follow the same rule as the spec's agent input record names."""
     assert pascal_case("content_pipeline") == "ContentPipeline"
     assert pascal_case("fooBar") == "FooBar"
+
+
+def test_agent_named_like_a_generated_helper() -> None:
+    """An agent named default_agents would clash with the generated wiring function."""
+    found = problems(spec_text(agent_b="default_agents"))
+    assert found == [
+        "demo.yaml:9:3: error: agent 'default_agents' would become a scaffold function next to "
+        "the generated names (classes and helpers) it must import (use a lower_snake_case "
+        "agent name)"
+    ]
