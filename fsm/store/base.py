@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from fsm.store.records import RunRecord, RunState, RunStatus, Snapshot
+from fsm.store.records import RUN_STATUSES, RunRecord, RunState, RunStatus, Snapshot
 
 DEFAULT_FRAME_INTERVAL = 100
 """K: a full frame is kept at least every K records, so loading any seq reads < K deltas."""
@@ -121,6 +121,12 @@ def check_interval(frame_interval: int) -> int:
     if frame_interval < 1:
         raise ValueError(f"frame_interval must be >= 1; got {frame_interval}")
     return frame_interval
+
+
+def check_status(status: str | None) -> None:
+    """A ``list_runs`` filter must be a known status (or None for all)."""
+    if status is not None and status not in RUN_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(RUN_STATUSES)}; got {status!r}")
 
 
 def check_limit(limit: int) -> int:

@@ -21,9 +21,10 @@ from fsm.store.base import (
     check_interval,
     check_limit,
     check_start,
+    check_status,
 )
 from fsm.store.codec import decode_snapshot, encode_snapshot
-from fsm.store.records import RUN_STATUSES, RunRecord, RunState, RunStatus, Snapshot
+from fsm.store.records import RunRecord, RunState, RunStatus, Snapshot
 from fsm.store.replay import full_frame, rebuild
 
 EncodedRecord = tuple[bytes, str]  # payload, checksum
@@ -87,9 +88,8 @@ class MemoryStore:
             return self._head(run_id)
 
     def list_runs(self, status: RunStatus | None = None, limit: int = 100) -> list[RunRecord]:
-        if status is not None and status not in RUN_STATUSES:
-            raise ValueError(f"status must be one of {', '.join(RUN_STATUSES)}; got {status!r}")
         check_limit(limit)
+        check_status(status)
         with self._lock:
             self._check_open()
             runs = [r for r in self._runs.values() if status is None or r.status == status]

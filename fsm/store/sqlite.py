@@ -29,9 +29,10 @@ from fsm.store.base import (
     check_interval,
     check_limit,
     check_start,
+    check_status,
 )
 from fsm.store.codec import decode_snapshot, encode_snapshot
-from fsm.store.records import RUN_STATUSES, RunRecord, RunState, RunStatus, Snapshot
+from fsm.store.records import RunRecord, RunState, RunStatus, Snapshot
 from fsm.store.replay import full_frame, rebuild
 
 Durability = Literal["normal", "full"]
@@ -137,13 +138,12 @@ class SqliteStore:
 
     def list_runs(self, status: RunStatus | None = None, limit: int = 100) -> list[RunRecord]:
         check_limit(limit)
+        check_status(status)
         with self._read as db:
             if status is None:
                 rows = db.execute(sql.LIST_RUNS, (limit,)).fetchall()
-            elif status in RUN_STATUSES:
-                rows = db.execute(sql.LIST_RUNS_BY_STATUS, (status, limit)).fetchall()
             else:
-                raise ValueError(f"status must be one of {', '.join(RUN_STATUSES)}; got {status!r}")
+                rows = db.execute(sql.LIST_RUNS_BY_STATUS, (status, limit)).fetchall()
         return [_run_from_row(row) for row in rows]
 
     def history(self, run_id: str, start: int = 0, end: int | None = None) -> list[Snapshot]:
