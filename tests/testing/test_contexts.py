@@ -1,0 +1,97 @@
+"""Routing-case strategies: contract-valid, narrowed by the flow analysis, plausible counters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fsm.datatypes import OptionalType, RecordType
+from fsm.spec.validate import load_checked
+from fsm.testing import RoutingCase, contexts, outputs
+from fsm.testing.contexts import narrowed_context, routing_cases
+from fsm.values import check_value
+from tests.testing.specs import scoring
+
+PIPELINE = load_checked(Path(__file__).parents[2] / "specs" / "content_pipeline.yaml")
+
+
+@settings(max_examples=60, deadline=None)
+@given(contexts(PIPELINE, "reviewing"))
+def test_contexts_are_contract_valid_and_narrowed(case: RoutingCase) -> None:
+    """Every reviewing case is a valid context in which the review just written is present."""
+    assert not check_value(dict(case.context), PIPELINE.context_type, "context")
+    assert case.context["review"] is not None
+    assert case.context["draft"] is not None  # assigned on every path into reviewing
+
+
+@settings(max_examples=60, deadline=None)
+@given(contexts(PIPELINE, "reviewing"))
+def test_counters_are_plausible(case: RoutingCase) -> None:
+    """The current and dominating states were entered; states after it never were."""
+    assert case.visits["reviewing"] >= 1
+    assert case.visits["drafting"] >= 1
+    assert case.visits["published"] == 0
+    assert 0 <= case.steps < PIPELINE.spec.max_steps
+
+
+@settings(max_examples=30, deadline=None)
+@given(contexts(PIPELINE, "approval"))
+def test_wait_state_cases_carry_their_event(case: RoutingCase) -> None:
+    """Cases of a wait state are drawn per event, with the event's data written."""
+    assert case.event in ("approve", "reject")
+    assert case.context["decision"] is not None
+
+
+@settings(max_examples=30, deadline=None)
+@given(outputs(PIPELINE, "reviewer"))
+def test_outputs_are_contract_valid(output: object) -> None:
+    """`outputs(spec, agent)` draws valid outputs of the agent's contract."""
+    agent = PIPELINE.spec.agent("reviewer")
+    assert agent is not None
+    assert not check_value(output, agent.output_type, "output")
+
+
+def test_narrowing_strips_only_assigned_optionals() -> None:
+    """Before any review the field stays optional; after the reviewer wrote it, it is not."""
+    before = narrowed_context(PIPELINE, "drafting", None).field("review")
+    after = narrowed_context(PIPELINE, "reviewing", None).field("review")
+    assert before is not None
+    assert isinstance(before.type, OptionalType)
+    assert after is not None
+    assert isinstance(after.type, RecordType)
+
+
+def test_boundaries_are_hit() -> None:
+    """With boundary candidates, score == 0.8 exactly turns up within a few examples."""
+    seen: list[float] = []
+
+    @settings(max_examples=100, deadline=None, database=None)
+    @given(routing_cases(scoring(), "reviewing"))
+    def collect(case: RoutingCase) -> None:
+        review = case.context["review"]
+        assert isinstance(review, dict)
+        seen.append(review["score"])
+
+    collect()
+    assert 0.8 in seen
+
+
+def test_unknown_state_is_a_clear_error() -> None:
+    """Asking for a state that does not route names the ones that do."""
+    with pytest.raises(ValueError, match="routing states"):
+        contexts(PIPELINE, "published")
+
+
+def test_data_strategy_draws() -> None:
+    """`contexts(spec)` without a state mixes every routing point."""
+
+    @settings(max_examples=40, deadline=None, database=None)
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        case = data.draw(contexts(PIPELINE))
+        assert case.state in {"drafting", "reviewing", "approval"}
+
+    draw()

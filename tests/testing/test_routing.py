@@ -1,0 +1,129 @@
+"""check_routing: each property holds on sound specs and fails with a readable counterexample."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fsm.testing import assert_routing_ok, check_routing
+from tests.testing.specs import scoring
+
+SPECS = sorted(Path(__file__).parents[2].joinpath("specs").glob("*.yaml"))
+
+
+def test_sound_spec_passes() -> None:
+    """The scoring spec routes totally, without shadowing, and with a bounded loop."""
+    report = check_routing(scoring(), runs=10)
+    assert not report.findings, report.render()
+    (point,) = report.points
+    assert all(count > 0 for count in point.fired.values())
+
+
+def test_missing_default_is_incomplete_with_counterexample() -> None:
+    """Without a default, a low score with few issues fires nothing: shown with its context."""
+    spec = scoring(
+        '    - {to: done, when: "review.score >= 0.8"}\n'
+        '    - {to: failed, when: "len(review.issues) > 2"}\n'
+    )
+    report = check_routing(spec, examples=100, runs=0)
+    (finding,) = [f for f in report.findings if f.kind == "incomplete"]
+    example = finding.counterexample
+    assert example is not None
+    assert example.state == "reviewing"
+    review = example.context["review"]
+    assert isinstance(review, dict)
+    assert review["score"] < 0.8
+    assert len(review["issues"]) <= 2
+    assert example.guards[-1] == "=> no transition fires"
+    assert "counterexample" in report.render()
+    assert not report.ok
+
+
+def test_boundary_gap_is_found() -> None:
+    """`> 0.8` then `< 0.8` leaves exactly 0.8 unrouted; the boundary candidates find it."""
+    spec = scoring(
+        '    - {to: done, when: "review.score > 0.8"}\n'
+        '    - {to: failed, when: "review.score < 0.8"}\n'
+    )
+    (finding,) = check_routing(spec, examples=100, runs=0).findings
+    assert finding.kind == "incomplete"
+    assert finding.counterexample is not None
+    assert finding.counterexample.context["review"]["score"] == 0.8  # type: ignore[index]
+
+
+def test_shadowed_transition_names_the_winner() -> None:
+    """A transition whose guard implies an earlier one's is reported with that earlier one."""
+    spec = scoring(
+        '    - {to: done, when: "review.score >= 0.5"}\n'
+        '    - {to: failed, when: "review.score >= 0.8"}\n'
+        "    - {to: failed}\n"
+    )
+    (finding,) = check_routing(spec, examples=100, runs=0).findings
+    assert finding.kind == "shadowed"
+    assert "earlier transitions win: 1" in finding.message
+    assert finding.span.line == 20
+
+
+def test_dead_guard_is_reported() -> None:
+    """A guard no valid context satisfies (score above its maximum) is dead."""
+    spec = scoring('    - {to: done, when: "review.score > 1"}\n    - {to: failed}\n')
+    kinds = [f.kind for f in check_routing(spec, examples=100, runs=0).findings]
+    assert kinds.count("shadowed") == 1
+    assert "unreachable" in kinds
+
+
+def test_unbounded_loop_is_a_warning_and_strict_error() -> None:
+    """A loop without a visit cap warns; under strict it fails."""
+    spec = scoring(
+        '    - {to: done, when: "review.score >= 0.8"}\n'
+        '    - {to: failed, when: "review.score < 0.1"}\n'
+        "    - {to: reviewing}\n"
+    )
+    relaxed = check_routing(spec, examples=100, runs=0)
+    assert relaxed.ok
+    assert [f.kind for f in relaxed.warnings] == ["unbounded"]
+    strict = check_routing(spec, runs=0, strict=True)
+    assert not strict.ok
+    assert strict.errors[0].kind == "unbounded"
+
+
+def test_run_level_property_reports_step_limit() -> None:
+    """Fake agents scoring low forever drive an unbounded loop into the step limit."""
+    spec = scoring(
+        '    - {to: done, when: "len(review.issues) > 50"}\n'
+        '    - {to: failed, when: "len(review.issues) == 49"}\n'
+        "    - {to: reviewing}\n"
+    )
+    report = check_routing(spec, runs=20)
+    assert "run-invariant" in report.kinds()
+
+
+def test_report_json_and_reproducibility() -> None:
+    """The JSON report is serialisable and the same seed gives the same report."""
+    spec = scoring(
+        '    - {to: done, when: "review.score > 0.8"}\n'
+        '    - {to: failed, when: "review.score < 0.8"}\n'
+    )
+    first = check_routing(spec, runs=0, seed=7).to_json()
+    second = check_routing(spec, runs=0, seed=7).to_json()
+    first.pop("seconds"), second.pop("seconds")
+    assert first == second
+    assert json.loads(json.dumps(first))["ok"] is False
+
+
+@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
+def test_example_specs_pass_with_the_helper(path: Path) -> None:
+    """The one-line helper passes on every example spec."""
+    assert assert_routing_ok(path, examples=100, runs=5).ok
+
+
+def test_helper_raises_with_the_report() -> None:
+    """The helper's AssertionError carries the rendered counterexample."""
+    spec = scoring(
+        '    - {to: done, when: "review.score >= 0.8"}\n'
+        '    - {to: failed, when: "review.score < 0.1"}\n'
+    )
+    with pytest.raises(AssertionError, match="no transition fires"):
+        assert_routing_ok(spec, examples=100, runs=0)
