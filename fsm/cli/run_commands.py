@@ -170,6 +170,11 @@ def _parse_send(value: str) -> tuple[str, object]:
     help="Answer the next wait with EVENT (and its data); repeat for later waits.",
 )
 @click.option("--run-id", help="Use this run id instead of a generated one.")
+@click.option(
+    "--detach",
+    is_flag=True,
+    help="Only create the run and print its id; `fsm worker` processes advance it.",
+)
 @_store_option
 @_json_option
 @handled
@@ -180,6 +185,7 @@ def run_command(
     max_steps: int | None,
     sends: tuple[str, ...],
     run_id: str | None,
+    detach: bool,
     store_url: str | None,
     as_json: bool,
 ) -> None:
@@ -187,11 +193,19 @@ def run_command(
     data = read_json_argument(input_text, "--input")
     if data is not None and not isinstance(data, dict):
         raise click.BadParameter("the start input must be a JSON object", param_hint="--input")
+    if detach and sends:
+        raise click.UsageError(
+            "--detach leaves the run to a worker, so there is no wait to answer with --send;"
+            " send events later with `fsm send RUN_ID EVENT`"
+        )
     answers = [_parse_send(value) for value in sends]
-    printer = _printer(as_json)
+    printer = _printer(as_json or detach)  # detached: stdout is only the run id
     with _opened(store_url) as store:
         workflow = Workflow.from_spec(spec, store=store, on_transition=printer)
-        handle = workflow.start(data, run_id=run_id, max_steps=max_steps)
+        handle = workflow.start(data, run_id=run_id, max_steps=max_steps, detach=detach)
+        if detach:
+            _detached(handle, store_url, as_json)
+            return
         for event, event_data in answers:
             if handle.status != "waiting":
                 raise RunError(
@@ -200,6 +214,24 @@ def run_command(
                 )
             handle.send(event, event_data)
         _summary(handle, store_url, as_json)
+
+
+def _detached(handle: RunHandle, store_url: str | None, as_json: bool) -> None:
+    """``fsm run --detach``: the run is stored, not advanced; say how it will be."""
+    if as_json:
+        print_json(
+            {
+                "run_id": handle.run_id,
+                "status": handle.status,
+                "state": handle.state,
+                "steps": handle.steps,
+                "seq": handle.seq,
+            }
+        )
+        return
+    click.echo(handle.run_id)
+    store = f" --store '{store_url}'" if store_url else ""
+    click.echo(f"queued in '{handle.state}'; workers advance it: fsm worker{store}", err=True)
 
 
 @click.command("resume")
