@@ -95,7 +95,9 @@ def docstring(text: str, indent: str) -> str:
         if index:
             lines.append("")
         first_width = width - 3 if index == 0 else width
-        wrapped = textwrap.wrap(paragraph, width=first_width, break_long_words=False)
+        wrapped = textwrap.wrap(
+            paragraph, width=first_width, break_long_words=False, break_on_hyphens=False
+        )
         lines.extend(wrapped or [""])
     body = f"\n{indent}".join(line for line in lines)
     body = "\n".join(line.rstrip() for line in body.split("\n"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from codegen.pysource import (
@@ -48,6 +48,7 @@ def test_text_pieces_concatenate_to_the_text(text: str) -> None:
 
 @settings(max_examples=300)
 @given(HOSTILE)
+@example("well-known-" * 20)  # wrapping must not break words at hyphens
 def test_docstring_is_one_string_statement(text: str) -> None:
     """A docstring made from any text parses as a single string constant with the same words."""
     source = f"def f():\n    {docstring(text, '    ')}\n"
