@@ -1,0 +1,168 @@
+"""The worker loop: claims, drives, releases, stops, parks and takes over runs.
+
+Most tests use the in-memory store (the loop only knows the ``Store`` protocol), so they run
+without a server; the last ones run two workers against PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fsm.cli.main import main
+from fsm.runtime import Workflow
+from fsm.store import MemoryStore, Store
+from fsm.store.postgres import PostgresStore
+from fsm.worker import Worker, WorkerOptions, WorkerReport
+
+SPEC = Path(__file__).parent / "specs" / "chaos_counter.yaml"
+
+
+@pytest.fixture(autouse=True)
+def fast_agents(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FSM_CHAOS_DELAY", "0")
+
+
+def enqueue(store: Store, count: int, target: int = 6, spec: Path = SPEC) -> list[str]:
+    workflow = Workflow.from_spec(spec, store=store)
+    return [
+        workflow.start({"job": {"seed": i, "target": target}}, detach=True).run_id
+        for i in range(count)
+    ]
+
+
+def work(store: Store, **options: object) -> WorkerReport:
+    settings = {"idle_exit": 0.05, "poll_seconds": 0.01, **options}
+    return asyncio.run(Worker(store, WorkerOptions(**settings)).run())  # type: ignore[arg-type]
+
+
+def test_a_worker_drives_every_queued_run_to_the_end() -> None:
+    """All detached runs complete, each with the context of a run driven in the foreground."""
+    store = MemoryStore()
+    run_ids = enqueue(store, 20)
+    report = work(store, concurrency=4, lanes=2)
+    assert (report.claimed, report.finished, report.steps) == (20, 20, 20 * 6)
+    reference = Workflow.from_spec(SPEC, store=MemoryStore())
+    for index, run_id in enumerate(run_ids):
+        record = store.get_run(run_id)
+        assert (record.status, record.lease_owner) == ("completed", None)
+        expected = reference.start({"job": {"seed": index, "target": 6}}, run_id=run_id)
+        assert store.load_state(run_id).context == expected.context_json
+
+
+def test_max_runs_stops_claiming_after_that_many() -> None:
+    """With max_runs=3 the worker finishes exactly three runs and leaves the rest queued."""
+    store = MemoryStore()
+    enqueue(store, 5)
+    report = work(store, concurrency=2, max_runs=3, idle_exit=None)
+    assert (report.claimed, report.finished) == (3, 3)
+    assert len(store.list_runs(status="running")) == 2
+
+
+def test_an_idle_worker_exits_after_idle_exit() -> None:
+    """With nothing to do, the worker returns after about idle_exit seconds."""
+    started = time.monotonic()
+    report = work(MemoryStore(), idle_exit=0.2)
+    assert 0.2 <= time.monotonic() - started < 2
+    assert report.claimed == 0
+
+
+def test_a_dead_workers_run_is_taken_over_when_its_lease_expires() -> None:
+    """A run leased by a worker that never heartbeats is claimed and finished after expiry."""
+    store = MemoryStore()
+    (run_id,) = enqueue(store, 1)
+    assert store.claim("dead-worker", 0.3) == [run_id]
+    started = time.monotonic()
+    report = work(store, idle_exit=1.0)
+    assert report.finished == 1
+    assert time.monotonic() - started >= 0.3
+    assert store.get_run(run_id).status == "completed"
+
+
+def test_a_run_whose_spec_is_missing_is_parked_not_dropped(tmp_path: Path) -> None:
+    """A run this machine cannot open stays running and leased (retried after expiry)."""
+    spec = tmp_path / SPEC.name
+    shutil.copy(SPEC, spec)
+    shutil.copy(SPEC.parent / "chaos_agents.py", tmp_path)
+    store = MemoryStore()
+    (run_id,) = enqueue(store, 1, spec=spec)
+    spec.unlink()
+    report = work(store, worker_id="w1", lease_seconds=30)
+    assert (report.claimed, report.parked, report.finished) == (1, 1, 0)
+    record = store.get_run(run_id)
+    assert (record.status, record.lease_owner) == ("running", "w1")
+
+
+def test_stop_hands_runs_back_after_their_current_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stop() ends the worker promptly; unfinished runs are released, consistent and resumable."""
+    monkeypatch.setenv("FSM_CHAOS_DELAY", "0.02")
+    store = MemoryStore()
+    run_ids = enqueue(store, 4, target=40)
+
+    async def stop_soon() -> WorkerReport:
+        worker = Worker(store, WorkerOptions(concurrency=4, poll_seconds=0.01))
+        running = asyncio.create_task(worker.run())
+        await asyncio.sleep(0.15)
+        worker.stop()
+        return await running
+
+    report = asyncio.run(stop_soon())
+    assert report.handed_back == 4
+    for run_id in run_ids:
+        record = store.get_run(run_id)
+        assert (record.status, record.lease_owner) == ("running", None)
+        assert 0 < record.seq < 40
+        assert store.load_state(run_id).context["count"] == record.seq
+
+
+def test_fsm_worker_command_reports_what_it_did(tmp_path: Path) -> None:
+    """`fsm run --detach` queues runs and `fsm worker --json` finishes them and says so."""
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    runner = CliRunner()
+    start = '{"job": {"seed": 1, "target": 3}}'
+    queued = runner.invoke(
+        main, ["run", str(SPEC), "--input", start, "--store", url, "--detach", "--json"]
+    )
+    assert queued.exit_code == 0, queued.output
+    run_id = json.loads(queued.output)["run_id"]
+    worked = runner.invoke(main, ["worker", "--store", url, "--idle-exit", "0.1", "-q", "--json"])
+    assert worked.exit_code == 0, worked.output
+    report = json.loads(worked.output)
+    assert (report["claimed"], report["finished"], report["steps"]) == (1, 1, 3)
+    shown = runner.invoke(main, ["show", run_id, "--store", url, "--json"])
+    assert json.loads(shown.output)["status"] == "completed"
+
+
+def test_detach_refuses_send() -> None:
+    """--detach with --send is a usage error (exit 2) explaining where events go instead."""
+    result = CliRunner().invoke(
+        main, ["run", str(SPEC), "--store", "memory://", "--detach", "--send", "approve"]
+    )
+    assert result.exit_code == 2
+    assert "fsm send" in result.output
+
+
+@pytest.mark.postgres
+def test_two_workers_on_postgres_share_the_runs(postgres_url: str) -> None:
+    """Two workers on one database finish every run exactly once between them."""
+    with closing(PostgresStore(postgres_url)) as store:
+        run_ids = enqueue(store, 40)
+
+        async def both() -> list[WorkerReport]:
+            workers = [
+                Worker(store, WorkerOptions(concurrency=8, idle_exit=0.3, poll_seconds=0.01))
+                for _ in range(2)
+            ]
+            return list(await asyncio.gather(*(worker.run() for worker in workers)))
+
+        reports = asyncio.run(both())
+        assert sum(report.finished for report in reports) == 40
+        assert sum(report.lost for report in reports) == 0
+        assert all(report.claimed > 0 for report in reports)
+        assert {store.get_run(run_id).status for run_id in run_ids} == {"completed"}
