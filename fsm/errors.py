@@ -76,7 +76,12 @@ class RunError(FsmError):
 
 
 class StoreError(FsmError):
-    """A store could not read or write."""
+    """A store could not read or write. ``run_id``/``seq`` say where, when known."""
+
+    def __init__(self, message: str, *, run_id: str | None = None, seq: int | None = None):
+        self.run_id = run_id
+        self.seq = seq
+        super().__init__(message)
 
 
 class ConflictError(StoreError):
