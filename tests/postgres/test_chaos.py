@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 from typing import IO
@@ -102,7 +103,9 @@ def test_runs_survive_workers_killed_at_random(
     exact context (idempotency key per step included) of an uninterrupted run."""
     with closing(PostgresStore(postgres_url)) as store:
         workflow = Workflow.from_spec(SPEC, store=store)
-        run_ids = [workflow.start(job(index), detach=True).run_id for index in range(RUNS)]
+        with ThreadPoolExecutor(8) as pool:  # commits overlap: 500 one by one take seconds
+            handles = pool.map(lambda index: workflow.start(job(index), detach=True), range(RUNS))
+            run_ids = [handle.run_id for handle in handles]
 
         for _ in range(WORKERS):
             workers.start()
