@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 
 from fsm.cli.output import EXIT_FAILED, handled, print_json
+from fsm.contracts.schema import json_schema as schema_of
 from fsm.datatypes import EnumType, RecordType, render_type
 from fsm.diagnostics import Diagnostic, render
 from fsm.errors import SpecError
+from fsm.spec.jsonschema import spec_json_schema
 from fsm.spec.parse import load_spec
 from fsm.spec.validate import ValidationResult, check_spec, validate
 
@@ -76,8 +78,6 @@ def validate_command(specs: tuple[str, ...], output_format: str) -> None:
 @click.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of the spec format (for editors and CI)."""
-    from fsm.spec.jsonschema import spec_json_schema
-
     print_json(spec_json_schema())
 
 
@@ -90,8 +90,6 @@ def contracts_command(spec: str, json_schema: bool) -> None:
     checked = check_spec(load_spec(Path(spec)))
     contracts = checked.spec.contracts
     if json_schema:
-        from fsm.contracts.schema import json_schema as schema_of
-
         print_json({c.name: schema_of(c.type) for c in contracts})
         return
     for contract in contracts:
