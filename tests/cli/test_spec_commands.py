@@ -1,0 +1,90 @@
+"""`fsm validate`, `fsm schema` and `fsm contracts` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from fsm.cli import main
+
+SPECS = sorted(Path("specs").glob("*.yaml"))
+GALLERY = Path("tests/spec/gallery")
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_validate_accepts_every_example_spec() -> None:
+    """`fsm validate specs/*.yaml` exits 0 and says each spec is valid."""
+    code, out, _ = invoke("validate", *map(str, SPECS))
+    assert code == 0
+    assert out.count(": valid (") == len(SPECS) >= 3
+
+
+def test_validate_lists_every_problem_with_source_and_caret() -> None:
+    """An invalid spec exits 1; each error is file:line:col, then the line and a caret."""
+    code, _, err = invoke("validate", str(GALLERY / "unknown_input_field.yaml"))
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0].endswith(
+        "unknown_input_field.yaml:9:27: error: input 'topic' reads 'brief.topc', but 'brief' "
+        "has no field 'topc' (did you mean 'topic'?)"
+    )
+    assert lines[1] == "      writer: {input: {topic: brief.topc, extra: breif}, output: Draft}"
+    assert lines[2] == "                              ^~~~~~~~~~"
+    assert "2 error(s)" in lines[-1]
+
+
+def test_validate_json_format_reports_positions_and_codes() -> None:
+    """--format json gives one object per spec with machine-readable diagnostics."""
+    code, out, _ = invoke("validate", "--format", "json", str(GALLERY / "dead_end.yaml"))
+    assert code == 1
+    report = json.loads(out)
+    assert report["valid"] is False
+    (diagnostic,) = report["diagnostics"]
+    assert (diagnostic["line"], diagnostic["column"], diagnostic["code"]) == (6, 3, "dead-end")
+
+
+def test_validate_mixed_files_fails_if_any_is_invalid() -> None:
+    """One invalid spec among valid ones makes the exit status 1; valid ones still reported."""
+    code, out, _ = invoke("validate", str(SPECS[0]), str(GALLERY / "dead_end.yaml"))
+    assert code == 1
+    assert ": valid (" in out
+
+
+def test_validate_missing_file_is_a_clean_error() -> None:
+    """A missing file is reported without a traceback."""
+    code, out, err = invoke("validate", "no/such/spec.yaml")
+    assert code == 1
+    assert "Traceback" not in out + err
+    assert "no/such/spec.yaml" in err
+
+
+def test_validate_usage_error_exits_2() -> None:
+    """No spec argument is a usage error (exit 2)."""
+    code, _, _ = invoke("validate")
+    assert code == 2
+
+
+def test_schema_prints_the_spec_json_schema() -> None:
+    """`fsm schema` prints a JSON Schema describing the spec's top-level keys."""
+    code, out, _ = invoke("schema")
+    assert code == 0
+    schema = json.loads(out)
+    assert {"workflow", "states", "transitions"} <= set(schema["properties"])
+
+
+def test_contracts_lists_fields_and_exports_json_schema() -> None:
+    """`fsm contracts` lists fields with constraints; --json-schema exports each contract."""
+    code, out, _ = invoke("contracts", "specs/content_pipeline.yaml")
+    assert code == 0
+    assert "  max_words: int  (default 800, min 50, max 5000)" in out
+    code, out, _ = invoke("contracts", "specs/content_pipeline.yaml", "--json-schema")
+    assert code == 0
+    schemas = json.loads(out)
+    assert schemas["Review"]["properties"]["score"]["maximum"] == 1
+    assert schemas["Review"]["additionalProperties"] is False
