@@ -212,7 +212,7 @@ def _can_fire(
     def fires(case: RoutingCase) -> bool:
         return evaluator.outcome(case).winner == transition
 
-    found = _find(strategy, fires, options.examples * 2, options.seed + 1, shrink=False)
+    found = _find(strategy, fires, options.examples * 4, options.seed + 1, shrink=False)
     return found is not None
 
 
