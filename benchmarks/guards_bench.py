@@ -69,7 +69,7 @@ def main() -> None:
     print(f"{'guard':<72} {'compiled':>9} {'lambda':>9} {'ratio':>6}")
     env = ENV
     for text, reference in CASES:
-        guard_env = env if "review is not None" in text else _narrowed(env)
+        guard_env = env if "review is not None" in text else narrowed(env)
         _, guard = build_guard(text, SourceSpan("<bench>", 1, 1), guard_env)
         assert guard(CONTEXT, 5, VISITS) == reference(CONTEXT, 5, VISITS)
         compiled, handwritten = median_ns(guard), median_ns(reference)
@@ -79,7 +79,7 @@ def main() -> None:
         )
 
 
-def _narrowed(env: GuardEnv) -> GuardEnv:
+def narrowed(env: GuardEnv) -> GuardEnv:
     return GuardEnv(env.fields, env.states, frozenset({"review"}))
 
 

@@ -33,8 +33,9 @@ def time_command(path: Path, repeat: int) -> list[float]:
     timings = []
     for _ in range(repeat):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "fsm", "validate", str(path)], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "fsm", "validate", str(path)], check=True, capture_output=True
+        )
         timings.append(time.perf_counter() - started)
     return timings
 
@@ -44,8 +45,10 @@ def main() -> None:
     parser.add_argument("--states", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    print(f"{'states':>7} {'transitions':>12} {'in-process median s':>20} {'min':>7} {'max':>7}"
-          f" {'fsm validate median s':>22}")
+    print(
+        f"{'states':>7} {'transitions':>12} {'in-process median s':>20} {'min':>7} {'max':>7}"
+        f" {'fsm validate median s':>22}"
+    )
     for states in args.states:
         text = generate_spec(states)
         with tempfile.TemporaryDirectory() as folder:
@@ -53,8 +56,10 @@ def main() -> None:
             path.write_text(text, encoding="utf-8")
             inner = time_in_process(text, args.repeat)
             outer = time_command(path, args.repeat)
-        print(f"{states:>7} {3 * states:>12} {statistics.median(inner):>20.3f} {min(inner):>7.3f}"
-              f" {max(inner):>7.3f} {statistics.median(outer):>22.3f}")
+        print(
+            f"{states:>7} {3 * states:>12} {statistics.median(inner):>20.3f} {min(inner):>7.3f}"
+            f" {max(inner):>7.3f} {statistics.median(outer):>22.3f}"
+        )
 
 
 if __name__ == "__main__":
