@@ -21,7 +21,7 @@ from fsm.runtime.agents import AgentCall, LoadedAgent
 from fsm.runtime.compiled import CompiledWorkflow
 from fsm.runtime.invoke import Outcome
 from fsm.runtime.merge import Merge, compute_merge
-from fsm.store import RunRecord, RunStatus, Snapshot, Store
+from fsm.store import Frame, RunRecord, RunStatus, Snapshot, Store
 
 
 @attrs.define
@@ -227,9 +227,10 @@ def _persist(
     )
     merge = entry.merge
     error = entry.error if entry.error is not None else run_error
+    seq = head.seq + 1
     snapshot = Snapshot(
         run_id=head.run_id,
-        seq=head.seq + 1,
+        seq=seq,
         source=head.state,
         target=entry.target,
         event=entry.event,
@@ -243,6 +244,7 @@ def _persist(
         duration_ms=(time.perf_counter() - clock.started) * 1000.0,
         spec_hash=workflow.spec_hash,
         status=run_status,
+        frame=_frame(live, entry.target, steps) if seq % store.frame_interval == 0 else None,
     )
     record = attrs.evolve(
         head,
@@ -262,6 +264,19 @@ def _persist(
     live.steps = steps
     live.visits[entry.target] = live.visits.get(entry.target, 0) + 1
     return snapshot
+
+
+def _frame(live: LiveRun, target: str, steps: int) -> Frame:
+    """The full state after this step, for a frame seq: the store would otherwise rebuild it
+    by replaying up to K records inside the append. Lists are copied because the live run's
+    ``append`` fields keep growing in place after the record is handed over."""
+    context = {
+        name: list(value) if isinstance(value, list) else value
+        for name, value in live.context_json.items()
+    }
+    visits = dict(live.visits)
+    visits[target] = visits.get(target, 0) + 1
+    return Frame(context=context, state=target, steps=steps, visits=visits)
 
 
 def _apply(live: LiveRun, merge: Merge | None) -> _Undo | None:
