@@ -40,9 +40,7 @@ def area_of(filename: str, function: str) -> str:
     for area, marker in AREAS:
         if marker in where:
             return area
-    if filename == "~":
-        return f"other builtins ({function.split(' of ', 1)[0][:40]})"
-    return "other Python"
+    return "other builtins (C)" if filename == "~" else "other Python"
 
 
 def profile(steps: int, sync: str) -> tuple[pstats.Stats, float]:

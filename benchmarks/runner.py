@@ -57,7 +57,13 @@ class StepSample:
     synchronous: str
 
     @property
+    def median_us(self) -> float:
+        """The typical step: robust to scheduler hiccups on a shared machine."""
+        return statistics.median(self.step_us)
+
+    @property
     def mean_us(self) -> float:
+        """Total time / steps: includes the occasional WAL checkpoint and any noise."""
         return sum(self.step_us) / len(self.step_us)
 
     @property
@@ -155,7 +161,7 @@ def _step_samples(plan: Plan, progress: Progress) -> list[StepSample]:
                     )
                     progress(
                         f"{workload} {sync:<6} rep {rep}/{plan.reps} {variant:<13}"
-                        f" {sample.mean_us:9.1f} µs/step"
+                        f" median {sample.median_us:8.1f} µs/step, mean {sample.mean_us:8.1f}"
                     )
                     samples.append(sample)
     return samples
