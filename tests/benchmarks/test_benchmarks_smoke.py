@@ -1,0 +1,154 @@
+"""Smoke tests of the benchmark harness: tiny sizes, no timing assertions.
+
+Our own variants and the floor always run; peers run only where their packages are installed
+(the ``bench`` extra), so CI keeps the harness working without installing LangGraph or Burr.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.profile_w1 import profile, summary
+from benchmarks.runner import REPO, _syscall_total, worker
+from benchmarks.variants import NAMES, OURS, variant_named
+from benchmarks.worker import MismatchError, _check, load_task, steps_task
+from benchmarks.workloads import Workload, appended_bytes, digest, expected_context
+
+ALWAYS = ("floor-json", OURS, "transitions")
+
+
+def _variants() -> list[object]:
+    """Every variant; those whose packages are missing are skipped, never the whole file."""
+    return [
+        pytest.param(
+            name,
+            marks=pytest.mark.skipif(
+                not variant_named(name).available(),
+                reason=f"{', '.join(variant_named(name).requires)} not installed",
+            ),
+        )
+        for name in NAMES
+    ]
+
+
+def test_core_variants_need_no_extra() -> None:
+    """The floor, ours and transitions run without the bench extra, so CI always covers them."""
+    assert all(variant_named(name).available() for name in ALWAYS)
+    assert variant_named("langgraph").requires
+    assert variant_named("burr").requires
+
+
+@pytest.mark.parametrize("variant", _variants())
+@pytest.mark.parametrize("workload", ["W1", "W2"])
+def test_variant_runs_steps_at_equal_settings(variant: str, workload: str, tmp_path: Path) -> None:
+    """Each variant takes exactly the requested steps in WAL at the requested sync level and
+    ends with the reference context (the worker checks it)."""
+    result = steps_task(variant, Workload(workload, 6), "normal", tmp_path / "bench.db")
+    assert len(result["step_us"]) == 6
+    assert (result["journal_mode"], result["synchronous"]) == ("wal", "normal")
+    assert result["bytes"] > 0
+
+
+@pytest.mark.parametrize("variant", ["floor-json", OURS])
+def test_full_sync_is_what_the_connection_reports(variant: str, tmp_path: Path) -> None:
+    """At ``--sync full`` the connection really runs with synchronous=FULL."""
+    result = steps_task(variant, Workload("W1", 2), "full", tmp_path / "bench.db")
+    assert result["synchronous"] == "full"
+
+
+@pytest.mark.parametrize("variant", _variants())
+def test_variant_loads_the_head_state(variant: str, tmp_path: Path) -> None:
+    """Each variant's loader returns the state after the last step, checked against the
+    reference context."""
+    path = tmp_path / "long.db"
+    workload = Workload("W1", 10)
+    steps_task(variant, workload, "normal", path)
+    result = load_task(variant, workload, path)
+    assert result["first_us"] > 0
+    assert result["warm_us"] > 0
+
+
+def test_reference_context_ends_published_at_the_target() -> None:
+    """The reference loop does steps/2 revisions and appends one note per step in W2."""
+    context = expected_context(Workload("W2", 8))
+    assert context["revision"] == 4
+    assert context["score"] == 0.9
+    assert len(context["notes"]) == 8
+    assert appended_bytes() == 1002
+
+
+def test_digest_ignores_score_spelling_but_not_values() -> None:
+    """0 and 0.0 digest alike (JSON spelling); a changed field changes the digest."""
+    base = {"score": 0, "revision": 1}
+    assert digest(base) == digest({"revision": 1, "score": 0.0})
+    assert digest(base) != digest({"score": 0, "revision": 2})
+
+
+def test_mismatched_context_fails_loudly() -> None:
+    """A variant that did different work is an error naming the differing fields."""
+    wrong = expected_context(Workload("W1", 4)) | {"revision": 99}
+    with pytest.raises(MismatchError, match="revision"):
+        _check("ours", wrong, Workload("W1", 4))
+
+
+def test_workload_rejects_odd_step_counts() -> None:
+    """Steps must be even: a writer and a reviewer call per pair, ending in published."""
+    with pytest.raises(ValueError, match="even"):
+        Workload("W1", 5)
+
+
+def test_worker_failure_reports_its_stderr(tmp_path: Path) -> None:
+    """A failing measurement process raises with its exit code and error output."""
+    missing = tmp_path / "no" / "such" / "folder" / "bench.db"
+    with pytest.raises(RuntimeError, match="failed"):
+        worker("steps", "--variant", "floor-json", "--steps", "2", "--db", str(missing))
+
+
+def test_strace_summary_counts_fsync_and_fdatasync() -> None:
+    """Both sync calls are summed from an ``strace -c`` table, with or without errors."""
+    text = (
+        "% time     seconds  usecs/call     calls    errors syscall\n"
+        "------ ----------- ----------- --------- --------- ----------------\n"
+        " 90.00    0.008051          73       109           fdatasync\n"
+        " 10.00    0.000100          10        10         1 fsync\n"
+        "100.00    0.008151          68       119         1 total\n"
+    )
+    assert _syscall_total(text) == 119
+
+
+def test_profile_summary_names_the_areas() -> None:
+    """profile-w1 attributes our step time to the store, the runtime and SQLite itself."""
+    stats, per_step = profile(4, "normal")
+    text = summary(stats, top=5)
+    assert per_step > 0
+    for area in ("store (fsm/store)", "runtime (fsm/runtime)", "sqlite3"):
+        assert area in text
+
+
+def test_one_command_writes_the_results_file(tmp_path: Path) -> None:
+    """``python -m benchmarks`` runs interleaved processes and writes every section."""
+    out = tmp_path / "RESULTS.md"
+    command = [
+        sys.executable, "-m", "benchmarks", "--quick", "--steps", "4", "--w2-steps", "4",
+        "--w3-steps", "6", "--reps", "1", "--w3-reps", "1", "--w4-states", "2",
+        "--w5-calls", "50", "--sync", "normal", "--variants", "floor-json", OURS,
+        "--out", str(out),
+    ]  # fmt: skip
+    subprocess.run(command, cwd=REPO, check=True, capture_output=True, timeout=240)
+    text = out.read_text(encoding="utf-8")
+    headings = [
+        "## Targets (issue 6)",
+        "### W1 at synchronous=NORMAL",
+        "### W2 at",
+        "### W3",
+        "### W4",
+    ]
+    for heading in [*headings, "### W5"]:
+        assert heading in text
+    assert "| ours |" in text
+    assert "| floor-json |" in text
+    assert "nproc" in text
