@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
         help="small sizes and 2 repetitions (explicit options still win)",
     )
     parser.add_argument("--reps", type=int, help="repetitions of W1/W2 (default 5, quick 2)")
+    parser.add_argument(
+        "--full-reps", type=int, help="repetitions at synchronous=FULL (default 3, quick 2)"
+    )
     parser.add_argument("--steps", type=int, help="W1 steps (default 1000, quick 200)")
     parser.add_argument("--w2-steps", type=int, help="W2 steps (default 1000, quick 200)")
     parser.add_argument("--w3-steps", type=int, help="W3 run length (default 10000, quick 2000)")
@@ -80,6 +83,7 @@ def run(argv: list[str]) -> None:
         workloads=frozenset(args.workloads),
         syncs=tuple(level for level in SYNC_LEVELS if level in args.sync),
         reps=_pick(args.reps, quick, 2, 5),
+        full_reps=_pick(args.full_reps, quick, 2, 3),
         steps=_pick(args.steps, quick, 200, 1000),
         w2_steps=_pick(args.w2_steps, quick, 200, 1000),
         w3_steps=_pick(args.w3_steps, quick, 2000, 10_000),

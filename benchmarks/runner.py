@@ -33,6 +33,7 @@ class Plan:
     workloads: frozenset[str]
     syncs: tuple[str, ...]
     reps: int
+    full_reps: int
     steps: int
     w2_steps: int
     w3_steps: int
@@ -133,7 +134,8 @@ def _step_samples(plan: Plan, progress: Progress) -> list[StepSample]:
         for workload, steps in (("W1", plan.steps), ("W2", plan.w2_steps)):
             if workload not in plan.workloads:
                 continue
-            for rep in range(1, plan.reps + 1):
+            reps = plan.full_reps if sync == "full" else plan.reps
+            for rep in range(1, reps + 1):
                 for variant in plan.variants:
                     with tempfile.TemporaryDirectory(prefix="fsm-bench-") as folder:
                         answer = worker(
@@ -160,7 +162,7 @@ def _step_samples(plan: Plan, progress: Progress) -> list[StepSample]:
                         answer["synchronous"],
                     )
                     progress(
-                        f"{workload} {sync:<6} rep {rep}/{plan.reps} {variant:<13}"
+                        f"{workload} {sync:<6} rep {rep}/{reps} {variant:<13}"
                         f" median {sample.median_us:8.1f} µs/step, mean {sample.mean_us:8.1f}"
                     )
                     samples.append(sample)

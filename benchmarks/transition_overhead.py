@@ -23,6 +23,7 @@ def main() -> None:
             "--workloads", "W1", "W2", "W3",
             "--sync", args.durability,
             "--reps", str(args.rounds),
+            "--full-reps", str(args.rounds),
             "--out", "-",
         ]
     )  # fmt: skip
