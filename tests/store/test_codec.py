@@ -90,9 +90,9 @@ def test_a_record_moved_to_another_run_or_seq_is_corruption() -> None:
 def test_a_record_of_an_unknown_format_version_is_refused() -> None:
     """A payload from another format version is never half-read, even with a valid checksum."""
     data: dict[str, Any] = json.loads(encode_snapshot(_transition())[0])
-    data["v"] = 2
+    data["v"] = 3
     payload = json.dumps(data).encode()
-    with pytest.raises(CorruptionError, match="record format 2"):
+    with pytest.raises(CorruptionError, match="record format 3"):
         decode_snapshot("r1", 1, payload, checksum("r1", 1, payload))
 
 
@@ -127,3 +127,83 @@ def test_fields_at_their_default_are_left_out() -> None:
         "duration_ms",
         "spec_hash",
     }
+
+
+NOTE = "a note long enough to be worth a reference " * 3
+
+
+def _with_output(output: object, **fields: Any) -> Snapshot:
+    return attrs.evolve(_transition(), output=output, **fields)
+
+
+def test_an_output_the_writes_hold_is_stored_once_and_read_back_in_order() -> None:
+    """Output values that are the record's changes or appended items are kept by reference."""
+    title = "a title that is long enough to reference"
+    output = {"score": 0.5, "note": NOTE, "title": title}
+    snapshot = _with_output(output, changes={"title": title}, appended={"notes": [NOTE]})
+    payload, digest = encode_snapshot(snapshot)
+    stored = json.loads(payload)
+    assert payload.count(NOTE.encode()) == 1
+    assert stored["v"] == 2
+    assert stored["output_from"] == {"score": None, "note": ["notes", 0], "title": "title"}
+    assert stored["output"] == {"score": 0.5}
+    decoded = decode_snapshot("r1", 1, payload, digest)
+    assert decoded == snapshot
+    assert list(decoded.output) == ["score", "note", "title"]  # type: ignore[call-overload]
+
+
+def test_a_whole_output_written_to_one_field_is_a_single_reference() -> None:
+    """An output merged whole into a field is stored as that field's name."""
+    review = {"score": 0.9, "issues": ["none"]}
+    snapshot = _with_output(review, changes={"review": review})
+    payload, digest = encode_snapshot(snapshot)
+    assert json.loads(payload)["output_from"] == "review"
+    assert "output" not in json.loads(payload)
+    assert decode_snapshot("r1", 1, payload, digest) == snapshot
+
+
+def test_equal_but_separate_values_and_short_strings_are_stored_as_they_are() -> None:
+    """Only identical objects are referenced, and only when a reference is smaller."""
+    output = {"a": "short", "b": list(range(3))}
+    snapshot = _with_output(output, changes={"a": "short", "b": [0, 1, 2]})
+    payload, _ = encode_snapshot(snapshot)
+    assert json.loads(payload)["v"] == 1
+    assert "output_from" not in json.loads(payload)
+
+
+def test_a_reference_to_a_missing_value_is_corruption() -> None:
+    """A checksummed record whose output_from points nowhere is not half-read."""
+    data: dict[str, Any] = json.loads(encode_snapshot(_transition())[0])
+    data.update(v=2, output_from={"note": ["notes", 3]}, appended={"notes": [NOTE]})
+    payload = json.dumps(data).encode()
+    with pytest.raises(CorruptionError, match="does not decode"):
+        decode_snapshot("r1", 1, payload, checksum("r1", 1, payload))
+
+
+@pytest.mark.parametrize("value", [2**70, -(2**80), [None, {"k": None}], "caf\u00e9 \u2713"])
+def test_values_the_fast_encoder_cannot_write_exactly_still_round_trip(value: object) -> None:
+    """Big integers, nulls and non-ASCII text come back exactly, whichever encoder wrote them."""
+    snapshot = attrs.evolve(_transition(), changes={"x": value})
+    assert decode_snapshot("r1", 1, *encode_snapshot(snapshot)) == snapshot
+
+
+@st.composite
+def sharing_outputs(draw: st.DrawFn) -> Snapshot:
+    """A record whose output mixes literals with objects shared with its changes and items."""
+    changes = draw(st.dictionaries(st.sampled_from("abc"), json_values, max_size=3))
+    appended = draw(
+        st.dictionaries(st.sampled_from("xyz"), st.lists(json_values, max_size=3), max_size=2)
+    )
+    shared = [*changes.values(), *(item for items in appended.values() for item in items)]
+    choices = st.sampled_from(shared) | json_values if shared else json_values
+    output: object = draw(st.dictionaries(names, choices, max_size=4))
+    if shared and draw(st.booleans()):
+        output = draw(st.sampled_from(shared))
+    return attrs.evolve(_transition(), changes=changes, appended=appended, output=output)
+
+
+@settings(max_examples=150)
+@given(sharing_outputs())
+def test_outputs_sharing_values_with_the_record_round_trip_exactly(snapshot: Snapshot) -> None:
+    """However the output shares objects with changes and items, decoding gives it back."""
+    assert decode_snapshot("r1", 1, *encode_snapshot(snapshot)) == snapshot
