@@ -10,11 +10,12 @@ appended, never edited.
 
 from __future__ import annotations
 
-from typing import LiteralString
-
-import psycopg
+from typing import TYPE_CHECKING, LiteralString
 
 from fsm.errors import StoreError
+
+if TYPE_CHECKING:  # the driver is an optional extra; only fsm.store.postgres imports it
+    import psycopg
 
 MIGRATIONS: tuple[tuple[LiteralString, ...], ...] = (
     (
