@@ -8,16 +8,40 @@ event's resolved writes. Nothing in it changes while runs execute.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
+import cattrs
 
 from fsm.contracts import ContractConverter, build_classes, make_converter
+from fsm.contracts.hooks import new_cattrs_converter
 from fsm.datatypes import EnumType, RecordType
 from fsm.runtime.agents import LoadedAgent, load_agents
+from fsm.runtime.checks import Check, compile_check
 from fsm.runtime.engine import Router
 from fsm.runtime.merge import WritePlan, plan_writes
 from fsm.spec.checked import CheckedSpec
 from fsm.spec.model import StateDef
+
+
+@attrs.frozen
+class RecordCodec:
+    """One record type, compiled: a fast validity check, then cattrs without re-checking.
+
+    ``structure`` is for data the check accepted; anything it refuses goes through the
+    ``ContractConverter``, which reports every problem (and never accepts what the check
+    refused, since both implement ``check_value``)."""
+
+    data_type: RecordType
+    python_type: Any
+    check: Check
+    engine: cattrs.Converter
+
+    def structure(self, data: object, converter: ContractConverter, path: str) -> object:
+        """Contract-valid ``data`` as an instance; ``ContractError`` otherwise."""
+        if self.check(data):
+            return self.engine.structure(data, self.python_type)
+        return converter.structure(data, self.data_type, path)
 
 
 @attrs.frozen
@@ -29,6 +53,10 @@ class CompiledWorkflow:
     states: Mapping[str, StateDef]
     state_writes: Mapping[str, tuple[WritePlan, ...]]
     event_writes: Mapping[tuple[str, str], tuple[WritePlan, ...]]
+    inputs: Mapping[str, RecordCodec]
+    """Per agent: its input record, which the runtime builds from the context every step."""
+    outputs: Mapping[str, RecordCodec]
+    """Per agent: its output contract, which every agent result is validated against."""
 
     @property
     def spec_hash(self) -> str:
@@ -54,6 +82,12 @@ def compile_workflow(
     for state in spec.states:
         named.extend(event.data_type for event in state.events if event.data_type is not None)
     converter = make_converter(build_classes(named))
+    engine = new_cattrs_converter()
+
+    def codec(record: RecordType) -> RecordCodec:
+        annotation = converter.classes.python_type(record)
+        return RecordCodec(record, annotation, compile_check(record), engine)
+
     state_writes: dict[str, tuple[WritePlan, ...]] = {}
     event_writes: dict[tuple[str, str], tuple[WritePlan, ...]] = {}
     for state in spec.states:
@@ -73,4 +107,6 @@ def compile_workflow(
         states={state.name: state for state in spec.states},
         state_writes=state_writes,
         event_writes=event_writes,
+        inputs={name: codec(record) for name, record in checked.agent_inputs.items()},
+        outputs={agent.name: codec(agent.output_type) for agent in spec.agents},
     )

@@ -63,9 +63,8 @@ def prepare(workflow: CompiledWorkflow, live: LiveRun) -> AgentStep | None:
     agent = workflow.agents[state.agent]
     definition = agent.definition
     data = {item.name: _json_path(live.context_json, item.path) for item in definition.inputs}
-    inputs = workflow.converter.structure(
-        data, workflow.checked.agent_inputs[definition.name], f"{definition.name}.input"
-    )
+    codec = workflow.inputs[definition.name]
+    inputs = codec.structure(data, workflow.converter, f"{definition.name}.input")
     call = AgentCall(live.record.run_id, live.record.seq + 1, 1, state.name, definition.name)
     return AgentStep(agent, inputs, call)
 
@@ -74,10 +73,15 @@ def output_validator(workflow: CompiledWorkflow, agent: LoadedAgent) -> Any:
     """Output → (instance, JSON); raises ``ContractError`` for output breaking its contract."""
     output_type = agent.definition.output_type
     converter = workflow.converter
+    codec = workflow.outputs[agent.name]
+    check, engine, annotation = codec.check, codec.engine, codec.python_type
 
     def validate(output: object) -> tuple[object, object]:
-        instance = converter.validate(output, output_type, agent.name)
-        return instance, converter.unstructure(instance)
+        if type(output) is dict and check(output):  # the common case, checked once
+            instance = engine.structure(output, annotation)
+        else:  # instances, and anything invalid: the full path reports every problem
+            instance = converter.validate(output, output_type, agent.name)
+        return instance, engine.unstructure(instance)
 
     return validate
 
