@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from benchmarks.measure import SYNC_LEVELS
-from benchmarks.variants import NAMES, variant_named
+from benchmarks.variants import NAMES, OURS, variant_named
 
 ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
@@ -92,6 +92,7 @@ def run(argv: list[str]) -> None:
         w4_repeat=2 if quick else 3,
         w5_calls=_pick(args.w5_calls, quick, 20_000, 200_000),
         fsync_audit=not args.no_fsync_audit and "full" in args.sync and "W1" in args.workloads,
+        profile=OURS in chosen,
     )
     began = time.perf_counter()
     results = run_plan(plan, lambda line: print(line, file=sys.stderr, flush=True))

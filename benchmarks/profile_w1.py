@@ -59,7 +59,9 @@ def profile(steps: int, sync: str) -> tuple[pstats.Stats, float]:
     return pstats.Stats(profiler), sum(plain.step_seconds) / steps * 1e6
 
 
-def summary(stats: pstats.Stats, top: int) -> str:
+def summary(
+    stats: pstats.Stats, top: int, orders: tuple[str, ...] = ("tottime", "cumulative")
+) -> str:
     raw = stats.stats  # type: ignore[attr-defined]  # documented pstats attribute, untyped
     areas: dict[str, float] = {}
     total = 0.0
@@ -71,7 +73,8 @@ def summary(stats: pstats.Stats, top: int) -> str:
     out.write("self time by area (share of the profiled run):\n")
     for area, seconds in sorted(areas.items(), key=lambda item: -item[1]):
         out.write(f"  {seconds / total:6.1%}  {area}\n")
-    for order in ("tottime", "cumulative"):
+    stats.strip_dirs()  # after the areas, which need the full paths
+    for order in orders:
         out.write(f"\ntop {top} functions by {order}:\n")
         stats.stream = out  # type: ignore[attr-defined]  # pstats prints to .stream
         stats.sort_stats(order).print_stats(top)

@@ -42,6 +42,7 @@ class Plan:
     w4_repeat: int
     w5_calls: int
     fsync_audit: bool
+    profile: bool
 
 
 @attrs.frozen
@@ -54,6 +55,7 @@ class StepSample:
     steps: int
     step_us: tuple[float, ...]
     bytes: int
+    written: int
     journal_mode: str
     synchronous: str
 
@@ -92,6 +94,7 @@ class Results:
     fsyncs: dict[str, float | None]
     w4: tuple[dict[str, Any], ...]
     w5: tuple[dict[str, Any], ...]
+    profile: dict[str, Any] | None
 
 
 def worker(task: str, *options: str, prefix: Sequence[str] = ()) -> dict[str, Any]:
@@ -125,7 +128,11 @@ def run_plan(plan: Plan, progress: Progress) -> Results:
     if "W5" in plan.workloads:
         progress("W5 compiled guards vs lambdas")
         w5 = tuple(worker("w5", "--calls", str(plan.w5_calls))["rows"])
-    return Results(plan, steps, loads, fsyncs, w4, w5)
+    profile = None
+    if plan.profile and "W1" in plan.workloads:
+        progress("profile of ours, W1")
+        profile = worker("profile", "--steps", str(2 * plan.steps), "--sync", "normal")
+    return Results(plan, steps, loads, fsyncs, w4, w5, profile)
 
 
 def _step_samples(plan: Plan, progress: Progress) -> list[StepSample]:
@@ -158,6 +165,7 @@ def _step_samples(plan: Plan, progress: Progress) -> list[StepSample]:
                         steps,
                         tuple(answer["step_us"]),
                         answer["bytes"],
+                        answer["written"],
                         answer["journal_mode"],
                         answer["synchronous"],
                     )

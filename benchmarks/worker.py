@@ -30,13 +30,28 @@ def _check(variant: str, got: dict[str, Any], workload: Workload) -> None:
         raise MismatchError(f"{variant} ended with a different context; fields {differing}")
 
 
+def written_bytes() -> int:
+    """Bytes this process has passed to write calls so far (Linux ``/proc/self/io``), or 0."""
+    try:
+        with open("/proc/self/io", encoding="ascii") as io:
+            for line in io:
+                if line.startswith("wchar:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def steps_task(variant: str, workload: Workload, sync: str, db_path: Path) -> dict[str, Any]:
     run_steps, _ = variant_named(variant).entry_points()
+    before = written_bytes()
     run = run_steps(db_path, workload, sync)
+    written = written_bytes() - before
     _check(variant, run.final_context, workload)
     return {
         "step_us": [round(s * 1e6, 2) for s in run.step_seconds],
         "bytes": bytes_on_disk(db_path),
+        "written": written,
         "journal_mode": run.journal_mode,
         "synchronous": run.synchronous,
     }
@@ -51,7 +66,7 @@ def load_task(variant: str, workload: Workload, db_path: Path) -> dict[str, Any]
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks worker")
-    parser.add_argument("task", choices=["steps", "prepare", "load", "w4", "w5"])
+    parser.add_argument("task", choices=["steps", "prepare", "load", "w4", "w5", "profile"])
     parser.add_argument("--variant", choices=NAMES, default="ours")
     parser.add_argument("--workload", choices=WORKLOADS, default="W1")
     parser.add_argument("--steps", type=int, default=1000)
@@ -70,6 +85,11 @@ def main(argv: list[str]) -> None:
         result = {"bytes": result["bytes"]}
     elif args.task == "load":
         result = load_task(args.variant, workload, args.db)
+    elif args.task == "profile":
+        from benchmarks.profile_w1 import profile, summary
+
+        stats, per_step = profile(args.steps, args.sync)
+        result = {"per_step_us": per_step, "text": summary(stats, 12, orders=("tottime",))}
     elif args.task == "w4":
         from benchmarks.tools_bench import measure_w4
 

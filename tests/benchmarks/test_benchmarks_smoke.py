@@ -147,7 +147,7 @@ def test_one_command_writes_the_results_file(tmp_path: Path) -> None:
         "### W3",
         "### W4",
     ]
-    for heading in [*headings, "### W5"]:
+    for heading in [*headings, "### W5", "## Where ours spends a W1 step"]:
         assert heading in text
     assert "| ours |" in text
     assert "| floor-json |" in text
