@@ -23,8 +23,8 @@ from fsm.diagnostics import Diagnostic, SourceSpan
 from fsm.errors import SpecError
 from fsm.spec.yaml_dialect import (
     IMPLICIT_TAG,
-    NodeLoader,
     ScalarValue,
+    compose,
     resolve_plain,
 )
 
@@ -132,7 +132,7 @@ def load_tree(text: str, path: str) -> tuple[LNode, list[Diagnostic]]:
     its own. Raises ``SpecError`` when there is no tree: syntax errors, alias bombs."""
     yaml_text = _json_as_yaml(text) if path.endswith(".json") else text
     try:
-        root = yaml.compose(yaml_text, Loader=NodeLoader)
+        root = compose(yaml_text)
     except yaml.MarkedYAMLError as error:
         raise SpecError([_syntax_diagnostic(error, path)], {path: text}) from None
     except yaml.reader.ReaderError as error:
@@ -289,7 +289,7 @@ class _Converter:
         return LMap(tuple(entries), self._span(node))
 
     def _scalar(self, node: yaml.ScalarNode) -> LScalar:
-        quoted = node.style is not None
+        quoted = bool(node.style)  # plain: None (PyYAML) or "" (libyaml)
         text: str = node.value
         if node.style == '"':
             text = self._join_surrogates(node, text)
