@@ -161,11 +161,87 @@ def compose(text: str) -> yaml.Node | None:
     """Compose with libyaml when it is available and safe, else (or when libyaml rejects the
     text, e.g. for an unquoted ``list[str]?`` in flow style) with ``NodeLoader``, which also
     gives the error positions users see."""
-    if yaml.__with_libyaml__ and fast_path_is_safe(text):
+    masked = mask_dialect(text) if yaml.__with_libyaml__ and fast_path_is_safe(text) else None
+    if masked is not None:
         try:
-            node: yaml.Node | None = yaml.compose(text, Loader=FastNodeLoader)
+            node: yaml.Node | None = yaml.compose(masked, Loader=FastNodeLoader)
         except yaml.YAMLError:
             pass
         else:
+            if node is not None:
+                unmask(node)
             return node
     return yaml.compose(text, Loader=NodeLoader)
+
+
+# libyaml does not know the dialect's flow-style type expressions (``{type: list[str]?}``).
+# Before handing text to it, the characters that only the dialect accepts are swapped for
+# private-use stand-ins of the same length (so every line and column stays put), and swapped
+# back in every scalar of the composed tree. Text that already contains a stand-in takes the
+# Python parser.
+_OPEN, _CLOSE, _COMMA, _QUESTION = "\ue000", "\ue001", "\ue002", "\ue003"
+_STAND_INS = (_OPEN, _CLOSE, _COMMA, _QUESTION)
+_RESTORE = str.maketrans({_OPEN: "[", _CLOSE: "]", _COMMA: ",", _QUESTION: "?"})
+_WORD = re.compile(r"\w")
+
+
+def mask_dialect(text: str) -> str | None:
+    """``text`` with the dialect's bracket groups and ``?`` suffixes masked, or None when a
+    bracket group is unclosed on its line or the text holds a stand-in already."""
+    if any(char in text for char in _STAND_INS):
+        return None
+    masked: list[str] = []
+    for line in text.split("\n"):
+        chars = list(line)
+        index = 0
+        while index < len(chars):
+            char = chars[index]
+            follows_word = index > 0 and bool(_WORD.match(chars[index - 1]))
+            if char == "[" and follows_word:
+                end = _mask_group(chars, index)
+                if end is None:
+                    return None
+                index = end
+            elif char == "?" and index > 0 and (follows_word or chars[index - 1] == _CLOSE):
+                chars[index] = _QUESTION
+            index += 1
+        masked.append("".join(chars))
+    return "\n".join(masked)
+
+
+def _mask_group(chars: list[str], start: int) -> int | None:
+    """Mask ``[...]`` (nested) starting at ``start``; the index of its closing bracket."""
+    depth = 0
+    for index in range(start, len(chars)):
+        char = chars[index]
+        if char == "[":
+            depth += 1
+            chars[index] = _OPEN
+        elif char == "]":
+            depth -= 1
+            chars[index] = _CLOSE
+            if depth == 0:
+                return index
+        elif char == ",":
+            chars[index] = _COMMA
+        elif char == "?":
+            chars[index] = _QUESTION
+    return None
+
+
+def unmask(node: yaml.Node) -> None:
+    """Put the original characters back into every scalar of a composed tree."""
+    stack = [node]
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.ScalarNode):
+            current.value = current.value.translate(_RESTORE)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack.extend((key, value))
