@@ -69,7 +69,24 @@ def _commit() -> str:
         text=True,
         check=False,
     )
-    return done.stdout.strip() or "unknown"
+    commit = done.stdout.strip() or "unknown"
+    dirty = subprocess.run(
+        [
+            "git",
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            "fsm",
+            "codegen",
+            "benchmarks",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return commit + (" plus uncommitted changes" if dirty.stdout.strip() else "")
 
 
 def _median(values: Iterable[float]) -> float:
