@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,14 @@ TRICKY_TEXTS = [
 ]
 
 
+def outcome(load: Callable[[], object]) -> object:
+    """The loaded tree, or the error message: both paths must agree on either."""
+    try:
+        return load()
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+
+
 def slow_tree(text: str, path: str, monkeypatch: pytest.MonkeyPatch) -> object:
     with monkeypatch.context() as patch:
         patch.setattr(yaml_dialect, "fast_path_is_safe", lambda text: False)
@@ -41,17 +50,8 @@ def test_fast_and_python_parsers_build_identical_trees(
 ) -> None:
     """Every example and gallery spec loads to the same located tree (values and spans)."""
     text = path.read_text(encoding="utf-8")
-    try:
-        fast = load_tree(text, str(path))
-    except Exception as error:  # a syntax error must be the same error either way
-        slow_message = ""
-        try:
-            slow_tree(text, str(path), monkeypatch)
-        except Exception as slow_error:
-            slow_message = str(slow_error)
-        assert slow_message == str(error)
-        return
-    assert fast == slow_tree(text, str(path), monkeypatch)
+    fast = outcome(lambda: load_tree(text, str(path)))
+    assert fast == outcome(lambda: slow_tree(text, str(path), monkeypatch))
 
 
 def test_deeply_nested_text_takes_the_python_parser() -> None:
@@ -75,14 +75,5 @@ def test_masked_dialect_text_loads_like_the_python_parser(
     text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Brackets, commas and `?` inside and outside flow style mean the same on both paths."""
-    try:
-        fast = load_tree(text, "t.yaml")
-    except Exception as error:
-        slow_message = ""
-        try:
-            slow_tree(text, "t.yaml", monkeypatch)
-        except Exception as slow_error:
-            slow_message = str(slow_error)
-        assert slow_message == str(error)
-        return
-    assert fast == slow_tree(text, "t.yaml", monkeypatch)
+    fast = outcome(lambda: load_tree(text, "t.yaml"))
+    assert fast == outcome(lambda: slow_tree(text, "t.yaml", monkeypatch))
