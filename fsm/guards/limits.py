@@ -63,6 +63,8 @@ def _check_bracket_depth(source: GuardSource) -> list[Diagnostic]:
 
     ``tokenize`` is iterative and knows string literals, so brackets inside strings do not
     count; text it cannot tokenize is left for the parser to report precisely."""
+    if sum(source.text.count(bracket) for bracket in "([{") <= MAX_DEPTH:
+        return []  # too few brackets to nest too deep: skip the (slow) tokenizer
     depth = 0
     try:
         for token in tokenize.generate_tokens(io.StringIO(source.text).readline):

@@ -33,7 +33,10 @@ class GuardSource:
     def column(self, lineno: int, byte_offset: int) -> tuple[int, int]:
         """(file line, file column) for an ast (lineno, col_offset) pair."""
         index = min(max(lineno, 1), len(self.lines)) - 1
-        encoded = self.lines[index].encode("utf-8")
+        line = self.lines[index]
+        if line.isascii():  # one byte per character: the common case, and much cheaper
+            return self._place(index, max(byte_offset, 0))
+        encoded = line.encode("utf-8")
         chars = len(encoded[: max(byte_offset, 0)].decode("utf-8", errors="ignore"))
         return self._place(index, chars)
 

@@ -62,13 +62,21 @@ def validate(spec: Spec) -> ValidationResult:
     env_fields = {field.name: field.type for field in spec.context}
     states = tuple(state.name for state in spec.states)
     permissive = GuardEnv(env_fields, states, frozenset(env_fields))
-    facts = {key: _facts(expr, permissive) for key, expr in parsed.items()}
+    guard_texts = {(t.source, t.index): t.guard for t in spec.transitions}
+    first_checks = {
+        key: _try_check(expr, permissive, guard_texts[key]) for key, expr in parsed.items()
+    }
+    facts = {key: _facts(checked) for key, checked in first_checks.items()}
     flow = analyse_flow(spec, facts)
 
     checked_guards: dict[tuple[str, int], CheckedGuard] = {}
-    guard_texts = {(t.source, t.index): t.guard for t in spec.transitions}
     for key, expr in parsed.items():
-        env = GuardEnv(env_fields, states, flow.guard_assumptions.get(key, frozenset()))
+        assumed = flow.guard_assumptions.get(key, frozenset())
+        first = first_checks[key]
+        if first is not None and _reads_only_assumed(first, assumed, flow.optional_fields):
+            checked_guards[key] = first  # same verdict under the real assumptions
+            continue
+        env = GuardEnv(env_fields, states, assumed)
         try:
             checked_guards[key] = check_guard(expr, env, text=guard_texts[key])
         except GuardError as error:
@@ -103,14 +111,29 @@ def _parse_guards(spec: Spec, diagnostics: list[Diagnostic]) -> dict[tuple[str, 
     return parsed
 
 
-def _facts(expr: Expr, permissive: GuardEnv) -> GuardFacts:
-    """What a guard proves about None-ness does not depend on what is assumed before it, so it
-    is read from a check under the most permissive assumptions."""
+def _try_check(expr: Expr, permissive: GuardEnv, text: str | None) -> CheckedGuard | None:
+    """The guard checked as if every optional field were present, or None if it fails even
+    so (its errors are reported by the real check)."""
     try:
-        checked = check_guard(expr, permissive)
+        return check_guard(expr, permissive, text=text)
     except GuardError:
+        return None
+
+
+def _facts(checked: CheckedGuard | None) -> GuardFacts:
+    """What a guard proves about None-ness does not depend on what is assumed before it, so it
+    is read from the check under the most permissive assumptions."""
+    if checked is None:
         return (frozenset(), frozenset())
     return (checked.not_none_if_true, checked.not_none_if_false)
+
+
+def _reads_only_assumed(
+    checked: CheckedGuard, assumed: frozenset[str], optional: frozenset[str]
+) -> bool:
+    """A guard whose optional top-level reads are all assumed present checks the same under
+    the real assumptions as under the permissive ones, so its first check stands."""
+    return all(path[0] in assumed for path in checked.reads if path[0] in optional)
 
 
 def _compile_transitions(
