@@ -192,6 +192,9 @@ def mask_dialect(text: str) -> str | None:
         return None
     masked: list[str] = []
     for line in text.split("\n"):
+        if "[" not in line and "?" not in line:
+            masked.append(line)  # nothing to mask: most lines, and far cheaper to skip
+            continue
         chars = list(line)
         index = 0
         while index < len(chars):
