@@ -9,28 +9,39 @@ arguments that break the rules below (a caller bug, not a storage condition).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
-from fsm.store.records import RUN_STATUSES, RunRecord, RunState, RunStatus, Snapshot
+import attrs
+
+from fsm.store.codec import encode_snapshot
+from fsm.store.records import RUN_STATUSES, Frame, RunRecord, RunState, RunStatus, Snapshot
 
 DEFAULT_FRAME_INTERVAL = 100
-"""K: a full frame is kept at least every K records, so loading any seq reads < K deltas."""
+"""K: records whose seq is a multiple of K are the candidates for a full frame."""
+MAX_FRAME_GAP = 10
+"""In intervals: a candidate at least ``MAX_FRAME_GAP * K`` records past the last frame always
+gets one, so a load never replays more than ``(MAX_FRAME_GAP + 1) * K`` records."""
+MAX_REPLAY_BYTES = 4 * 1024 * 1024
+"""A candidate with this many payload bytes since the last frame always gets one, so a load
+reads at most about this much (plus one interval's records) beyond its frame."""
 
 
 class Store(Protocol):
     """Runs, their transition records, and worker leases.
 
     Appends are optimistic: ``append`` of seq N+1 succeeds only while the head is N, so of
-    several writers exactly one wins each seq. Frames: the start record always holds one, and
-    a record whose seq is a multiple of ``frame_interval`` should carry
-    ``frame=full_frame(state)``; if it does not, the store computes the frame by replaying the
-    records before it (correct, but a read of up to K records inside the write). Backends are
-    safe to share between threads; use ``contextlib.closing`` to scope one.
+    several writers exactly one wins each seq. Frames: the start record always holds one, a
+    frame a caller sends off the candidate seqs is kept, and on a candidate seq (a multiple of
+    ``frame_interval``) the store keeps a frame when ``keeps_frame`` says so. Callers should
+    send ``frame=full_frame(state)`` on candidate seqs; without it the store rebuilds the state
+    by replay inside the write. Backends are safe to share between threads; use
+    ``contextlib.closing`` to scope one.
     """
 
     @property
     def frame_interval(self) -> int:
-        """K: the store keeps a full frame at every seq that is a multiple of K."""
+        """K: seqs that are multiples of K are the candidates for a frame (``keeps_frame``)."""
         ...
 
     def create_run(self, run: RunRecord, start: Snapshot) -> None:
@@ -85,6 +96,43 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the connection; further calls fail. Closing twice is harmless."""
         ...
+
+
+def keeps_frame(interval: int, gap: int, since_bytes: int, frame_bytes: int) -> bool:
+    """Whether a candidate record keeps its frame: the frame rule every backend follows.
+
+    ``gap`` is how many records after the last frame this one is, ``since_bytes`` the payload
+    bytes of those records (this one included, without its frame), ``frame_bytes`` what the
+    frame adds. A frame is written when the replay it saves has cost at least as much storage
+    as the frame itself, so frames at most double what the records take however the context
+    grows; and, whatever the sizes, when the gap or the bytes a load would replay reach a cap.
+    """
+    return (
+        since_bytes >= frame_bytes
+        or gap >= MAX_FRAME_GAP * interval
+        or since_bytes >= MAX_REPLAY_BYTES
+    )
+
+
+def encode_candidate(
+    snapshot: Snapshot,
+    interval: int,
+    gap: int,
+    since_bytes: int,
+    rebuild_frame: Callable[[], Frame],
+) -> tuple[bytes, str, bool]:
+    """``(payload, checksum, framed)`` for a record on a candidate seq, given the ``gap`` in
+    records since the last frame and the payload bytes of the records in between.
+
+    The frame the caller sent is used, else ``rebuild_frame()`` (a replay) supplies one; it is
+    encoded only to weigh it, and kept when ``keeps_frame`` says so."""
+    bare_payload, bare_checksum = encode_snapshot(attrs.evolve(snapshot, frame=None))
+    since = since_bytes + len(bare_payload)
+    frame = snapshot.frame if snapshot.frame is not None else rebuild_frame()
+    payload, checksum = encode_snapshot(attrs.evolve(snapshot, frame=frame))
+    if keeps_frame(interval, gap, since, len(payload) - len(bare_payload)):
+        return payload, checksum, True
+    return bare_payload, bare_checksum, False
 
 
 def check_start(run: RunRecord, start: Snapshot) -> None:

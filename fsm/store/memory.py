@@ -22,9 +22,10 @@ from fsm.store.base import (
     check_limit,
     check_start,
     check_status,
+    encode_candidate,
 )
 from fsm.store.codec import decode_snapshot, encode_snapshot
-from fsm.store.records import RunRecord, RunState, RunStatus, Snapshot
+from fsm.store.records import Frame, RunRecord, RunState, RunStatus, Snapshot
 from fsm.store.replay import full_frame, rebuild
 
 EncodedRecord = tuple[bytes, str]  # payload, checksum
@@ -67,11 +68,13 @@ class MemoryStore:
                     f"run {run.run_id}: cannot append seq {snapshot.seq}, the head is at seq"
                     f" {head.seq}; reload the run and retry"
                 )
-            if snapshot.frame is None and snapshot.seq % self.frame_interval == 0:
-                frame = full_frame(self._rebuild(run.run_id, snapshot.seq - 1, snapshot))
-                snapshot = attrs.evolve(snapshot, frame=frame)
-            self._records[run.run_id].append(encode_snapshot(snapshot))
-            if snapshot.frame is not None:
+            if snapshot.seq % self.frame_interval == 0:
+                payload, checksum, framed = self._encode_candidate(snapshot)
+            else:
+                payload, checksum = encode_snapshot(snapshot)
+                framed = snapshot.frame is not None
+            self._records[run.run_id].append((payload, checksum))
+            if framed:
                 self._frames[run.run_id].append(snapshot.seq)
             self._runs[run.run_id] = attrs.evolve(
                 head,
@@ -183,6 +186,18 @@ class MemoryStore:
             return self._runs[run_id]
         except KeyError:
             raise NotFoundError(f"no run {run_id!r} in this store") from None
+
+    def _encode_candidate(self, snapshot: Snapshot) -> tuple[bytes, str, bool]:
+        """Payload, checksum and whether it holds a frame, for a record on a candidate seq."""
+        run_id = snapshot.run_id
+        last_frame = self._frames[run_id][-1]
+        since_bytes = sum(len(payload) for payload, _ in self._records[run_id][last_frame + 1 :])
+
+        def rebuild_frame() -> Frame:
+            return full_frame(self._rebuild(run_id, snapshot.seq - 1, snapshot))
+
+        gap = snapshot.seq - last_frame
+        return encode_candidate(snapshot, self.frame_interval, gap, since_bytes, rebuild_frame)
 
     def _rebuild(self, run_id: str, seq: int, *extra: Snapshot) -> RunState:
         """The state after ``seq`` (then after ``extra``), from the nearest frame at or before."""

@@ -30,9 +30,10 @@ from fsm.store.base import (
     check_limit,
     check_start,
     check_status,
+    encode_candidate,
 )
 from fsm.store.codec import decode_snapshot, encode_snapshot
-from fsm.store.records import RunRecord, RunState, RunStatus, Snapshot
+from fsm.store.records import Frame, RunRecord, RunState, RunStatus, Snapshot
 from fsm.store.replay import full_frame, rebuild
 
 Durability = Literal["normal", "full"]
@@ -77,6 +78,7 @@ class SqliteStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._run_keys: dict[str, int] = {}  # run id -> run_key, saving a lookup per append
+        self._appended: dict[str, int] = {}  # run id -> the newest seq this handle appended
         self._read = _Transaction(self, "BEGIN")  # statements see one committed state
         self._write = _Transaction(self, "BEGIN IMMEDIATE")  # holds the write lock throughout
         try:
@@ -108,33 +110,44 @@ class SqliteStore:
                 ) from None
             if run_key is None or run_key > sql.MAX_RUN_KEY:
                 raise StoreError(f"{self.path} holds the most runs one SQLite store can key")
-            db.execute(sql.INSERT_SNAPSHOT, (sql.record_key(run_key, 0), 1, checksum, payload))
+            start_row = (sql.record_key(run_key, 0), 1, checksum, payload)
+            db.execute(sql.INSERT_SNAPSHOT, (*start_row, run.state, run.updated_at))
             self._remember(run.run_id, run_key)
+        self._appended[run.run_id] = 0
 
     def append(self, snapshot: Snapshot, run: RunRecord) -> None:
         check_append(snapshot, run)
         if run.seq > sql.MAX_SEQ:
             raise StoreError(f"run {run.run_id} reached the most records one run can hold")
-        needs_frame = snapshot.frame is None and snapshot.seq % self.frame_interval == 0
-        if not needs_frame:
+        candidate = snapshot.seq % self.frame_interval == 0
+        if not candidate:
             payload, checksum = encode_snapshot(snapshot)
+            framed = snapshot.frame is not None
         with self._write as db:
             run_key = self._run_key(db, run.run_id)
-            if not _advance_head(db, run_key, run):
-                raise self._not_at(run.run_id, snapshot.seq - 1)
-            if needs_frame:
-                state = self._rebuild(run_key, run.run_id, snapshot.seq - 1, snapshot)
-                snapshot = attrs.evolve(snapshot, frame=full_frame(state))
-                payload, checksum = encode_snapshot(snapshot)
             key = sql.record_key(run_key, run.seq)
-            db.execute(sql.INSERT_SNAPSHOT, (key, snapshot.frame is not None, checksum, payload))
+            # Records are never removed, so seq N-1 is known to exist once this handle wrote
+            # or saw it; only then may the check be skipped. The primary key does the rest.
+            unknown = candidate or self._appended.get(run.run_id) != snapshot.seq - 1
+            if unknown and self._head(db, run.run_id)[1] != snapshot.seq - 1:
+                raise self._not_at(run.run_id, snapshot.seq - 1)
+            if candidate:
+                payload, checksum, framed = self._encode_candidate(db, run_key, snapshot)
+            try:
+                row = (key, framed, checksum, payload, run.state, run.updated_at)
+                db.execute(sql.INSERT_SNAPSHOT, row)
+            except sqlite3.IntegrityError:  # another writer has this seq already
+                raise self._not_at(run.run_id, snapshot.seq - 1) from None
+            status = (run.status, _json_list(run.waiting_for), run.error)
+            db.execute(sql.SYNC_RUN, (*status, run.seq, run.state, run.updated_at, run_key))
+        self._appended[run.run_id] = snapshot.seq
 
     def get_run(self, run_id: str) -> RunRecord:
         with self._read as db:
             row = db.execute(sql.SELECT_RUN, (run_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no run {run_id!r} in {self.path}")
-        return _run_from_row(row)
+        return self._run_from_row(row)
 
     def list_runs(self, status: RunStatus | None = None, limit: int = 100) -> list[RunRecord]:
         check_limit(limit)
@@ -144,7 +157,7 @@ class SqliteStore:
                 rows = db.execute(sql.LIST_RUNS, (limit,)).fetchall()
             else:
                 rows = db.execute(sql.LIST_RUNS_BY_STATUS, (status, limit)).fetchall()
-        return [_run_from_row(row) for row in rows]
+        return [self._run_from_row(row) for row in rows]
 
     def history(self, run_id: str, start: int = 0, end: int | None = None) -> list[Snapshot]:
         with self._read as db:
@@ -172,10 +185,7 @@ class SqliteStore:
 
     def update_run(self, run: RunRecord) -> None:
         with self._write as db:
-            found = db.execute(sql.SELECT_HEAD, (run.run_id,)).fetchone()
-            if found is None:
-                raise NotFoundError(f"no run {run.run_id!r} in {self.path}")
-            _, seq, state = found
+            run_key, seq, state = self._head_state(db, run.run_id)
             if seq != run.seq:
                 raise ConflictError(
                     f"run {run.run_id} moved on to seq {seq} (update was for seq"
@@ -187,7 +197,7 @@ class SqliteStore:
                     f" {run.state!r}; a state change is a transition, so append it"
                 )
             values = (run.status, _json_list(run.waiting_for), run.error, run.updated_at)
-            db.execute(sql.UPDATE_RUN, (*values, run.run_id))
+            db.execute(sql.UPDATE_RUN, (*values, seq, state, run_key))
 
     def claim(self, worker_id: str, lease_seconds: float, limit: int = 1) -> list[str]:
         check_limit(limit)
@@ -243,28 +253,82 @@ class SqliteStore:
         """The run's integer key, remembered: it never changes (runs are never deleted)."""
         run_key = self._run_keys.get(run_id)
         if run_key is None:
-            run_key, _ = self._head(db, run_id)
+            found = db.execute(sql.SELECT_RUN_KEY, (run_id,)).fetchone()
+            if found is None:
+                raise NotFoundError(f"no run {run_id!r} in {self.path}")
+            run_key = int(found[0])
             self._remember(run_id, run_key)
         return run_key
 
     def _remember(self, run_id: str, run_key: int) -> None:
         if len(self._run_keys) >= _REMEMBERED_RUN_KEYS:
             self._run_keys.clear()
+            self._appended.clear()
         self._run_keys[run_id] = run_key
 
     def _head(self, db: sqlite3.Connection, run_id: str) -> tuple[int, int]:
         """The run's key and head seq; ``NotFoundError`` if there is no such run."""
+        run_key, seq, _ = self._head_state(db, run_id)
+        return run_key, seq
+
+    def _head_state(self, db: sqlite3.Connection, run_id: str) -> tuple[int, int, str]:
+        """The run's key, head seq and state: its newest record, unless the runs row is newer
+        (written by ``update_run``, a status change, or version 1 of the schema)."""
         found = db.execute(sql.SELECT_HEAD, (run_id,)).fetchone()
         if found is None:
             raise NotFoundError(f"no run {run_id!r} in {self.path}")
-        return int(found[0]), int(found[1])
+        run_key, row_seq, row_state, newest_key, newest_state = found
+        newest = self._newest_seq(run_id, row_seq, newest_key)
+        if newest > row_seq:
+            return int(run_key), newest, str(newest_state)
+        return int(run_key), int(row_seq), str(row_state)
+
+    def _newest_seq(self, run_id: str, row_seq: int, newest_key: int | None) -> int:
+        """The seq of the newest record, which is never behind the runs row."""
+        newest = -1 if newest_key is None else sql.seq_of(newest_key)
+        if newest < row_seq:
+            raise CorruptionError(
+                f"run {run_id}: its head is seq {row_seq} but the newest record in {self.path}"
+                f" is seq {newest}; records were deleted, restore the file from a backup"
+            )
+        return newest
+
+    def _run_from_row(self, row: tuple[Any, ...]) -> RunRecord:
+        """A ``RunRecord`` from a row in the column order of ``sql.SELECT_RUN``: the runs row,
+        moved on to the newest record when that is newer."""
+        run = _run_from_row(row)
+        newest = self._newest_seq(run.run_id, run.seq, row[15])
+        if newest == run.seq:
+            return run
+        return attrs.evolve(run, seq=newest, state=row[16], updated_at=row[17])
+
+    def _encode_candidate(
+        self, db: sqlite3.Connection, run_key: int, snapshot: Snapshot
+    ) -> tuple[bytes, str, bool]:
+        """Payload, checksum and whether it holds a frame, for a record on a candidate seq."""
+        first, key = sql.record_key(run_key, 0), sql.record_key(run_key, snapshot.seq)
+        found = db.execute(sql.SINCE_FRAME, (first, key)).fetchone()
+        if found is None:
+            raise CorruptionError(
+                f"run {snapshot.run_id}: no frame record before seq {snapshot.seq} in"
+                f" {self.path} (the start record is missing); restore the file from a backup"
+            )
+        frame_key, since_bytes = found
+
+        def rebuild_frame() -> Frame:
+            state = self._rebuild(run_key, snapshot.run_id, snapshot.seq - 1, snapshot)
+            return full_frame(state)
+
+        gap = snapshot.seq - sql.seq_of(frame_key)
+        return encode_candidate(snapshot, self.frame_interval, gap, since_bytes, rebuild_frame)
 
     def _not_at(self, run_id: str, seq: int) -> StoreError:
-        found = self._db.execute(sql.SELECT_HEAD, (run_id,)).fetchone()
-        if found is None:
-            return NotFoundError(f"no run {run_id!r} in {self.path}")
+        try:
+            _, head = self._head(self._db, run_id)
+        except NotFoundError as missing:
+            return missing
         return ConflictError(
-            f"run {run_id}: cannot append seq {seq + 1}, the head is at seq {found[1]};"
+            f"run {run_id}: cannot append seq {seq + 1}, the head is at seq {head};"
             " reload the run and retry"
         )
 
@@ -342,15 +406,6 @@ def _run_row(run: RunRecord) -> tuple[object, ...]:
         run.lease_owner,
         run.lease_expires_at,
     )
-
-
-def _advance_head(db: sqlite3.Connection, run_key: int, run: RunRecord) -> bool:
-    """Move the head from ``run.seq - 1`` to ``run``; ``False`` if it is not there."""
-    values = (run.seq, run.state, _json_list(run.waiting_for), run.error, run.updated_at)
-    if db.execute(sql.ADVANCE_HEAD, (*values, run_key, run.seq - 1, run.status)).rowcount:
-        return True
-    changed = (*values, run.status, run_key, run.seq - 1)
-    return db.execute(sql.ADVANCE_HEAD_AND_STATUS, changed).rowcount == 1
 
 
 def _json_list(values: tuple[str, ...]) -> str:

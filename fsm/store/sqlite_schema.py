@@ -76,6 +76,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END
         """,
     ),
+    # Version 2: the head moves with the newest record (see ``APPEND_RECORD``). Records written
+    # by version 1 leave these NULL; their runs row was moved with every append, so it is the
+    # head for them (``runs.seq`` equals the newest record's seq).
+    (
+        "ALTER TABLE records ADD COLUMN state TEXT",
+        "ALTER TABLE records ADD COLUMN updated_at REAL",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -97,42 +104,84 @@ INSERT_RUN = """
         created_at, updated_at, parent_run_id, parent_seq, lease_owner, lease_expires_at
     ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+# The head: the runs row is the head as of ``runs.seq``; the newest record (the subquery, one
+# descending seek in the run's key range) says how far the run got since: its seq, state and
+# updated_at. ``SqliteStore._run_from_row`` takes the newer of the two.
 SELECT_RUN = """
-    SELECT run_id, workflow, spec_hash, spec_path, status, state, seq, waiting_for, error,
-        created_at, updated_at, parent_run_id, parent_seq, lease_owner, lease_expires_at
-    FROM runs WHERE run_id = ?
+    SELECT run_id, workflow, spec_hash, spec_path, status, runs.state, runs.seq, waiting_for,
+        error, created_at, runs.updated_at, parent_run_id, parent_seq, lease_owner,
+        lease_expires_at, newest.key, newest.state, newest.updated_at
+    FROM runs LEFT JOIN records AS newest ON newest.key = (
+        SELECT key FROM records
+        WHERE key >= runs.run_key << 32 AND key <= (runs.run_key << 32) | 4294967295
+        ORDER BY key DESC LIMIT 1
+    )
+    WHERE run_id = ?
 """
 LIST_RUNS = """
-    SELECT run_id, workflow, spec_hash, spec_path, status, state, seq, waiting_for, error,
-        created_at, updated_at, parent_run_id, parent_seq, lease_owner, lease_expires_at
-    FROM runs ORDER BY created_at DESC, run_id DESC LIMIT ?
+    SELECT run_id, workflow, spec_hash, spec_path, status, runs.state, runs.seq, waiting_for,
+        error, created_at, runs.updated_at, parent_run_id, parent_seq, lease_owner,
+        lease_expires_at, newest.key, newest.state, newest.updated_at
+    FROM runs LEFT JOIN records AS newest ON newest.key = (
+        SELECT key FROM records
+        WHERE key >= runs.run_key << 32 AND key <= (runs.run_key << 32) | 4294967295
+        ORDER BY key DESC LIMIT 1
+    )
+    ORDER BY created_at DESC, run_id DESC LIMIT ?
 """
 LIST_RUNS_BY_STATUS = """
-    SELECT run_id, workflow, spec_hash, spec_path, status, state, seq, waiting_for, error,
-        created_at, updated_at, parent_run_id, parent_seq, lease_owner, lease_expires_at
-    FROM runs WHERE status = ? ORDER BY created_at DESC, run_id DESC LIMIT ?
+    SELECT run_id, workflow, spec_hash, spec_path, status, runs.state, runs.seq, waiting_for,
+        error, created_at, runs.updated_at, parent_run_id, parent_seq, lease_owner,
+        lease_expires_at, newest.key, newest.state, newest.updated_at
+    FROM runs LEFT JOIN records AS newest ON newest.key = (
+        SELECT key FROM records
+        WHERE key >= runs.run_key << 32 AND key <= (runs.run_key << 32) | 4294967295
+        ORDER BY key DESC LIMIT 1
+    )
+    WHERE status = ? ORDER BY created_at DESC, run_id DESC LIMIT ?
 """
-SELECT_HEAD = "SELECT run_key, seq, state FROM runs WHERE run_id = ?"
-# Most transitions keep the run's status. Leaving ``status`` out of SET then spares the
-# runs_by_status index entry, one page write less per commit; only a status change pays it.
-ADVANCE_HEAD = """
-    UPDATE runs SET seq = ?, state = ?, waiting_for = ?, error = ?, updated_at = ?
-    WHERE run_key = ? AND seq = ? AND status = ?
+SELECT_HEAD = """
+    SELECT run_key, runs.seq, runs.state, newest.key, newest.state
+    FROM runs LEFT JOIN records AS newest ON newest.key = (
+        SELECT key FROM records
+        WHERE key >= runs.run_key << 32 AND key <= (runs.run_key << 32) | 4294967295
+        ORDER BY key DESC LIMIT 1
+    )
+    WHERE run_id = ?
 """
-ADVANCE_HEAD_AND_STATUS = """
-    UPDATE runs SET seq = ?, state = ?, waiting_for = ?, error = ?, updated_at = ?, status = ?
-    WHERE run_key = ? AND seq = ?
+SELECT_RUN_KEY = "SELECT run_key FROM runs WHERE run_id = ?"
+# Most transitions keep the run's status, waiting_for and error: then this matches no row and
+# writes nothing (the page it reads is cached), so a commit dirties one page of ``records``.
+SYNC_RUN = """
+    UPDATE runs SET status = ?1, waiting_for = ?2, error = ?3, seq = ?4, state = ?5,
+        updated_at = ?6
+    WHERE run_key = ?7 AND (status != ?1 OR waiting_for != ?2 OR error IS NOT ?3)
 """
-UPDATE_RUN = (
-    "UPDATE runs SET status = ?, waiting_for = ?, error = ?, updated_at = ? WHERE run_id = ?"
-)
+UPDATE_RUN = """
+    UPDATE runs SET status = ?, waiting_for = ?, error = ?, updated_at = ?, seq = ?, state = ?
+    WHERE run_key = ?
+"""
 
 # --- records (keys are run_key << 32 | seq) ---------------------------------------------------
 
-INSERT_SNAPSHOT = "INSERT INTO records (key, full_frame, checksum, payload) VALUES (?, ?, ?, ?)"
+INSERT_SNAPSHOT = """
+    INSERT INTO records (key, full_frame, checksum, payload, state, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?)
+"""
 SELECT_SNAPSHOTS = (
     "SELECT key, payload, checksum FROM records WHERE key >= ? AND key < ? ORDER BY key"
 )
+# ?1 is the run's first key, ?2 the key of a new record: the nearest frame before it and the
+# payload bytes since (``length`` of a BLOB reads its size from the row header, not its pages).
+SINCE_FRAME = """
+    SELECT frame.key, (
+        SELECT coalesce(sum(length(payload)), 0) FROM records WHERE key > frame.key AND key < ?2
+    )
+    FROM (
+        SELECT key FROM records WHERE key >= ?1 AND key < ?2 AND full_frame = 1
+        ORDER BY key DESC LIMIT 1
+    ) AS frame
+"""
 # ?1 is the run's first key, ?2 the key of the wanted seq; the subquery walks back from ?2 to
 # the nearest frame, reading only the small full_frame column of the records it passes.
 SELECT_FROM_FRAME = """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fsm.errors import ConflictError, CorruptionError, NotFoundError, StoreError
-from fsm.store import RunRecord, RunState, Snapshot, Store, full_frame
+from fsm.store import RunRecord, RunState, Snapshot, Store, encode_snapshot, full_frame
+from fsm.store.base import MAX_FRAME_GAP
 from tests.strategies import json_values
 
 from .builders import new_run, step
@@ -243,8 +245,8 @@ def test_history_returns_records_as_appended(store: Store) -> None:
     assert [without_frame(s) for s in store.history(run.run_id)] == written
 
 
-def test_store_keeps_a_frame_at_every_interval(store: Store) -> None:
-    """Records at multiples of the frame interval carry the full state even if sent without."""
+def test_store_keeps_a_frame_at_every_interval_while_frames_are_small(store: Store) -> None:
+    """With records outweighing the state, every K-th record gets the full state, sent or not."""
     run = advance(store, started(store, context={"log": []}), 2 * FRAME_INTERVAL + 1)
     history = store.history(run.run_id)
     framed = [s.seq for s in history if s.frame is not None]
@@ -252,6 +254,44 @@ def test_store_keeps_a_frame_at_every_interval(store: Store) -> None:
     for record in history:
         if record.frame is not None:
             assert record.frame == full_frame(store.load_state(run.run_id, record.seq))
+
+
+def test_frames_of_a_growing_list_cost_at_most_what_they_save(store: Store) -> None:
+    """A frame is kept only where the records since the last one weigh at least as much."""
+    run = started(store, context={"items": []})
+    for index in range(12 * FRAME_INTERVAL):
+        snapshot, run = step(run, "drafting", appended={"items": [f"{index:04d}" + "x" * 500]})
+        store.append(snapshot, run)
+    history = store.history(run.run_id)
+    framed = [s.seq for s in history if s.frame is not None]
+    assert framed[0] == 0
+    assert len(framed) < 12  # candidates were skipped
+    assert all(b - a <= MAX_FRAME_GAP * FRAME_INTERVAL for a, b in itertools.pairwise(framed))
+    bare = [len(encode_snapshot(without_frame(s))[0]) for s in history]
+    for last, frame_seq in itertools.pairwise(framed):
+        frame_bytes = len(encode_snapshot(history[frame_seq])[0]) - bare[frame_seq]
+        assert sum(bare[last + 1 : frame_seq + 1]) >= frame_bytes
+    for seq in range(run.seq + 1):
+        assert store.load_state(run.run_id, seq).context["items"] == [
+            item for s in history[1 : seq + 1] for item in s.appended["items"]
+        ]
+
+
+def test_a_large_state_changing_little_still_gets_a_frame_every_few_intervals(
+    store: Store,
+) -> None:
+    """Frames bigger than the records they save still come at least every MAX_FRAME_GAP·K."""
+    run = started(store, context={"big": "b" * 20_000, "n": 0})
+    for n in range(1, 2 * MAX_FRAME_GAP * FRAME_INTERVAL + 2):
+        snapshot, run = step(run, "drafting", changes={"n": n})
+        store.append(snapshot, run)
+    framed = [s.seq for s in store.history(run.run_id) if s.frame is not None]
+    gap = MAX_FRAME_GAP * FRAME_INTERVAL
+    assert framed == [0, gap, 2 * gap]
+    assert store.load_state(run.run_id, 2 * gap - 1).context == {
+        "big": "b" * 20_000,
+        "n": 2 * gap - 1,
+    }
 
 
 def test_a_callers_frame_is_stored_and_replay_starts_from_it(store: Store) -> None:

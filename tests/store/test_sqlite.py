@@ -160,10 +160,45 @@ def test_a_deleted_record_is_reported_not_skipped(tmp_path: Path) -> None:
         snapshot, run = step(run, "reviewing", appended={"log": ["x"]})
         store.append(snapshot, run)
     with closing(sqlite3.connect(tmp_path / "r.db")) as db, db:
-        db.execute("DELETE FROM snapshots WHERE run_id = 'r1' AND seq IN (3, 5)")
+        db.execute("DELETE FROM snapshots WHERE run_id = 'r1' AND seq IN (2, 4)")
     with pytest.raises(CorruptionError, match="2 of the records from seq 0 to 5 are missing"):
         store.history("r1")
-    with pytest.raises(CorruptionError, match="run r1: record r1 seq 4 does not follow seq 2"):
-        store.load_state("r1", 4)
-    assert [s.seq for s in store.history("r1", 0, 3)] == [0, 1, 2]
+    with pytest.raises(CorruptionError, match="run r1: record r1 seq 3 does not follow seq 1"):
+        store.load_state("r1", 5)
+    assert [s.seq for s in store.history("r1", 0, 2)] == [0, 1]
+    store.close()
+
+
+def test_deleting_a_finished_runs_last_record_is_reported(tmp_path: Path) -> None:
+    """The runs row keeps the seq of the last status change, so a deleted tail behind it shows."""
+    store = SqliteStore(tmp_path / "r.db")
+    run, start = new_run("r1", context={"log": []})
+    store.create_run(run, start)
+    for status in ("running", "completed"):
+        snapshot, run = step(run, "reviewing", appended={"log": ["x"]}, status=status)
+        store.append(snapshot, run)
+    with closing(sqlite3.connect(tmp_path / "r.db")) as db, db:
+        db.execute("DELETE FROM snapshots WHERE run_id = 'r1' AND seq = 2")
+    with pytest.raises(CorruptionError, match=r"head is seq 2 but the newest record .* is seq 1"):
+        store.get_run("r1")
+    with pytest.raises(CorruptionError, match="records were deleted"):
+        store.load_state("r1")
+    store.close()
+
+
+def test_an_append_that_keeps_the_status_writes_no_runs_row(tmp_path: Path) -> None:
+    """The head is the newest record: the runs row moves only with status, waiting or error."""
+    store = SqliteStore(tmp_path / "r.db")
+    run, start = new_run("r1", context={"log": []})
+    store.create_run(run, start)
+    heads = []
+    for status in ("running", "running", "waiting", "waiting"):
+        snapshot, run = step(run, "reviewing", appended={"log": ["x"]}, status=status)
+        store.append(snapshot, run)
+        heads.append(run)
+        with closing(sqlite3.connect(tmp_path / "r.db")) as db:
+            (row_seq,) = db.execute("SELECT seq FROM runs WHERE run_id = 'r1'").fetchone()
+        assert store.get_run("r1") == run
+        assert row_seq == (0 if status == "running" else 3)
+    assert store.list_runs() == [heads[-1]]
     store.close()
