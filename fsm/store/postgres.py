@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import attrs
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
@@ -27,10 +26,11 @@ from fsm.store.base import (
     check_interval,
     check_limit,
     check_start,
+    encode_candidate,
 )
 from fsm.store.codec import decode_snapshot, encode_snapshot
 from fsm.store.postgres_schema import migrate
-from fsm.store.records import RUN_STATUSES, RunRecord, RunState, RunStatus, Snapshot
+from fsm.store.records import RUN_STATUSES, Frame, RunRecord, RunState, RunStatus, Snapshot
 from fsm.store.replay import full_frame, rebuild
 
 Connection = psycopg.Connection[tuple[Any, ...]]
@@ -94,6 +94,17 @@ _SELECT_FROM_FRAME = """
         ORDER BY seq DESC LIMIT 1
     )
     ORDER BY seq
+"""
+# The nearest frame before a new record and the payload bytes since (``keeps_frame``).
+_SINCE_FRAME = """
+    SELECT frame.seq, (
+        SELECT coalesce(sum(octet_length(payload)), 0)::bigint FROM snapshots
+        WHERE run_id = %(run_id)s AND seq > frame.seq AND seq < %(seq)s
+    )
+    FROM (
+        SELECT seq FROM snapshots WHERE run_id = %(run_id)s AND full_frame AND seq < %(seq)s
+        ORDER BY seq DESC LIMIT 1
+    ) AS frame
 """
 # ``%(now)s`` is the injected clock's reading, or NULL for the database's own clock.
 _CLAIM = """
@@ -185,8 +196,8 @@ class PostgresStore:
 
     def append(self, snapshot: Snapshot, run: RunRecord) -> None:
         check_append(snapshot, run)
-        if snapshot.frame is None and snapshot.seq % self.frame_interval == 0:
-            self._append_with_frame(snapshot, run)
+        if snapshot.seq % self.frame_interval == 0:
+            self._append_candidate(snapshot, run)
             return
         payload, checksum = encode_snapshot(snapshot)
         framed = snapshot.frame is not None
@@ -285,17 +296,32 @@ class PostgresStore:
 
     # Internals ---------------------------------------------------------------------------------
 
-    def _append_with_frame(self, snapshot: Snapshot, run: RunRecord) -> None:
-        """Append a K-th record the caller sent without a frame: the frame is rebuilt from the
-        records before it while the head's row lock keeps other writers out."""
+    def _append_candidate(self, snapshot: Snapshot, run: RunRecord) -> None:
+        """Append a K-th record, with a frame if ``keeps_frame`` says so (rebuilt from the
+        records before it if the caller sent none) while the head's row lock keeps other
+        writers out."""
         with self._connection() as connection, connection.transaction():
             moved = connection.execute(_ADVANCE_HEAD, _head_row(run))
             if moved.rowcount != 1:
                 raise self._not_at(connection, run.run_id, snapshot.seq - 1)
-            state = self._rebuild(connection, run.run_id, snapshot.seq - 1, snapshot)
-            snapshot = attrs.evolve(snapshot, frame=full_frame(state))
-            payload, checksum = encode_snapshot(snapshot)
-            connection.execute(_INSERT_SNAPSHOT, (run.run_id, run.seq, True, payload, checksum))
+            where = {"run_id": run.run_id, "seq": snapshot.seq}
+            found = connection.execute(_SINCE_FRAME, where).fetchone()
+            if found is None:
+                raise CorruptionError(
+                    f"run {run.run_id}: no frame record before seq {snapshot.seq} in"
+                    f" {self._where}; restore the database from a backup"
+                )
+
+            def rebuild_frame() -> Frame:
+                state = self._rebuild(connection, run.run_id, snapshot.seq - 1, snapshot)
+                return full_frame(state)
+
+            gap = snapshot.seq - found[0]
+            payload, checksum, framed = encode_candidate(
+                snapshot, self.frame_interval, gap, found[1], rebuild_frame
+            )
+            row = (run.run_id, run.seq, framed, payload, checksum)
+            connection.execute(_INSERT_SNAPSHOT, row)
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
