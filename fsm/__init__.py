@@ -31,6 +31,7 @@ from fsm.spec.model import Spec
 from fsm.spec.parse import load_spec, parse_spec
 from fsm.spec.validate import ValidationResult, check_spec, load_checked, validate
 from fsm.store import MemoryStore, RunRecord, RunState, Snapshot, SqliteStore, Store, open_store
+from fsm.worker import Worker, WorkerOptions, WorkerReport
 
 __all__ = [
     "AgentCall",
@@ -60,6 +61,9 @@ __all__ = [
     "Store",
     "StoreError",
     "ValidationResult",
+    "Worker",
+    "WorkerOptions",
+    "WorkerReport",
     "Workflow",
     "build_classes",
     "check_spec",
