@@ -245,7 +245,7 @@ def _persist(
         error=error,
         attempt=entry.attempt,
         started_at=clock.started_at,
-        duration_ms=(time.perf_counter() - clock.started) * 1000.0,
+        duration_ms=round((time.perf_counter() - clock.started) * 1000.0, 3),  # to the µs
         spec_hash=workflow.spec_hash,
         status=run_status,
         frame=_frame(live, entry.target, steps) if seq % store.frame_interval == 0 else None,

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import attrs
 
-from fsm.store.codec import encode_snapshot
+from fsm.store.codec import encode_json, seal
 from fsm.store.records import RUN_STATUSES, Frame, RunRecord, RunState, RunStatus, Snapshot
 
 DEFAULT_FRAME_INTERVAL = 100
@@ -116,23 +116,25 @@ def keeps_frame(interval: int, gap: int, since_bytes: int, frame_bytes: int) -> 
 
 def encode_candidate(
     snapshot: Snapshot,
+    *,
     interval: int,
     gap: int,
     since_bytes: int,
     rebuild_frame: Callable[[], Frame],
+    pinned_hash: str | None = None,
 ) -> tuple[bytes, str, bool]:
     """``(payload, checksum, framed)`` for a record on a candidate seq, given the ``gap`` in
     records since the last frame and the payload bytes of the records in between.
 
     The frame the caller sent is used, else ``rebuild_frame()`` (a replay) supplies one; it is
     encoded only to weigh it, and kept when ``keeps_frame`` says so."""
-    bare_payload, bare_checksum = encode_snapshot(attrs.evolve(snapshot, frame=None))
-    since = since_bytes + len(bare_payload)
+    bare = encode_json(attrs.evolve(snapshot, frame=None), pinned_hash)
     frame = snapshot.frame if snapshot.frame is not None else rebuild_frame()
-    payload, checksum = encode_snapshot(attrs.evolve(snapshot, frame=frame))
-    if keeps_frame(interval, gap, since, len(payload) - len(bare_payload)):
-        return payload, checksum, True
-    return bare_payload, bare_checksum, False
+    framed = encode_json(attrs.evolve(snapshot, frame=frame), pinned_hash)
+    # Weighed uncompressed, so only the frames that are kept pay for compression.
+    if keeps_frame(interval, gap, since_bytes + len(bare), len(framed) - len(bare)):
+        return (*seal(snapshot.run_id, snapshot.seq, framed), True)
+    return (*seal(snapshot.run_id, snapshot.seq, bare), False)
 
 
 def check_start(run: RunRecord, start: Snapshot) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -30,15 +31,21 @@ except ImportError:  # an optional speed-up: the standard library is the fallbac
 from fsm.errors import CorruptionError, StoreError
 from fsm.store.records import Frame, JsonValue, Snapshot
 
-FORMAT_VERSION = 2
-"""Version 2 added ``output_from``; records without it are written as version 1, which every
-version reads, so a store stays readable by older readers as far as the records allow."""
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+"""Version 2 added ``output_from``. Version 3 is written by stores that keep the run's pinned
+spec hash and pass it to both ends: ``spec_hash`` is left out when it is the pinned one and
+``status`` when it is ``running`` (about 80 bytes a record). Otherwise a record is written with
+the lowest version that holds it, so older readers read what they can."""
+READABLE_VERSIONS = (1, 2, 3)
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _DECODER = json.JSONDecoder()
 _MIN_REFERENCED_STR = 24
 """Shorter strings are cheaper to repeat than to reference."""
+COMPRESS_FROM = 64 * 1024
+"""Payloads this large (in practice frames of big contexts) are stored zlib-compressed when
+that is smaller. A JSON payload starts with ``{``, a zlib stream never does, so readers tell
+them apart by the first byte; the checksum covers the stored bytes."""
 
 
 def _stdlib_dumps(data: object) -> bytes:
@@ -76,8 +83,25 @@ def checksum(run_id: str, seq: int, payload: bytes) -> str:
     return hashlib.blake2b(key + payload, digest_size=16).hexdigest()
 
 
-def encode_snapshot(snapshot: Snapshot) -> tuple[bytes, str]:
-    """The payload bytes and their checksum; ``StoreError`` if a value is not JSON-ready."""
+def encode_snapshot(snapshot: Snapshot, pinned_hash: str | None = None) -> tuple[bytes, str]:
+    """The payload bytes and their checksum; ``StoreError`` if a value is not JSON-ready.
+
+    A store that keeps the run's pinned spec hash passes it as ``pinned_hash``: records under
+    that hash (nearly all) then leave it out, and ``decode_snapshot`` needs it back."""
+    return seal(snapshot.run_id, snapshot.seq, encode_json(snapshot, pinned_hash))
+
+
+def seal(run_id: str, seq: int, payload: bytes) -> tuple[bytes, str]:
+    """JSON bytes as stored (compressed from ``COMPRESS_FROM`` bytes) and their checksum."""
+    if len(payload) >= COMPRESS_FROM:
+        packed = zlib.compress(payload, 1)
+        if len(packed) < len(payload):
+            payload = packed
+    return payload, checksum(run_id, seq, payload)
+
+
+def encode_json(snapshot: Snapshot, pinned_hash: str | None = None) -> bytes:
+    """The record as compact JSON, before ``seal``; ``StoreError`` if it is not JSON-ready."""
     data: dict[str, object] = {"v": 1}
     if snapshot.source is not None:
         data["source"] = snapshot.source
@@ -86,12 +110,15 @@ def encode_snapshot(snapshot: Snapshot) -> tuple[bytes, str]:
         data["event"] = snapshot.event
     if snapshot.rule is not None:
         data["rule"] = snapshot.rule
-    data["status"] = snapshot.status
+    compact = pinned_hash is not None
+    if not compact or snapshot.status != "running":
+        data["status"] = snapshot.status
     if snapshot.attempt != 1:
         data["attempt"] = snapshot.attempt
     data["started_at"] = snapshot.started_at
     data["duration_ms"] = snapshot.duration_ms
-    data["spec_hash"] = snapshot.spec_hash
+    if snapshot.spec_hash != pinned_hash:
+        data["spec_hash"] = snapshot.spec_hash
     if snapshot.changes:
         data["changes"] = snapshot.changes
     if snapshot.appended:
@@ -107,21 +134,25 @@ def encode_snapshot(snapshot: Snapshot) -> tuple[bytes, str]:
                 data["output"] = rest
     if snapshot.error is not None:
         data["error"] = snapshot.error
+    if compact:
+        data["v"] = 3
     if snapshot.frame is not None:
         data["frame"] = snapshot.frame
     try:
-        payload = _dumps(data)
+        return _dumps(data)
     except (TypeError, ValueError) as exc:
         raise StoreError(
             f"run {snapshot.run_id} seq {snapshot.seq}: the record is not JSON-ready data"
             f" ({exc}); contexts, outputs and changes must hold only dict/list/str/int/float/"
             "bool/None with finite numbers"
         ) from exc
-    return payload, checksum(snapshot.run_id, snapshot.seq, payload)
 
 
-def decode_snapshot(run_id: str, seq: int, payload: bytes, stored_checksum: str) -> Snapshot:
-    """The snapshot stored as ``payload`` at (run_id, seq), verified against its checksum."""
+def decode_snapshot(
+    run_id: str, seq: int, payload: bytes, stored_checksum: str, pinned_hash: str | None = None
+) -> Snapshot:
+    """The snapshot stored as ``payload`` at (run_id, seq), verified against its checksum;
+    ``pinned_hash`` is the run's spec hash, for records that left it out."""
     if checksum(run_id, seq, payload) != stored_checksum:
         raise CorruptionError(
             f"run {run_id} seq {seq}: the stored record does not match its checksum; it was"
@@ -129,7 +160,8 @@ def decode_snapshot(run_id: str, seq: int, payload: bytes, stored_checksum: str)
             " fork the run from an earlier seq"
         )
     try:
-        data: dict[str, Any] = _DECODER.decode(payload.decode())
+        text = payload if payload[:1] == b"{" else zlib.decompress(payload)
+        data: dict[str, Any] = _DECODER.decode(text.decode())
         if data.get("v") not in READABLE_VERSIONS:
             raise CorruptionError(
                 f"run {run_id} seq {seq}: record format {data.get('v')!r} is not a format"
@@ -155,17 +187,23 @@ def decode_snapshot(run_id: str, seq: int, payload: bytes, stored_checksum: str)
             attempt=data.get("attempt", 1),
             started_at=data["started_at"],
             duration_ms=data["duration_ms"],
-            spec_hash=data["spec_hash"],
-            status=data["status"],
+            spec_hash=data["spec_hash"] if "spec_hash" in data else _pinned(pinned_hash),
+            status=data["status"] if "status" in data or data["v"] < 3 else "running",
             frame=_frame(data.get("frame")),
         )
     except CorruptionError:
         raise
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, zlib.error) as exc:
         raise CorruptionError(
             f"run {run_id} seq {seq}: the stored record passed its checksum but does not"
             f" decode ({exc!r}); it was written by an incompatible version"
         ) from exc
+
+
+def _pinned(pinned_hash: str | None) -> str:
+    if pinned_hash is None:
+        raise KeyError("spec_hash: the record relies on the run's pinned hash, none was given")
+    return pinned_hash
 
 
 def _frame(data: Any) -> Frame | None:

@@ -50,7 +50,7 @@ class MemoryStore:
 
     def create_run(self, run: RunRecord, start: Snapshot) -> None:
         check_start(run, start)
-        encoded = encode_snapshot(start)
+        encoded = encode_snapshot(start, run.spec_hash)
         with self._lock:
             self._check_open()
             if run.run_id in self._runs:
@@ -69,9 +69,9 @@ class MemoryStore:
                     f" {head.seq}; reload the run and retry"
                 )
             if snapshot.seq % self.frame_interval == 0:
-                payload, checksum, framed = self._encode_candidate(snapshot)
+                payload, checksum, framed = self._encode_candidate(snapshot, head.spec_hash)
             else:
-                payload, checksum = encode_snapshot(snapshot)
+                payload, checksum = encode_snapshot(snapshot, head.spec_hash)
                 framed = snapshot.frame is not None
             self._records[run.run_id].append((payload, checksum))
             if framed:
@@ -105,7 +105,10 @@ class MemoryStore:
             start = max(start, 0)
             stop = max(start, head.seq + 1 if end is None else min(end, head.seq + 1))
             encoded = self._records[run_id][start:stop]
-        return [decode_snapshot(run_id, start + i, *record) for i, record in enumerate(encoded)]
+        return [
+            decode_snapshot(run_id, start + i, *record, head.spec_hash)
+            for i, record in enumerate(encoded)
+        ]
 
     def load_state(self, run_id: str, seq: int | None = None) -> RunState:
         with self._lock:
@@ -187,7 +190,7 @@ class MemoryStore:
         except KeyError:
             raise NotFoundError(f"no run {run_id!r} in this store") from None
 
-    def _encode_candidate(self, snapshot: Snapshot) -> tuple[bytes, str, bool]:
+    def _encode_candidate(self, snapshot: Snapshot, pinned: str) -> tuple[bytes, str, bool]:
         """Payload, checksum and whether it holds a frame, for a record on a candidate seq."""
         run_id = snapshot.run_id
         last_frame = self._frames[run_id][-1]
@@ -197,14 +200,24 @@ class MemoryStore:
             return full_frame(self._rebuild(run_id, snapshot.seq - 1, snapshot))
 
         gap = snapshot.seq - last_frame
-        return encode_candidate(snapshot, self.frame_interval, gap, since_bytes, rebuild_frame)
+        return encode_candidate(
+            snapshot,
+            interval=self.frame_interval,
+            gap=gap,
+            since_bytes=since_bytes,
+            rebuild_frame=rebuild_frame,
+            pinned_hash=pinned,
+        )
 
     def _rebuild(self, run_id: str, seq: int, *extra: Snapshot) -> RunState:
         """The state after ``seq`` (then after ``extra``), from the nearest frame at or before."""
         frames = self._frames[run_id]
         frame_seq = frames[bisect.bisect_right(frames, seq) - 1]
         records = self._records[run_id]
-        decoded = [decode_snapshot(run_id, s, *records[s]) for s in range(frame_seq, seq + 1)]
+        pinned = self._runs[run_id].spec_hash
+        decoded = [
+            decode_snapshot(run_id, s, *records[s], pinned) for s in range(frame_seq, seq + 1)
+        ]
         return rebuild(decoded[0], [*decoded[1:], *extra])
 
 

@@ -318,7 +318,11 @@ class PostgresStore:
 
             gap = snapshot.seq - found[0]
             payload, checksum, framed = encode_candidate(
-                snapshot, self.frame_interval, gap, found[1], rebuild_frame
+                snapshot,
+                interval=self.frame_interval,
+                gap=gap,
+                since_bytes=found[1],
+                rebuild_frame=rebuild_frame,
             )
             row = (run.run_id, run.seq, framed, payload, checksum)
             connection.execute(_INSERT_SNAPSHOT, row)

@@ -77,7 +77,8 @@ class SqliteStore:
         self.frame_interval = check_interval(frame_interval)
         self._clock = clock
         self._lock = threading.Lock()
-        self._run_keys: dict[str, int] = {}  # run id -> run_key, saving a lookup per append
+        # run id -> (run_key, pinned spec hash): identity never changes, so it is remembered
+        self._run_keys: dict[str, tuple[int, str]] = {}
         self._appended: dict[str, int] = {}  # run id -> the newest seq this handle appended
         self._read = _Transaction(self, "BEGIN")  # statements see one committed state
         self._write = _Transaction(self, "BEGIN IMMEDIATE")  # holds the write lock throughout
@@ -100,7 +101,7 @@ class SqliteStore:
 
     def create_run(self, run: RunRecord, start: Snapshot) -> None:
         check_start(run, start)
-        payload, checksum = encode_snapshot(start)
+        payload, checksum = encode_snapshot(start, run.spec_hash)
         with self._write as db:
             try:
                 run_key = db.execute(sql.INSERT_RUN, _run_row(run)).lastrowid
@@ -110,9 +111,9 @@ class SqliteStore:
                 ) from None
             if run_key is None or run_key > sql.MAX_RUN_KEY:
                 raise StoreError(f"{self.path} holds the most runs one SQLite store can key")
-            start_row = (sql.record_key(run_key, 0), 1, checksum, payload)
+            start_row = (sql.record_key(run_key, 0), 1, bytes.fromhex(checksum), payload)
             db.execute(sql.INSERT_SNAPSHOT, (*start_row, run.state, run.updated_at))
-            self._remember(run.run_id, run_key)
+            self._remember(run.run_id, (run_key, run.spec_hash))
         self._appended[run.run_id] = 0
 
     def append(self, snapshot: Snapshot, run: RunRecord) -> None:
@@ -120,11 +121,8 @@ class SqliteStore:
         if run.seq > sql.MAX_SEQ:
             raise StoreError(f"run {run.run_id} reached the most records one run can hold")
         candidate = snapshot.seq % self.frame_interval == 0
-        if not candidate:
-            payload, checksum = encode_snapshot(snapshot)
-            framed = snapshot.frame is not None
         with self._write as db:
-            run_key = self._run_key(db, run.run_id)
+            run_key, pinned = self._identity(db, run.run_id)
             key = sql.record_key(run_key, run.seq)
             # Records are never removed, so seq N-1 is known to exist once this handle wrote
             # or saw it; only then may the check be skipped. The primary key does the rest.
@@ -132,9 +130,12 @@ class SqliteStore:
             if unknown and self._head(db, run.run_id)[1] != snapshot.seq - 1:
                 raise self._not_at(run.run_id, snapshot.seq - 1)
             if candidate:
-                payload, checksum, framed = self._encode_candidate(db, run_key, snapshot)
+                payload, checksum, framed = self._encode_candidate(db, run_key, pinned, snapshot)
+            else:
+                payload, checksum = encode_snapshot(snapshot, pinned)
+                framed = snapshot.frame is not None
             try:
-                row = (key, framed, checksum, payload, run.state, run.updated_at)
+                row = (key, framed, bytes.fromhex(checksum), payload, run.state, run.updated_at)
                 db.execute(sql.INSERT_SNAPSHOT, row)
             except sqlite3.IntegrityError:  # another writer has this seq already
                 raise self._not_at(run.run_id, snapshot.seq - 1) from None
@@ -162,6 +163,7 @@ class SqliteStore:
     def history(self, run_id: str, start: int = 0, end: int | None = None) -> list[Snapshot]:
         with self._read as db:
             run_key, head = self._head(db, run_id)
+            _, pinned = self._identity(db, run_id)
             first = max(start, 0)
             stop = head + 1 if end is None else min(end, head + 1)
             keys = (sql.record_key(run_key, first), sql.record_key(run_key, max(stop, first)))
@@ -171,7 +173,10 @@ class SqliteStore:
                 f"run {run_id}: {max(stop - first, 0) - len(rows)} of the records from seq"
                 f" {first} to {stop - 1} are missing from {self.path}; restore it from a backup"
             )
-        return [decode_snapshot(run_id, sql.seq_of(key), *rest) for key, *rest in rows]
+        return [
+            decode_snapshot(run_id, sql.seq_of(key), payload, _hex(digest), pinned)
+            for key, payload, digest in rows
+        ]
 
     def load_state(self, run_id: str, seq: int | None = None) -> RunState:
         with self._read as db:
@@ -249,22 +254,22 @@ class SqliteStore:
             )
         return StoreError(f"SQLite store {self.path} failed: {exc}")
 
-    def _run_key(self, db: sqlite3.Connection, run_id: str) -> int:
-        """The run's integer key, remembered: it never changes (runs are never deleted)."""
-        run_key = self._run_keys.get(run_id)
-        if run_key is None:
-            found = db.execute(sql.SELECT_RUN_KEY, (run_id,)).fetchone()
+    def _identity(self, db: sqlite3.Connection, run_id: str) -> tuple[int, str]:
+        """The run's integer key and pinned spec hash, remembered: neither ever changes."""
+        identity = self._run_keys.get(run_id)
+        if identity is None:
+            found = db.execute(sql.SELECT_IDENTITY, (run_id,)).fetchone()
             if found is None:
                 raise NotFoundError(f"no run {run_id!r} in {self.path}")
-            run_key = int(found[0])
-            self._remember(run_id, run_key)
-        return run_key
+            identity = (int(found[0]), str(found[1]))
+            self._remember(run_id, identity)
+        return identity
 
-    def _remember(self, run_id: str, run_key: int) -> None:
+    def _remember(self, run_id: str, identity: tuple[int, str]) -> None:
         if len(self._run_keys) >= _REMEMBERED_RUN_KEYS:
             self._run_keys.clear()
             self._appended.clear()
-        self._run_keys[run_id] = run_key
+        self._run_keys[run_id] = identity
 
     def _head(self, db: sqlite3.Connection, run_id: str) -> tuple[int, int]:
         """The run's key and head seq; ``NotFoundError`` if there is no such run."""
@@ -303,7 +308,7 @@ class SqliteStore:
         return attrs.evolve(run, seq=newest, state=row[16], updated_at=row[17])
 
     def _encode_candidate(
-        self, db: sqlite3.Connection, run_key: int, snapshot: Snapshot
+        self, db: sqlite3.Connection, run_key: int, pinned: str, snapshot: Snapshot
     ) -> tuple[bytes, str, bool]:
         """Payload, checksum and whether it holds a frame, for a record on a candidate seq."""
         first, key = sql.record_key(run_key, 0), sql.record_key(run_key, snapshot.seq)
@@ -320,7 +325,14 @@ class SqliteStore:
             return full_frame(state)
 
         gap = snapshot.seq - sql.seq_of(frame_key)
-        return encode_candidate(snapshot, self.frame_interval, gap, since_bytes, rebuild_frame)
+        return encode_candidate(
+            snapshot,
+            interval=self.frame_interval,
+            gap=gap,
+            since_bytes=since_bytes,
+            rebuild_frame=rebuild_frame,
+            pinned_hash=pinned,
+        )
 
     def _not_at(self, run_id: str, seq: int) -> StoreError:
         try:
@@ -341,7 +353,11 @@ class SqliteStore:
                 f"run {run_id}: the records up to seq {seq} are missing from {self.path} although"
                 " the run's head is past them; restore the file from a backup"
             )
-        decoded = [decode_snapshot(run_id, sql.seq_of(key), *rest) for key, *rest in rows]
+        _, pinned = self._identity(self._db, run_id)
+        decoded = [
+            decode_snapshot(run_id, sql.seq_of(key), payload, _hex(digest), pinned)
+            for key, payload, digest in rows
+        ]
         return rebuild(decoded[0], [*decoded[1:], *extra])
 
 
@@ -406,6 +422,11 @@ def _run_row(run: RunRecord) -> tuple[object, ...]:
         run.lease_owner,
         run.lease_expires_at,
     )
+
+
+def _hex(checksum: bytes | str) -> str:
+    """Checksums are stored as 16 raw bytes (schema version 1 wrote them as hex text)."""
+    return checksum if isinstance(checksum, str) else checksum.hex()
 
 
 def _json_list(values: tuple[str, ...]) -> str:

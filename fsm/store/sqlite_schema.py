@@ -149,7 +149,7 @@ SELECT_HEAD = """
     )
     WHERE run_id = ?
 """
-SELECT_RUN_KEY = "SELECT run_key FROM runs WHERE run_id = ?"
+SELECT_IDENTITY = "SELECT run_key, spec_hash FROM runs WHERE run_id = ?"
 # Most transitions keep the run's status, waiting_for and error: then this matches no row and
 # writes nothing (the page it reads is cached), so a commit dirties one page of ``records``.
 SYNC_RUN = """

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from fsm.errors import CorruptionError, StoreError
 from fsm.store import Frame, Snapshot, decode_snapshot, encode_snapshot
-from fsm.store.codec import checksum
+from fsm.store.codec import COMPRESS_FROM, FORMAT_VERSION, checksum, encode_json
 from tests.strategies import json_values
 
 from .builders import new_run, step
@@ -90,10 +90,30 @@ def test_a_record_moved_to_another_run_or_seq_is_corruption() -> None:
 def test_a_record_of_an_unknown_format_version_is_refused() -> None:
     """A payload from another format version is never half-read, even with a valid checksum."""
     data: dict[str, Any] = json.loads(encode_snapshot(_transition())[0])
-    data["v"] = 3
+    data["v"] = FORMAT_VERSION + 1
     payload = json.dumps(data).encode()
-    with pytest.raises(CorruptionError, match="record format 3"):
+    with pytest.raises(CorruptionError, match=f"record format {FORMAT_VERSION + 1}"):
         decode_snapshot("r1", 1, payload, checksum("r1", 1, payload))
+
+
+def test_the_runs_pinned_spec_hash_is_left_out_and_given_back() -> None:
+    """A record under the pinned hash omits it (format 3); decoding restores it exactly."""
+    record = _transition()
+    full, _ = encode_snapshot(record)
+    payload, digest = encode_snapshot(record, record.spec_hash)
+    assert len(full) - len(payload) >= len(record.spec_hash)
+    assert json.loads(payload)["v"] == 3
+    assert decode_snapshot("r1", 1, payload, digest, record.spec_hash) == record
+    with pytest.raises(CorruptionError, match="relies on the run's pinned hash"):
+        decode_snapshot("r1", 1, payload, digest)
+
+
+def test_a_record_under_another_spec_hash_keeps_its_own() -> None:
+    """After an allowed spec change the record's hash differs from the pinned one and is kept."""
+    record = _transition()
+    payload, digest = encode_snapshot(record, "cd" * 32)
+    assert json.loads(payload)["spec_hash"] == record.spec_hash
+    assert decode_snapshot("r1", 1, payload, digest, "cd" * 32) == record
 
 
 def test_a_checksummed_payload_that_does_not_decode_is_corruption() -> None:
@@ -207,3 +227,27 @@ def sharing_outputs(draw: st.DrawFn) -> Snapshot:
 def test_outputs_sharing_values_with_the_record_round_trip_exactly(snapshot: Snapshot) -> None:
     """However the output shares objects with changes and items, decoding gives it back."""
     assert decode_snapshot("r1", 1, *encode_snapshot(snapshot)) == snapshot
+
+
+def test_a_large_payload_is_stored_compressed_and_reads_back_exactly() -> None:
+    """From COMPRESS_FROM bytes a compressible record is stored as zlib, smaller, and equal."""
+    run, _ = new_run("r1", context={})
+    record, _ = step(run, "reviewing", appended={"log": ["line " * 10 for _ in range(2_000)]})
+    payload, digest = encode_snapshot(record)
+    assert payload[:1] != b"{"
+    assert len(payload) < COMPRESS_FROM <= len(encode_json(record))
+    assert decode_snapshot("r1", 1, payload, digest) == record
+
+
+def test_a_small_payload_stays_plain_json() -> None:
+    """Below COMPRESS_FROM a record is stored as its JSON text, readable with any tool."""
+    run, _ = new_run("r1", context={})
+    small, _ = step(run, "reviewing", changes={"x": "y" * 1000})
+    assert encode_snapshot(small)[0] == encode_json(small)
+
+
+def test_a_checksummed_payload_that_does_not_inflate_is_corruption() -> None:
+    """Bytes that are neither JSON nor a zlib stream raise CorruptionError, never zlib.error."""
+    payload = b"\x78\x01not zlib at all"
+    with pytest.raises(CorruptionError, match="does not decode"):
+        decode_snapshot("r1", 1, payload, checksum("r1", 1, payload))
