@@ -34,7 +34,9 @@ from fsm.store.records import Frame, JsonValue, Snapshot
 FORMAT_VERSION = 3
 """Version 2 added ``output_from``. Version 3 is written by stores that keep the run's pinned
 spec hash and pass it to both ends: ``spec_hash`` is left out when it is the pinned one and
-``status`` when it is ``running`` (about 80 bytes a record). Otherwise a record is written with
+``status`` when it is ``running`` (about 80 bytes a record), and ``output_from`` marks values
+kept in ``output`` with ``0`` instead of ``null`` (a payload without ``null`` stays on the fast
+encoder). Otherwise a record is written with
 the lowest version that holds it, so older readers read what they can."""
 READABLE_VERSIONS = (1, 2, 3)
 
@@ -124,7 +126,7 @@ def encode_json(snapshot: Snapshot, pinned_hash: str | None = None) -> bytes:
     if snapshot.appended:
         data["appended"] = snapshot.appended
     if snapshot.output is not None:
-        references = _output_references(snapshot)
+        references = _output_references(snapshot, 0 if compact else None)
         if references is None:
             data["output"] = snapshot.output
         else:
@@ -223,10 +225,11 @@ item."""
 
 
 def _output_references(
-    snapshot: Snapshot,
-) -> tuple[Reference | dict[str, Reference | None], dict[str, JsonValue]] | None:
+    snapshot: Snapshot, literal: int | None
+) -> tuple[Reference | dict[str, Reference | int | None], dict[str, JsonValue]] | None:
     """``(output_from, the rest of the output)`` when the record's changes or appended items
-    hold the output (or some of its values), else None.
+    hold the output (or some of its values), else None. ``literal`` marks a key whose value is
+    in the rest (``None`` in format 2, ``0`` in format 3).
 
     Only identical objects are referenced (the runtime writes the output's own values into the
     context), so a reference always reads back an equal value; a match costs one lookup."""
@@ -242,12 +245,12 @@ def _output_references(
         return whole, {}
     if not isinstance(output, dict):
         return None
-    keys: dict[str, Reference | None] = {}
+    keys: dict[str, Reference | int | None] = {}
     rest: dict[str, JsonValue] = {}
     found = False
     for key, value in output.items():
         place = places.get(id(value)) if _worth_referencing(value) else None
-        keys[key] = place
+        keys[key] = literal if place is None else place
         if place is None:
             rest[key] = value
         else:
@@ -279,4 +282,7 @@ def _resolve_output(
     if not isinstance(output_from, dict):
         return at(output_from)
     literal = rest or {}
-    return {key: literal[key] if place is None else at(place) for key, place in output_from.items()}
+    return {
+        key: literal[key] if place is None or place == 0 else at(place)
+        for key, place in output_from.items()
+    }

@@ -172,6 +172,23 @@ def test_an_output_the_writes_hold_is_stored_once_and_read_back_in_order() -> No
     assert list(decoded.output) == ["score", "note", "title"]  # type: ignore[call-overload]
 
 
+def test_format_3_marks_kept_output_values_without_null() -> None:
+    """With a pinned hash the references use 0 for values kept in output: no null is written."""
+    title = "a title that is long enough to reference"
+    output = {"score": 0.5, "note": NOTE, "title": title}
+    snapshot = _with_output(output, changes={"title": title}, appended={"notes": [NOTE]})
+    payload, digest = encode_snapshot(snapshot, snapshot.spec_hash)
+    assert b"null" not in payload
+    assert json.loads(payload)["output_from"] == {
+        "score": 0,
+        "note": ["notes", 0],
+        "title": "title",
+    }
+    decoded = decode_snapshot("r1", 1, payload, digest, snapshot.spec_hash)
+    assert decoded == snapshot
+    assert list(decoded.output) == ["score", "note", "title"]  # type: ignore[call-overload]
+
+
 def test_a_whole_output_written_to_one_field_is_a_single_reference() -> None:
     """An output merged whole into a field is stored as that field's name."""
     review = {"score": 0.9, "issues": ["none"]}
