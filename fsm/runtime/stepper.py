@@ -250,14 +250,23 @@ def _persist(
         status=run_status,
         frame=_frame(live, entry.target, steps) if seq % store.frame_interval == 0 else None,
     )
-    record = attrs.evolve(
-        head,
-        seq=snapshot.seq,
-        state=entry.target,
+    # Spelled out rather than ``attrs.evolve(head, ...)``: half the cost on every step.
+    record = RunRecord(
+        run_id=head.run_id,
+        workflow=head.workflow,
+        spec_hash=head.spec_hash,
+        spec_path=head.spec_path,
         status=run_status,
+        state=entry.target,
+        seq=snapshot.seq,
         waiting_for=waiting_for,
         error=error if run_status == "failed" else None,
+        created_at=head.created_at,
         updated_at=time.time(),
+        parent_run_id=head.parent_run_id,
+        parent_seq=head.parent_seq,
+        lease_owner=head.lease_owner,
+        lease_expires_at=head.lease_expires_at,
     )
     try:
         store.append(snapshot, record)

@@ -1,8 +1,11 @@
-"""The stepper hands the store a frame on every K-th record, and that frame is the exact state."""
+"""The stepper hands the store a frame on every K-th record, and that frame is the exact state;
+and the heads it hands over keep what a transition does not move."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import attrs
 
 from fsm.runtime import AgentCall, Workflow
 from fsm.store import MemoryStore, RunRecord, Snapshot
@@ -54,3 +57,32 @@ def test_a_frame_does_not_share_the_live_run_s_growing_lists() -> None:
     first = next(s for s in store.appended if s.frame is not None)
     assert first.frame is not None
     assert first.frame["context"]["items"] == [1, 2]
+
+
+class HeadRecordingStore(RecordingStore):
+    """Also keeps every new head the runtime hands over."""
+
+    def __init__(self) -> None:
+        super().__init__(frame_interval=100)
+        self.heads: list[RunRecord] = []
+
+    def append(self, snapshot: Snapshot, run: RunRecord) -> None:
+        self.heads.append(run)
+        super().append(snapshot, run)
+
+
+def test_each_new_head_keeps_every_field_a_transition_does_not_move() -> None:
+    """The stepper builds heads field by field: identity and a fork's lineage carry over."""
+    store = HeadRecordingStore()
+    workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
+    parent = workflow.start()
+    fork = workflow.fork(parent.run_id, at=2)
+    store.heads.clear()
+    fork.resume()
+    created = store.get_run(fork.run_id)
+    moved = {"seq", "state", "status", "waiting_for", "error", "updated_at"}
+    assert created.parent_run_id == parent.run_id
+    assert store.heads
+    for head in store.heads:
+        kept = {name: value for name, value in attrs.asdict(head).items() if name not in moved}
+        assert kept == {k: v for k, v in attrs.asdict(created).items() if k not in moved}

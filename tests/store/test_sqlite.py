@@ -204,3 +204,31 @@ def test_an_append_that_keeps_the_status_writes_no_runs_row(tmp_path: Path) -> N
         assert row_seq == (0 if status == "running" else 3)
     assert store.list_runs() == [heads[-1]]
     store.close()
+
+
+def test_a_version_1_file_is_migrated_and_its_runs_read_and_continue(tmp_path: Path) -> None:
+    """Records written by schema 1 (hex checksums, head only in runs) stay readable and
+    appendable after the migration that makes the head implicit."""
+    path = tmp_path / "r.db"
+    run, start = new_run("r1", context={"log": []})
+    with closing(SqliteStore(path)) as store:
+        store.create_run(run, start)
+        for _ in range(3):
+            snapshot, run = step(run, "reviewing", appended={"log": ["x"]})
+            store.append(snapshot, run)
+    with closing(sqlite3.connect(path)) as db, db:  # rewrite the file as schema 1 had it
+        db.execute(
+            "UPDATE runs SET seq = 3, state = 'reviewing', updated_at = ?", (run.updated_at,)
+        )
+        db.execute("UPDATE records SET checksum = lower(hex(checksum))")
+        db.execute("ALTER TABLE records DROP COLUMN state")
+        db.execute("ALTER TABLE records DROP COLUMN updated_at")
+        db.execute("DELETE FROM schema_migrations WHERE version >= 1")
+    with closing(SqliteStore(path)) as store:
+        assert store.settings().schema_version == SCHEMA_VERSION
+        assert store.get_run("r1") == run
+        assert [s.seq for s in store.history("r1")] == [0, 1, 2, 3]
+        snapshot, run = step(run, "approval", changes={"x": 1}, status="waiting")
+        store.append(snapshot, run)
+        assert store.get_run("r1") == run
+        assert store.load_state("r1").context == {"log": ["x", "x", "x"], "x": 1}
