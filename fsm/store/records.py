@@ -81,8 +81,9 @@ class Snapshot:
     ``changes`` maps a context field to its new value (``replace`` fields); ``appended`` maps a
     field to the items added to it (``append`` fields), so a record grows with what changed,
     not with the context. ``frame`` holds the full state after this record on frame records
-    (seq 0, every K-th seq, forks) and is ``None`` otherwise. ``status`` is the run's status
-    after this step. Seq 0 is the start record: no source, always a frame.
+    (seq 0, forks, and the K-th seqs the frame rule keeps) and is ``None`` otherwise.
+    ``status`` is the run's status after this step. Seq 0 is the start record: no source,
+    always a frame.
     """
 
     run_id: str

@@ -1,11 +1,13 @@
 """``SqliteStore``: the embedded default store, one SQLite file in WAL mode.
 
 Each write is one ``BEGIN IMMEDIATE`` transaction, so writers in other processes queue on the
-file lock (up to ``busy_timeout``) and the compare-and-set on the head's seq lets exactly one of
-them append each seq. SQL is static: values are always ``?`` parameters. One connection per
-store object, shared by threads under a lock. Durability: ``normal`` (``synchronous=NORMAL``:
-a commit survives a crash of the process, the last ones may be lost on power failure) or
-``full`` (fsync on every commit). Details in ``docs/storage.md``.
+file lock (up to ``busy_timeout``), and the records' primary key plus a check that seq N is the
+newest lets exactly one of them append each seq N+1. The head is the newest record; the runs
+row is written only when status, ``waiting_for`` or ``error`` change (or by ``update_run``).
+SQL is static: values are always ``?`` parameters. One connection per store object, shared
+by threads under a lock. Durability: ``normal`` (``synchronous=NORMAL``: a commit survives a
+crash of the process, the last ones may be lost on power failure) or ``full`` (fsync on every
+commit). Details in ``docs/storage.md``.
 """
 
 from __future__ import annotations
