@@ -36,7 +36,8 @@ MAX_NODES = 200_000
 class LScalar:
     """A scalar and where it was written.
 
-    ``text`` is the scalar as YAML read it (after unquoting), ``value`` its resolved value.
+    ``text`` is the scalar as YAML read it (after unquoting), ``value`` its resolved value;
+    ``quoted`` is true for every non-plain scalar (quoted or block), whose value is always text.
     ``content`` is where the text itself starts: one column after the quote of a quoted scalar.
     ``verbatim`` is true when ``text`` appears character for character in the source on one
     line, so offsets into ``text`` are exact source columns (no escapes, no folding)."""
