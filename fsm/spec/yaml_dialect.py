@@ -123,7 +123,7 @@ class FastNodeLoader(yaml.CSafeLoader):
     """libyaml's C parser with ``NodeLoader``'s resolution: several times faster on large specs.
 
     It knows neither the flow-style type-expression extension nor the depth limit, so
-    ``compose_fast`` uses it only on text it can handle and falls back to ``NodeLoader``."""
+    ``compose`` uses it only on text it can handle and falls back to ``NodeLoader``."""
 
     def resolve(self, kind: object, value: object, implicit: object) -> str:
         return IMPLICIT_TAG
