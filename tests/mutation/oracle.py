@@ -49,9 +49,18 @@ _SETTINGS = settings(
 )
 
 
+_EXAMPLES: dict[str, object] = {}
+
+
 def _example(data_type: DataType) -> object:
-    """The simplest valid value of a type (hypothesis's minimal example)."""
-    return find(values(data_type), lambda _: True, settings=_SETTINGS)
+    """The simplest valid value of a type (hypothesis's minimal example).
+
+    Shrinking to it is slow and mutants share their types, so each type's example is found once
+    per test process (keyed by the type's full structure) and handed out as a copy."""
+    key = repr(data_type)
+    if key not in _EXAMPLES:
+        _EXAMPLES[key] = find(values(data_type), lambda _: True, settings=_SETTINGS)
+    return copy.deepcopy(_EXAMPLES[key])
 
 
 def _literals(checked: CheckedSpec) -> list[object]:
