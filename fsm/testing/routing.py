@@ -30,8 +30,9 @@ from fsm.diagnostics import Severity
 from fsm.spec.checked import CheckedSpec, CheckedTransition
 from fsm.spec.graph import reachable_from
 from fsm.testing.contexts import RoutingCase, SpecLike, as_checked, routing_cases, routing_points
-from fsm.testing.evaluate import Evaluator, Observation
+from fsm.testing.evaluate import Evaluator, Observation, Outcome
 from fsm.testing.report import Counterexample, Finding, FindingKind, PointSummary, RoutingReport
+from fsm.testing.sweep import SWEEP_CAP, routing_grid, shrink
 from fsm.testing.termination import find_unbounded_cycles, graph_edges, run_to_step_limit
 
 DEFAULT_EXAMPLES = 200
@@ -58,13 +59,20 @@ class _PointStats:
     fired: Counter[int] = attrs.field(factory=Counter)
     winners_when_true: dict[int, Counter[int]] = attrs.field(factory=dict)
     anomalies: dict[Anomaly, Observation] = attrs.field(factory=dict)
+    swept: set[Anomaly] = attrs.field(factory=set)
+    """Anomalies only the sweep found (their cases are already shrunk by the sweep)."""
+    exhaustive: bool = False
+    """The sweep evaluated its whole grid (not a sample)."""
 
     def add(self, observation: Observation) -> None:
         self.examples += 1
-        outcome = observation.outcome
         kind = anomaly_of(observation)
         if kind is not None:
             self.anomalies.setdefault(kind, observation)
+        self.tally(observation.outcome)
+
+    def tally(self, outcome: Outcome) -> None:
+        """Count which transition fired and which guards held alongside it."""
         if outcome.winner is None:
             return
         won = outcome.winner.definition.index
@@ -156,14 +164,19 @@ def _check_point(
         stats.fired[transitions[0].definition.index] = 1  # a lone default always fires
     else:
         _explore(strategy, evaluator, stats, options)
+        _sweep(checked, evaluator, (state, event), stats, options)
     findings = [
-        _anomaly_finding(checked, evaluator, strategy, kind, first, options=options)
+        _anomaly_finding(
+            checked, evaluator, strategy, kind, first, options=options, shrunk=kind in stats.swept
+        )
         for kind, first in stats.anomalies.items()
     ]
     dead: set[int] = set()
     for transition in transitions:
         index = transition.definition.index
-        if stats.fired[index] or _can_fire(strategy, evaluator, transition, options):
+        if stats.fired[index] or _can_fire(
+            strategy, evaluator, transition, options, stats.exhaustive
+        ):
             continue
         dead.add(index)
         if transition.guard is not None:
@@ -187,6 +200,40 @@ def _explore(
     explore()
 
 
+def _sweep(
+    checked: CheckedSpec,
+    evaluator: Evaluator,
+    point: tuple[str, str | None],
+    stats: _PointStats,
+    options: CheckOptions,
+) -> None:
+    """Evaluate the boundary grid of the point (``fsm.testing.sweep``); each anomaly it alone
+    finds is shrunk on the grid and recorded."""
+    grid = routing_grid(checked, *point)
+    if grid is None:
+        return
+    stats.exhaustive = grid.size <= SWEEP_CAP
+    for choice in grid.choices(SWEEP_CAP, options.seed):
+        outcome = evaluator.outcome(grid.case(choice))
+        stats.tally(outcome)
+        kind = _outcome_anomaly(outcome)
+        if kind is None or kind in stats.anomalies:
+            continue
+
+        def keeps(case: RoutingCase, wanted: Anomaly = kind) -> bool:
+            return _outcome_anomaly(evaluator.outcome(case)) == wanted
+
+        observation = evaluator.observe(grid.case(shrink(grid, choice, keeps)))
+        stats.anomalies[kind] = observation
+        stats.swept.add(kind)
+
+
+def _outcome_anomaly(outcome: Outcome) -> Anomaly | None:
+    if outcome.raised is not None:
+        return "guard-error"
+    return "incomplete" if outcome.winner is None else None
+
+
 def _find(
     strategy: st.SearchStrategy[RoutingCase],
     condition: Callable[[RoutingCase], bool],
@@ -206,13 +253,16 @@ def _can_fire(
     evaluator: Evaluator,
     transition: CheckedTransition,
     options: CheckOptions,
+    swept_all: bool,
 ) -> bool:
-    """A second search aimed at one transition that never fired while exploring."""
+    """A second search aimed at one transition that never fired while exploring. After a
+    whole-grid sweep missed it too it is most likely dead, so the search is shorter."""
 
     def fires(case: RoutingCase) -> bool:
         return evaluator.outcome(case).winner == transition
 
-    found = _find(strategy, fires, options.examples * 4, options.seed + 1, shrink=False)
+    budget = options.examples if swept_all else options.examples * 4
+    found = _find(strategy, fires, budget, options.seed + 1, shrink=False)
     return found is not None
 
 
@@ -224,12 +274,13 @@ def _anomaly_finding(
     first: Observation,
     *,
     options: CheckOptions,
+    shrunk: bool = False,
 ) -> Finding:
     def same_kind(case: RoutingCase) -> bool:
         return anomaly_of(evaluator.observe(case)) == kind
 
-    shrunk = _find(strategy, same_kind, options.examples, options.seed)
-    observation = evaluator.observe(shrunk) if shrunk is not None else first
+    found = None if shrunk else _find(strategy, same_kind, options.examples, options.seed)
+    observation = evaluator.observe(found) if found is not None else first
     case = observation.case
     where = f"state '{case.state}'" + (f" on event '{case.event}'" if case.event else "")
     state_def = checked.spec.state(case.state)

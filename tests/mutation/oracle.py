@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Iterator, Mapping
+from random import Random
 
 import attrs
 from hypothesis import HealthCheck, Phase, find, settings
@@ -59,7 +60,12 @@ def _example(data_type: DataType) -> object:
     per test process (keyed by the type's full structure) and handed out as a copy."""
     key = repr(data_type)
     if key not in _EXAMPLES:
-        _EXAMPLES[key] = find(values(data_type), lambda _: True, settings=_SETTINGS)
+        _EXAMPLES[key] = find(
+            values(data_type),
+            lambda _: True,
+            settings=_SETTINGS,
+            random=Random(0),
+        )
     return copy.deepcopy(_EXAMPLES[key])
 
 
