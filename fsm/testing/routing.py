@@ -2,15 +2,17 @@
 
 Phases, per routing point (a state, or a wait state's event): explore with hypothesis over
 contract-valid routing cases (boundary candidates mixed in) and tally which transition fires;
-for each anomaly seen (no transition fires, a guard raises, routing disagrees with itself), let
-hypothesis ``find`` a minimal case and print it as the counterexample; for each transition that
-never fired, search again aimed at it before calling it shadowed. Then, over the graph of the
-transitions that can fire: reachability and termination (``fsm.testing.termination``). Finally,
-whole runs with fake agents (``fsm.testing.runs``).
+then sweep the point's grid of boundary candidates (``fsm.testing.sweep``), which reaches rare
+regions that random draws miss, at every seed. For each anomaly seen (no transition fires, a
+guard raises, routing disagrees with itself) hypothesis ``find``s a minimal case to print as the
+counterexample (the sweep shrinks its own); each transition that never fired gets a search aimed
+at it before it is called shadowed. Then, over the graph of the transitions that can fire:
+reachability and termination (``fsm.testing.termination``). Finally, whole runs with fake agents
+(``fsm.testing.runs``).
 
 Random search proves existence (a transition *can* fire) but only suggests absence; the
-boundary candidates make the suggestion strong for guards that compare with literals, which is
-what the mutation test in tests/mutation measures.
+boundary candidates and the sweep make the suggestion strong for guards that compare with
+literals, which is what the mutation test in tests/mutation measures.
 """
 
 from __future__ import annotations
