@@ -5,6 +5,7 @@ from __future__ import annotations
 from fsm.spec.checked import CheckedSpec
 from fsm.spec.validate import checked_from_text
 from fsm.testing import check_routing
+from fsm.testing.contexts import RoutingCase
 from fsm.testing.sweep import routing_grid, shrink
 
 RARE = """
@@ -80,8 +81,9 @@ def test_shrink_keeps_the_property() -> None:
     kind = grid.places.index(("context", "label", "kind"))
     wanted = grid.domains[kind][last[kind]]
 
-    def keeps(case: object) -> bool:
-        return case.context["label"]["kind"] == wanted  # type: ignore[attr-defined,no-any-return]
+    def keeps(case: RoutingCase) -> bool:
+        label = case.context["label"]
+        return isinstance(label, dict) and label["kind"] == wanted
 
     shrunk = shrink(grid, last, keeps)
     assert shrunk[kind] == last[kind]
