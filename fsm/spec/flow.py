@@ -10,12 +10,12 @@ Error routes (``on_error``) carry the source's entry set: the failed agent wrote
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 
 import attrs
 
 from fsm.datatypes import OptionalType, RecordType, strip_optional
+from fsm.spec.graph import shortest_path
 from fsm.spec.model import Spec, StateDef, TransitionDef, WriteDef
 
 GuardFacts = tuple[frozenset[str], frozenset[str]]
@@ -46,23 +46,11 @@ class FlowResult:
     def unassigned_path(self, initial: str, state: str, field: str) -> list[str] | None:
         """A path of states from the initial state into ``state`` on which ``field`` is never
         assigned: the witness printed with a context-flow error."""
-        previous: dict[str, str | None] = {initial: None}
-        queue = deque([initial])
-        while queue:
-            current = queue.popleft()
-            if current == state:
-                path: list[str] = []
-                node: str | None = current
-                while node is not None:
-                    path.append(node)
-                    node = previous[node]
-                return path[::-1]
-            for edge in self.edges:
-                blocked = field in edge.assigns or edge.target in previous
-                if edge.source == current and not blocked:
-                    previous[edge.target] = current
-                    queue.append(edge.target)
-        return None
+        unassigning: dict[str, list[str]] = {}
+        for edge in self.edges:
+            if field not in edge.assigns:
+                unassigning.setdefault(edge.source, []).append(edge.target)
+        return shortest_path(unassigning, initial, state)
 
 
 def assigned_by_writes(spec: Spec, writes: tuple[WriteDef, ...]) -> frozenset[str]:
