@@ -86,7 +86,8 @@ class _Compiler:
         fields: list[tuple[str, bool, Check]] = []
 
         def check(value: object) -> bool:
-            if not isinstance(value, Mapping):
+            # ``type(...) is dict`` first: the ABC check costs ~0.3 µs and JSON is plain dicts
+            if type(value) is not dict and not isinstance(value, Mapping):
                 return False
             for key in value:
                 if key not in names:

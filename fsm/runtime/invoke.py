@@ -104,7 +104,8 @@ def _call_sync(agent: LoadedAgent, inputs: object, call: AgentCall) -> object:
             result = _in_thread(agent, inputs, call).result(timeout=timeout)
         except TimeoutError:
             raise _timed_out(timeout) from None
-    if inspect.isawaitable(result):  # a sync function that returned a coroutine
+    # a sync function that returned a coroutine (a dict, the common result, cannot be one)
+    if type(result) is not dict and inspect.isawaitable(result):
         return asyncio.run(_with_timeout(result, timeout))
     return result
 

@@ -116,7 +116,7 @@ def _json_at(data: object, path: tuple[str, ...]) -> object:
     for name in path:
         if data is None:
             return None
-        assert isinstance(data, Mapping)
+        assert type(data) is dict or isinstance(data, Mapping)  # dict first: no ABC check
         data = data.get(name)
     return data
 

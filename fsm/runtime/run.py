@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fsm.errors import ConflictError, RunError
+from fsm.runtime.agents import LoadedAgent
 from fsm.runtime.compiled import CompiledWorkflow
 from fsm.runtime.invoke import call_agent, call_agent_async
 from fsm.runtime.stepper import (
@@ -47,6 +48,7 @@ class RunHandle:
         self._live = live
         self._load = load
         self._on_transition = on_transition
+        self._validators: dict[str, Any] = {}  # agent name -> its output validator, built once
 
     def __repr__(self) -> str:
         return f"<RunHandle {self.run_id} {self.status} in '{self.state}' after {self.steps} steps>"
@@ -130,7 +132,7 @@ class RunHandle:
         prepared = prepare(self._workflow, live)
         outcome = None
         if prepared is not None:
-            validate = output_validator(self._workflow, prepared.agent)
+            validate = self._validator(prepared.agent)
             outcome = call_agent(prepared.agent, prepared.inputs, prepared.call, validate)
         try:
             snapshot = commit_agent(self._workflow, self._store, live, outcome, clock)
@@ -147,7 +149,7 @@ class RunHandle:
         prepared = prepare(self._workflow, live)
         outcome = None
         if prepared is not None:
-            validate = output_validator(self._workflow, prepared.agent)
+            validate = self._validator(prepared.agent)
             outcome = await call_agent_async(
                 prepared.agent, prepared.inputs, prepared.call, validate
             )
@@ -218,6 +220,12 @@ class RunHandle:
         except ConflictError as error:
             raise self._conflict(error) from error
         self._notify(snapshot)
+
+    def _validator(self, agent: LoadedAgent) -> Any:
+        validate = self._validators.get(agent.name)
+        if validate is None:
+            validate = self._validators[agent.name] = output_validator(self._workflow, agent)
+        return validate
 
     def _notify(self, snapshot: Snapshot) -> Snapshot:
         if self._on_transition is not None:

@@ -339,7 +339,7 @@ def _no_route(workflow: CompiledWorkflow, state: str, event: str | None) -> str:
 def _json_path(data: Mapping[str, object], path: tuple[str, ...]) -> object:
     current: object = data
     for name in path:
-        if not isinstance(current, Mapping):
+        if type(current) is not dict and not isinstance(current, Mapping):  # dict: fast path
             return None
         current = current.get(name)
     return current
