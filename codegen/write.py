@@ -44,9 +44,7 @@ def header(spec_path: str, spec_hash: str) -> str:
     if len(source_line) > MAX_LINE:
         source_line += "  # noqa: E501"
     return (
-        f"{source_line}\n"
-        f"# (spec sha256 {spec_hash}).\n"
-        "# Do not edit: run 'fsm generate' again.\n"
+        f"{source_line}\n# (spec sha256 {spec_hash}).\n# Do not edit: run 'fsm generate' again.\n"
     )
 
 
