@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import Literal, TypeAlias, TypedDict, get_args
+from typing import Any, Literal, TypeAlias, TypedDict, get_args
 
 import attrs
 
@@ -134,3 +134,27 @@ class RunState:
     visits: dict[str, int]
     seq: int
     status: RunStatus
+
+
+def run_from_columns(row: Sequence[Any], waiting_for: tuple[str, ...]) -> RunRecord:
+    """A ``RunRecord`` from a row in the backends' shared run column order (run_id, workflow,
+    spec_hash, spec_path, status, state, seq, waiting_for, error, created_at, updated_at,
+    parent_run_id, parent_seq, lease_owner, lease_expires_at); each backend decodes its own
+    ``waiting_for`` column (a JSON text in SQLite, an array in PostgreSQL)."""
+    return RunRecord(
+        run_id=row[0],
+        workflow=row[1],
+        spec_hash=row[2],
+        spec_path=row[3],
+        status=row[4],
+        state=row[5],
+        seq=row[6],
+        waiting_for=waiting_for,
+        error=row[8],
+        created_at=row[9],
+        updated_at=row[10],
+        parent_run_id=row[11],
+        parent_seq=row[12],
+        lease_owner=row[13],
+        lease_expires_at=row[14],
+    )

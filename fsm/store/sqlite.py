@@ -35,7 +35,7 @@ from fsm.store.base import (
     encode_candidate,
 )
 from fsm.store.codec import decode_snapshot, encode_snapshot
-from fsm.store.records import Frame, RunRecord, RunState, RunStatus, Snapshot
+from fsm.store.records import Frame, RunRecord, RunState, RunStatus, Snapshot, run_from_columns
 from fsm.store.replay import full_frame, rebuild
 
 Durability = Literal["normal", "full"]
@@ -437,20 +437,4 @@ def _json_list(values: tuple[str, ...]) -> str:
 
 def _run_from_row(row: tuple[Any, ...]) -> RunRecord:
     """A ``RunRecord`` from a row in the column order of ``sql.SELECT_RUN``."""
-    return RunRecord(
-        run_id=row[0],
-        workflow=row[1],
-        spec_hash=row[2],
-        spec_path=row[3],
-        status=row[4],
-        state=row[5],
-        seq=row[6],
-        waiting_for=tuple(json.loads(row[7])),
-        error=row[8],
-        created_at=row[9],
-        updated_at=row[10],
-        parent_run_id=row[11],
-        parent_seq=row[12],
-        lease_owner=row[13],
-        lease_expires_at=row[14],
-    )
+    return run_from_columns(row, tuple(json.loads(row[7])))

@@ -20,6 +20,8 @@ HOW_TO_RUN = (
 def server_url() -> str:
     url = os.environ.get("FSM_TEST_POSTGRES_URL")
     if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests: " + HOW_TO_RUN)
         pytest.skip(HOW_TO_RUN)
     return url
 

@@ -101,10 +101,13 @@ def postgres_backend(tmp_path: Path, clock: FakeClock) -> Iterator[Backend]:
     clock)`` creating unqualified tables, records in ``snapshots(run_id, seq, payload)``."""
     url = os.environ.get("FSM_TEST_POSTGRES_URL")
     if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the store suite on PostgreSQL: FSM_TEST_POSTGRES_URL is unset")
         pytest.skip("PostgreSQL: set FSM_TEST_POSTGRES_URL to run the store suite against it")
-    postgres = pytest.importorskip("fsm.store.postgres", reason="fsm.store.postgres is missing")
     import psycopg
     from psycopg import sql
+
+    from fsm.store import postgres
 
     schema = f"fsm_test_{uuid.uuid4().hex}"
     scoped = url + ("&" if "?" in url else "?") + "options=" + quote(f"-c search_path={schema}")
