@@ -17,6 +17,7 @@ formatter-stable.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Iterable
 
@@ -208,6 +209,26 @@ def _split_text(node: Text, indent: str) -> str:
         return string_literal(node.value)
     body = "\n".join(inner + string_literal(piece) for piece in pieces)
     return "(\n" + body + "\n" + indent + ")"
+
+
+def fitted_string_literal(text: str, prefix_width: int) -> str:
+    """A string literal for ``text`` that keeps its line within the line length.
+
+    One literal when it fits after ``prefix_width`` columns, else implicitly concatenated
+    pieces inside parentheses, one per indented line (``ruff format`` leaves both shapes as
+    they are). Paths have no spaces, so long ones are cut after a ``/`` where possible."""
+    literal = string_literal(text)
+    if prefix_width + len(literal) <= LINE_LENGTH:
+        return literal
+    width = LINE_LENGTH - len(INDENT)
+    pieces: list[str] = []
+    for segment in re.split(r"(?<=/)", text):
+        if pieces and len(string_literal(pieces[-1] + segment)) <= width:
+            pieces[-1] += segment
+        else:
+            pieces.extend(text_pieces(segment, width))
+    lines = (INDENT + string_literal(piece) for piece in pieces if piece)
+    return "(\n" + "\n".join(lines) + "\n)"
 
 
 def text_pieces(text: str, width: int) -> list[str]:

@@ -18,6 +18,7 @@ from codegen.pysource import (
     Pair,
     Text,
     docstring,
+    fitted_string_literal,
     import_order,
     json_node,
     layout,
@@ -386,4 +387,6 @@ def routing_tests_view(checked: CheckedSpec) -> RoutingTestsView:
 def spec_text_view(spec: Spec, spec_path: str) -> SpecTextView:
     pieces = text_pieces(spec.source, 100 - len(INDENT))
     body = "\n".join(INDENT + string_literal(piece) for piece in pieces)
-    return SpecTextView(string_literal(spec_path), "(\n" + body + "\n)")
+    return SpecTextView(
+        fitted_string_literal(spec_path, len("SPEC_PATH: Final = ")), f"(\n{body}\n)"
+    )

@@ -11,10 +11,12 @@ from conftest import REPO, generate_package
 
 def test_a_long_relative_spec_path_keeps_generated_code_ruff_clean(tmp_path: Path) -> None:
     """The header names the spec by a long relative path; ruff's line-length rule still passes."""
-    out = tmp_path.joinpath(*[f"nested_folder_{i}" for i in range(8)], "pipeline")
+    out = tmp_path.joinpath(*[f"nested_folder_{i}" for i in range(30)], "pipeline")
     generate_package(REPO / "specs" / "content_pipeline.yaml", out)
     first_line = (out / "contracts.py").read_text(encoding="utf-8").splitlines()[0]
     assert len(first_line) > 100
+    spec_module = (out / "spec.py").read_text(encoding="utf-8")
+    assert "SPEC_PATH: Final = (\n" in spec_module
     result = subprocess.run(
         [
             sys.executable,

@@ -14,6 +14,7 @@ from codegen.pysource import (
     Text,
     comment_text,
     docstring,
+    fitted_string_literal,
     import_order,
     json_node,
     layout,
@@ -44,6 +45,24 @@ def test_text_pieces_concatenate_to_the_text(text: str) -> None:
     pieces = text_pieces(text, 60)
     assert "".join(pieces) == text
     assert all(len(string_literal(p)) <= 60 for p in pieces if len(p) > 1)
+
+
+@settings(max_examples=200)
+@given(st.lists(HOSTILE | st.just("/"), max_size=12).map("".join), st.integers(0, 90))
+@example("../" * 40 + "specs/content_pipeline.yaml", len("SPEC_PATH: Final = "))
+def test_fitted_string_literal_denotes_the_text_within_the_line_length(
+    text: str, prefix_width: int
+) -> None:
+    """Short texts stay one literal; long ones become parenthesised pieces that fit the line."""
+    literal = fitted_string_literal(text, prefix_width)
+    assert ast.literal_eval(literal) == text
+    lines = literal.splitlines()
+    if len(lines) == 1:
+        assert prefix_width + len(literal) <= LINE_LENGTH
+    else:
+        assert lines[0] == "("
+        assert lines[-1] == ")"
+        assert all(len(line) <= LINE_LENGTH for line in lines)
 
 
 @settings(max_examples=300)
