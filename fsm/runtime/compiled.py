@@ -7,7 +7,7 @@ event's resolved writes. Nothing in it changes while runs execute.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -20,6 +20,7 @@ from fsm.runtime.agents import LoadedAgent, load_agents
 from fsm.runtime.checks import Check, compile_check
 from fsm.runtime.engine import Router
 from fsm.runtime.merge import WritePlan, plan_writes
+from fsm.runtime.plans import AgentPlan, input_reader, output_validator
 from fsm.spec.checked import CheckedSpec
 from fsm.spec.model import StateDef
 
@@ -57,6 +58,8 @@ class CompiledWorkflow:
     """Per agent: its input record, which the runtime builds from the context every step."""
     outputs: Mapping[str, RecordCodec]
     """Per agent: its output contract, which every agent result is validated against."""
+    agent_plans: Mapping[str, AgentPlan]
+    """Per agent state: its step, resolved (see ``fsm.runtime.plans``)."""
 
     @property
     def spec_hash(self) -> str:
@@ -99,6 +102,23 @@ def compile_workflow(
                 event_writes[(state.name, event.name)] = plan_writes(
                     spec, event.writes, event.data_type
                 )
+    inputs = {name: codec(record) for name, record in checked.agent_inputs.items()}
+    outputs = {agent.name: codec(agent.output_type) for agent in spec.agents}
+    plans: dict[str, AgentPlan] = {}
+    for state in spec.states:
+        if state.agent is None:
+            continue
+        runner = loaded[state.agent]
+        definition = runner.definition
+        plans[state.name] = AgentPlan(
+            agent=runner,
+            read_inputs=input_reader(definition.inputs),
+            build_inputs=_input_builder(inputs[runner.name], converter, f"{runner.name}.input"),
+            validate=output_validator(
+                converter, runner.name, definition.output_type, outputs[runner.name]
+            ),
+            writes=state_writes[state.name],
+        )
     return CompiledWorkflow(
         checked=checked,
         router=Router(checked),
@@ -107,6 +127,13 @@ def compile_workflow(
         states={state.name: state for state in spec.states},
         state_writes=state_writes,
         event_writes=event_writes,
-        inputs={name: codec(record) for name, record in checked.agent_inputs.items()},
-        outputs={agent.name: codec(agent.output_type) for agent in spec.agents},
+        inputs=inputs,
+        outputs=outputs,
+        agent_plans=plans,
     )
+
+
+def _input_builder(
+    codec: RecordCodec, converter: ContractConverter, path: str
+) -> Callable[[object], object]:
+    return lambda data: codec.structure(data, converter, path)

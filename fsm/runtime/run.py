@@ -12,17 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from fsm.errors import ConflictError, RunError
-from fsm.runtime.agents import LoadedAgent
 from fsm.runtime.compiled import CompiledWorkflow
 from fsm.runtime.invoke import call_agent, call_agent_async
-from fsm.runtime.stepper import (
-    Clock,
-    LiveRun,
-    commit_agent,
-    commit_event,
-    output_validator,
-    prepare,
-)
+from fsm.runtime.stepper import LiveRun, commit_agent, commit_event, prepare, started
 from fsm.spec.model import EventDef
 from fsm.store import RunRecord, RunStatus, Snapshot, Store
 
@@ -48,7 +40,6 @@ class RunHandle:
         self._live = live
         self._load = load
         self._on_transition = on_transition
-        self._validators: dict[str, Any] = {}  # agent name -> its output validator, built once
 
     def __repr__(self) -> str:
         return f"<RunHandle {self.run_id} {self.status} in '{self.state}' after {self.steps} steps>"
@@ -128,14 +119,14 @@ class RunHandle:
         live = self._live
         if live.record.status != "running":
             return None
-        clock = Clock.now()
+        when = started()
         prepared = prepare(self._workflow, live)
         outcome = None
         if prepared is not None:
-            validate = self._validator(prepared.agent)
-            outcome = call_agent(prepared.agent, prepared.inputs, prepared.call, validate)
+            plan = prepared.plan
+            outcome = call_agent(plan.agent, prepared.inputs, prepared.call, plan.validate)
         try:
-            snapshot = commit_agent(self._workflow, self._store, live, outcome, clock)
+            snapshot = commit_agent(self._workflow, self._store, live, outcome, when)
         except ConflictError as error:
             raise self._conflict(error) from error
         return self._notify(snapshot)
@@ -145,16 +136,16 @@ class RunHandle:
         live = self._live
         if live.record.status != "running":
             return None
-        clock = Clock.now()
+        when = started()
         prepared = prepare(self._workflow, live)
         outcome = None
         if prepared is not None:
-            validate = self._validator(prepared.agent)
+            plan = prepared.plan
             outcome = await call_agent_async(
-                prepared.agent, prepared.inputs, prepared.call, validate
+                plan.agent, prepared.inputs, prepared.call, plan.validate
             )
         try:
-            snapshot = commit_agent(self._workflow, self._store, live, outcome, clock)
+            snapshot = commit_agent(self._workflow, self._store, live, outcome, when)
         except ConflictError as error:
             raise self._conflict(error) from error
         return self._notify(snapshot)
@@ -220,12 +211,6 @@ class RunHandle:
         except ConflictError as error:
             raise self._conflict(error) from error
         self._notify(snapshot)
-
-    def _validator(self, agent: LoadedAgent) -> Any:
-        validate = self._validators.get(agent.name)
-        if validate is None:
-            validate = self._validators[agent.name] = output_validator(self._workflow, agent)
-        return validate
 
     def _notify(self, snapshot: Snapshot) -> Snapshot:
         if self._on_transition is not None:

@@ -11,16 +11,16 @@ what the store holds.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 from fsm.errors import RoutingError
-from fsm.runtime.agents import AgentCall, LoadedAgent
+from fsm.runtime.agents import AgentCall
 from fsm.runtime.compiled import CompiledWorkflow
 from fsm.runtime.invoke import Outcome
 from fsm.runtime.merge import Merge, compute_merge
+from fsm.runtime.plans import AgentPlan
 from fsm.store import Frame, RunRecord, RunStatus, Snapshot, Store
 
 
@@ -39,112 +39,72 @@ class LiveRun:
     max_steps: int
 
 
-@attrs.frozen
-class AgentStep:
-    """A prepared agent call: which agent, its validated input record, and the call details."""
+Started = tuple[float, float]
+"""When a step started: wall time for the record, a ``perf_counter`` reading for its duration."""
 
-    agent: LoadedAgent
+
+def started() -> Started:
+    return time.time(), time.perf_counter()
+
+
+class AgentStep(NamedTuple):
+    """A prepared agent call: the state's plan, its validated input record, the call details."""
+
+    plan: AgentPlan
     inputs: object
     call: AgentCall
 
 
-@attrs.frozen
-class _Undo:
-    context: object
-    replaced: Mapping[str, object]
-    lengths: Mapping[str, int]
+class _Undo(NamedTuple):
+    """What ``_apply`` changed, so ``_revert`` can take it back."""
+
+    replaced: dict[str, object]
+    values: dict[str, object]
+    lengths: dict[str, int]
 
 
 def prepare(workflow: CompiledWorkflow, live: LiveRun) -> AgentStep | None:
     """The agent call the current state needs, or None for a route state."""
-    state = workflow.states[live.record.state]
-    if state.agent is None:
+    record = live.record
+    plan = workflow.agent_plans.get(record.state)
+    if plan is None:
         return None
-    agent = workflow.agents[state.agent]
-    definition = agent.definition
-    data = {item.name: _json_path(live.context_json, item.path) for item in definition.inputs}
-    codec = workflow.inputs[definition.name]
-    inputs = codec.structure(data, workflow.converter, f"{definition.name}.input")
-    call = AgentCall(live.record.run_id, live.record.seq + 1, 1, state.name, definition.name)
-    return AgentStep(agent, inputs, call)
-
-
-def output_validator(workflow: CompiledWorkflow, agent: LoadedAgent) -> Any:
-    """Output → (instance, JSON); raises ``ContractError`` for output breaking its contract."""
-    output_type = agent.definition.output_type
-    converter = workflow.converter
-    codec = workflow.outputs[agent.name]
-    check, engine, annotation = codec.check, codec.engine, codec.python_type
-
-    def validate(output: object) -> tuple[object, object]:
-        if type(output) is dict and check(output):  # the common case, checked once
-            instance = engine.structure(output, annotation)
-        else:  # instances, and anything invalid: the full path reports every problem
-            instance = converter.validate(output, output_type, agent.name)
-        return instance, engine.unstructure(instance)
-
-    return validate
-
-
-@attrs.frozen
-class Clock:
-    """When a step started: wall time for the record, a monotonic reading for its duration."""
-
-    started_at: float
-    started: float
-
-    @classmethod
-    def now(cls) -> Clock:
-        return cls(time.time(), time.perf_counter())
-
-
-@attrs.frozen(kw_only=True)
-class _Entry:
-    """What a record says beyond the run's head: where to, why, and what the agent said."""
-
-    target: str
-    rule: str | None = None
-    event: str | None = None
-    error: str | None = None
-    attempt: int = 1
-    output: object = None
-    merge: Merge | None = None
+    inputs = plan.build_inputs(plan.read_inputs(live.context_json))
+    call = AgentCall(record.run_id, record.seq + 1, 1, record.state, plan.agent.definition.name)
+    return AgentStep(plan, inputs, call)
 
 
 def commit_agent(
-    workflow: CompiledWorkflow, store: Store, live: LiveRun, outcome: Outcome | None, clock: Clock
+    workflow: CompiledWorkflow,
+    store: Store,
+    live: LiveRun,
+    outcome: Outcome | None,
+    when: Started,
 ) -> Snapshot:
     """Finish an agent (or route) state: merge, route, persist. ``outcome`` is None for a
-    route state. A failed outcome takes the state's ``on_error`` route, else fails the run."""
-    state = workflow.states[live.record.state]
-    attempt = outcome.attempts if outcome is not None else 1
-    if outcome is not None and not outcome.ok:
-        if state.on_error is not None:
-            entry = _Entry(
-                target=state.on_error, rule="on_error", error=outcome.error, attempt=attempt
-            )
-            return _persist(workflow, store, live, entry, clock)
-        return _fail(workflow, store, live, _failed(live, outcome.error, attempt), clock)
-    output_json = outcome.output_json if outcome is not None else None
-    merge = None
-    if outcome is not None:
-        plans = workflow.state_writes.get(state.name, ())
-        merge = compute_merge(plans, output_json, outcome.output, live.context_json)
+    route state. A failed outcome takes the state's ``on_error`` route, else fails the run.
+    ``when`` is the step's ``started()``."""
+    state = live.record.state
+    if outcome is None:
+        attempt, output_json, merge = 1, None, None
+    else:
+        attempt, output_json = outcome.attempts, outcome.output_json
+        if outcome.error is not None:
+            on_error = workflow.states[state].on_error
+            if on_error is not None:
+                entry = _Entry(on_error, "on_error", None, outcome.error, attempt, None, None)
+                return _persist(workflow, store, live, entry, when)
+            return _fail(workflow, store, live, _failed(live, outcome.error, attempt), when)
+        plan = workflow.agent_plans[state]
+        merge = compute_merge(plan.writes, output_json, outcome.output, live.context_json)
     undo = _apply(live, merge)
-    transition = workflow.router.next(state.name, live.context, live.steps, live.visits)
+    transition = workflow.router.next(state, live.context, live.steps, live.visits)
     if transition is None:
-        _revert(live, merge, undo)
-        error = _no_route(workflow, state.name, None)
-        entry = _failed(live, error, attempt, output_json)
-        return _fail(workflow, store, live, entry, clock)
-    entry = _Entry(
-        target=transition.target,
-        rule=transition.label,
-        attempt=attempt,
-        output=output_json,
-        merge=merge,
-    )
-    return _persist(workflow, store, live, entry, clock, undo=undo)
+        _revert(live, undo)
+        error = _no_route(workflow, state, None)
+        return _fail(workflow, store, live, _failed(live, error, attempt, output_json), when)
+    entry = _Entry(transition.target, transition.label, None, None, attempt, output_json, merge)
+    return _persist(workflow, store, live, entry, when, undo=undo)
 
 
 def commit_event(
@@ -154,7 +114,7 @@ def commit_event(
 
     Raises ``ContractError`` for invalid data and ``RoutingError`` when no transition fires;
     in both cases nothing is recorded and the run stays as it was."""
-    clock = Clock.now()
+    when = started()
     state = workflow.states[live.record.state]
     definition = state.event(event)
     assert definition is not None
@@ -174,12 +134,10 @@ def commit_event(
     undo = _apply(live, merge)
     transition = workflow.router.next(state.name, live.context, live.steps, live.visits, event)
     if transition is None:
-        _revert(live, merge, undo)
+        _revert(live, undo)
         raise RoutingError(_no_route(workflow, state.name, event) + "; nothing was recorded")
-    entry = _Entry(
-        target=transition.target, rule=transition.label, event=event, output=data_json, merge=merge
-    )
-    return _persist(workflow, store, live, entry, clock, undo=undo)
+    entry = _Entry(transition.target, transition.label, event, None, 1, data_json, merge)
+    return _persist(workflow, store, live, entry, when, undo=undo)
 
 
 def status_after(
@@ -199,18 +157,37 @@ def status_after(
         )
     if state.kind == "wait":
         return "waiting", tuple(event.name for event in state.events), None
-    return "running", (), None
+    return _RUNNING
+
+
+_RUNNING: tuple[RunStatus, tuple[str, ...], None] = ("running", (), None)
+
+
+class _Entry(NamedTuple):
+    """What a record says beyond the run's head: where to, why, and what the agent said."""
+
+    target: str
+    rule: str | None
+    event: str | None
+    error: str | None
+    attempt: int
+    output: object
+    merge: Merge | None
 
 
 def _failed(live: LiveRun, error: str | None, attempt: int, output: object = None) -> _Entry:
     """A record that ends the run where it stands (no route, no context change)."""
-    return _Entry(target=live.record.state, error=error, attempt=attempt, output=output)
+    return _Entry(live.record.state, None, None, error, attempt, output, None)
 
 
 def _fail(
-    workflow: CompiledWorkflow, store: Store, live: LiveRun, entry: _Entry, clock: Clock
+    workflow: CompiledWorkflow,
+    store: Store,
+    live: LiveRun,
+    entry: _Entry,
+    when: Started,
 ) -> Snapshot:
-    return _persist(workflow, store, live, entry, clock, status=("failed", (), entry.error))
+    return _persist(workflow, store, live, entry, when, status=("failed", (), entry.error))
 
 
 def _persist(
@@ -218,7 +195,7 @@ def _persist(
     store: Store,
     live: LiveRun,
     entry: _Entry,
-    clock: Clock,
+    when: Started,
     *,
     undo: _Undo | None = None,
     status: tuple[RunStatus, tuple[str, ...], str | None] | None = None,
@@ -226,17 +203,19 @@ def _persist(
     """Append the record and the new head in one store call, then move the live run."""
     head = live.record
     steps = live.steps + 1
+    target = entry.target
     run_status, waiting_for, run_error = status or status_after(
-        workflow, entry.target, steps, live.max_steps
+        workflow, target, steps, live.max_steps
     )
     merge = entry.merge
     error = entry.error if entry.error is not None else run_error
     seq = head.seq + 1
+    started_at, started = when
     snapshot = Snapshot(
         run_id=head.run_id,
         seq=seq,
         source=head.state,
-        target=entry.target,
+        target=target,
         event=entry.event,
         rule=entry.rule,
         changes=merge.changes if merge is not None else {},
@@ -244,11 +223,11 @@ def _persist(
         output=entry.output,
         error=error,
         attempt=entry.attempt,
-        started_at=clock.started_at,
-        duration_ms=round((time.perf_counter() - clock.started) * 1000.0, 3),  # to the µs
+        started_at=started_at,
+        duration_ms=round((time.perf_counter() - started) * 1000.0, 3),  # to the µs
         spec_hash=workflow.spec_hash,
         status=run_status,
-        frame=_frame(live, entry.target, steps) if seq % store.frame_interval == 0 else None,
+        frame=_frame(live, target, steps) if seq % store.frame_interval == 0 else None,
     )
     # Spelled out rather than ``attrs.evolve(head, ...)``: half the cost on every step.
     record = RunRecord(
@@ -257,8 +236,8 @@ def _persist(
         spec_hash=head.spec_hash,
         spec_path=head.spec_path,
         status=run_status,
-        state=entry.target,
-        seq=snapshot.seq,
+        state=target,
+        seq=seq,
         waiting_for=waiting_for,
         error=error if run_status == "failed" else None,
         created_at=head.created_at,
@@ -271,11 +250,12 @@ def _persist(
     try:
         store.append(snapshot, record)
     except BaseException:
-        _revert(live, merge, undo)
+        _revert(live, undo)
         raise
     live.record = record
     live.steps = steps
-    live.visits[entry.target] = live.visits.get(entry.target, 0) + 1
+    visits = live.visits
+    visits[target] = visits.get(target, 0) + 1
     return snapshot
 
 
@@ -293,37 +273,44 @@ def _frame(live: LiveRun, target: str, steps: int) -> Frame:
 
 
 def _apply(live: LiveRun, merge: Merge | None) -> _Undo | None:
-    """Merge into the live context (tentatively: ``_revert`` takes it back)."""
+    """Merge into the live context (tentatively: ``_revert`` takes it back).
+
+    The context instance is changed in place, although its class is frozen: it is private to
+    this ``LiveRun`` (``RunHandle.context`` hands out fresh copies), and replacing it with
+    ``attrs.evolve`` would cost a full validation of every field on every step."""
     if merge is None or (not merge.changes and not merge.appended):
         return None
     json = live.context_json
+    context = live.context
     undo = _Undo(
-        live.context,
         {name: json[name] for name in merge.changes},
+        {name: getattr(context, name) for name in merge.values},
         {name: len(json[name]) for name in merge.appended},  # type: ignore[arg-type]
     )
     json.update(merge.changes)
-    if merge.values:
-        live.context = attrs.evolve(live.context, **merge.values)
+    for name, value in merge.values.items():
+        object.__setattr__(context, name, value)
     for name, added in merge.appended.items():
         current = json[name]
         assert isinstance(current, list)
         current.extend(added)
-        getattr(live.context, name).extend(merge.items[name])
+        getattr(context, name).extend(merge.items[name])
     return undo
 
 
-def _revert(live: LiveRun, merge: Merge | None, undo: _Undo | None) -> None:
-    if merge is None or undo is None:
+def _revert(live: LiveRun, undo: _Undo | None) -> None:
+    if undo is None:
         return
     json = live.context_json
+    context = live.context
     json.update(undo.replaced)
-    live.context = undo.context
+    for name, value in undo.values.items():
+        object.__setattr__(context, name, value)
     for name, length in undo.lengths.items():
         current = json[name]
         assert isinstance(current, list)
         del current[length:]
-        del getattr(live.context, name)[length:]
+        del getattr(context, name)[length:]
 
 
 def _no_route(workflow: CompiledWorkflow, state: str, event: str | None) -> str:
@@ -334,12 +321,3 @@ def _no_route(workflow: CompiledWorkflow, state: str, event: str | None) -> str:
         f"no transition of state '{state}'{on} fired: every guard was false ({guards}); "
         f"add a default transition (no `when`) as the last one of '{state}'"
     )
-
-
-def _json_path(data: Mapping[str, object], path: tuple[str, ...]) -> object:
-    current: object = data
-    for name in path:
-        if type(current) is not dict and not isinstance(current, Mapping):  # dict: fast path
-            return None
-        current = current.get(name)
-    return current
