@@ -17,6 +17,7 @@ from fsm.contracts import ContractConverter, build_classes, make_converter
 from fsm.contracts.hooks import new_cattrs_converter
 from fsm.datatypes import EnumType, RecordType
 from fsm.runtime.agents import LoadedAgent, load_agents
+from fsm.runtime.builders import Builder, compile_builder
 from fsm.runtime.checks import Check, compile_check
 from fsm.runtime.engine import Router
 from fsm.runtime.merge import WritePlan, plan_writes
@@ -37,9 +38,15 @@ class RecordCodec:
     python_type: Any
     check: Check
     engine: cattrs.Converter
+    builder: Builder | None
+    """Checks and builds in one go when the record is made of scalars (see ``builders``)."""
 
     def structure(self, data: object, converter: ContractConverter, path: str) -> object:
         """Contract-valid ``data`` as an instance; ``ContractError`` otherwise."""
+        if self.builder is not None:
+            built = self.builder(data)
+            if built is not None:
+                return built[0]
         if self.check(data):
             return self.engine.structure(data, self.python_type)
         return converter.structure(data, self.data_type, path)
@@ -89,7 +96,8 @@ def compile_workflow(
 
     def codec(record: RecordType) -> RecordCodec:
         annotation = converter.classes.python_type(record)
-        return RecordCodec(record, annotation, compile_check(record), engine)
+        builder = compile_builder(record, annotation)
+        return RecordCodec(record, annotation, compile_check(record), engine, builder)
 
     state_writes: dict[str, tuple[WritePlan, ...]] = {}
     event_writes: dict[tuple[str, str], tuple[WritePlan, ...]] = {}

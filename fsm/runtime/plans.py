@@ -8,7 +8,7 @@ codecs, its writes) are done once here, and the step reads one ``AgentPlan``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -17,6 +17,9 @@ from fsm.runtime.agents import LoadedAgent
 from fsm.runtime.invoke import Validate
 from fsm.runtime.merge import WritePlan
 from fsm.spec.model import AgentInput
+
+if TYPE_CHECKING:
+    from fsm.runtime.compiled import RecordCodec
 
 ReadInputs = Callable[[dict[str, object]], dict[str, object]]
 """Context JSON → the agent's input record as JSON-ready data (not yet validated)."""
@@ -54,15 +57,20 @@ def json_path(data: Mapping[str, object], path: tuple[str, ...]) -> object:
 
 
 def output_validator(
-    converter: ContractConverter, agent_name: str, output_type: Any, codec: Any
+    converter: ContractConverter, agent_name: str, output_type: Any, codec: RecordCodec
 ) -> Validate:
     """Output → (instance, JSON); raises ``ContractError`` for output breaking its contract.
 
     JSON comes from unstructuring the instance, never from the agent's own object, so the
     context holds canonical values (floats as floats) the agent can no longer mutate."""
     check, engine, annotation = codec.check, codec.engine, codec.python_type
+    builder = codec.builder
 
     def validate(output: object) -> tuple[object, object]:
+        if builder is not None:
+            built = builder(output)  # scalars-only contracts: check and build in one go
+            if built is not None:
+                return built
         if type(output) is dict and check(output):  # the common case, checked once
             instance = engine.structure(output, annotation)
         else:  # instances, and anything invalid: the full path reports every problem

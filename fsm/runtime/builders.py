@@ -1,0 +1,226 @@
+"""Generated record builders: check a JSON record and build its instance and its JSON in one go.
+
+Every step validates an agent's input record and its output, and needs both the instance (for
+the agent, the guards) and canonical JSON (for the context and the snapshot). The general path
+does that in three walks: the compiled check, cattrs ``structure``, cattrs ``unstructure``. For
+records made of scalars, enums and lists of scalars (most contracts), one generated function
+does all three with inline type tests, as the guard compiler does for guards.
+
+A builder returns ``None`` for anything it does not accept outright — a wrong type, an int in
+a float field, a tuple for a list, a value out of bounds — and the caller then takes the
+general path, which accepts or reports exactly as before. So a builder may only ever be
+stricter than the reference, never looser, and what it builds equals what the general path
+builds (``tests/runtime/test_builders.py`` checks both on generated types and values).
+
+Generated source is safe whatever a spec contains: field names are checked to be Python
+identifiers that are not keywords (the contract classes require the same) and appear as
+``repr`` literals or keyword names; every other spec value (bounds, patterns, enum members,
+defaults) is passed in the namespace, never written into the source.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from fsm.datatypes import (
+    Constraints,
+    DataType,
+    EnumType,
+    FieldDef,
+    ListType,
+    OptionalType,
+    RecordType,
+    ScalarType,
+)
+
+Built = tuple[object, dict[str, object]]
+Builder = Callable[[object], Built | None]
+"""JSON record → (instance, canonical JSON), or None: take the general path."""
+
+_LIST_ITEMS = ("str", "int", "bool")  # item types whose JSON and instance values are the same
+
+
+def compile_builder(record: RecordType, python_type: type) -> Builder | None:
+    """The builder for ``record`` (whose class is ``python_type``), or None when one of its
+    fields has a type builders do not handle (records, dicts, lists of floats or enums, …)."""
+    defaults = {field.name: field for field in attrs.fields(python_type)}
+    namespace: dict[str, Any] = {
+        "MISSING": _MISSING,
+        "INF": math.inf,
+        "CLS": python_type,
+        "KEYS": frozenset(field.name for field in record.fields),
+    }
+    lines = [
+        "def build(value):",
+        "    if type(value) is not dict or not KEYS >= value.keys():",
+        "        return None",
+    ]
+    for index, field in enumerate(record.fields):
+        if not _safe_name(field.name):
+            return None
+        body = _field_lines(index, field, namespace, defaults[field.name], python_type)
+        if body is None:
+            return None
+        lines.extend(body)
+    arguments = ", ".join(f"{field.name}=v{i}" for i, field in enumerate(record.fields))
+    items = ", ".join(f"{field.name!r}: j{i}" for i, field in enumerate(record.fields))
+    lines.append(f"    return CLS({arguments}), {{{items}}}")
+    code = compile("\n".join(lines) + "\n", f"<builder {record.name}>", "exec")
+    exec(code, namespace)  # noqa: S102 -- source built above from checked names only
+    built: Builder = namespace["build"]
+    return built
+
+
+class _Missing:
+    """Marks an absent key (``None`` is a value an optional field may hold)."""
+
+
+_MISSING = _Missing()
+
+
+def _safe_name(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_")
+
+
+def _field_lines(
+    index: int,
+    field: FieldDef,
+    namespace: dict[str, Any],
+    attribute: attrs.Attribute[Any],
+    python_type: type,
+) -> list[str] | None:
+    """Lines that set ``v{index}`` (the instance value) and ``j{index}`` (its JSON), or return
+    None from the builder. None here: the field's type is not handled."""
+    v, j = f"v{index}", f"j{index}"
+    data_type = field.type
+    optional = isinstance(data_type, OptionalType)
+    inner = data_type.inner if isinstance(data_type, OptionalType) else data_type
+    enum_class = _enum_class(python_type, field) if isinstance(inner, EnumType) else None
+    test = _type_test(v, f"{index}", inner, field.constraints, _Names(namespace, enum_class))
+    if test is None:
+        return None
+    condition, instance, as_json = test
+    lines = [f"    {v} = value.get({field.name!r}, MISSING)", f"    if {v} is MISSING:"]
+    default: Any = attribute.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        if default.takes_self:  # never made by build_classes; stay on the general path
+            return None
+        namespace[f"F{index}"] = default.factory
+        lines.append(f"        {v} = F{index}()")
+        lines.append(f"        {j} = {_json_of_default(v, inner)}")
+    elif default is not attrs.NOTHING:
+        namespace[f"D{index}"] = default
+        namespace[f"JD{index}"] = _json_default(default, inner)
+        lines.append(f"        {v} = D{index}")
+        lines.append(f"        {j} = JD{index}")
+    else:
+        lines.append("        return None")
+    guard = f"{v} is not None and ({condition})" if optional else condition
+    lines.append("    else:")
+    lines.append(f"        if {guard}:")
+    lines.append("            return None")
+    if optional:
+        lines.append(f"        {j} = {as_json} if {v} is not None else None")
+        lines.append(f"        {v} = {instance} if {v} is not None else None")
+    else:
+        lines.append(f"        {j} = {as_json}")
+        lines.append(f"        {v} = {instance}")
+    return lines
+
+
+@attrs.frozen
+class _Names:
+    """Where a field's constants go (the builder's namespace), and its enum class if any."""
+
+    namespace: dict[str, Any]
+    enum_class: Any
+
+
+def _type_test(
+    v: str, key: str, data_type: DataType, constraints: Constraints, names: _Names
+) -> tuple[str, str, str] | None:
+    """(condition that rejects ``v``, instance expression, JSON expression) for a field type."""
+    namespace = names.namespace
+    match data_type:
+        case ScalarType(name="str"):
+            rejects = [f"type({v}) is not str"]
+            rejects.extend(_length_rejects(f"len({v})", key, constraints, namespace))
+            if constraints.pattern is not None:
+                namespace[f"P{key}"] = re.compile(constraints.pattern)
+                rejects.append(f"P{key}.fullmatch({v}) is None")
+            return " or ".join(rejects), v, v
+        case ScalarType(name="int"):
+            rejects = [f"type({v}) is not int", *_bound_rejects(v, key, constraints, namespace)]
+            return " or ".join(rejects), v, v
+        case ScalarType(name="float"):
+            rejects = [f"type({v}) is not float", f"not -INF < {v} < INF"]
+            rejects.extend(_bound_rejects(v, key, constraints, namespace))
+            return " or ".join(rejects), v, v
+        case ScalarType(name="bool"):
+            return f"type({v}) is not bool", v, v
+        case EnumType() if names.enum_class is not None:
+            namespace[f"M{key}"] = {member.value: member for member in names.enum_class}
+            return f"type({v}) is not str or {v} not in M{key}", f"M{key}[{v}]", v
+        case ListType(item=ScalarType(name=item)) if item in _LIST_ITEMS:
+            rejects = [f"type({v}) is not list"]
+            rejects.extend(_length_rejects(f"len({v})", key, constraints, namespace))
+            rejects.append(f"not all(type(x) is {item} for x in {v})")
+            return " or ".join(rejects), f"list({v})", f"list({v})"
+    return None
+
+
+def _bound_rejects(
+    v: str, key: str, constraints: Constraints, namespace: dict[str, Any]
+) -> list[str]:
+    rejects = []
+    if constraints.minimum is not None:
+        namespace[f"LO{key}"] = constraints.minimum
+        rejects.append(f"{v} < LO{key}")
+    if constraints.maximum is not None:
+        namespace[f"HI{key}"] = constraints.maximum
+        rejects.append(f"{v} > HI{key}")
+    return rejects
+
+
+def _length_rejects(
+    length: str, key: str, constraints: Constraints, namespace: dict[str, Any]
+) -> list[str]:
+    rejects = []
+    if constraints.min_len is not None:
+        namespace[f"LL{key}"] = constraints.min_len
+        rejects.append(f"{length} < LL{key}")
+    if constraints.max_len is not None:
+        namespace[f"LH{key}"] = constraints.max_len
+        rejects.append(f"{length} > LH{key}")
+    return rejects
+
+
+def _enum_class(python_type: type, field: FieldDef) -> Any:
+    """The enum class of a contract class's field (``E`` or ``E | None``)."""
+    annotation = attrs.fields_dict(python_type)[field.name].type
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and hasattr(candidate, "__members__"):
+            return candidate
+    return None
+
+
+def _json_default(default: object, data_type: DataType) -> object:
+    """The JSON of an immutable default (a value the class shares between instances)."""
+    if default is None:
+        return None
+    if isinstance(data_type, EnumType):
+        return getattr(default, "value", default)
+    return default
+
+
+def _json_of_default(v: str, data_type: DataType) -> str:
+    """JSON expression for a default made by a factory (a fresh list)."""
+    if isinstance(data_type, ListType):
+        return f"list({v}) if {v} is not None else None"
+    return v
