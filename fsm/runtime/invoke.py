@@ -18,7 +18,7 @@ import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -29,8 +29,7 @@ Validate = Callable[[object], tuple[object, object]]
 """Output → (instance, JSON); raises ``ContractError`` when the output breaks its contract."""
 
 
-@attrs.frozen
-class Outcome:
+class Outcome(NamedTuple):
     """How an agent call ended: a validated output, or the last attempt's error."""
 
     attempts: int

@@ -10,7 +10,7 @@ snapshot and as instances for the live context. Computing a merge never mutates 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -29,8 +29,7 @@ class WritePlan:
     """For ``append``: the source is a list whose items are appended (else one item)."""
 
 
-@attrs.frozen
-class Merge:
+class Merge(NamedTuple):
     """What one output changes: ``changes``/``appended`` as JSON (what the snapshot stores) and
     ``values``/``items`` as instances (what the live context gets)."""
 
@@ -72,8 +71,13 @@ def compute_merge(
     appended: dict[str, list[object]] = {}
     items: dict[str, list[object]] = {}
     for plan in plans:
-        data = _json_at(output_json, plan.source)
-        value = _attr_at(output, plan.source)
+        source = plan.source
+        if len(source) == 1 and type(output_json) is dict:  # a field of the output: most writes
+            data = output_json.get(source[0])
+            value = getattr(output, source[0])
+        else:
+            data = _json_at(output_json, source)
+            value = _attr_at(output, source)
         if plan.policy == "replace":
             if plan.field in changes or context_json.get(plan.field) != data:
                 changes[plan.field] = data
@@ -89,6 +93,8 @@ def compute_merge(
         else:
             appended.setdefault(plan.field, []).append(data)
             items.setdefault(plan.field, []).append(value)
+    if not appended:
+        return Merge(changes, appended, values, items)  # both empty
     return Merge(
         changes,
         {name: added for name, added in appended.items() if added},

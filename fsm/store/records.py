@@ -87,7 +87,7 @@ class Snapshot:
     """
 
     run_id: str
-    seq: int = attrs.field(validator=_check_seq)
+    seq: int
     source: str | None
     target: str
     event: str | None = None
@@ -100,17 +100,23 @@ class Snapshot:
     started_at: float
     duration_ms: float = 0.0
     spec_hash: str
-    status: RunStatus = attrs.field(validator=_check_status)
+    status: RunStatus
     frame: Frame | None = None
 
     def __attrs_post_init__(self) -> None:
+        # One hook rather than attrs validators: a record is built on every step.
+        if self.seq < 0:
+            raise ValueError(f"seq must be >= 0; got {self.seq}")
+        if self.status not in _STATUS_SET:
+            expected = ", ".join(RUN_STATUSES)
+            raise ValueError(f"status must be one of {expected}; got {self.status!r}")
         if self.seq == 0 and (self.source is not None or self.frame is None):
             raise ValueError(
                 f"run {self.run_id}: the start record (seq 0) needs a frame and no source"
             )
         if self.seq > 0 and self.source is None:
             raise ValueError(f"run {self.run_id} seq {self.seq}: a transition needs a source")
-        both = set(self.changes).intersection(self.appended)
+        both = self.appended and set(self.changes).intersection(self.appended)
         if both:
             raise ValueError(
                 f"run {self.run_id} seq {self.seq}: fields {sorted(both)} are both replaced and"
@@ -118,6 +124,9 @@ class Snapshot:
             )
         if self.attempt < 1:
             raise ValueError(f"attempt is counted from 1; got {self.attempt}")
+
+
+_STATUS_SET = frozenset(RUN_STATUSES)
 
 
 @attrs.frozen(kw_only=True)
