@@ -158,7 +158,7 @@ def _with_output(output: object, **fields: Any) -> Snapshot:
 
 def test_an_output_the_writes_hold_is_stored_once_and_read_back_in_order() -> None:
     """Output values that are the record's changes or appended items are kept by reference."""
-    title = "a title that is long enough to reference"
+    title = "a title that is long enough to be worth a reference rather than a copy: 64+ chars"
     output = {"score": 0.5, "note": NOTE, "title": title}
     snapshot = _with_output(output, changes={"title": title}, appended={"notes": [NOTE]})
     payload, digest = encode_snapshot(snapshot)
@@ -174,7 +174,7 @@ def test_an_output_the_writes_hold_is_stored_once_and_read_back_in_order() -> No
 
 def test_format_3_marks_kept_output_values_without_null() -> None:
     """With a pinned hash the references use 0 for values kept in output: no null is written."""
-    title = "a title that is long enough to reference"
+    title = "a title that is long enough to be worth a reference rather than a copy: 64+ chars"
     output = {"score": 0.5, "note": NOTE, "title": title}
     snapshot = _with_output(output, changes={"title": title}, appended={"notes": [NOTE]})
     payload, digest = encode_snapshot(snapshot, snapshot.spec_hash)
