@@ -82,8 +82,20 @@ _dumps = _fast_dumps()
 
 def checksum(run_id: str, seq: int, payload: bytes) -> str:
     """Hex blake2b-128 of run id, seq and payload."""
-    key = f"{run_id}\x00{seq}\x00".encode()
-    return hashlib.blake2b(key + payload, digest_size=16).hexdigest()
+    return digest(run_id, seq, payload).hex()
+
+
+def digest(run_id: str, seq: int, payload: bytes) -> bytes:
+    """``checksum`` as the 16 raw bytes a store keeps."""
+    return hashlib.blake2b(f"{run_id}\x00{seq}\x00".encode() + payload, digest_size=16).digest()
+
+
+def encode_sealed(snapshot: Snapshot, pinned_hash: str) -> tuple[bytes, bytes]:
+    """``encode_snapshot`` with the raw digest: what a store that keeps bytes writes."""
+    payload = encode_json(snapshot, pinned_hash)
+    if len(payload) >= COMPRESS_FROM:
+        payload, _ = seal(snapshot.run_id, snapshot.seq, payload)
+    return payload, digest(snapshot.run_id, snapshot.seq, payload)
 
 
 def encode_snapshot(snapshot: Snapshot, pinned_hash: str | None = None) -> tuple[bytes, str]:

@@ -34,7 +34,7 @@ from fsm.store.base import (
     check_status,
     encode_candidate,
 )
-from fsm.store.codec import decode_snapshot, encode_snapshot
+from fsm.store.codec import decode_snapshot, encode_sealed, encode_snapshot
 from fsm.store.records import Frame, RunRecord, RunState, RunStatus, Snapshot, run_from_columns
 from fsm.store.replay import full_frame, rebuild
 
@@ -122,28 +122,53 @@ class SqliteStore:
         check_append(snapshot, run)
         if run.seq > sql.MAX_SEQ:
             raise StoreError(f"run {run.run_id} reached the most records one run can hold")
+        run_id, seq = run.run_id, snapshot.seq
+        identity = self._run_keys.get(run_id)
+        # Records are never removed, so seq N-1 is known to exist once this handle wrote or
+        # saw it; only then may the head check be skipped (the primary key does the rest).
+        # Frame candidates read earlier records, so they take the checked path too.
+        if (
+            identity is None
+            or self._appended.get(run_id) != seq - 1
+            or seq % self.frame_interval == 0
+        ):
+            self._append_checked(snapshot, run)
+        else:
+            run_key, pinned = identity
+            payload, checksum = encode_sealed(snapshot, pinned)  # outside the write lock
+            key = sql.record_key(run_key, seq)
+            row = (key, snapshot.frame is not None, checksum, payload, run.state, run.updated_at)
+            status = (run.status, _json_list(run.waiting_for), run.error)
+            with self._write as db:
+                self._insert(db, row, run_id, seq)
+                db.execute(sql.SYNC_RUN, (*status, seq, run.state, run.updated_at, run_key))
+        self._appended[run_id] = seq
+
+    def _append_checked(self, snapshot: Snapshot, run: RunRecord) -> None:
+        """``append`` when this handle does not know seq N-1 exists, or for a frame candidate."""
         candidate = snapshot.seq % self.frame_interval == 0
         with self._write as db:
             run_key, pinned = self._identity(db, run.run_id)
-            key = sql.record_key(run_key, run.seq)
-            # Records are never removed, so seq N-1 is known to exist once this handle wrote
-            # or saw it; only then may the check be skipped. The primary key does the rest.
-            unknown = candidate or self._appended.get(run.run_id) != snapshot.seq - 1
-            if unknown and self._head(db, run.run_id)[1] != snapshot.seq - 1:
+            if self._head(db, run.run_id)[1] != snapshot.seq - 1:
                 raise self._not_at(run.run_id, snapshot.seq - 1)
             if candidate:
                 payload, checksum, framed = self._encode_candidate(db, run_key, pinned, snapshot)
             else:
                 payload, checksum = encode_snapshot(snapshot, pinned)
                 framed = snapshot.frame is not None
-            try:
-                row = (key, framed, bytes.fromhex(checksum), payload, run.state, run.updated_at)
-                db.execute(sql.INSERT_SNAPSHOT, row)
-            except sqlite3.IntegrityError:  # another writer has this seq already
-                raise self._not_at(run.run_id, snapshot.seq - 1) from None
+            key = sql.record_key(run_key, run.seq)
+            row = (key, framed, bytes.fromhex(checksum), payload, run.state, run.updated_at)
+            self._insert(db, row, run.run_id, snapshot.seq)
             status = (run.status, _json_list(run.waiting_for), run.error)
             db.execute(sql.SYNC_RUN, (*status, run.seq, run.state, run.updated_at, run_key))
-        self._appended[run.run_id] = snapshot.seq
+
+    def _insert(
+        self, db: sqlite3.Connection, row: tuple[object, ...], run_id: str, seq: int
+    ) -> None:
+        try:
+            db.execute(sql.INSERT_SNAPSHOT, row)
+        except sqlite3.IntegrityError:  # another writer has this seq already
+            raise self._not_at(run_id, seq - 1) from None
 
     def get_run(self, run_id: str) -> RunRecord:
         with self._read as db:
