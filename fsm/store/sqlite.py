@@ -114,7 +114,7 @@ class SqliteStore:
             if run_key is None or run_key > sql.MAX_RUN_KEY:
                 raise StoreError(f"{self.path} holds the most runs one SQLite store can key")
             start_row = (sql.record_key(run_key, 0), 1, bytes.fromhex(checksum), payload)
-            db.execute(sql.INSERT_SNAPSHOT, (*start_row, run.state, run.updated_at))
+            db.execute(sql.INSERT_SNAPSHOT, (*start_row, *_head_columns(run)))
             self._remember(run.run_id, (run_key, run.spec_hash))
         self._appended[run.run_id] = 0
 
@@ -137,11 +137,14 @@ class SqliteStore:
             run_key, pinned = identity
             payload, checksum = encode_sealed(snapshot, pinned)  # outside the write lock
             key = sql.record_key(run_key, seq)
-            row = (key, snapshot.frame is not None, checksum, payload, run.state, run.updated_at)
-            status = (run.status, _json_list(run.waiting_for), run.error)
-            with self._write as db:
-                self._insert(db, row, run_id, seq)
-                db.execute(sql.SYNC_RUN, (*status, seq, run.state, run.updated_at, run_key))
+            row = (key, snapshot.frame is not None, checksum, payload, *_head_columns(run))
+            with self._lock:
+                # One autocommitted statement: atomic with the trigger that moves the runs row,
+                # and it waits for other writers (busy_timeout) like BEGIN IMMEDIATE would.
+                try:
+                    self._insert(self._db, row, run_id, seq)
+                except sqlite3.Error as exc:
+                    raise self._failure(exc) from exc
         self._appended[run_id] = seq
 
     def _append_checked(self, snapshot: Snapshot, run: RunRecord) -> None:
@@ -157,10 +160,8 @@ class SqliteStore:
                 payload, checksum = encode_snapshot(snapshot, pinned)
                 framed = snapshot.frame is not None
             key = sql.record_key(run_key, run.seq)
-            row = (key, framed, bytes.fromhex(checksum), payload, run.state, run.updated_at)
+            row = (key, framed, bytes.fromhex(checksum), payload, *_head_columns(run))
             self._insert(db, row, run.run_id, snapshot.seq)
-            status = (run.status, _json_list(run.waiting_for), run.error)
-            db.execute(sql.SYNC_RUN, (*status, run.seq, run.state, run.updated_at, run_key))
 
     def _insert(
         self, db: sqlite3.Connection, row: tuple[object, ...], run_id: str, seq: int
@@ -449,6 +450,14 @@ def _run_row(run: RunRecord) -> tuple[object, ...]:
         run.lease_owner,
         run.lease_expires_at,
     )
+
+
+def _head_columns(run: RunRecord) -> tuple[object, ...]:
+    """A record's copy of the head after it (state, updated_at, status, waiting_for, error),
+    with NULL for the usual status 'running' and no events, which the trigger reads back."""
+    status = None if run.status == "running" else run.status
+    waiting_for = _json_list(run.waiting_for) if run.waiting_for else None
+    return run.state, run.updated_at, status, waiting_for, run.error
 
 
 def _hex(checksum: bytes | str) -> str:

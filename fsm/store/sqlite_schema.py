@@ -83,6 +83,34 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE records ADD COLUMN state TEXT",
         "ALTER TABLE records ADD COLUMN updated_at REAL",
     ),
+    # Version 3: each record carries the run's status, waiting_for and error after it (NULL
+    # for the usual 'running', '[]' and none), and a trigger keeps the runs row equal to them.
+    # An append is then one INSERT statement, atomic on its own like any SQLite statement:
+    # most transitions keep the status, so the trigger's UPDATE matches no row and writes
+    # nothing. Rows from versions 1 and 2 leave these NULL; they are never re-inserted.
+    (
+        "ALTER TABLE records ADD COLUMN status TEXT",
+        "ALTER TABLE records ADD COLUMN waiting_for TEXT",
+        "ALTER TABLE records ADD COLUMN error TEXT",
+        """
+        CREATE TRIGGER records_move_run AFTER INSERT ON records
+        WHEN NEW.state IS NOT NULL
+        BEGIN
+            UPDATE runs SET
+                status = coalesce(NEW.status, 'running'),
+                waiting_for = coalesce(NEW.waiting_for, '[]'),
+                error = NEW.error,
+                seq = NEW.key & 4294967295,
+                state = NEW.state,
+                updated_at = NEW.updated_at
+            WHERE run_key = NEW.key >> 32 AND (
+                status != coalesce(NEW.status, 'running')
+                OR waiting_for != coalesce(NEW.waiting_for, '[]')
+                OR error IS NOT NEW.error
+            );
+        END
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -108,8 +136,9 @@ INSERT_RUN = """
 # descending seek in the run's key range) says how far the run got since: its seq, state and
 # updated_at. ``SqliteStore._run_from_row`` takes the newer of the two.
 SELECT_RUN = """
-    SELECT run_id, workflow, spec_hash, spec_path, status, runs.state, runs.seq, waiting_for,
-        error, created_at, runs.updated_at, parent_run_id, parent_seq, lease_owner,
+    SELECT run_id, workflow, spec_hash, spec_path, runs.status, runs.state, runs.seq,
+        runs.waiting_for, runs.error, created_at, runs.updated_at, parent_run_id, parent_seq,
+        lease_owner,
         lease_expires_at, newest.key, newest.state, newest.updated_at
     FROM runs LEFT JOIN records AS newest ON newest.key = (
         SELECT key FROM records
@@ -119,8 +148,9 @@ SELECT_RUN = """
     WHERE run_id = ?
 """
 LIST_RUNS = """
-    SELECT run_id, workflow, spec_hash, spec_path, status, runs.state, runs.seq, waiting_for,
-        error, created_at, runs.updated_at, parent_run_id, parent_seq, lease_owner,
+    SELECT run_id, workflow, spec_hash, spec_path, runs.status, runs.state, runs.seq,
+        runs.waiting_for, runs.error, created_at, runs.updated_at, parent_run_id, parent_seq,
+        lease_owner,
         lease_expires_at, newest.key, newest.state, newest.updated_at
     FROM runs LEFT JOIN records AS newest ON newest.key = (
         SELECT key FROM records
@@ -130,15 +160,16 @@ LIST_RUNS = """
     ORDER BY created_at DESC, run_id DESC LIMIT ?
 """
 LIST_RUNS_BY_STATUS = """
-    SELECT run_id, workflow, spec_hash, spec_path, status, runs.state, runs.seq, waiting_for,
-        error, created_at, runs.updated_at, parent_run_id, parent_seq, lease_owner,
+    SELECT run_id, workflow, spec_hash, spec_path, runs.status, runs.state, runs.seq,
+        runs.waiting_for, runs.error, created_at, runs.updated_at, parent_run_id, parent_seq,
+        lease_owner,
         lease_expires_at, newest.key, newest.state, newest.updated_at
     FROM runs LEFT JOIN records AS newest ON newest.key = (
         SELECT key FROM records
         WHERE key >= runs.run_key << 32 AND key <= (runs.run_key << 32) | 4294967295
         ORDER BY key DESC LIMIT 1
     )
-    WHERE status = ? ORDER BY created_at DESC, run_id DESC LIMIT ?
+    WHERE runs.status = ? ORDER BY created_at DESC, run_id DESC LIMIT ?
 """
 SELECT_HEAD = """
     SELECT run_key, runs.seq, runs.state, newest.key, newest.state
@@ -150,13 +181,6 @@ SELECT_HEAD = """
     WHERE run_id = ?
 """
 SELECT_IDENTITY = "SELECT run_key, spec_hash FROM runs WHERE run_id = ?"
-# Most transitions keep the run's status, waiting_for and error: then this matches no row and
-# writes nothing (the page it reads is cached), so a commit dirties one page of ``records``.
-SYNC_RUN = """
-    UPDATE runs SET status = ?1, waiting_for = ?2, error = ?3, seq = ?4, state = ?5,
-        updated_at = ?6
-    WHERE run_key = ?7 AND (status != ?1 OR waiting_for != ?2 OR error IS NOT ?3)
-"""
 UPDATE_RUN = """
     UPDATE runs SET status = ?, waiting_for = ?, error = ?, updated_at = ?, seq = ?, state = ?
     WHERE run_key = ?
@@ -164,9 +188,13 @@ UPDATE_RUN = """
 
 # --- records (keys are run_key << 32 | seq) ---------------------------------------------------
 
+# The trigger ``records_move_run`` (schema version 3) moves the runs row along when the status,
+# waiting_for or error this record carries differ from it.
 INSERT_SNAPSHOT = """
-    INSERT INTO records (key, full_frame, checksum, payload, state, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?)
+    INSERT INTO records (
+        key, full_frame, checksum, payload, state, updated_at, status, waiting_for, error
+    )
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 SELECT_SNAPSHOTS = (
     "SELECT key, payload, checksum FROM records WHERE key >= ? AND key < ? ORDER BY key"

@@ -9,6 +9,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import attrs
 import pytest
 
 from fsm.errors import CorruptionError, StoreError
@@ -221,6 +222,9 @@ def test_a_version_1_file_is_migrated_and_its_runs_read_and_continue(tmp_path: P
             "UPDATE runs SET seq = 3, state = 'reviewing', updated_at = ?", (run.updated_at,)
         )
         db.execute("UPDATE records SET checksum = lower(hex(checksum))")
+        db.execute("DROP TRIGGER records_move_run")
+        for column in ("status", "waiting_for", "error"):
+            db.execute(f"ALTER TABLE records DROP COLUMN {column}")
         db.execute("ALTER TABLE records DROP COLUMN state")
         db.execute("ALTER TABLE records DROP COLUMN updated_at")
         db.execute("DELETE FROM schema_migrations WHERE version >= 1")
@@ -232,3 +236,20 @@ def test_a_version_1_file_is_migrated_and_its_runs_read_and_continue(tmp_path: P
         store.append(snapshot, run)
         assert store.get_run("r1") == run
         assert store.load_state("r1").context == {"log": ["x", "x", "x"], "x": 1}
+
+
+def test_an_append_after_an_update_run_elsewhere_brings_the_runs_row_back(tmp_path: Path) -> None:
+    """The trigger compares with the runs row itself: an update_run from another connection
+    between two appends of this one cannot leave the row disagreeing with the newest record."""
+    path = tmp_path / "r.db"
+    with closing(SqliteStore(path)) as writer, closing(SqliteStore(path)) as other:
+        run, start = new_run("r1", context={"log": []})
+        writer.create_run(run, start)
+        snapshot, run = step(run, "reviewing", appended={"log": ["x"]})
+        writer.append(snapshot, run)
+        other.update_run(attrs.evolve(run, status="failed", error="cancelled"))
+        assert other.get_run("r1").status == "failed"
+        snapshot, run = step(run, "drafting", appended={"log": ["y"]})
+        writer.append(snapshot, run)  # this handle wrote seq 1: no head check
+        assert other.get_run("r1") == run
+        assert [r.run_id for r in other.list_runs(status="running")] == ["r1"]
