@@ -278,24 +278,25 @@ def _apply(live: LiveRun, merge: Merge | None) -> _Undo | None:
     The context instance is changed in place, although its class is frozen: it is private to
     this ``LiveRun`` (``RunHandle.context`` hands out fresh copies), and replacing it with
     ``attrs.evolve`` would cost a full validation of every field on every step."""
-    if merge is None or (not merge.changes and not merge.appended):
+    if merge is None:
+        return None
+    changes, appended = merge.changes, merge.appended
+    if not changes and not appended:
         return None
     json = live.context_json
     context = live.context
-    undo = _Undo(
-        {name: json[name] for name in merge.changes},
-        {name: getattr(context, name) for name in merge.values},
-        {name: len(json[name]) for name in merge.appended},  # type: ignore[arg-type]
-    )
-    json.update(merge.changes)
+    replaced = {name: json[name] for name in changes}
+    values = {name: getattr(context, name) for name in changes}  # ``merge.values`` has them
+    lengths = {name: len(json[name]) for name in appended} if appended else {}  # type: ignore[arg-type]
+    json.update(changes)
     for name, value in merge.values.items():
         object.__setattr__(context, name, value)
-    for name, added in merge.appended.items():
+    for name, added in appended.items():
         current = json[name]
         assert isinstance(current, list)
         current.extend(added)
         getattr(context, name).extend(merge.items[name])
-    return undo
+    return _Undo(replaced, values, lengths)
 
 
 def _revert(live: LiveRun, undo: _Undo | None) -> None:

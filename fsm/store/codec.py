@@ -254,8 +254,14 @@ def _output_references(
         for index, item in enumerate(items):
             if item is output:
                 return [name, index], {}
-    if not isinstance(output, dict) or not any(map(_worth_referencing, output.values())):
+    if type(output) is not dict:
         return None
+    for value in output.values():  # inline: this runs on every record that has an output
+        kind = type(value)
+        if (kind is str and len(value) >= _MIN_REFERENCED_STR) or (kind in _CONTAINERS and value):
+            break
+    else:
+        return None  # nothing worth a reference (exact types: a subclass is just stored)
     places: dict[int, Reference] = {}
     for name, value in snapshot.changes.items():
         places.setdefault(id(value), name)
@@ -273,6 +279,9 @@ def _output_references(
         else:
             found = True
     return (keys, rest) if found else None
+
+
+_CONTAINERS = (list, dict)
 
 
 def _worth_referencing(value: object) -> bool:
