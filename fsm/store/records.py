@@ -17,6 +17,7 @@ import attrs
 
 RunStatus = Literal["running", "waiting", "completed", "failed"]
 RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+_STATUS_SET = frozenset(RUN_STATUSES)
 
 JsonValue: TypeAlias = object
 """JSON-ready data; spelled out so signatures say what they hold (the checker cannot)."""
@@ -37,15 +38,15 @@ def new_run_id() -> str:
     return f"{millis:012x}{os.urandom(10).hex()}"
 
 
-def _check_status(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+def _check_status(_instance: object, name: str, value: str) -> None:
     if value not in RUN_STATUSES:
         expected = ", ".join(RUN_STATUSES)
-        raise ValueError(f"{attribute.name} must be one of {expected}; got {value!r}")
+        raise ValueError(f"{name} must be one of {expected}; got {value!r}")
 
 
-def _check_seq(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+def _check_seq(_instance: object, name: str, value: int) -> None:
     if value < 0:
-        raise ValueError(f"{attribute.name} must be >= 0; got {value}")
+        raise ValueError(f"{name} must be >= 0; got {value}")
 
 
 @attrs.frozen(kw_only=True)
@@ -61,9 +62,9 @@ class RunRecord:
     workflow: str
     spec_hash: str
     spec_path: str
-    status: RunStatus = attrs.field(validator=_check_status)
+    status: RunStatus
     state: str
-    seq: int = attrs.field(default=0, validator=_check_seq)
+    seq: int = 0
     waiting_for: tuple[str, ...] = ()
     error: str | None = None
     created_at: float
@@ -72,6 +73,12 @@ class RunRecord:
     parent_seq: int | None = None
     lease_owner: str | None = None
     lease_expires_at: float | None = None
+
+    def __attrs_post_init__(self) -> None:
+        # One hook rather than attrs validators: a head is built on every step.
+        if self.seq < 0 or self.status not in _STATUS_SET:
+            _check_seq(self, "seq", self.seq)
+            _check_status(self, "status", self.status)
 
 
 @attrs.frozen(kw_only=True)
@@ -105,11 +112,9 @@ class Snapshot:
 
     def __attrs_post_init__(self) -> None:
         # One hook rather than attrs validators: a record is built on every step.
-        if self.seq < 0:
-            raise ValueError(f"seq must be >= 0; got {self.seq}")
-        if self.status not in _STATUS_SET:
-            expected = ", ".join(RUN_STATUSES)
-            raise ValueError(f"status must be one of {expected}; got {self.status!r}")
+        if self.seq < 0 or self.status not in _STATUS_SET:
+            _check_seq(self, "seq", self.seq)
+            _check_status(self, "status", self.status)
         if self.seq == 0 and (self.source is not None or self.frame is None):
             raise ValueError(
                 f"run {self.run_id}: the start record (seq 0) needs a frame and no source"
@@ -124,9 +129,6 @@ class Snapshot:
             )
         if self.attempt < 1:
             raise ValueError(f"attempt is counted from 1; got {self.attempt}")
-
-
-_STATUS_SET = frozenset(RUN_STATUSES)
 
 
 @attrs.frozen(kw_only=True)
