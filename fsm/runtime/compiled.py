@@ -67,6 +67,8 @@ class CompiledWorkflow:
     """Per agent: its output contract, which every agent result is validated against."""
     agent_plans: Mapping[str, AgentPlan]
     """Per agent state: its step, resolved (see ``fsm.runtime.plans``)."""
+    plain_states: frozenset[str]
+    """States a run is simply ``running`` in after entering them: neither final nor wait."""
 
     @property
     def spec_hash(self) -> str:
@@ -138,10 +140,21 @@ def compile_workflow(
         inputs=inputs,
         outputs=outputs,
         agent_plans=plans,
+        plain_states=frozenset(
+            state.name for state in spec.states if not state.final and state.kind != "wait"
+        ),
     )
 
 
 def _input_builder(
     codec: RecordCodec, converter: ContractConverter, path: str
 ) -> Callable[[object], object]:
-    return lambda data: codec.structure(data, converter, path)
+    builder = codec.builder
+    if builder is None:
+        return lambda data: codec.structure(data, converter, path)
+
+    def build(data: object) -> object:
+        built = builder(data)
+        return built[0] if built is not None else codec.structure(data, converter, path)
+
+    return build

@@ -56,9 +56,8 @@ class AgentStep(NamedTuple):
 
 
 class _Undo(NamedTuple):
-    """What ``_apply`` changed, so ``_revert`` can take it back."""
+    """What ``_stage`` changed on the context instance, so ``_revert`` can take it back."""
 
-    replaced: dict[str, object]
     values: dict[str, object]
     lengths: dict[str, int]
 
@@ -97,7 +96,7 @@ def commit_agent(
             return _fail(workflow, store, live, _failed(live, outcome.error, attempt), when)
         plan = workflow.agent_plans[state]
         merge = compute_merge(plan.writes, output_json, outcome.output, live.context_json)
-    undo = _apply(live, merge)
+    undo = _stage(live, merge)
     transition = workflow.router.next(state, live.context, live.steps, live.visits)
     if transition is None:
         _revert(live, undo)
@@ -131,7 +130,7 @@ def commit_event(
             f"event '{event}' of state '{state.name}' carries no data, but data was given; "
             f"send it without data (or declare `data: Contract` for it in the spec)"
         )
-    undo = _apply(live, merge)
+    undo = _stage(live, merge)
     transition = workflow.router.next(state.name, live.context, live.steps, live.visits, event)
     if transition is None:
         _revert(live, undo)
@@ -204,9 +203,12 @@ def _persist(
     head = live.record
     steps = live.steps + 1
     target = entry.target
-    run_status, waiting_for, run_error = status or status_after(
-        workflow, target, steps, live.max_steps
-    )
+    if status is not None:
+        run_status, waiting_for, run_error = status
+    elif target in workflow.plain_states and steps < live.max_steps:
+        run_status, waiting_for, run_error = _RUNNING  # the common case, without a call
+    else:
+        run_status, waiting_for, run_error = status_after(workflow, target, steps, live.max_steps)
     merge = entry.merge
     error = entry.error if entry.error is not None else run_error
     seq = head.seq + 1
@@ -227,7 +229,7 @@ def _persist(
         duration_ms=round((time.perf_counter() - started) * 1000.0, 3),  # to the µs
         spec_hash=workflow.spec_hash,
         status=run_status,
-        frame=_frame(live, target, steps) if seq % store.frame_interval == 0 else None,
+        frame=_frame(live, merge, target, steps) if seq % store.frame_interval == 0 else None,
     )
     # Spelled out rather than ``attrs.evolve(head, ...)``: half the cost on every step.
     record = RunRecord(
@@ -252,6 +254,8 @@ def _persist(
     except BaseException:
         _revert(live, undo)
         raise
+    if merge is not None:
+        _merge_json(live.context_json, merge)
     live.record = record
     live.steps = steps
     visits = live.visits
@@ -259,7 +263,7 @@ def _persist(
     return snapshot
 
 
-def _frame(live: LiveRun, target: str, steps: int) -> Frame:
+def _frame(live: LiveRun, merge: Merge | None, target: str, steps: int) -> Frame:
     """The full state after this step, for a frame seq: the store would otherwise rebuild it
     by replaying up to K records inside the append. Lists are copied because the live run's
     ``append`` fields keep growing in place after the record is handed over."""
@@ -267,51 +271,53 @@ def _frame(live: LiveRun, target: str, steps: int) -> Frame:
         name: list(value) if isinstance(value, list) else value
         for name, value in live.context_json.items()
     }
+    if merge is not None:
+        _merge_json(context, merge)
     visits = dict(live.visits)
     visits[target] = visits.get(target, 0) + 1
     return Frame(context=context, state=target, steps=steps, visits=visits)
 
 
-def _apply(live: LiveRun, merge: Merge | None) -> _Undo | None:
-    """Merge into the live context (tentatively: ``_revert`` takes it back).
+def _stage(live: LiveRun, merge: Merge | None) -> _Undo | None:
+    """Merge into the context instance that guards read (tentatively: ``_revert`` takes it
+    back); the JSON context follows only once the store has the record (``_merge_json``).
 
-    The context instance is changed in place, although its class is frozen: it is private to
-    this ``LiveRun`` (``RunHandle.context`` hands out fresh copies), and replacing it with
+    The instance is changed in place, although its class is frozen: it is private to this
+    ``LiveRun`` (``RunHandle.context`` hands out fresh copies), and replacing it with
     ``attrs.evolve`` would cost a full validation of every field on every step."""
     if merge is None:
         return None
-    changes, appended = merge.changes, merge.appended
-    if not changes and not appended:
+    values, items = merge.values, merge.items
+    if not values and not items:
         return None
-    json = live.context_json
     context = live.context
-    replaced = {name: json[name] for name in changes}
-    values = {name: getattr(context, name) for name in changes}  # ``merge.values`` has them
-    lengths = {name: len(json[name]) for name in appended} if appended else {}  # type: ignore[arg-type]
-    json.update(changes)
-    for name, value in merge.values.items():
+    undo = _Undo(
+        {name: getattr(context, name) for name in values},
+        {name: len(getattr(context, name)) for name in items} if items else {},
+    )
+    for name, value in values.items():
         object.__setattr__(context, name, value)
-    for name, added in appended.items():
-        current = json[name]
-        assert isinstance(current, list)
-        current.extend(added)
-        getattr(context, name).extend(merge.items[name])
-    return _Undo(replaced, values, lengths)
+    for name, added in items.items():
+        getattr(context, name).extend(added)
+    return undo
 
 
 def _revert(live: LiveRun, undo: _Undo | None) -> None:
     if undo is None:
         return
-    json = live.context_json
     context = live.context
-    json.update(undo.replaced)
     for name, value in undo.values.items():
         object.__setattr__(context, name, value)
     for name, length in undo.lengths.items():
-        current = json[name]
-        assert isinstance(current, list)
-        del current[length:]
         del getattr(context, name)[length:]
+
+
+def _merge_json(context_json: dict[str, object], merge: Merge) -> None:
+    context_json.update(merge.changes)
+    for name, added in merge.appended.items():
+        current = context_json[name]
+        assert isinstance(current, list)
+        current.extend(added)
 
 
 def _no_route(workflow: CompiledWorkflow, state: str, event: str | None) -> str:
