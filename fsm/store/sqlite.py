@@ -126,11 +126,15 @@ class SqliteStore:
         identity = self._run_keys.get(run_id)
         # Records are never removed, so seq N-1 is known to exist once this handle wrote or
         # saw it; only then may the head check be skipped (the primary key does the rest).
-        # Frame candidates read earlier records, so they take the checked path too.
+        # Frame candidates read earlier records, and a status other than plain 'running' also
+        # writes the runs row: both take the checked path.
         if (
             identity is None
             or self._appended.get(run_id) != seq - 1
             or seq % self.frame_interval == 0
+            or run.status != "running"
+            or run.waiting_for
+            or run.error is not None
         ):
             self._append_checked(snapshot, run)
         else:
@@ -139,8 +143,8 @@ class SqliteStore:
             key = sql.record_key(run_key, seq)
             row = (key, snapshot.frame is not None, checksum, payload, *_head_columns(run))
             with self._lock:
-                # One autocommitted statement: atomic with the trigger that moves the runs row,
-                # and it waits for other writers (busy_timeout) like BEGIN IMMEDIATE would.
+                # One autocommitted statement, like the floor's: it waits for other writers
+                # (busy_timeout) as BEGIN IMMEDIATE would, and is atomic on its own.
                 try:
                     self._insert(self._db, row, run_id, seq)
                 except sqlite3.Error as exc:
@@ -148,7 +152,8 @@ class SqliteStore:
         self._appended[run_id] = seq
 
     def _append_checked(self, snapshot: Snapshot, run: RunRecord) -> None:
-        """``append`` when this handle does not know seq N-1 exists, or for a frame candidate."""
+        """``append`` in a transaction: when this handle does not know seq N-1 exists, for a
+        frame candidate, and for a head that is not plain 'running' (it writes the runs row)."""
         candidate = snapshot.seq % self.frame_interval == 0
         with self._write as db:
             run_key, pinned = self._identity(db, run.run_id)
@@ -162,6 +167,11 @@ class SqliteStore:
             key = sql.record_key(run_key, run.seq)
             row = (key, framed, bytes.fromhex(checksum), payload, *_head_columns(run))
             self._insert(db, row, run.run_id, snapshot.seq)
+            if run.status != "running" or run.waiting_for or run.error is not None:
+                # The row keeps the last status change: a deleted tail behind it is detected
+                # (``_newest_seq``), and runs that wait or ended are found by their row.
+                values = (run.status, _json_list(run.waiting_for), run.error, run.updated_at)
+                db.execute(sql.UPDATE_RUN, (*values, run.seq, run.state, run_key))
 
     def _insert(
         self, db: sqlite3.Connection, row: tuple[object, ...], run_id: str, seq: int
@@ -333,7 +343,16 @@ class SqliteStore:
         newest = self._newest_seq(run.run_id, run.seq, row[15])
         if newest == run.seq:
             return run
-        return attrs.evolve(run, seq=newest, state=row[16], updated_at=row[17])
+        status, waiting_for, error = row[18], row[19], row[20]
+        return attrs.evolve(
+            run,
+            seq=newest,
+            state=row[16],
+            updated_at=row[17],
+            status="running" if status is None else status,
+            waiting_for=() if waiting_for is None else tuple(json.loads(waiting_for)),
+            error=error,
+        )
 
     def _encode_candidate(
         self, db: sqlite3.Connection, run_key: int, pinned: str, snapshot: Snapshot

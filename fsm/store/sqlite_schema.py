@@ -84,31 +84,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE records ADD COLUMN updated_at REAL",
     ),
     # Version 3: each record carries the run's status, waiting_for and error after it (NULL
-    # for the usual 'running', '[]' and none), and a trigger keeps the runs row equal to them.
-    # An append is then one INSERT statement, atomic on its own like any SQLite statement:
-    # most transitions keep the status, so the trigger's UPDATE matches no row and writes
-    # nothing. Rows from versions 1 and 2 leave these NULL; they are never re-inserted.
+    # for the usual 'running', '[]' and none), so the newest record is the whole head and an
+    # append is one INSERT. The runs row keeps the head as of ``runs.seq`` (create_run, and
+    # update_run, which changes the status without a record); the newer of the two wins. The
+    # last statement copies each run's status, current in the row under version 2, onto its
+    # newest record.
     (
         "ALTER TABLE records ADD COLUMN status TEXT",
         "ALTER TABLE records ADD COLUMN waiting_for TEXT",
         "ALTER TABLE records ADD COLUMN error TEXT",
         """
-        CREATE TRIGGER records_move_run AFTER INSERT ON records
-        WHEN NEW.state IS NOT NULL
-        BEGIN
-            UPDATE runs SET
-                status = coalesce(NEW.status, 'running'),
-                waiting_for = coalesce(NEW.waiting_for, '[]'),
-                error = NEW.error,
-                seq = NEW.key & 4294967295,
-                state = NEW.state,
-                updated_at = NEW.updated_at
-            WHERE run_key = NEW.key >> 32 AND (
-                status != coalesce(NEW.status, 'running')
-                OR waiting_for != coalesce(NEW.waiting_for, '[]')
-                OR error IS NOT NEW.error
-            );
-        END
+        UPDATE records SET
+            status = (SELECT nullif(status, 'running') FROM runs WHERE run_key = key >> 32),
+            waiting_for = (SELECT nullif(waiting_for, '[]') FROM runs WHERE run_key = key >> 32),
+            error = (SELECT error FROM runs WHERE run_key = key >> 32)
+        WHERE key IN (
+            SELECT (
+                SELECT key FROM records
+                WHERE key >= run_key << 32 AND key <= (run_key << 32) | 4294967295
+                ORDER BY key DESC LIMIT 1
+            )
+            FROM runs
+        )
         """,
     ),
 )
@@ -133,44 +130,27 @@ INSERT_RUN = """
     ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 # The head: the runs row is the head as of ``runs.seq``; the newest record (the subquery, one
-# descending seek in the run's key range) says how far the run got since: its seq, state and
-# updated_at. ``SqliteStore._run_from_row`` takes the newer of the two.
-SELECT_RUN = """
+# descending seek in the run's key range) carries the head after it. The newer one wins:
+# ``SqliteStore._run_from_row`` picks it in Python, ``current_status`` in SQL.
+_HEADS = """
     SELECT run_id, workflow, spec_hash, spec_path, runs.status, runs.state, runs.seq,
         runs.waiting_for, runs.error, created_at, runs.updated_at, parent_run_id, parent_seq,
-        lease_owner,
-        lease_expires_at, newest.key, newest.state, newest.updated_at
+        lease_owner, lease_expires_at,
+        newest.key, newest.state, newest.updated_at, newest.status, newest.waiting_for,
+        newest.error,
+        CASE WHEN newest.key & 4294967295 > runs.seq THEN coalesce(newest.status, 'running')
+            ELSE runs.status END AS current_status
     FROM runs LEFT JOIN records AS newest ON newest.key = (
         SELECT key FROM records
         WHERE key >= runs.run_key << 32 AND key <= (runs.run_key << 32) | 4294967295
         ORDER BY key DESC LIMIT 1
     )
-    WHERE run_id = ?
 """
-LIST_RUNS = """
-    SELECT run_id, workflow, spec_hash, spec_path, runs.status, runs.state, runs.seq,
-        runs.waiting_for, runs.error, created_at, runs.updated_at, parent_run_id, parent_seq,
-        lease_owner,
-        lease_expires_at, newest.key, newest.state, newest.updated_at
-    FROM runs LEFT JOIN records AS newest ON newest.key = (
-        SELECT key FROM records
-        WHERE key >= runs.run_key << 32 AND key <= (runs.run_key << 32) | 4294967295
-        ORDER BY key DESC LIMIT 1
-    )
-    ORDER BY created_at DESC, run_id DESC LIMIT ?
-"""
-LIST_RUNS_BY_STATUS = """
-    SELECT run_id, workflow, spec_hash, spec_path, runs.status, runs.state, runs.seq,
-        runs.waiting_for, runs.error, created_at, runs.updated_at, parent_run_id, parent_seq,
-        lease_owner,
-        lease_expires_at, newest.key, newest.state, newest.updated_at
-    FROM runs LEFT JOIN records AS newest ON newest.key = (
-        SELECT key FROM records
-        WHERE key >= runs.run_key << 32 AND key <= (runs.run_key << 32) | 4294967295
-        ORDER BY key DESC LIMIT 1
-    )
-    WHERE runs.status = ? ORDER BY created_at DESC, run_id DESC LIMIT ?
-"""
+SELECT_RUN = _HEADS + "WHERE run_id = ?"
+LIST_RUNS = _HEADS + "ORDER BY created_at DESC, run_id DESC LIMIT ?"
+LIST_RUNS_BY_STATUS = (
+    _HEADS + "WHERE current_status = ? ORDER BY created_at DESC, run_id DESC LIMIT ?"
+)
 SELECT_HEAD = """
     SELECT run_key, runs.seq, runs.state, newest.key, newest.state
     FROM runs LEFT JOIN records AS newest ON newest.key = (
@@ -188,8 +168,8 @@ UPDATE_RUN = """
 
 # --- records (keys are run_key << 32 | seq) ---------------------------------------------------
 
-# The trigger ``records_move_run`` (schema version 3) moves the runs row along when the status,
-# waiting_for or error this record carries differ from it.
+# The last three columns are the head after the record: status, waiting_for and error, NULL
+# for 'running', '[]' and none (most records).
 INSERT_SNAPSHOT = """
     INSERT INTO records (
         key, full_frame, checksum, payload, state, updated_at, status, waiting_for, error
@@ -223,11 +203,12 @@ SELECT_FROM_FRAME = """
 
 # --- leases ---------------------------------------------------------------------------------
 
-SELECT_RUNNABLE = """
-    SELECT run_id FROM runs
-    WHERE status = 'running' AND (lease_owner IS NULL OR lease_expires_at <= ?)
-    ORDER BY created_at, run_id LIMIT ?
-"""
+SELECT_RUNNABLE = (
+    "SELECT run_id FROM ("  # noqa: S608 -- joins constant SQL texts, no values
+    + _HEADS
+    + """) WHERE current_status = 'running' AND (lease_owner IS NULL OR lease_expires_at <= ?)
+    ORDER BY created_at, run_id LIMIT ?"""
+)
 TAKE_LEASE = "UPDATE runs SET lease_owner = ?, lease_expires_at = ? WHERE run_id = ?"
 RENEW_LEASE = "UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ?"
 DROP_LEASE = """

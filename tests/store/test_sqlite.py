@@ -190,7 +190,8 @@ def test_deleting_a_finished_runs_last_record_is_reported(tmp_path: Path) -> Non
 
 
 def test_an_append_that_keeps_the_status_writes_no_runs_row(tmp_path: Path) -> None:
-    """The head is the newest record: the runs row moves only with status, waiting or error."""
+    """The head is the newest record: the runs row is written only for a head that is not
+    plain 'running' (it waits, completed or failed)."""
     store = SqliteStore(tmp_path / "r.db")
     run, start = new_run("r1", context={"log": []})
     store.create_run(run, start)
@@ -202,7 +203,7 @@ def test_an_append_that_keeps_the_status_writes_no_runs_row(tmp_path: Path) -> N
         with closing(sqlite3.connect(tmp_path / "r.db")) as db:
             (row_seq,) = db.execute("SELECT seq FROM runs WHERE run_id = 'r1'").fetchone()
         assert store.get_run("r1") == run
-        assert row_seq == (0 if status == "running" else 3)
+        assert row_seq == (0 if status == "running" else len(heads))
     assert store.list_runs() == [heads[-1]]
     store.close()
 
@@ -222,7 +223,6 @@ def test_a_version_1_file_is_migrated_and_its_runs_read_and_continue(tmp_path: P
             "UPDATE runs SET seq = 3, state = 'reviewing', updated_at = ?", (run.updated_at,)
         )
         db.execute("UPDATE records SET checksum = lower(hex(checksum))")
-        db.execute("DROP TRIGGER records_move_run")
         for column in ("status", "waiting_for", "error"):
             db.execute(f"ALTER TABLE records DROP COLUMN {column}")
         db.execute("ALTER TABLE records DROP COLUMN state")
@@ -239,8 +239,8 @@ def test_a_version_1_file_is_migrated_and_its_runs_read_and_continue(tmp_path: P
 
 
 def test_an_append_after_an_update_run_elsewhere_brings_the_runs_row_back(tmp_path: Path) -> None:
-    """The trigger compares with the runs row itself: an update_run from another connection
-    between two appends of this one cannot leave the row disagreeing with the newest record."""
+    """An update_run from another connection between two appends of this one (which skip the
+    head check) is superseded by the next record: the newer of row and record is the head."""
     path = tmp_path / "r.db"
     with closing(SqliteStore(path)) as writer, closing(SqliteStore(path)) as other:
         run, start = new_run("r1", context={"log": []})
@@ -253,3 +253,31 @@ def test_an_append_after_an_update_run_elsewhere_brings_the_runs_row_back(tmp_pa
         writer.append(snapshot, run)  # this handle wrote seq 1: no head check
         assert other.get_run("r1") == run
         assert [r.run_id for r in other.list_runs(status="running")] == ["r1"]
+
+
+def test_a_version_2_file_keeps_each_runs_status_after_the_migration(tmp_path: Path) -> None:
+    """Schema 2 kept the status only in the runs row (current even when older records
+    followed it); the migration copies it onto each run's newest record."""
+    path = tmp_path / "r.db"
+    with closing(SqliteStore(path)) as store:
+        run, start = new_run("r1", context={"log": []})
+        store.create_run(run, start)
+        snapshot, run = step(run, "approval", status="waiting", waiting_for=("approve",))
+        store.append(snapshot, run)
+        snapshot, run = step(run, "review", status="waiting", waiting_for=("approve",))
+        store.append(snapshot, run)
+        other, other_start = new_run("r2", context={"log": []})
+        store.create_run(other, other_start)
+        snapshot, other = step(other, "reviewing")
+        store.append(snapshot, other)
+    with closing(sqlite3.connect(path)) as db, db:  # as schema 2 left it: row at seq 1
+        db.execute("UPDATE runs SET seq = 1, state = 'approval' WHERE run_id = 'r1'")
+        for column in ("status", "waiting_for", "error"):
+            db.execute(f"ALTER TABLE records DROP COLUMN {column}")
+        db.execute("DELETE FROM schema_migrations WHERE version >= 2")
+    with closing(SqliteStore(path)) as store:
+        assert store.settings().schema_version == SCHEMA_VERSION
+        assert store.get_run("r1") == run
+        assert store.get_run("r2") == other
+        assert [r.run_id for r in store.list_runs(status="waiting")] == ["r1"]
+        assert store.claim("w", 30) == ["r2"]
