@@ -141,12 +141,16 @@ class SqliteStore:
             run_key, pinned = identity
             payload, checksum = encode_sealed(snapshot, pinned)  # outside the write lock
             key = sql.record_key(run_key, seq)
-            row = (key, snapshot.frame is not None, checksum, payload, *_head_columns(run))
+            framed = snapshot.frame is not None
+            # the head columns of a plain 'running' head: status, waiting_for, error all NULL
+            row = (key, framed, checksum, payload, run.state, run.updated_at, None, None, None)
             with self._lock:
                 # One autocommitted statement, like the floor's: it waits for other writers
                 # (busy_timeout) as BEGIN IMMEDIATE would, and is atomic on its own.
                 try:
-                    self._insert(self._db, row, run_id, seq)
+                    self._db.execute(sql.INSERT_SNAPSHOT, row)
+                except sqlite3.IntegrityError:  # another writer has this seq already
+                    raise self._not_at(run_id, seq - 1) from None
                 except sqlite3.Error as exc:
                     raise self._failure(exc) from exc
         self._appended[run_id] = seq
