@@ -1,9 +1,11 @@
 """``SqliteStore``: the embedded default store, one SQLite file in WAL mode.
 
-Each write is one ``BEGIN IMMEDIATE`` transaction, so writers in other processes queue on the
-file lock (up to ``busy_timeout``), and the records' primary key plus a check that seq N is the
-newest lets exactly one of them append each seq N+1. The head is the newest record; the runs
-row is written only when status, ``waiting_for`` or ``error`` change (or by ``update_run``).
+Writers in other processes queue on the file lock (up to ``busy_timeout``), and the records'
+primary key plus a check that seq N is the newest lets exactly one of them append each seq
+N+1. The head is the newest record, which carries the run's status; the runs row is written
+by ``create_run``, ``update_run`` and appends whose head waits or ended. So a running step
+after a head this store object wrote is one autocommitted ``INSERT``; every other write is
+one ``BEGIN IMMEDIATE`` transaction.
 SQL is static: values are always ``?`` parameters. One connection per store object, shared
 by threads under a lock. Durability: ``normal`` (``synchronous=NORMAL``: a commit survives a
 crash of the process, the last ones may be lost on power failure) or ``full`` (fsync on every

@@ -76,7 +76,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END
         """,
     ),
-    # Version 2: the head moves with the newest record (see ``APPEND_RECORD``). Records written
+    # Version 2: the head moves with the newest record (see ``_HEADS``). Records written
     # by version 1 leave these NULL; their runs row was moved with every append, so it is the
     # head for them (``runs.seq`` equals the newest record's seq).
     (
