@@ -2,10 +2,13 @@
 
 A step is three phases so the agent call in the middle can be made blocking or awaited:
 ``prepare`` (step limit, the agent's input record and ``AgentCall``), the call itself
-(``fsm.runtime.invoke``), and ``commit``: merge the validated output into the live context,
-route, and append the snapshot and the new head in one store call. If routing finds no
-transition or the store refuses the append, the merge is undone, so the live run always equals
-what the store holds.
+(``fsm.runtime.invoke``), and ``commit``: stage the validated output on the context instance
+the guards read, route, append the snapshot and the new head in one store call, and only then
+write the JSON context. If routing finds no transition or the store refuses the append, the
+staged values are taken back, so the live run always equals what the store holds.
+
+Everything a state's step looks up in the spec is resolved once per workflow
+(``fsm.runtime.plans``): a step runs thousands of times, the spec never changes.
 """
 
 from __future__ import annotations
