@@ -62,6 +62,11 @@ def _cpu_model() -> str:
 
 
 def _commit() -> str:
+    """The commit measured: from git, or for an exported tree (``git archive``, no ``.git``)
+    from ``FSM_BENCH_COMMIT``, which the export recipe in docs/benchmarks.md sets."""
+    exported = os.environ.get("FSM_BENCH_COMMIT")
+    if exported and not (REPO / ".git").exists():
+        return f"{exported} (exported tree)"
     done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=REPO,

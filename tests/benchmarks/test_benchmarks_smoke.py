@@ -152,3 +152,14 @@ def test_one_command_writes_the_results_file(tmp_path: Path) -> None:
     assert "| ours |" in text
     assert "| floor-json |" in text
     assert "nproc" in text
+
+
+def test_results_name_the_commit_of_an_exported_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``git archive`` export has no .git: the commit comes from FSM_BENCH_COMMIT."""
+    from benchmarks import report
+
+    monkeypatch.setattr(report, "REPO", tmp_path)
+    monkeypatch.setenv("FSM_BENCH_COMMIT", "abc1234")
+    assert report._commit() == "abc1234 (exported tree)"
