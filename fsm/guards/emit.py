@@ -11,9 +11,11 @@ namespace whose ``__builtins__`` is empty, so even a bug here could not reach ``
 
 from __future__ import annotations
 
+import functools
 import keyword
 import math
 from collections.abc import Callable, Mapping, Sequence
+from types import CodeType
 from typing import Any, TypeAlias, cast
 
 from fsm.guards import nodes as n
@@ -46,10 +48,17 @@ def guard_source(checked: CheckedGuard) -> str:
 
 def compile_guard(checked: CheckedGuard) -> GuardFn:
     """Compile once; the returned function is as fast as the equivalent hand-written one."""
-    code = compile(guard_source(checked), f"<guard {checked.text[:60]!r}>", "exec")
+    code = _compiled(guard_source(checked), f"<guard {checked.text[:60]!r}>")
     namespace: dict[str, object] = {"__builtins__": {}, **HELPERS}
     exec(code, namespace)  # noqa: S102 - source generated from checked nodes, not user text
     return cast(GuardFn, namespace["_guard"])
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(source: str, filename: str) -> CodeType:
+    """Compiled once per distinct source: specs repeat guards, and code objects are immutable
+    (each guard still gets a function and namespace of its own)."""
+    return compile(source, filename, "exec")
 
 
 def _emit(expr: n.Expr) -> str:

@@ -25,18 +25,23 @@ class GuardSource:
     base: SourceSpan
     lines: tuple[str, ...] = attrs.field(init=False)
     line_offset: int = 0  # leading whitespace stripped before parsing (first line only)
+    ascii_lines: tuple[bool, ...] = attrs.field(init=False)
+    """Per line: one byte per character, so ast's byte offsets are character offsets."""
 
     @lines.default
     def _split_lines(self) -> tuple[str, ...]:
         return tuple(_NEWLINE.split(self.text))
 
+    @ascii_lines.default
+    def _ascii(self) -> tuple[bool, ...]:
+        return tuple(line.isascii() for line in self.lines)
+
     def column(self, lineno: int, byte_offset: int) -> tuple[int, int]:
         """(file line, file column) for an ast (lineno, col_offset) pair."""
         index = min(max(lineno, 1), len(self.lines)) - 1
-        line = self.lines[index]
-        if line.isascii():  # one byte per character: the common case, and much cheaper
+        if self.ascii_lines[index]:  # the common case, and much cheaper
             return self._place(index, max(byte_offset, 0))
-        encoded = line.encode("utf-8")
+        encoded = self.lines[index].encode("utf-8")
         chars = len(encoded[: max(byte_offset, 0)].decode("utf-8", errors="ignore"))
         return self._place(index, chars)
 
