@@ -178,26 +178,26 @@ def _type_test(
 def _bound_rejects(
     v: str, key: str, constraints: Constraints, namespace: dict[str, Any]
 ) -> list[str]:
-    rejects = []
-    if constraints.minimum is not None:
-        namespace[f"LO{key}"] = constraints.minimum
-        rejects.append(f"{v} < LO{key}")
-    if constraints.maximum is not None:
-        namespace[f"HI{key}"] = constraints.maximum
-        rejects.append(f"{v} > HI{key}")
-    return rejects
+    return _range_rejects(v, constraints.minimum, constraints.maximum, f"N{key}", namespace)
 
 
 def _length_rejects(
     length: str, key: str, constraints: Constraints, namespace: dict[str, Any]
 ) -> list[str]:
+    return _range_rejects(length, constraints.min_len, constraints.max_len, f"L{key}", namespace)
+
+
+def _range_rejects(
+    value: str, low: float | None, high: float | None, name: str, namespace: dict[str, Any]
+) -> list[str]:
+    """Conditions rejecting ``value`` outside [low, high]; the bounds go in the namespace."""
     rejects = []
-    if constraints.min_len is not None:
-        namespace[f"LL{key}"] = constraints.min_len
-        rejects.append(f"{length} < LL{key}")
-    if constraints.max_len is not None:
-        namespace[f"LH{key}"] = constraints.max_len
-        rejects.append(f"{length} > LH{key}")
+    if low is not None:
+        namespace[f"{name}_LOW"] = low
+        rejects.append(f"{value} < {name}_LOW")
+    if high is not None:
+        namespace[f"{name}_HIGH"] = high
+        rejects.append(f"{value} > {name}_HIGH")
     return rejects
 
 
