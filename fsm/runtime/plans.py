@@ -8,11 +8,12 @@ codecs, its writes) are done once here, and the step reads one ``AgentPlan``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from fsm.contracts import ContractConverter
+from fsm.datatypes import RecordType
 from fsm.runtime.agents import LoadedAgent
 from fsm.runtime.invoke import Validate
 from fsm.runtime.merge import WritePlan
@@ -57,7 +58,7 @@ def json_path(data: Mapping[str, object], path: tuple[str, ...]) -> object:
 
 
 def output_validator(
-    converter: ContractConverter, agent_name: str, output_type: Any, codec: RecordCodec
+    converter: ContractConverter, agent_name: str, output_type: RecordType, codec: RecordCodec
 ) -> Validate:
     """Output → (instance, JSON); raises ``ContractError`` for output breaking its contract.
 
