@@ -45,16 +45,17 @@ def check_text(source: GuardSource) -> list[Diagnostic]:
                 hint="split the condition over several transitions or simplify it",
             )
         ]
-    for index, char in enumerate(text):
-        if is_rejected_character(char):
-            return [
-                Diagnostic(
-                    source.char_span(index),
-                    f"guard contains the invisible control character U+{ord(char):04X}",
-                    "guard-limit",
-                    hint="remove it; guards may contain only printable text, tabs and newlines",
-                )
-            ]
+    if not (text.isascii() and text.isprintable()):  # printable ASCII: nothing to reject
+        for index, char in enumerate(text):
+            if is_rejected_character(char):
+                return [
+                    Diagnostic(
+                        source.char_span(index),
+                        f"guard contains the invisible control character U+{ord(char):04X}",
+                        "guard-limit",
+                        hint="remove it; guards may contain only printable text, tabs and newlines",
+                    )
+                ]
     return _check_bracket_depth(source)
 
 
