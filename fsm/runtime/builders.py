@@ -42,6 +42,8 @@ from fsm.datatypes import (
 Built = tuple[object, dict[str, object]]
 Builder = Callable[[object], Built | None]
 """JSON record → (instance, canonical JSON), or None: take the general path."""
+InstanceBuilder = Callable[[object], object | None]
+"""JSON record → instance, or None: take the general path."""
 
 _LIST_ITEMS = ("str", "int", "bool")  # item types whose JSON and instance values are the same
 
@@ -49,6 +51,18 @@ _LIST_ITEMS = ("str", "int", "bool")  # item types whose JSON and instance value
 def compile_builder(record: RecordType, python_type: type) -> Builder | None:
     """The builder for ``record`` (whose class is ``python_type``), or None when one of its
     fields has a type builders do not handle (records, dicts, lists of floats or enums, …)."""
+    built: Builder | None = _compile(record, python_type, with_json=True)
+    return built
+
+
+def compile_instance_builder(record: RecordType, python_type: type) -> InstanceBuilder | None:
+    """``compile_builder`` for records whose JSON is not needed (an agent's input record):
+    the same checks, returning only the instance (or None)."""
+    built: InstanceBuilder | None = _compile(record, python_type, with_json=False)
+    return built
+
+
+def _compile(record: RecordType, python_type: type, *, with_json: bool) -> Any:
     defaults = {field.name: field for field in attrs.fields(python_type)}
     namespace: dict[str, Any] = {
         "MISSING": _MISSING,
@@ -61,20 +75,23 @@ def compile_builder(record: RecordType, python_type: type) -> Builder | None:
         "    if type(value) is not dict or not KEYS >= value.keys():",
         "        return None",
     ]
+    target = _Target(namespace, python_type, with_json)
     for index, field in enumerate(record.fields):
         if not _safe_name(field.name):
             return None
-        body = _field_lines(index, field, namespace, defaults[field.name], python_type)
+        body = _field_lines(index, field, defaults[field.name], target)
         if body is None:
             return None
         lines.extend(body)
     arguments = ", ".join(f"{field.name}=v{i}" for i, field in enumerate(record.fields))
-    items = ", ".join(f"{field.name!r}: j{i}" for i, field in enumerate(record.fields))
-    lines.append(f"    return CLS({arguments}), {{{items}}}")
+    if with_json:
+        items = ", ".join(f"{field.name!r}: j{i}" for i, field in enumerate(record.fields))
+        lines.append(f"    return CLS({arguments}), {{{items}}}")
+    else:
+        lines.append(f"    return CLS({arguments})")
     code = compile("\n".join(lines) + "\n", f"<builder {record.name}>", "exec")
     exec(code, namespace)  # noqa: S102 -- source built above from checked names only
-    built: Builder = namespace["build"]
-    return built
+    return namespace["build"]
 
 
 class _Missing:
@@ -88,15 +105,22 @@ def _safe_name(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_")
 
 
+@attrs.frozen
+class _Target:
+    """What the builder being generated builds: the contract class, its namespace, and
+    whether it returns the JSON too."""
+
+    namespace: dict[str, Any]
+    python_type: type
+    with_json: bool
+
+
 def _field_lines(
-    index: int,
-    field: FieldDef,
-    namespace: dict[str, Any],
-    attribute: attrs.Attribute[Any],
-    python_type: type,
+    index: int, field: FieldDef, attribute: attrs.Attribute[Any], target: _Target
 ) -> list[str] | None:
-    """Lines that set ``v{index}`` (the instance value) and ``j{index}`` (its JSON), or return
-    None from the builder. None here: the field's type is not handled."""
+    """Lines that set ``v{index}`` (the instance value) and, when the builder returns JSON,
+    ``j{index}``; or that return None from the builder. None here: the type is not handled."""
+    namespace, python_type = target.namespace, target.python_type
     v, j = f"v{index}", f"j{index}"
     data_type = field.type
     optional = isinstance(data_type, OptionalType)
@@ -107,29 +131,34 @@ def _field_lines(
         return None
     condition, instance, as_json = test
     lines = [f"    {v} = value.get({field.name!r}, MISSING)", f"    if {v} is MISSING:"]
+    json_lines: list[str] = []  # the JSON of a default, placed right after its instance value
     default: Any = attribute.default
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
         if default.takes_self:  # never made by build_classes; stay on the general path
             return None
         namespace[f"F{index}"] = default.factory
         lines.append(f"        {v} = F{index}()")
-        lines.append(f"        {j} = {_json_of_default(v, inner)}")
+        json_lines.append(f"        {j} = {_json_of_default(v, inner)}")
     elif default is not attrs.NOTHING:
         namespace[f"D{index}"] = default
         namespace[f"JD{index}"] = _json_default(default, inner)
         lines.append(f"        {v} = D{index}")
-        lines.append(f"        {j} = JD{index}")
+        json_lines.append(f"        {j} = JD{index}")
     else:
         lines.append("        return None")
+    if target.with_json:
+        lines.extend(json_lines)
     guard = f"{v} is not None and ({condition})" if optional else condition
     lines.append("    else:")
     lines.append(f"        if {guard}:")
     lines.append("            return None")
     if optional:
-        lines.append(f"        {j} = {as_json} if {v} is not None else None")
+        if target.with_json:
+            lines.append(f"        {j} = {as_json} if {v} is not None else None")
         lines.append(f"        {v} = {instance} if {v} is not None else None")
     else:
-        lines.append(f"        {j} = {as_json}")
+        if target.with_json:
+            lines.append(f"        {j} = {as_json}")
         lines.append(f"        {v} = {instance}")
     return lines
 

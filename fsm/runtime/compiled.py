@@ -17,7 +17,12 @@ from fsm.contracts import ContractConverter, build_classes, make_converter
 from fsm.contracts.hooks import new_cattrs_converter
 from fsm.datatypes import EnumType, RecordType
 from fsm.runtime.agents import LoadedAgent, load_agents
-from fsm.runtime.builders import Builder, compile_builder
+from fsm.runtime.builders import (
+    Builder,
+    InstanceBuilder,
+    compile_builder,
+    compile_instance_builder,
+)
 from fsm.runtime.checks import Check, compile_check
 from fsm.runtime.engine import Router
 from fsm.runtime.merge import WritePlan, plan_writes
@@ -40,6 +45,8 @@ class RecordCodec:
     engine: cattrs.Converter
     builder: Builder | None
     """Checks and builds in one go when the record is made of scalars (see ``builders``)."""
+    instance_builder: InstanceBuilder | None
+    """``builder`` without the JSON, for input records."""
 
     def structure(self, data: object, converter: ContractConverter, path: str) -> object:
         """Contract-valid ``data`` as an instance; ``ContractError`` otherwise."""
@@ -98,8 +105,14 @@ def compile_workflow(
 
     def codec(record: RecordType) -> RecordCodec:
         annotation = converter.classes.python_type(record)
-        builder = compile_builder(record, annotation)
-        return RecordCodec(record, annotation, compile_check(record), engine, builder)
+        return RecordCodec(
+            record,
+            annotation,
+            compile_check(record),
+            engine,
+            compile_builder(record, annotation),
+            compile_instance_builder(record, annotation),
+        )
 
     state_writes: dict[str, tuple[WritePlan, ...]] = {}
     event_writes: dict[tuple[str, str], tuple[WritePlan, ...]] = {}
@@ -149,12 +162,12 @@ def compile_workflow(
 def _input_builder(
     codec: RecordCodec, converter: ContractConverter, path: str
 ) -> Callable[[object], object]:
-    builder = codec.builder
+    builder = codec.instance_builder
     if builder is None:
         return lambda data: codec.structure(data, converter, path)
 
     def build(data: object) -> object:
         built = builder(data)
-        return built[0] if built is not None else codec.structure(data, converter, path)
+        return built if built is not None else codec.structure(data, converter, path)
 
     return build

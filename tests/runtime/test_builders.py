@@ -23,7 +23,7 @@ from fsm.datatypes import (
     OptionalType,
     RecordType,
 )
-from fsm.runtime.builders import compile_builder
+from fsm.runtime.builders import compile_builder, compile_instance_builder
 from fsm.testing import values
 from fsm.values import check_value
 from tests.strategies import constraints_for, json_values, mutated
@@ -83,6 +83,12 @@ def test_a_builder_builds_what_the_general_path_builds(
     if builder is None:
         return
     built = builder(value)
+    instance_builder = compile_instance_builder(record, python_type)
+    assert instance_builder is not None
+    instance_only = instance_builder(value)
+    assert (instance_only is None) is (built is None)  # the same checks, with or without JSON
+    if built is not None:
+        assert instance_only == built[0]
     if check_value(value, record, "R"):
         event("refused by the reference")
         assert built is None
