@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--reps", type=int, help="repetitions of W1/W2 (default 5, quick 2)")
     parser.add_argument(
-        "--full-reps", type=int, help="repetitions at synchronous=FULL (default 3, quick 2)"
+        "--full-reps", type=int, help="repetitions at synchronous=FULL (default 5, quick 2)"
     )
     parser.add_argument("--steps", type=int, help="W1 steps (default 1000, quick 200)")
     parser.add_argument("--w2-steps", type=int, help="W2 steps (default 1000, quick 200)")
@@ -83,7 +83,7 @@ def run(argv: list[str]) -> None:
         workloads=frozenset(args.workloads),
         syncs=tuple(level for level in SYNC_LEVELS if level in args.sync),
         reps=_pick(args.reps, quick, 2, 5),
-        full_reps=_pick(args.full_reps, quick, 2, 3),
+        full_reps=_pick(args.full_reps, quick, 2, 5),
         steps=_pick(args.steps, quick, 200, 1000),
         w2_steps=_pick(args.w2_steps, quick, 200, 1000),
         w3_steps=_pick(args.w3_steps, quick, 2000, 10_000),
