@@ -134,9 +134,7 @@ class SqliteStore:
             identity is None
             or self._appended.get(run_id) != seq - 1
             or seq % self.frame_interval == 0
-            or run.status != "running"
-            or run.waiting_for
-            or run.error is not None
+            or not _plain(run)
         ):
             self._append_checked(snapshot, run)
         else:
@@ -173,7 +171,7 @@ class SqliteStore:
             key = sql.record_key(run_key, run.seq)
             row = (key, framed, bytes.fromhex(checksum), payload, *_head_columns(run))
             self._insert(db, row, run.run_id, snapshot.seq)
-            if run.status != "running" or run.waiting_for or run.error is not None:
+            if not _plain(run):
                 # The row keeps the last status change: a deleted tail behind it is detected
                 # (``_newest_seq``), and runs that wait or ended are found by their row.
                 values = (run.status, _json_list(run.waiting_for), run.error, run.updated_at)
@@ -475,6 +473,11 @@ def _run_row(run: RunRecord) -> tuple[object, ...]:
         run.lease_owner,
         run.lease_expires_at,
     )
+
+
+def _plain(run: RunRecord) -> bool:
+    """A head that is simply running: its record's head columns are all NULL."""
+    return run.status == "running" and not run.waiting_for and run.error is None
 
 
 def _head_columns(run: RunRecord) -> tuple[object, ...]:
