@@ -37,6 +37,7 @@ from fsm.store.records import (
     RunState,
     RunStatus,
     Snapshot,
+    run_columns,
     run_from_columns,
 )
 from fsm.store.replay import full_frame, rebuild
@@ -402,23 +403,7 @@ def _head_row(run: RunRecord) -> tuple[object, ...]:
 
 
 def _run_row(run: RunRecord) -> tuple[object, ...]:
-    return (
-        run.run_id,
-        run.workflow,
-        run.spec_hash,
-        run.spec_path,
-        run.status,
-        run.state,
-        run.seq,
-        list(run.waiting_for),
-        run.error,
-        run.created_at,
-        run.updated_at,
-        run.parent_run_id,
-        run.parent_seq,
-        run.lease_owner,
-        run.lease_expires_at,
-    )
+    return run_columns(run, list(run.waiting_for))
 
 
 def _run_from_row(row: tuple[Any, ...]) -> RunRecord:

@@ -169,3 +169,25 @@ def run_from_columns(row: Sequence[Any], waiting_for: tuple[str, ...]) -> RunRec
         lease_owner=row[13],
         lease_expires_at=row[14],
     )
+
+
+def run_columns(run: RunRecord, waiting_for: object) -> tuple[object, ...]:
+    """``run`` as a row in the backends' shared run column order (the inverse of
+    ``run_from_columns``); each backend encodes its own ``waiting_for`` column."""
+    return (
+        run.run_id,
+        run.workflow,
+        run.spec_hash,
+        run.spec_path,
+        run.status,
+        run.state,
+        run.seq,
+        waiting_for,
+        run.error,
+        run.created_at,
+        run.updated_at,
+        run.parent_run_id,
+        run.parent_seq,
+        run.lease_owner,
+        run.lease_expires_at,
+    )

@@ -37,7 +37,15 @@ from fsm.store.base import (
     encode_candidate,
 )
 from fsm.store.codec import decode_snapshot, encode_sealed, encode_snapshot
-from fsm.store.records import Frame, RunRecord, RunState, RunStatus, Snapshot, run_from_columns
+from fsm.store.records import (
+    Frame,
+    RunRecord,
+    RunState,
+    RunStatus,
+    Snapshot,
+    run_columns,
+    run_from_columns,
+)
 from fsm.store.replay import full_frame, rebuild
 
 Durability = Literal["normal", "full"]
@@ -456,23 +464,7 @@ class _Transaction:
 
 
 def _run_row(run: RunRecord) -> tuple[object, ...]:
-    return (
-        run.run_id,
-        run.workflow,
-        run.spec_hash,
-        run.spec_path,
-        run.status,
-        run.state,
-        run.seq,
-        _json_list(run.waiting_for),
-        run.error,
-        run.created_at,
-        run.updated_at,
-        run.parent_run_id,
-        run.parent_seq,
-        run.lease_owner,
-        run.lease_expires_at,
-    )
+    return run_columns(run, _json_list(run.waiting_for))
 
 
 def _plain(run: RunRecord) -> bool:
