@@ -25,6 +25,7 @@ from fsm.runtime.invoke import Outcome
 from fsm.runtime.merge import Merge, compute_merge
 from fsm.runtime.plans import AgentPlan
 from fsm.store import Frame, RunRecord, RunStatus, Snapshot, Store
+from fsm.store.records import unchecked_run_record, unchecked_snapshot
 
 
 @attrs.define
@@ -216,7 +217,9 @@ def _persist(
     error = entry.error if entry.error is not None else run_error
     seq = head.seq + 1
     started_at, started = when
-    snapshot = Snapshot(
+    # Unchecked constructors: these values meet the records' checks by construction (seq > 0,
+    # a source, a known status, an attempt from 1, changes and appended on distinct fields).
+    snapshot = unchecked_snapshot(
         run_id=head.run_id,
         seq=seq,
         source=head.state,
@@ -234,8 +237,7 @@ def _persist(
         status=run_status,
         frame=_frame(live, merge, target, steps) if seq % store.frame_interval == 0 else None,
     )
-    # Spelled out rather than ``attrs.evolve(head, ...)``: half the cost on every step.
-    record = RunRecord(
+    record = unchecked_run_record(
         run_id=head.run_id,
         workflow=head.workflow,
         spec_hash=head.spec_hash,

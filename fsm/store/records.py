@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeAlias, TypedDict, get_args
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeAlias, TypedDict, TypeVar, get_args
 
 import attrs
 
@@ -145,6 +145,36 @@ class RunState:
     visits: dict[str, int]
     seq: int
     status: RunStatus
+
+
+_Record = TypeVar("_Record", bound=attrs.AttrsInstance)
+
+
+def unchecked_constructor(cls: type[_Record]) -> Callable[..., _Record]:
+    """A constructor of the frozen, slotted attrs class ``cls`` that takes every field by
+    keyword (defaults included) and skips ``__attrs_post_init__``: for the runtime, which
+    builds a record and a head on every step from values that satisfy those checks by
+    construction. It sets each slot through its descriptor, which costs half of attrs'
+    ``__init__`` (frozen classes go through ``object.__setattr__`` there).
+
+    The generated source holds only the class's own field names, never data."""
+    names = [field.name for field in attrs.fields(cls)]
+    namespace: dict[str, object] = {"_new": object.__new__, "_cls": cls}
+    lines = [f"def build(*, {', '.join(names)}):", "    record = _new(_cls)"]
+    for name in names:
+        namespace[f"_set_{name}"] = cls.__dict__[name].__set__
+        lines.append(f"    _set_{name}(record, {name})")
+    lines.append("    return record")
+    exec("\n".join(lines), namespace)  # noqa: S102 - the text above holds field names only
+    build = namespace["build"]
+    assert callable(build)
+    return build
+
+
+unchecked_snapshot: Callable[..., Snapshot] = unchecked_constructor(Snapshot)
+"""``Snapshot(...)`` without its checks: every field by keyword."""
+unchecked_run_record: Callable[..., RunRecord] = unchecked_constructor(RunRecord)
+"""``RunRecord(...)`` without its checks: every field by keyword."""
 
 
 def run_from_columns(row: Sequence[Any], waiting_for: tuple[str, ...]) -> RunRecord:

@@ -104,6 +104,8 @@ class SqliteStore:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute(_SET_SYNCHRONOUS[durability])
             sql.migrate(self._db, self.path)
+            # The fast append's own cursor: ``Connection.execute`` makes a new one per call.
+            self._appender = self._db.cursor()
         except sqlite3.Error as exc:
             self._db.close()
             raise StoreError(f"cannot use {self.path} as a SQLite store: {exc}") from exc
@@ -156,7 +158,7 @@ class SqliteStore:
                 # One autocommitted statement, like the floor's: it waits for other writers
                 # (busy_timeout) as BEGIN IMMEDIATE would, and is atomic on its own.
                 try:
-                    self._db.execute(sql.INSERT_SNAPSHOT, row)
+                    self._appender.execute(sql.INSERT_SNAPSHOT, row)
                 except sqlite3.IntegrityError:  # another writer has this seq already
                     raise self._not_at(run_id, seq - 1) from None
                 except sqlite3.Error as exc:

@@ -108,7 +108,12 @@ def test_stop_hands_runs_back_after_their_current_step(monkeypatch: pytest.Monke
     async def stop_soon() -> WorkerReport:
         worker = Worker(store, WorkerOptions(concurrency=4, poll_seconds=0.01))
         running = asyncio.create_task(worker.run())
-        await asyncio.sleep(0.15)
+        # Stop once every run has taken a step (not after a fixed time: a loaded machine may
+        # not have claimed them all yet); 40 steps of 20 ms each leave them far from done.
+        deadline = time.monotonic() + 30
+        while min(store.get_run(run_id).seq for run_id in run_ids) < 1:
+            assert time.monotonic() < deadline, "the worker never stepped every run"
+            await asyncio.sleep(0.01)
         worker.stop()
         return await running
 

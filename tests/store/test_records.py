@@ -7,10 +7,14 @@ import time
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from fsm.store import new_run_id
+from fsm.store import RunRecord, Snapshot, new_run_id
+from fsm.store.records import RUN_STATUSES, unchecked_run_record, unchecked_snapshot
 
 from .builders import new_run, step
+from .test_codec import snapshots
 
 
 def test_the_start_record_needs_a_frame_and_no_source() -> None:
@@ -60,3 +64,57 @@ def test_run_ids_are_unique_and_sort_by_creation_time() -> None:
     assert len(same_moment) == 1000
     assert first < later
     assert re.fullmatch("[0-9a-f]{32}", later)
+
+
+@settings(max_examples=100)
+@given(snapshots())
+def test_the_unchecked_snapshot_constructor_builds_what_the_checked_one_builds(
+    snapshot: Snapshot,
+) -> None:
+    built = unchecked_snapshot(**attrs.asdict(snapshot, recurse=False))
+    assert type(built) is Snapshot
+    assert built == snapshot
+    assert attrs.asdict(built, recurse=False) == attrs.asdict(snapshot, recurse=False)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.seq = 1  # type: ignore[misc]
+
+
+@settings(max_examples=100)
+@given(
+    st.builds(
+        RunRecord,
+        run_id=st.text(min_size=1, max_size=32),
+        workflow=st.text(max_size=8),
+        spec_hash=st.text(max_size=64),
+        spec_path=st.text(max_size=20),
+        status=st.sampled_from(RUN_STATUSES),
+        state=st.text(max_size=8),
+        seq=st.integers(0, 10**9),
+        waiting_for=st.lists(st.text(max_size=5), max_size=3).map(tuple),
+        error=st.none() | st.text(max_size=10),
+        created_at=st.floats(0, 2e9),
+        updated_at=st.floats(0, 2e9),
+        parent_run_id=st.none() | st.text(max_size=32),
+        parent_seq=st.none() | st.integers(0, 10**6),
+        lease_owner=st.none() | st.text(max_size=10),
+        lease_expires_at=st.none() | st.floats(0, 2e9),
+    )
+)
+def test_the_unchecked_run_record_constructor_builds_what_the_checked_one_builds(
+    run: RunRecord,
+) -> None:
+    built = unchecked_run_record(**attrs.asdict(run, recurse=False))
+    assert type(built) is RunRecord
+    assert built == run
+    assert hash(built) == hash(run)
+
+
+def test_an_unchecked_constructor_needs_every_field_by_keyword() -> None:
+    """A field added to the class later cannot be left unset by a caller that misses it."""
+    run, _ = new_run()
+    fields = attrs.asdict(run, recurse=False)
+    del fields["lease_expires_at"]
+    with pytest.raises(TypeError, match="lease_expires_at"):
+        unchecked_run_record(**fields)
+    with pytest.raises(TypeError):
+        unchecked_run_record(*attrs.astuple(run, recurse=False))
