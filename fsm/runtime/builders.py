@@ -83,15 +83,41 @@ def _compile(record: RecordType, python_type: type, *, with_json: bool) -> Any:
         if body is None:
             return None
         lines.extend(body)
-    arguments = ", ".join(f"{field.name}=v{i}" for i, field in enumerate(record.fields))
+    lines.extend(_construction(python_type, [field.name for field in record.fields], namespace))
     if with_json:
         items = ", ".join(f"{field.name!r}: j{i}" for i, field in enumerate(record.fields))
-        lines.append(f"    return CLS({arguments}), {{{items}}}")
+        lines.append(f"    return record, {{{items}}}")
     else:
-        lines.append(f"    return CLS({arguments})")
+        lines.append("    return record")
     code = compile("\n".join(lines) + "\n", f"<builder {record.name}>", "exec")
     exec(code, namespace)  # noqa: S102 -- source built above from checked names only
     return namespace["build"]
+
+
+def _construction(python_type: type, names: list[str], namespace: dict[str, Any]) -> list[str]:
+    """Lines that set ``record`` to the instance of ``v0``, ``v1``, ….
+
+    A plain contract class (slotted, no validators, converters or post-init hook: what
+    ``build_classes`` makes) is filled slot by slot through its descriptors, which costs half
+    of its frozen ``__init__``; the values were checked above. Any other class is called."""
+    plain = (
+        "__slots__" in python_type.__dict__
+        and not hasattr(python_type, "__attrs_post_init__")
+        and all(
+            field.validator is None and field.converter is None and field.init
+            for field in attrs.fields(python_type)
+        )
+        and [field.name for field in attrs.fields(python_type)] == names
+    )
+    if not plain:
+        arguments = ", ".join(f"{name}=v{index}" for index, name in enumerate(names))
+        return [f"    record = CLS({arguments})"]
+    namespace["NEW"] = object.__new__
+    lines = ["    record = NEW(CLS)"]
+    for index, name in enumerate(names):
+        namespace[f"SET{index}"] = python_type.__dict__[name].__set__
+        lines.append(f"    SET{index}(record, v{index})")
+    return lines
 
 
 class _Missing:

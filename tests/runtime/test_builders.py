@@ -6,6 +6,7 @@ import enum
 import json
 import math
 
+import attrs
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -154,3 +155,33 @@ def test_types_a_builder_does_not_handle_get_no_builder(field_type: DataType) ->
     """Such records stay on the general path entirely."""
     record = RecordType("R", (FieldDef("a", field_type),))
     assert compile_builder(record, _classes(record)) is None
+
+
+def test_a_built_instance_is_the_frozen_instance_its_class_would_make() -> None:
+    """Built slot by slot, the instance still compares, hashes and refuses changes as usual."""
+    record = RecordType("Pair", (FieldDef("a", SCALARS["int"]), FieldDef("b", SCALARS["str"])))
+    python_type = _classes(record)
+    builder = compile_instance_builder(record, python_type)
+    assert builder is not None
+    built = builder({"a": 1, "b": "x"})
+    expected = python_type(a=1, b="x")
+    assert type(built) is python_type
+    assert (built, hash(built), repr(built)) == (expected, hash(expected), repr(expected))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.a = 2  # type: ignore[union-attr]
+
+
+def test_a_class_with_its_own_checks_is_built_through_its_init() -> None:
+    """A class whose ``__init__`` does more than set slots (a validator here) is called."""
+    record = RecordType("Pair", (FieldDef("a", SCALARS["int"]), FieldDef("b", SCALARS["str"])))
+    seen: list[int] = []
+
+    @attrs.frozen
+    class Checked:
+        a: int = attrs.field(validator=lambda _self, _attribute, value: seen.append(value))
+        b: str
+
+    builder = compile_instance_builder(record, Checked)
+    assert builder is not None
+    assert builder({"a": 5, "b": "x"}) == Checked(a=5, b="x")
+    assert seen == [5, 5]
