@@ -48,38 +48,56 @@ class AgentTimeoutError(Exception):
 
 def call_agent(agent: LoadedAgent, inputs: object, call: AgentCall, validate: Validate) -> Outcome:
     """Run ``agent`` to a validated output or to its last failed attempt (blocking)."""
+    outcome = _attempt(agent, inputs, call, validate)
+    if outcome.error is None:
+        return outcome  # the common case, without the retry policy's bookkeeping
     policy = agent.definition.retry
-    error = ""
-    for attempt in range(1, policy.attempts + 1):
-        this_call = call if attempt == 1 else attrs.evolve(call, attempt=attempt)
-        try:
-            result = _call_sync(agent, inputs, this_call)
-            instance, data = validate(result)
-            return Outcome(attempt, instance, data)
-        except Exception as failure:  # an agent may raise anything; it is recorded, not lost
-            error = describe_failure(agent, attempt, failure)
-        if attempt < policy.attempts and policy.delay(attempt) > 0:
-            time.sleep(policy.delay(attempt))
-    return Outcome(policy.attempts, error=error)
+    for attempt in range(2, policy.attempts + 1):
+        delay = policy.delay(attempt - 1)
+        if delay > 0:
+            time.sleep(delay)
+        outcome = _attempt(agent, inputs, attrs.evolve(call, attempt=attempt), validate)
+        if outcome.error is None:
+            break
+    return outcome
+
+
+def _attempt(agent: LoadedAgent, inputs: object, call: AgentCall, validate: Validate) -> Outcome:
+    """One attempt: the agent's validated output, or why it failed."""
+    try:
+        instance, data = validate(_call_sync(agent, inputs, call))
+    except Exception as failure:  # an agent may raise anything; it is recorded, not lost
+        return Outcome(call.attempt, error=describe_failure(agent, call.attempt, failure))
+    return Outcome(call.attempt, instance, data)
 
 
 async def call_agent_async(
     agent: LoadedAgent, inputs: object, call: AgentCall, validate: Validate
 ) -> Outcome:
     """``call_agent`` for an event loop: async agents are awaited, backoff does not block."""
+    outcome = await _attempt_async(agent, inputs, call, validate)
+    if outcome.error is None:
+        return outcome
     policy = agent.definition.retry
-    error = ""
-    for attempt in range(1, policy.attempts + 1):
-        this_call = call if attempt == 1 else attrs.evolve(call, attempt=attempt)
-        try:
-            result = await _call_async(agent, inputs, this_call)
-            instance, data = validate(result)
-            return Outcome(attempt, instance, data)
-        except Exception as failure:  # an agent may raise anything; it is recorded, not lost
-            error = describe_failure(agent, attempt, failure)
-        if attempt < policy.attempts and policy.delay(attempt) > 0:
-            await asyncio.sleep(policy.delay(attempt))
-    return Outcome(policy.attempts, error=error)
+    for attempt in range(2, policy.attempts + 1):
+        delay = policy.delay(attempt - 1)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        retry = attrs.evolve(call, attempt=attempt)
+        outcome = await _attempt_async(agent, inputs, retry, validate)
+        if outcome.error is None:
+            break
+    return outcome
+
+
+async def _attempt_async(
+    agent: LoadedAgent, inputs: object, call: AgentCall, validate: Validate
+) -> Outcome:
+    try:
+        instance, data = validate(await _call_async(agent, inputs, call))
+    except Exception as failure:  # an agent may raise anything; it is recorded, not lost
+        return Outcome(call.attempt, error=describe_failure(agent, call.attempt, failure))
+    return Outcome(call.attempt, instance, data)
 
 
 def describe_failure(agent: LoadedAgent, attempt: int, failure: Exception) -> str:

@@ -14,7 +14,7 @@ from fsm.runtime import AgentCall, Workflow
 from fsm.spec.validate import checked_from_text
 from fsm.store import MemoryStore, SqliteStore, Store
 
-from .specs import COUNTER, counter, gated
+from .specs import COUNTER, GATED, counter, gated
 
 SPECS = Path(__file__).parents[2] / "specs"
 
@@ -78,6 +78,30 @@ def test_retries_recover_and_record_the_attempt(store: Store) -> None:
     assert first.error is None
     keys = [c.idempotency_key for c in flaky.calls[:3]]
     assert keys == [f"{handle.run_id}:1:{attempt}" for attempt in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("driver", ["blocking", "async"])
+def test_retries_wait_the_backoff_between_attempts_and_not_after_the_last(
+    store: Store, monkeypatch: pytest.MonkeyPatch, driver: str
+) -> None:
+    """Backoff 0.5 s x 3 per attempt: waits 0.5 then 1.5 s before attempts 2 and 3, none after
+    the last; both drivers follow the same schedule (the async one without blocking)."""
+    text = GATED.replace(
+        "retry: {attempts: 3}", "retry: {attempts: 3, backoff: 0.5, multiplier: 3}"
+    )
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr("fsm.runtime.invoke.time.sleep", waits.append)
+    monkeypatch.setattr("fsm.runtime.invoke.asyncio.sleep", no_wait)
+    workflow = Workflow.from_spec(
+        checked_from_text(text, "g.yaml"), agents={"worker": Flaky(failures=5)}, store=store
+    )
+    handle = workflow.start() if driver == "blocking" else asyncio.run(workflow.async_start())
+    assert (handle.state, handle.history()[-1].attempt) == ("broken", 3)
+    assert waits == [0.5, 1.5]
 
 
 def test_exhausted_retries_take_the_error_route_and_record_the_error(store: Store) -> None:
