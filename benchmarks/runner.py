@@ -52,6 +52,8 @@ class StepSample:
     variant: str
     workload: str
     sync: str
+    rep: int
+    """Which repetition: the variants of one repetition ran back to back (paired ratios)."""
     steps: int
     step_us: tuple[float, ...]
     bytes: int
@@ -162,6 +164,7 @@ def _step_samples(plan: Plan, progress: Progress) -> list[StepSample]:
                         variant,
                         workload,
                         sync,
+                        rep,
                         steps,
                         tuple(answer["step_us"]),
                         answer["bytes"],

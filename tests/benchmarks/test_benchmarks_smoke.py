@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.profile_w1 import profile, summary
-from benchmarks.runner import REPO, _syscall_total, worker
+from benchmarks.report import paired_ratio
+from benchmarks.runner import REPO, Results, StepSample, _syscall_total, worker
 from benchmarks.variants import NAMES, OURS, variant_named
 from benchmarks.worker import MismatchError, _check, load_task, steps_task
 from benchmarks.workloads import Workload, appended_bytes, digest, expected_context
@@ -163,3 +164,27 @@ def test_results_name_the_commit_of_an_exported_tree(
     monkeypatch.setattr(report, "REPO", tmp_path)
     monkeypatch.setenv("FSM_BENCH_COMMIT", "abc1234")
     assert report._commit() == "abc1234 (exported tree)"
+
+
+def test_paired_ratio_compares_variants_within_each_repetition() -> None:
+    """A slow phase spanning two of three repetitions moves the ratio of medians (ours
+    measured mostly slow, the floor mostly fast) but not the paired ratio, which is 2x in
+    every repetition."""
+
+    def sample(variant: str, rep: int, step_us: float) -> StepSample:
+        return StepSample(variant, "W1", "normal", rep, 2, (step_us, step_us), 1, 1, "wal", "1")
+
+    steps = (
+        sample("floor-json", 1, 10.0),
+        sample(OURS, 1, 20.0),
+        sample("floor-json", 2, 10.0),
+        sample(OURS, 2, 20.0),
+        sample("floor-json", 3, 30.0),
+        sample(OURS, 3, 60.0),
+        sample("floor-json", 4, 30.0),
+        sample(OURS, 4, 60.0),
+        sample("floor-json", 5, 10.0),
+    )
+    results = Results(None, steps, (), {}, (), (), None)  # type: ignore[arg-type]
+    assert paired_ratio(results, "W1", "normal", OURS, "floor-json") == 2.0
+    assert paired_ratio(results, "W1", "full", OURS, "floor-json") is None
