@@ -117,10 +117,12 @@ def _call_sync(agent: LoadedAgent, inputs: object, call: AgentCall) -> object:
     if timeout is None:
         result = agent.fn(inputs, call)
     else:
-        try:
-            result = _in_thread(agent, inputs, call).result(timeout=timeout)
-        except TimeoutError:
-            raise _timed_out(timeout) from None
+        future = _in_thread(agent, inputs, call)
+        # Whether the time ran out is decided by the wait, never by the exception's type: an
+        # agent's own TimeoutError (a socket or HTTP client's) is its failure, reported as is.
+        if not concurrent.futures.wait((future,), timeout).done:
+            raise _timed_out(timeout)
+        result = future.result()
     # a sync function that returned a coroutine (a dict, the common result, cannot be one)
     if type(result) is not dict and inspect.isawaitable(result):
         return asyncio.run(_with_timeout(result, timeout))
@@ -132,8 +134,10 @@ async def _call_async(agent: LoadedAgent, inputs: object, call: AgentCall) -> ob
     if agent.is_async or timeout is None:
         result = agent.fn(inputs, call)
     else:
-        result = asyncio.wrap_future(_in_thread(agent, inputs, call))
-    if inspect.isawaitable(result):
+        thread = asyncio.wrap_future(_in_thread(agent, inputs, call))
+        result = await _with_timeout(thread, timeout)
+    # an async agent's coroutine, or one a sync function returned (as in ``_call_sync``)
+    if type(result) is not dict and inspect.isawaitable(result):
         return await _with_timeout(result, timeout)
     return result
 
@@ -141,10 +145,14 @@ async def _call_async(agent: LoadedAgent, inputs: object, call: AgentCall) -> ob
 async def _with_timeout(awaitable: Awaitable[Any], timeout: float | None) -> object:
     if timeout is None:
         return await awaitable
+    scope = asyncio.timeout(timeout)
     try:
-        return await asyncio.wait_for(awaitable, timeout)
+        async with scope:
+            return await awaitable
     except TimeoutError:
-        raise _timed_out(timeout) from None
+        if scope.expired():
+            raise _timed_out(timeout) from None
+        raise  # the agent's own TimeoutError, not ours
 
 
 def _in_thread(

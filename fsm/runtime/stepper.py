@@ -214,7 +214,7 @@ def _persist(
     else:
         run_status, waiting_for, run_error = status_after(workflow, target, steps, live.max_steps)
     merge = entry.merge
-    error = entry.error if entry.error is not None else run_error
+    error = _both(entry.error, run_error)
     seq = head.seq + 1
     started_at, started = when
     # Unchecked constructors: these values meet the records' checks by construction (seq > 0,
@@ -266,6 +266,14 @@ def _persist(
     visits = live.visits
     visits[target] = visits.get(target, 0) + 1
     return snapshot
+
+
+def _both(step_error: str | None, run_error: str | None) -> str | None:
+    """The record's error: what went wrong in the step (an agent's failure taking its
+    ``on_error`` route), and why that ends the run (the step limit), when both happened."""
+    if step_error is None or run_error is None or run_error == step_error:
+        return step_error if step_error is not None else run_error
+    return f"{step_error}; then {run_error}"
 
 
 def _frame(live: LiveRun, merge: Merge | None, target: str, steps: int) -> Frame:

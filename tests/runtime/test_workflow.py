@@ -162,6 +162,46 @@ def test_step_limit_fails_the_run_at_the_limit(store: Store) -> None:
     assert reopened.max_steps == 4
 
 
+RECOVERING = """
+workflow: recovering
+max_steps: 1
+contracts:
+  Out: {v: int}
+context:
+  v: {type: int, default: 0}
+agents:
+  a: {input: {}, output: Out}
+states:
+  trying: {agent: a, writes: {v: v}, on_error: recovering}
+  recovering: {agent: a, writes: {v: v}}
+  done: {final: true}
+initial: trying
+transitions:
+  trying: [{to: done}]
+  recovering: [{to: done}]
+"""
+
+
+def test_an_error_route_that_reaches_the_step_limit_records_both_errors(store: Store) -> None:
+    """The agent's failure took the on_error route and that transition hit max_steps: the
+    run fails for the limit, and its error says both (the limit's hint included)."""
+
+    def fails_first(inputs: Any, call: AgentCall) -> dict[str, object]:
+        if call.state == "trying":
+            raise ValueError("upstream down")
+        return {"v": 1}
+
+    checked = checked_from_text(RECOVERING, "recovering.yaml")
+    workflow = Workflow.from_spec(checked, agents={"a": fails_first}, store=store)
+    handle = workflow.start()
+    assert (handle.status, handle.state, handle.steps) == ("failed", "recovering", 1)
+    record = handle.history()[-1]
+    for error in (handle.error, record.error, store.get_run(handle.run_id).error):
+        assert error is not None
+        assert "ValueError: upstream down; then step limit reached" in error
+        assert "raise max_steps" in error
+
+
 def test_snapshot_stores_only_changes_and_appended_items(store: Store) -> None:
     """Unchanged replace fields are left out; append fields store only the new items."""
 
@@ -291,6 +331,48 @@ def test_async_timeout_counts_as_a_failed_attempt(store: Store) -> None:
     assert handle.status == "failed"
     assert handle.error is not None
     assert "timeout of 0.01 s" in handle.error
+
+
+@pytest.mark.parametrize("driver", ["blocking", "async"])
+def test_an_agents_own_timeout_error_is_its_failure_not_the_specs_timeout(
+    store: Store, driver: str
+) -> None:
+    """A TimeoutError the agent raises (a socket's, an HTTP client's) long before the spec's
+    timeout is reported as that error, not as "no result within its timeout"."""
+    text = COUNTER.replace("retry: {attempts: 2}", "retry: 1, timeout: 30")
+
+    def upstream_timeout(inputs: Any, call: AgentCall) -> dict[str, object]:
+        raise TimeoutError("upstream API: read timed out")
+
+    workflow = Workflow.from_spec(
+        checked_from_text(text, "t.yaml"), agents={"bump": upstream_timeout}, store=store
+    )
+    handle = workflow.start() if driver == "blocking" else asyncio.run(workflow.async_start())
+    assert handle.status == "failed"
+    assert handle.error is not None
+    assert "TimeoutError: upstream API: read timed out" in handle.error
+    assert "within its timeout" not in handle.error
+
+
+@pytest.mark.parametrize("driver", ["blocking", "async"])
+def test_a_sync_agent_returning_a_coroutine_is_awaited_under_a_timeout(
+    store: Store, driver: str
+) -> None:
+    """A plain function that returns a coroutine (a lambda around an async def) works with a
+    timeout from both drivers: the coroutine is awaited, not validated as the output."""
+    text = COUNTER.replace("retry: {attempts: 2}", "retry: 1, timeout: 5")
+
+    async def bump_later(inputs: Any, call: AgentCall) -> dict[str, object]:
+        await asyncio.sleep(0)
+        return {"value": inputs.value + 5}
+
+    workflow = Workflow.from_spec(
+        checked_from_text(text, "t.yaml"),
+        agents={"bump": lambda inputs, call: bump_later(inputs, call)},  # noqa: PLW0108 - not async def
+        store=store,
+    )
+    handle = workflow.start() if driver == "blocking" else asyncio.run(workflow.async_start())
+    assert (handle.status, handle.context_json["items"]) == ("completed", [5, 10])
 
 
 def test_sync_timeout_abandons_the_call(store: Store) -> None:
