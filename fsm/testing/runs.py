@@ -102,7 +102,12 @@ def _drive(checked: CheckedSpec, workflow: Workflow, draws: _Draws) -> None:
     except FsmError as error:
         trail = _trail(handle)
         raise RunInvariantError(f"{type(error).__name__}: {error}", trail) from None
-    rejected = next((s for s in handle.history() if s.error), None)
+    history = handle.history()
+    # A run the step limit ended has that limit as its last record's error: that is the
+    # step-limit finding below (a warning), not a state that recorded an error.
+    limit_only = handle.status == "failed" and (handle.error or "").startswith(STEP_LIMIT_MARK)
+    recorded = history[:-1] if limit_only else history
+    rejected = next((s for s in recorded if s.error), None)
     if rejected is not None:
         message = f"state '{rejected.source}' recorded an error: {rejected.error}"
         raise RunInvariantError(message, _trail(handle))

@@ -97,7 +97,12 @@ def test_run_level_property_reports_step_limit() -> None:
         "    - {to: reviewing}\n"
     )
     report = check_routing(spec, runs=20)
-    assert "run-invariant" in report.kinds()
+    (finding,) = [f for f in report.findings if f.kind == "run-invariant"]
+    assert finding.severity == "warning"  # an error only under strict
+    assert "step limit" in finding.message
+    assert "recorded an error" not in finding.message
+    strict = check_routing(spec, runs=20, strict=True)
+    assert [f.severity for f in strict.findings if f.kind == "run-invariant"] == ["error"]
 
 
 def test_report_json_and_reproducibility() -> None:
