@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from contextlib import closing
 from pathlib import Path
 
 import click
 
-from fsm.cli.output import EXIT_FAILED, handled, print_json
+from fsm.cli.output import EXIT_FAILED, fail, handled, print_json
 from fsm.diagram import DIAGRAM_FORMATS, DiagramFormat, TakenStep, render_diagram
 from fsm.errors import SpecError
 from fsm.spec.validate import load_checked
@@ -102,6 +103,13 @@ def graph_command(
     if run_id is not None:
         with closing(open_store(store_url, cwd=Path.cwd())) as store:
             record = store.get_run(run_id)
+            if record.workflow != checked.spec.workflow:
+                fail(
+                    f"run {run_id} belongs to workflow '{record.workflow}', not "
+                    f"'{checked.spec.workflow}' ({spec}); draw it on its own spec: "
+                    f"fsm graph {shlex.quote(record.spec_path)} --run {shlex.quote(run_id)}"
+                    + (f" --store {shlex.quote(store_url)}" if store_url else "")
+                )
             if record.spec_hash != checked.spec_hash:
                 click.secho(
                     f"note: run {run_id} started with a different version of {spec}; "

@@ -57,6 +57,22 @@ def test_graph_command_highlights_a_stored_run(tmp_path: Path) -> None:
     assert f"class {run.state} current" in result.output
 
 
+def test_graph_command_refuses_a_run_of_another_workflow(tmp_path: Path) -> None:
+    """A run drawn on another workflow's spec would mark states that spec does not have: it
+    is an error that names the run's own spec."""
+    store = f"sqlite:///{tmp_path / 'runs.db'}"
+    workflow = Workflow.from_spec(PIPELINE, store=store)
+    inputs = json.loads((ROOT / "specs" / "inputs" / "content_pipeline.json").read_text())
+    with workflow:
+        run = workflow.start(inputs)
+    other = ROOT / "specs" / "support_triage.yaml"
+    result = CliRunner().invoke(main, ["graph", str(other), "--run", run.run_id, "--store", store])
+    assert result.exit_code == 1
+    assert "belongs to workflow 'content_pipeline', not 'support_triage'" in result.output
+    assert f"fsm graph {PIPELINE} --run {run.run_id} --store" in result.output
+    assert "flowchart" not in result.output
+
+
 def test_graph_command_dot_format() -> None:
     """`--format dot` prints a Graphviz digraph."""
     result = CliRunner().invoke(main, ["graph", str(PIPELINE), "--format", "dot"])
