@@ -8,6 +8,7 @@ A run that fails exits 1; bad input exits 1 (invalid data) or 2 (wrong usage).
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -24,7 +25,7 @@ from fsm.datatypes import (
     RecordType,
     ScalarType,
 )
-from fsm.errors import RunError
+from fsm.errors import FsmError, RunError
 from fsm.runtime import RunHandle, Workflow
 from fsm.store import RUN_STATUSES, RunRecord, Snapshot, Store, open_store
 
@@ -77,6 +78,16 @@ def transition_line(snapshot: Snapshot) -> str:
 
 
 def _summary(handle: RunHandle, store_url: str | None, as_json: bool) -> None:
+    """The run's outcome; exit 1 when it failed."""
+    _report(handle, store_url, as_json)
+    if handle.status == "failed":
+        sys.exit(EXIT_FAILED)
+
+
+def _report(
+    handle: RunHandle, store_url: str | None, as_json: bool, *, to_stderr: bool = False
+) -> None:
+    """Where the run is (and how to answer its wait); ``to_stderr`` when an error follows."""
     if as_json:
         print_json(
             {
@@ -91,28 +102,37 @@ def _summary(handle: RunHandle, store_url: str | None, as_json: bool) -> None:
             }
         )
     else:
-        _echo_summary(handle, store_url)
-    if handle.status == "failed":
-        sys.exit(EXIT_FAILED)
+        _echo_summary(handle, store_url, to_stderr)
 
 
-def _echo_summary(handle: RunHandle, store_url: str | None) -> None:
+def _echo_summary(handle: RunHandle, store_url: str | None, to_stderr: bool = False) -> None:
     color = {"completed": "green", "failed": "red", "waiting": "yellow"}.get(handle.status)
     click.secho(
-        f"{handle.status} in '{handle.state}' after {handle.steps} steps", fg=color, bold=True
+        f"{handle.status} in '{handle.state}' after {handle.steps} steps",
+        fg=color,
+        bold=True,
+        err=to_stderr,
     )
-    click.echo(f"run {handle.run_id}")
+    click.echo(f"run {handle.run_id}", err=to_stderr)
     if handle.status == "failed" and handle.error:
-        click.echo(f"error: {handle.error}")
+        click.echo(f"error: {handle.error}", err=to_stderr)
     if handle.status != "waiting":
         return
-    click.echo(f"waiting for: {', '.join(handle.waiting_for)}; answer with:")
-    store = f" --store '{store_url}'" if store_url else ""
+    if store_url is not None and store_url.startswith("memory:"):
+        click.echo(
+            f"waiting for: {', '.join(handle.waiting_for)}; a memory store ends with this "
+            "process, so this run cannot be answered later: use a sqlite or postgresql store",
+            err=to_stderr,
+        )
+        return
+    click.echo(f"waiting for: {', '.join(handle.waiting_for)}; answer with:", err=to_stderr)
+    store = f" --store {shlex.quote(store_url)}" if store_url else ""
     for event in handle.waiting_events:
         data = ""
         if event.data_type is not None:
-            data = f" --data '{_example_json(event.data_type)}'"
-        click.echo(f"  fsm send {handle.run_id} {event.name}{data}{store}")
+            data = f" --data {shlex.quote(_example_json(event.data_type))}"
+        command = f"fsm send {shlex.quote(handle.run_id)} {shlex.quote(event.name)}"
+        click.echo(f"  {command}{data}{store}", err=to_stderr)
 
 
 def _example_json(data_type: RecordType) -> str:
@@ -202,18 +222,37 @@ def run_command(
     printer = _printer(as_json or detach)  # detached: stdout is only the run id
     with _opened(store_url) as store:
         workflow = Workflow.from_spec(spec, store=store, on_transition=printer)
+        _check_events(workflow, [event for event, _ in answers])
         handle = workflow.start(data, run_id=run_id, max_steps=max_steps, detach=detach)
         if detach:
             _detached(handle, store_url, as_json)
             return
-        for event, event_data in answers:
-            if handle.status != "waiting":
-                raise RunError(
-                    f"--send {event}: run {handle.run_id} is {handle.status} in "
-                    f"'{handle.state}', not waiting for an event"
-                )
-            handle.send(event, event_data)
+        try:
+            for event, event_data in answers:
+                if handle.status != "waiting":
+                    raise RunError(
+                        f"--send {event}: run {handle.run_id} is {handle.status} in "
+                        f"'{handle.state}', not waiting for an event"
+                    )
+                handle.send(event, event_data)
+        except FsmError:
+            # The run exists and stays where it is: say which run, and how to answer it.
+            _report(handle, store_url, as_json, to_stderr=not as_json)
+            raise
         _summary(handle, store_url, as_json)
+
+
+def _check_events(workflow: Workflow, events: list[str]) -> None:
+    """Refuse a ``--send`` no wait state of the spec accepts, before a run is created."""
+    spec = workflow.checked.spec
+    declared = {event.name for state in spec.states for event in state.events}
+    for event in events:
+        if event not in declared:
+            known = ", ".join(sorted(declared)) or "none: it has no wait state"
+            raise click.BadParameter(
+                f"{event!r} is not an event of {spec.workflow} (its events: {known})",
+                param_hint="--send",
+            )
 
 
 def _detached(handle: RunHandle, store_url: str | None, as_json: bool) -> None:
@@ -230,7 +269,7 @@ def _detached(handle: RunHandle, store_url: str | None, as_json: bool) -> None:
         )
         return
     click.echo(handle.run_id)
-    store = f" --store '{store_url}'" if store_url else ""
+    store = f" --store {shlex.quote(store_url)}" if store_url else ""
     click.echo(f"queued in '{handle.state}'; workers advance it: fsm worker{store}", err=True)
 
 

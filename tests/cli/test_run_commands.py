@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def test_run_prints_one_line_per_transition_and_the_send_command(store: str) -> 
     assert "step 2  reviewing -> drafting  [revise]" in result.stdout
     assert "waiting in 'approval' after 6 steps" in result.stdout
     assert "waiting for: approve, reject" in result.stdout
-    assert f"""approve --data '{{"editor": "..."}}' --store '{store}'""" in result.stdout
+    assert f"""approve --data '{{"editor": "..."}}' --store {shlex.quote(store)}""" in result.stdout
 
 
 def test_run_json_with_send_runs_end_to_end(store: str) -> None:
@@ -125,6 +126,42 @@ def test_send_errors_name_the_accepted_events(store: str) -> None:
     finished = fsm("send", run_id, "approve", "--data", '{"editor": "ada"}', "--store", store)
     assert finished.exit_code == 1
     assert "is completed" in finished.output
+
+
+def test_run_refuses_an_unknown_send_event_before_creating_a_run(store: str) -> None:
+    """An event no wait state declares is a usage error, and no run is left behind."""
+    result = fsm("run", SPEC, "--input", INPUT, "--store", store, "--send", "publish")
+    assert result.exit_code == 2
+    assert "'publish' is not an event of content_pipeline (its events: approve, reject)" in (
+        result.output
+    )
+    listed = fsm("runs", "--store", store, "--json")
+    assert json.loads(listed.stdout) == []
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_refused_send_still_names_the_run_it_left_waiting(store: str, as_json: bool) -> None:
+    """Data that breaks the event's contract is refused after the run was created: the run id
+    and how to answer it are printed with the error, so the run is not lost."""
+    extra = ("--json",) if as_json else ()
+    result = fsm("run", SPEC, "--input", INPUT, "--store", store, "--send", "approve", *extra)
+    assert result.exit_code == 1
+    assert "invalid data for Decision: approve.editor" in result.stderr
+    (run,) = json.loads(fsm("runs", "--store", store, "--json").stdout)
+    assert run["status"] == "waiting"
+    if as_json:
+        assert json.loads(result.stdout)["run_id"] == run["run_id"]
+    else:
+        assert f"run {run['run_id']}" in result.stderr
+        assert f"fsm send {run['run_id']} approve --data" in result.stderr
+
+
+def test_a_memory_store_run_says_it_cannot_be_answered_later() -> None:
+    """The send hint would name a store that ends with the process: say so instead."""
+    result = fsm("run", SPEC, "--input", INPUT, "--store", "memory://")
+    assert result.exit_code == 0, result.output
+    assert "cannot be answered later" in result.stdout
+    assert "fsm send" not in result.stdout
 
 
 def test_failed_run_exits_1_and_show_at_unknown_seq_is_clear(store: str) -> None:
