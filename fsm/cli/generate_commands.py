@@ -21,6 +21,7 @@ _LABELS = {
     "scaffold-kept": "kept",
     "stale": "stale",
     "missing": "missing",
+    "foreign": "foreign",
 }
 
 
@@ -61,14 +62,16 @@ def generate_command(spec: str, out_dir: str, check: bool, force: bool) -> None:
     if check:
         stale = report.out_of_date
         for outcome in report.outcomes:
-            if outcome.action in ("stale", "missing"):
+            if outcome.action in ("stale", "missing", "foreign"):
                 click.echo(f"{_LABELS[outcome.action]:<9} {out / outcome.path}", err=True)
         if stale:
-            click.secho(
-                f"{len(stale)} file(s) out of date; run: fsm generate {spec} -o {out_dir}",
-                fg="red",
-                err=True,
-            )
+            command = f"fsm generate {shlex.quote(spec)} -o {shlex.quote(out_dir)}"
+            if report.with_action("foreign"):
+                command += (
+                    " --force (foreign: a file fsm generate did not write, which it replaces"
+                    " only with --force; move it away first to keep it)"
+                )
+            click.secho(f"{len(stale)} file(s) out of date; run: {command}", fg="red", err=True)
             sys.exit(EXIT_FAILED)
         click.secho(f"{out_dir}: up to date with {spec}", fg="green")
         return
