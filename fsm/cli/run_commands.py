@@ -107,11 +107,11 @@ def _report(
 
 def _echo_summary(handle: RunHandle, store_url: str | None, to_stderr: bool = False) -> None:
     color = {"completed": "green", "failed": "red", "waiting": "yellow"}.get(handle.status)
+    steps = f"{handle.steps} steps"
+    if handle.steps != handle.seq:  # a fork counts the steps it inherited; its seqs restart
+        steps += f" ({handle.seq} in this run, the rest before its fork)"
     click.secho(
-        f"{handle.status} in '{handle.state}' after {handle.steps} steps",
-        fg=color,
-        bold=True,
-        err=to_stderr,
+        f"{handle.status} in '{handle.state}' after {steps}", fg=color, bold=True, err=to_stderr
     )
     click.echo(f"run {handle.run_id}", err=to_stderr)
     if handle.status == "failed" and handle.error:

@@ -164,6 +164,18 @@ def test_a_memory_store_run_says_it_cannot_be_answered_later() -> None:
     assert "fsm send" not in result.stdout
 
 
+def test_a_fork_says_which_steps_it_inherited(store: str) -> None:
+    """A fork's step lines are its own seqs from 0, while its step count includes the
+    parent's: the summary says both, so the two counters do not seem to disagree."""
+    run_id = str(started(store)["run_id"])
+    forked = fsm("fork", run_id, "--at", "3", "--store", store)
+    assert forked.exit_code == 0, forked.output
+    assert forked.stdout.splitlines()[0] == "step 0  fork in reviewing"
+    assert "after 6 steps (3 in this run, the rest before its fork)" in forked.stdout
+    plain = fsm("run", SPEC, "--input", INPUT, "--store", store)
+    assert "after 6 steps\n" in plain.stdout
+
+
 def test_failed_run_exits_1_and_show_at_unknown_seq_is_clear(store: str) -> None:
     """A run hitting its step limit fails (exit 1); show --at past the head is an error."""
     result = fsm("run", SPEC, "--input", INPUT, "--store", store, "--max-steps", "2", "--json")
