@@ -168,6 +168,19 @@ class PostgresStore:
         self.frame_interval = check_interval(frame_interval)
         self._where = _redacted(url)
         self._clock = clock
+        # One direct connection first: a wrong URL, a refused connection or a failed login is
+        # reported at once with its cause, instead of after the pool's retries time out.
+        try:
+            with psycopg.connect(
+                url, autocommit=True, connect_timeout=max(2, round(connect_timeout))
+            ) as first:
+                migrate(first, self._where)
+        except psycopg.OperationalError as exc:
+            cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreError(
+                f"cannot connect to the PostgreSQL store {self._where}: {cause}; check that the"
+                " server runs and the URL (host, port, user, database) is right"
+            ) from exc
         self._pool: ConnectionPool[Connection] = ConnectionPool(
             url,
             min_size=1,
@@ -179,8 +192,6 @@ class PostgresStore:
         )
         try:
             self._pool.wait(timeout=connect_timeout)
-            with self._connection() as connection:
-                migrate(connection, self._where)
         except PoolTimeout as exc:
             self._pool.close()
             raise StoreError(

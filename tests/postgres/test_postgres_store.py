@@ -51,12 +51,18 @@ def test_leases_use_the_database_clock_by_default(postgres_url: str) -> None:
         assert store.claim("w2", 30) == [run.run_id]
 
 
-def test_an_unreachable_server_is_a_clear_store_error() -> None:
-    """A URL nobody listens on fails fast with a message naming the server, not the password."""
+def test_an_unreachable_server_is_a_clear_store_error(caplog: pytest.LogCaptureFixture) -> None:
+    """A URL nobody listens on fails at once (not after the pool's retries for the whole
+    connect timeout) with a message naming the server and the cause, not the password, and
+    without the pool's own retry warnings."""
     url = "postgresql://someone:secret@127.0.0.1:1/nowhere"
+    began = time.monotonic()
     with pytest.raises(StoreError, match=r"cannot connect .*127\.0\.0\.1:1/nowhere") as caught:
-        PostgresStore(url, connect_timeout=0.5)
+        PostgresStore(url, connect_timeout=10)
+    assert time.monotonic() - began < 5
+    assert "Connection refused" in str(caught.value)
     assert "secret" not in str(caught.value)
+    assert not [r for r in caplog.records if r.name.startswith("psycopg")]
 
 
 def test_a_malformed_url_is_a_clear_store_error() -> None:
