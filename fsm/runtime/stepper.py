@@ -214,7 +214,7 @@ def _persist(
     else:
         run_status, waiting_for, run_error = status_after(workflow, target, steps, live.max_steps)
     merge = entry.merge
-    error = _both(entry.error, run_error)
+    error = run_error if entry.error is None else _both(entry.error, run_error)
     seq = head.seq + 1
     started_at, started = when
     # Unchecked constructors: these values meet the records' checks by construction (seq > 0,
