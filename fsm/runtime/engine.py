@@ -20,12 +20,27 @@ from typing import Any
 
 from transitions import Machine, Transition
 
+from fsm.errors import RoutingError
 from fsm.spec.checked import CheckedSpec, CheckedTransition
 
 ROUTE_TRIGGER = "_route"
 """Trigger of the transitions tried after a state's agent (or of a route state)."""
 
 Route = tuple[tuple[Callable[..., object] | None, CheckedTransition], ...]
+
+
+class GuardRaisedError(RoutingError):
+    """A guard raised while routing; the message names the guard, where it is, and why."""
+
+    def __init__(self, transition: CheckedTransition, failure: Exception) -> None:
+        definition = transition.definition
+        where = definition.guard_span or definition.span
+        super().__init__(
+            f"{where}: guard `{definition.guard}` of the transition {definition.source} -> "
+            f"{definition.target} raised {type(failure).__name__}: {failure}; make the guard "
+            f"hold for every value its fields may take (e.g. test `x is not None` first, keep "
+            f"numbers in float range)"
+        )
 
 
 class _SpecTransition(Transition):
@@ -90,10 +105,19 @@ class Router:
         visits: Mapping[str, int],
         event: str | None = None,
     ) -> CheckedTransition | None:
-        """The first transition of ``state`` (on ``event``) whose guard holds, or None."""
+        """The first transition of ``state`` (on ``event``) whose guard holds, or None.
+
+        A guard that raises (the checker rules out nearly every way, but not all: an int too
+        large for a float, a value the flow analysis could not see) raises ``GuardRaisedError``
+        naming the guard, so the step fails with a record instead of a traceback."""
         for guard, transition in self._routes.get((state, event), ()):
-            if guard is None or guard(context, steps, visits):
+            if guard is None:
                 return transition
+            try:
+                if guard(context, steps, visits):
+                    return transition
+            except Exception as failure:  # whatever a guard raises is reported, not propagated
+                raise GuardRaisedError(transition, failure) from failure
         return None
 
     def accepts(self, state: str, event: str) -> bool:

@@ -21,6 +21,7 @@ import attrs
 from fsm.errors import RoutingError
 from fsm.runtime.agents import AgentCall
 from fsm.runtime.compiled import CompiledWorkflow
+from fsm.runtime.engine import GuardRaisedError
 from fsm.runtime.invoke import Outcome
 from fsm.runtime.merge import Merge, compute_merge
 from fsm.runtime.plans import AgentPlan
@@ -101,7 +102,11 @@ def commit_agent(
         plan = workflow.agent_plans[state]
         merge = compute_merge(plan.writes, output_json, outcome.output, live.context_json)
     undo = _stage(live, merge)
-    transition = workflow.router.next(state, live.context, live.steps, live.visits)
+    try:
+        transition = workflow.router.next(state, live.context, live.steps, live.visits)
+    except GuardRaisedError as failure:
+        _revert(live, undo)
+        return _fail(workflow, store, live, _failed(live, str(failure), attempt, output_json), when)
     if transition is None:
         _revert(live, undo)
         error = _no_route(workflow, state, None)
@@ -135,7 +140,11 @@ def commit_event(
             f"send it without data (or declare `data: Contract` for it in the spec)"
         )
     undo = _stage(live, merge)
-    transition = workflow.router.next(state.name, live.context, live.steps, live.visits, event)
+    try:
+        transition = workflow.router.next(state.name, live.context, live.steps, live.visits, event)
+    except GuardRaisedError as failure:
+        _revert(live, undo)
+        raise RoutingError(f"{failure}; nothing was recorded") from failure
     if transition is None:
         _revert(live, undo)
         raise RoutingError(_no_route(workflow, state.name, event) + "; nothing was recorded")

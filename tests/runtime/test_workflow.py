@@ -202,6 +202,58 @@ def test_an_error_route_that_reaches_the_step_limit_records_both_errors(store: S
         assert "raise max_steps" in error
 
 
+HUGE = """
+workflow: huge
+max_steps: 10
+contracts:
+  Out: {n: int}
+context:
+  n: {type: int, default: 0}
+agents:
+  a: {input: {}, output: Out}
+states:
+  counting: {agent: a, writes: {n: n}}
+  asking:
+    wait:
+      answer: {data: Out, writes: {n: n}}
+  big: {final: true}
+  small: {final: true}
+initial: counting
+transitions:
+  counting:
+    - {to: big, when: "n + 0.5 > 1"}
+    - {to: asking}
+  asking:
+    - {on: answer, to: big, when: "n + 0.5 > 1"}
+    - {on: answer, to: small}
+"""
+
+
+def test_a_guard_that_raises_fails_the_step_with_a_record_naming_it(store: Store) -> None:
+    """An int too large for a float makes `n + 0.5` raise inside the guard: the run fails with
+    a record that names the guard and where it is written, not with a traceback."""
+    checked = checked_from_text(HUGE, "huge.yaml")
+    workflow = Workflow.from_spec(checked, agents={"a": lambda i, c: {"n": 10**400}}, store=store)
+    handle = workflow.start()
+    assert (handle.status, handle.state) == ("failed", "counting")
+    assert handle.error is not None
+    assert handle.error.startswith("huge.yaml:20:24: guard `n + 0.5 > 1` of the transition")
+    assert "OverflowError" in handle.error
+    assert store.load_state(handle.run_id).context == {"n": 0}  # the output was not merged
+
+
+def test_a_guard_that_raises_on_event_data_refuses_the_event(store: Store) -> None:
+    """The same for `send`: nothing is recorded, the run still waits for a usable answer."""
+    checked = checked_from_text(HUGE, "huge.yaml")
+    workflow = Workflow.from_spec(checked, agents={"a": lambda i, c: {"n": 0}}, store=store)
+    handle = workflow.start()
+    assert handle.state == "asking"
+    with pytest.raises(RoutingError, match=r"OverflowError.*nothing was recorded"):
+        handle.send("answer", {"n": 10**400})
+    assert (handle.status, handle.seq, handle.context_json) == ("waiting", 1, {"n": 0})
+    assert handle.send("answer", {"n": 5}).state == "big"
+
+
 def test_snapshot_stores_only_changes_and_appended_items(store: Store) -> None:
     """Unchanged replace fields are left out; append fields store only the new items."""
 
