@@ -5,7 +5,9 @@ assigned on an edge when the source state's agent (or the event's data) writes i
 guards on the edge prove it non-``None`` (``review is not None``, or an earlier transition's guard
 ``review is None`` having failed). The set at a state's entry is the intersection over every edge
 into it, so a field counts as assigned only when *every* path into the state assigns it.
-Error routes (``on_error``) carry the source's entry set: the failed agent wrote nothing.
+A write whose value may be absent (an optional output field) can set a field back to ``None``,
+so it takes the field out of the set before the edge's certain writes and guard facts add
+theirs. Error routes (``on_error``) carry the source's entry set: the failed agent wrote nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ class Edge:
     target: str
     assigns: frozenset[str]  # optional fields assigned or proven non-None on this edge
     transition: TransitionDef | None  # None for an error route
+    unsets: frozenset[str] = frozenset()
+    """Optional fields this edge's writes may set to None (before ``assigns`` applies)."""
+
+    def after(self, entry: frozenset[str]) -> frozenset[str]:
+        """What is assigned after this edge, given what was assigned on entering its source."""
+        return (entry - self.unsets) | self.assigns
 
 
 @attrs.frozen
@@ -63,6 +71,19 @@ def assigned_by_writes(spec: Spec, writes: tuple[WriteDef, ...]) -> frozenset[st
         if field.merge == "replace" and _source_is_certain(spec, write):
             assigned.add(write.field)
     return frozenset(assigned)
+
+
+def unset_by_writes(spec: Spec, writes: tuple[WriteDef, ...]) -> frozenset[str]:
+    """Optional context fields these writes may set to None: replaced from a value that may
+    be absent."""
+    return frozenset(
+        write.field
+        for write in writes
+        if (field := spec.context_field(write.field)) is not None
+        and isinstance(field.type, OptionalType)
+        and field.merge == "replace"
+        and not _source_is_certain(spec, write)
+    )
 
 
 def _source_is_certain(spec: Spec, write: WriteDef) -> bool:
@@ -103,18 +124,24 @@ def build_edges(spec: Spec, facts: Mapping[tuple[str, int], GuardFacts]) -> list
 
 def _edges_and_assumptions(
     spec: Spec, facts: Mapping[tuple[str, int], GuardFacts]
-) -> tuple[list[Edge], dict[tuple[str, int], frozenset[str]]]:
+) -> tuple[list[Edge], dict[tuple[str, int], Edge]]:
+    """The edges, and per transition (source, index) an edge-shaped record of what is known
+    when its guard is evaluated (after the writes, before its own guard's facts)."""
     edges: list[Edge] = []
-    assumptions: dict[tuple[str, int], frozenset[str]] = {}
+    assumptions: dict[tuple[str, int], Edge] = {}
     for state in spec.states:
         base_writes = assigned_by_writes(spec, state.writes)
+        base_unsets = unset_by_writes(spec, state.writes)
         earlier_false: dict[str | None, frozenset[str]] = {}
         for transition in spec.transitions_from(state.name):
-            writes = base_writes | _event_writes(spec, state, transition.event)
+            event_writes = _event_writes(spec, state, transition.event)
+            writes = base_writes | assigned_by_writes(spec, event_writes)
+            unsets = base_unsets | unset_by_writes(spec, event_writes)
             prior = earlier_false.get(transition.event, frozenset())
-            assumptions[(state.name, transition.index)] = writes | prior
+            known = Edge(state.name, transition.target, writes | prior, transition, unsets)
+            assumptions[(state.name, transition.index)] = known
             if_true, if_false = facts.get((state.name, transition.index), NO_FACTS)
-            edges.append(Edge(state.name, transition.target, writes | prior | if_true, transition))
+            edges.append(attrs.evolve(known, assigns=known.assigns | if_true))
             if transition.guard is not None:
                 earlier_false[transition.event] = prior | if_false
         if state.on_error is not None:
@@ -122,11 +149,11 @@ def _edges_and_assumptions(
     return edges, assumptions
 
 
-def _event_writes(spec: Spec, state: StateDef, event_name: str | None) -> frozenset[str]:
+def _event_writes(spec: Spec, state: StateDef, event_name: str | None) -> tuple[WriteDef, ...]:
     if event_name is None:
-        return frozenset()
+        return ()
     event = state.event(event_name)
-    return assigned_by_writes(spec, event.writes) if event else frozenset()
+    return event.writes if event else ()
 
 
 def analyse_flow(spec: Spec, facts: Mapping[tuple[str, int], GuardFacts]) -> FlowResult:
@@ -145,7 +172,7 @@ def analyse_flow(spec: Spec, facts: Mapping[tuple[str, int], GuardFacts]) -> Flo
     while changed:
         changed = False
         for name in names:
-            sets = [entry[e.source] | e.assigns for e in incoming[name] if e.source in entry]
+            sets = [e.after(entry[e.source]) for e in incoming[name] if e.source in entry]
             if name == spec.initial:
                 sets.append(frozenset())
             new = frozenset.intersection(*sets) & optional if sets else optional
@@ -153,11 +180,15 @@ def analyse_flow(spec: Spec, facts: Mapping[tuple[str, int], GuardFacts]) -> Flo
                 entry[name] = new
                 changed = True
     full_edges = tuple(
-        attrs.evolve(edge, assigns=(entry.get(edge.source, frozenset()) | edge.assigns) & optional)
+        attrs.evolve(
+            edge,
+            assigns=edge.after(entry.get(edge.source, frozenset())) & optional,
+            unsets=frozenset(),
+        )
         for edge in edges
     )
     assumptions = {
-        key: (entry.get(key[0], frozenset()) | local) & optional
-        for key, local in local_assumptions.items()
+        key: known.after(entry.get(key[0], frozenset())) & optional
+        for key, known in local_assumptions.items()
     }
     return FlowResult(optional, entry, full_edges, assumptions)

@@ -192,3 +192,50 @@ def test_optional_input_marker_accepts_an_unassigned_field() -> None:
     checked = checked_from_text(text, "flow.yaml")
     (field,) = checked.agent_inputs["finisher"].fields
     assert field.type.__class__.__name__ == "OptionalType"
+
+
+RESET = """
+workflow: reset
+contracts:
+  Sure: {v: str}
+  Maybe: {v: str?}
+context:
+  o: str?
+agents:
+  certain: {output: Sure}
+  uncertain: {output: Maybe}
+states:
+  first: {agent: certain, writes: {o: v}}
+  second: {agent: uncertain, writes: {o: v}}
+  third: {agent: certain, writes: {o: v}}
+  deciding: {}
+  done: {final: true}
+  other: {final: true}
+initial: first
+transitions:
+  first: [{to: second}]
+  second: [{to: %s}]
+  third: [{to: deciding}]
+  deciding:
+    - {to: done, when: "%s"}
+    - {to: third, when: "visits.third < 2"}
+    - {to: other}
+"""
+
+
+def test_a_write_that_may_be_none_unsets_a_field_an_earlier_write_assigned() -> None:
+    """`first` certainly assigns `o`, but `second` replaces it from an optional output field:
+    after it, `o` may be None again and a guard must narrow it; a later certain write, or the
+    narrowing itself, makes it safe again."""
+    unsafe = RESET % ("deciding", 'o.startswith(\\"h\\")')
+    with pytest.raises(SpecError) as caught:
+        checked_from_text(unsafe, "reset.yaml")
+    (diagnostic,) = caught.value.diagnostics
+    assert "'o' may be None here" in diagnostic.message
+    narrowed = checked_from_text(
+        RESET % ("deciding", 'o is not None and o.startswith(\\"h\\")'), "reset.yaml"
+    )
+    assert "o" not in narrowed.assigned_on_entry["deciding"]
+    rewritten = checked_from_text(RESET % ("third", 'o.startswith(\\"h\\")'), "reset.yaml")
+    assert rewritten.assigned_on_entry["deciding"] == frozenset({"o"})
+    assert rewritten.assigned_on_entry["second"] == frozenset({"o"})
