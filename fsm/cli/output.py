@@ -44,6 +44,9 @@ def read_json_argument(value: str | None, what: str) -> object:
             f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})",
             param_hint=what,
         ) from None
+    except ValueError as error:  # an integer beyond Python's digit limit (its hint is for code)
+        reason = str(error).split(";")[0]
+        raise click.BadParameter(f"not usable JSON: {reason}", param_hint=what) from None
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:

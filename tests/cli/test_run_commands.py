@@ -94,6 +94,7 @@ def test_send_resume_history_show_fork_and_runs(store: str) -> None:
     [
         (("run", SPEC, "--input", "{bad"), 2, "not valid JSON"),
         (("run", SPEC, "--input", "[1]"), 2, "must be a JSON object"),
+        (("run", SPEC, "--input", '{"n": ' + "9" * 5000 + "}"), 2, "Exceeds the limit"),
         (("run", SPEC, "--input", '{"brief": {"topic": "x"}}'), 1, "input.brief.topic"),
         (("run", "missing.yaml"), 1, "missing.yaml"),
         (("show", "nope"), 1, "no run 'nope'"),
