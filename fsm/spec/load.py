@@ -8,7 +8,9 @@ states and events may carry those names.
 
 What the loader refuses, each as a ``Diagnostic``: syntax errors, duplicate keys, keys that are
 not strings, merge keys (``<<``), explicit tags (``!!python/object`` and friends), recursive
-aliases, and documents that expand to more than ``MAX_NODES`` values (an alias bomb).
+aliases, documents that expand to more than ``MAX_NODES`` values (an alias bomb), and
+collections nested more than ``MAX_DEPTH`` levels deep, counting what aliases bring in (every
+later stage may then recurse over a tree without running out of stack).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from fsm.diagnostics import Diagnostic, SourceSpan
 from fsm.errors import SpecError
 from fsm.spec.yaml_dialect import (
     IMPLICIT_TAG,
+    MAX_DEPTH,
+    NestingTooDeepError,
     ScalarValue,
     compose,
     resolve_plain,
@@ -134,12 +138,14 @@ def load_tree(text: str, path: str) -> tuple[LNode, list[Diagnostic]]:
     yaml_text = _json_as_yaml(text) if path.endswith(".json") else text
     try:
         root = compose(yaml_text)
+    except NestingTooDeepError as error:
+        raise SpecError([_too_deep(path, error.problem_mark)], {path: text}) from None
     except yaml.MarkedYAMLError as error:
         raise SpecError([_syntax_diagnostic(error, path)], {path: text}) from None
     except yaml.reader.ReaderError as error:
         raise SpecError([_reader_diagnostic(error, text, path)], {path: text}) from None
-    except RecursionError:
-        raise SpecError([_too_deep(path)], {path: text}) from None
+    except RecursionError:  # not expected: the composer stops at MAX_DEPTH
+        raise SpecError([_too_deep(path, None)], {path: text}) from None
     if root is None:
         span = SourceSpan(path, 1, 1)
         return LScalar(None, span, quoted=False, text="", content=span), []
@@ -148,8 +154,8 @@ def load_tree(text: str, path: str) -> tuple[LNode, list[Diagnostic]]:
         result = converter.convert(root)
     except _FatalError as error:
         raise SpecError([error.diagnostic], {path: text}) from None
-    except RecursionError:
-        raise SpecError([_too_deep(path)], {path: text}) from None
+    except RecursionError:  # not expected: the converter stops at MAX_DEPTH
+        raise SpecError([_too_deep(path, None)], {path: text}) from None
     return result, converter.problems
 
 
@@ -203,7 +209,10 @@ class _Converter:
     """Turns composed PyYAML nodes into located values, collecting problems as it goes.
 
     Aliased nodes are converted once and shared (values are frozen), while ``_sizes`` tracks
-    how many values each node expands to, so an alias bomb is caught without expanding it."""
+    how many values each node expands to, so an alias bomb is caught without expanding it, and
+    ``_depths`` how deeply it nests: the composer bounds the depth of the text, but an alias
+    puts a whole nested value one level below where it is written, so chained anchors could
+    nest far deeper."""
 
     def __init__(self, text: str, path: str):
         self.text = text
@@ -211,6 +220,7 @@ class _Converter:
         self.problems: list[Diagnostic] = []
         self._done: dict[int, LNode] = {}
         self._sizes: dict[int, int] = {}
+        self._depths: dict[int, int] = {}
         self._active: set[int] = set()
 
     def convert(self, node: yaml.Node) -> LNode:
@@ -231,15 +241,27 @@ class _Converter:
         result: LNode
         if isinstance(node, yaml.MappingNode):
             result = self._mapping(node)
-            size = 1 + sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
+            children = [child for pair in node.value for child in pair]
         elif isinstance(node, yaml.SequenceNode):
             result = LList(tuple(self.convert(item) for item in node.value), self._span(node))
-            size = 1 + sum(self._sizes[id(item)] for item in node.value)
+            children = node.value
         else:
             assert isinstance(node, yaml.ScalarNode)
             result = self._scalar(node)
-            size = 1
+            children = []
+        size = 1 + sum(self._sizes[id(child)] for child in children)
+        depth = 1 + max((self._depths[id(child)] for child in children), default=-1)
         self._active.discard(key)
+        if depth > MAX_DEPTH:
+            raise _FatalError(
+                _too_deep(
+                    self.path,
+                    node.start_mark,
+                    "it is nested this deeply through aliases (*name): each one puts "
+                    "everything its anchor holds where it is written; "
+                    "write the value out instead of nesting aliases",
+                )
+            )
         if size > MAX_NODES:
             raise _FatalError(
                 Diagnostic(
@@ -251,6 +273,7 @@ class _Converter:
                 )
             )
         self._sizes[key] = size
+        self._depths[key] = depth
         self._done[key] = result
         return result
 
@@ -380,10 +403,17 @@ def _reader_diagnostic(error: yaml.reader.ReaderError, text: str, path: str) -> 
     return Diagnostic(SourceSpan(path, line, column), message, "yaml-syntax", hint)
 
 
-def _too_deep(path: str) -> Diagnostic:
+def _too_deep(path: str, mark: yaml.Mark | None, hint: str | None = None) -> Diagnostic:
+    """Collections nested more than ``MAX_DEPTH`` levels, at the first one too many."""
+    span = SourceSpan(path, mark.line + 1, mark.column + 1) if mark else SourceSpan(path, 1, 1)
+    default_hint = (
+        "a spec needs only a few levels of nesting: look here for a run of unclosed '[' or "
+        "'{', of '- ' or '? ' indicators, or of ever deeper indentation, and flatten it "
+        "(a nested type can be named as a contract)"
+    )
     return Diagnostic(
-        SourceSpan(path, 1, 1),
-        "the document is nested too deeply to load",
+        span,
+        f"collections nested more than {MAX_DEPTH} levels deep",
         "yaml-too-deep",
-        "a spec needs only a few levels of nesting",
+        hint or default_hint,
     )

@@ -9,17 +9,59 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import yaml
 
-MAX_FLOW_DEPTH = 100
-"""How deeply ``[...]``/``{...}`` may nest; PyYAML's scanner slows quadratically with depth."""
+MAX_DEPTH = 100
+"""How deeply collections may nest, block and flow alike (a spec needs a handful of levels).
+
+The composers check it before they recurse, so no text reaches a recursion deeper than this;
+PyYAML's Python scanner also checks it for ``[...]``/``{...}``, where it slows quadratically
+with depth."""
 
 IMPLICIT_TAG = "!flow-orchestra/implicit"
 """The tag of every node written without an explicit tag."""
 
 ScalarValue: TypeAlias = str | int | float | bool | None
+
+
+class NestingTooDeepError(yaml.MarkedYAMLError):
+    """Collections nest more than ``MAX_DEPTH`` levels deep; ``problem_mark`` is where the first
+    collection too many starts."""
+
+    def __init__(self, mark: yaml.Mark | None):
+        problem = f"collections nested more than {MAX_DEPTH} levels deep"
+        super().__init__(None, None, problem, mark)
+
+
+class DepthLimitedComposer(yaml.composer.Composer):
+    """PyYAML's composer, refusing to open a collection more than ``MAX_DEPTH`` levels deep.
+
+    The composer recurses once per nesting level, and the parsers below it are iterative state
+    machines, so checking here bounds every recursion while composing; the text is parsed only
+    as far as the first collection too many."""
+
+    _depth = 0
+
+    if TYPE_CHECKING:  # the parser's, which a loader mixes in
+
+        def check_event(self, *choices: type[yaml.Event]) -> bool: ...
+        def peek_event(self) -> yaml.Event: ...
+        def dispose(self) -> None: ...
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if not self.check_event(yaml.MappingStartEvent, yaml.SequenceStartEvent):
+            return super().compose_node(parent, index)  # a scalar or an alias: no recursion
+        if self._depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark  # libyaml's marks are of another class
+            assert mark is not None  # both parsers mark every event
+            raise NestingTooDeepError(yaml.Mark("", mark.index, mark.line, mark.column, None, 0))
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 # YAML 1.2 core schema, https://yaml.org/spec/1.2.2/#1032-tag-resolution
@@ -65,14 +107,30 @@ def _decimal(text: str) -> int | str:
         return text
 
 
-class NodeLoader(yaml.SafeLoader):
-    """SafeLoader that leaves scalars unresolved, so an explicit tag is recognisable: every
-    node without one carries ``IMPLICIT_TAG``. Resolution happens in ``resolve_plain``.
+class NodeLoader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    DepthLimitedComposer,
+    yaml.constructor.SafeConstructor,
+    yaml.resolver.Resolver,
+):
+    """PyYAML's SafeLoader with the depth-limited composer, leaving scalars unresolved, so an
+    explicit tag is recognisable: every node without one carries ``IMPLICIT_TAG``.
+    Resolution happens in ``resolve_plain``.
 
     Its scanner also lets a plain scalar in a flow collection continue with ``?`` (as YAML 1.2
     allows; PyYAML follows 1.1 here) and with a bracket group written right after it, so type
     expressions need no quotes in flow style: ``{type: list[str]?, merge: append}``. Both
     were syntax errors before, so no valid YAML document changes meaning."""
+
+    def __init__(self, stream: str):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        DepthLimitedComposer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
 
     def resolve(self, kind: object, value: object, implicit: object) -> str:
         return IMPLICIT_TAG
@@ -97,9 +155,12 @@ class NodeLoader(yaml.SafeLoader):
         return yaml.tokens.ScalarToken("".join(chunks), True, token.start_mark, self.get_mark())
 
     def fetch_flow_collection_start(self, token_class: type[yaml.Token]) -> None:
-        if self.flow_level >= MAX_FLOW_DEPTH:
-            problem = f"collections nested more than {MAX_FLOW_DEPTH} levels deep"
-            raise yaml.scanner.ScannerError(None, None, problem, self.get_mark())
+        # The composer stops at MAX_DEPTH too, but the scanner runs ahead of it (up to 1,024
+        # characters while a simple key is possible), quadratically in the flow depth. The
+        # indents are the block collections open around the bracket, so this count never
+        # exceeds the composer's and the two report the same bracket.
+        if self.flow_level + len(self.indents) >= MAX_DEPTH:
+            raise NestingTooDeepError(self.get_mark())
         super().fetch_flow_collection_start(token_class)
 
     def _scan_bracket_group(self, start_mark: yaml.Mark) -> str:
@@ -119,59 +180,63 @@ class NodeLoader(yaml.SafeLoader):
                 return text
 
 
-class FastNodeLoader(yaml.CSafeLoader):
-    """libyaml's C parser with ``NodeLoader``'s resolution: several times faster on large specs.
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
 
-    It knows neither the flow-style type-expression extension nor the depth limit, so
-    ``compose`` uses it only on text it can handle and falls back to ``NodeLoader``."""
+    class FastNodeLoader(
+        DepthLimitedComposer,
+        CParser,
+        yaml.constructor.SafeConstructor,
+        yaml.resolver.Resolver,
+    ):
+        """libyaml's C parser with ``NodeLoader``'s composer and resolution: several times
+        faster on large specs.
 
-    def resolve(self, kind: object, value: object, implicit: object) -> str:
-        return IMPLICIT_TAG
+        Only the parser is libyaml's: its own composer recurses in C once per nesting level,
+        with no limit, and overflows the stack on text like ``? ? ? … x`` (a segfault, not an
+        error). It does not know the flow-style type-expression extension, so ``compose``
+        hands it masked text and falls back to ``NodeLoader`` when it fails."""
+
+        def __init__(self, stream: str):
+            CParser.__init__(self, stream)
+            DepthLimitedComposer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+        def resolve(self, kind: object, value: object, implicit: object) -> str:
+            return IMPLICIT_TAG
 
 
-_FAST_MAX_INDENT = 200
-_FAST_MAX_BRACKETS = 40
-_FAST_MAX_DASHES = 20
-
-
-def fast_path_is_safe(text: str) -> bool:
-    """Whether libyaml can compose ``text`` without deep recursion in C.
-
-    libyaml's composer recurses once per nesting level with no limit of its own, so text that
-    might nest deeply (many brackets, wide indentation, long runs of ``- - -``) takes the
-    Python parser, whose limits report such text cleanly. The measures over-count (quoted
-    brackets count too), which only ever sends a harmless text the slow way."""
-    depth = deepest = 0
-    for char in text:
-        if char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth = max(depth - 1, 0)
-    if deepest > _FAST_MAX_BRACKETS:
-        return False
-    for line in text.splitlines():
-        stripped = line.lstrip(" ")
-        if len(line) - len(stripped) > _FAST_MAX_INDENT or line.count("- ") > _FAST_MAX_DASHES:
-            return False
-    return True
+USE_LIBYAML = yaml.__with_libyaml__
+"""Whether ``compose`` tries libyaml's parser first (tests turn it off to compare paths)."""
 
 
 def compose(text: str) -> yaml.Node | None:
-    """Compose with libyaml when it is available and safe, else (or when libyaml rejects the
+    """Compose with libyaml's parser when it is available, else (or when libyaml rejects the
     text, e.g. for an unquoted ``list[str]?`` in flow style) with ``NodeLoader``, which also
-    gives the error positions users see."""
-    masked = mask_dialect(text) if yaml.__with_libyaml__ and fast_path_is_safe(text) else None
+    gives the error positions users see. Either raises ``NestingTooDeepError`` for text nested
+    more than ``MAX_DEPTH`` levels deep."""
+    masked = mask_dialect(text) if USE_LIBYAML else None
     if masked is not None:
         try:
-            node: yaml.Node | None = yaml.compose(masked, Loader=FastNodeLoader)
+            node = _compose_with(FastNodeLoader(masked))
+        except NestingTooDeepError:
+            raise  # masking keeps every position, so the mark is right; no need to parse again
         except yaml.YAMLError:
             pass
         else:
             if node is not None:
                 unmask(node)
             return node
-    return yaml.compose(text, Loader=NodeLoader)
+    return _compose_with(NodeLoader(text))
+
+
+def _compose_with(loader: DepthLimitedComposer) -> yaml.Node | None:
+    """What ``yaml.compose`` does with a loader class, typed for ours."""
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 # libyaml does not know the dialect's flow-style type expressions (``{type: list[str]?}``).

@@ -24,7 +24,7 @@ from fsm.spec.load import (
     read_spec_file,
     to_plain,
 )
-from fsm.spec.yaml_dialect import MAX_FLOW_DEPTH, resolve_plain
+from fsm.spec.yaml_dialect import MAX_DEPTH, resolve_plain
 
 
 def load_map(text: str, path: str = "t.yaml") -> LMap:
@@ -286,18 +286,33 @@ def test_empty_document_is_null() -> None:
 
 
 def test_deep_flow_nesting_is_refused_early() -> None:
-    """Deeply nested brackets stop at MAX_FLOW_DEPTH, before PyYAML's scanner slows down."""
+    """Deeply nested brackets stop at MAX_DEPTH, before PyYAML's scanner slows down."""
     found = only("[" * 5000 + "]" * 5000)
-    assert (
-        found.message == f"invalid YAML: collections nested more than {MAX_FLOW_DEPTH} levels deep"
-    )
-    assert (found.span.line, found.span.column) == (1, MAX_FLOW_DEPTH + 1)
+    assert found.code == "yaml-too-deep"
+    assert found.message == f"collections nested more than {MAX_DEPTH} levels deep"
+    assert (found.span.line, found.span.column) == (1, MAX_DEPTH + 1)
+    assert found.hint is not None
+    assert "flatten" in found.hint
 
 
 def test_deep_block_nesting_is_a_clean_error() -> None:
-    """Block nesting deep enough to exhaust the stack is reported, not a RecursionError."""
+    """Block nesting deep enough to exhaust the stack is reported where it passes the limit."""
     found = only("a:\n" + "".join(" " * depth + "-\n" for depth in range(1, 1000)))
     assert found.code == "yaml-too-deep"
+    assert (found.span.line, found.span.column) == (MAX_DEPTH + 1, MAX_DEPTH + 1)
+
+
+def test_aliases_cannot_nest_past_the_limit() -> None:
+    """Each anchor below nests 90 levels and holds the one before it: the text stays within
+    MAX_DEPTH, but the value it stands for nests 900 deep, which every later stage would
+    recurse through (a RecursionError traceback from `fsm validate` before)."""
+    lines = ["x0: &a0 " + "[" * 90 + "1" + "]" * 90]
+    lines += [f"x{i}: &a{i} " + "[" * 90 + f"*a{i - 1}" + "]" * 90 for i in range(1, 10)]
+    found = only("\n".join(lines) + "\n")
+    assert found.code == "yaml-too-deep"
+    assert found.span.line == 2  # the first anchor whose value nests past the limit
+    assert found.hint is not None
+    assert "alias" in found.hint
 
 
 # -- type expressions in flow style ------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import yaml
 
 from fsm.spec import yaml_dialect
 from fsm.spec.load import load_tree
+from fsm.spec.yaml_dialect import MAX_DEPTH
 
 SPEC_FILES = [
     *sorted(Path("specs").glob("*.yaml")),
@@ -39,7 +42,7 @@ def outcome(load: Callable[[], object]) -> object:
 
 def slow_tree(text: str, path: str, monkeypatch: pytest.MonkeyPatch) -> object:
     with monkeypatch.context() as patch:
-        patch.setattr(yaml_dialect, "fast_path_is_safe", lambda text: False)
+        patch.setattr(yaml_dialect, "USE_LIBYAML", False)
         return load_tree(text, path)
 
 
@@ -54,12 +57,56 @@ def test_fast_and_python_parsers_build_identical_trees(
     assert fast == outcome(lambda: slow_tree(text, str(path), monkeypatch))
 
 
-def test_deeply_nested_text_takes_the_python_parser() -> None:
-    """Deep nesting never reaches libyaml's recursive composer (it has no depth limit)."""
-    assert not yaml_dialect.fast_path_is_safe("a: " + "[" * 1000 + "]" * 1000)
-    assert not yaml_dialect.fast_path_is_safe("a:\n" + "- " * 500 + "x\n")
-    assert not yaml_dialect.fast_path_is_safe("a:\n" + " " * 300 + "b: 1\n")
-    assert yaml_dialect.fast_path_is_safe(Path("specs/content_pipeline.yaml").read_text())
+DEEP_TEXTS = {
+    "explicit keys": "? " * 30_000 + "x\n",
+    "block sequences": "- " * 30_000 + "x\n",
+    "flow": "a: " + "[" * 30_000 + "]" * 30_000 + "\n",
+    "mixed": "? - " * 10_000 + "[{a: " * 50 + "x" + "}]" * 50 + "\n",
+    "indentation": "a:\n" + "".join(" " * depth + "b:\n" for depth in range(1, 3_000)),
+}
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML was built without libyaml")
+def test_deep_explicit_keys_do_not_crash_the_process() -> None:
+    """30,000 nested `? ` keys used to overflow the C stack in libyaml's recursive composer:
+    a segfault that took the whole process down, so the check runs in a child process."""
+    script = (
+        "import sys\n"
+        "from fsm.errors import SpecError\n"
+        "from fsm.spec.load import load_tree\n"
+        "try:\n"
+        "    load_tree('? ' * 30_000 + 'x\\n', 'q.yaml')\n"
+        "except SpecError as error:\n"
+        "    print(error.diagnostics[0].headline())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith(
+        f"q.yaml:1:{2 * MAX_DEPTH + 1}: error: collections nested more than {MAX_DEPTH} levels"
+    )
+
+
+@pytest.mark.parametrize("text", DEEP_TEXTS.values(), ids=DEEP_TEXTS.keys())
+def test_deep_nesting_is_refused_at_the_first_level_too_many_on_both_paths(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever nests (keys, entries, brackets, indentation, or a mix), both parsers stop
+    composing at MAX_DEPTH and report where the first collection too many starts."""
+    fast = outcome(lambda: load_tree(text, "t.yaml"))
+    slow = outcome(lambda: slow_tree(text, "t.yaml", monkeypatch))
+    assert fast == slow
+    assert "SpecError" in str(fast)
+    assert "nested more than 100 levels deep" in str(fast)
+
+
+def test_nesting_up_to_the_limit_loads() -> None:
+    """MAX_DEPTH levels are fine, block and flow alike."""
+    _, problems = load_tree("[" * MAX_DEPTH + "]" * MAX_DEPTH, "t.yaml")
+    assert problems == []
+    _, problems = load_tree("- " * MAX_DEPTH + "x\n", "t.yaml")
+    assert problems == []
 
 
 def test_flow_type_expressions_still_parse_through_the_fallback() -> None:
