@@ -26,10 +26,13 @@ from hypothesis import strategies as st
 from fsm.datatypes import (
     INT,
     Constraints,
+    DataType,
+    DictType,
     FieldDef,
     ListType,
     OptionalType,
     RecordType,
+    ScalarType,
     strip_optional,
 )
 from fsm.diagnostics import SourceSpan
@@ -202,33 +205,52 @@ def _context_strategy(
             fields[field.name] = st.just(fixed)
             continue
         wanted = lengths.get((field.name,))
-        if only is not None and field.name in counted_only and wanted:
-            fields[field.name] = _repeated(field, wanted)
+        sized = _repeated(field, wanted) if wanted else None
+        if only is not None and field.name in counted_only and sized is not None:
+            fields[field.name] = sized
             continue
         strategy = values(field.type, field.constraints, extra_values=_under(extras, field.name))
-        if wanted and isinstance(strip_optional(field.type), ListType):
-            strategy = st.one_of(strategy, _repeated(field, wanted))
+        if sized is not None:
+            strategy = st.one_of(strategy, sized)
         fields[field.name] = strategy
     return st.fixed_dictionaries(fields)
 
 
-def _repeated(field: FieldDef, lengths: list[int]) -> st.SearchStrategy[object]:
-    """Lists of the wanted lengths (or any small length), one item repeated: cheap even when
-    items are costly to draw (patterns), and enough for guards that only count."""
-    item_type = strip_optional(field.type)
-    assert isinstance(item_type, ListType)
+def _repeated(field: FieldDef, lengths: list[int]) -> st.SearchStrategy[object] | None:
+    """Values of the wanted lengths (or any small length) made of one repeated item: cheap even
+    when items are costly to draw (patterns), and enough for guards that only count. Lists
+    repeat an item, dicts map distinct keys to it, strings repeat a letter; None for a type
+    that has no length, or a string with a pattern (a repeated letter would not match)."""
     low, high = field.constraints.min_len or 0, field.constraints.max_len
     fitting = [n for n in lengths if n >= low and (high is None or n <= high)]
     sizes = st.integers(low, low + 20 if high is None else high)
     if fitting:
         sizes = st.one_of(st.sampled_from(fitting), sizes)
-    fixed = minimal(item_type.item)
-    item = st.just(fixed) if fixed is not UNBUILDABLE else values(item_type.item)
-    return st.builds(lambda one, n: [copy.deepcopy(one) for _ in range(n)], item, sizes)
+    match strip_optional(field.type):
+        case ListType(item=item_type):
+            return st.builds(
+                lambda one, n: [copy.deepcopy(one) for _ in range(n)], _one_item(item_type), sizes
+            )
+        case DictType(value=item_type):
+            return st.builds(
+                lambda one, n: {f"k{i}": copy.deepcopy(one) for i in range(n)},
+                _one_item(item_type),
+                sizes,
+            )
+        case ScalarType(name="str") if field.constraints.pattern is None:
+            return sizes.map(lambda n: "a" * n)
+        case _:
+            return None
+
+
+def _one_item(item_type: DataType) -> st.SearchStrategy[object]:
+    fixed = minimal(item_type)
+    return st.just(fixed) if fixed is not UNBUILDABLE else values(item_type)
 
 
 def counted_only(checked: CheckedSpec, state: str, event: str | None) -> frozenset[str]:
-    """List fields the point's guards use only as ``len(field)``: their items cannot matter."""
+    """Fields (lists, dicts, strings) the point's guards use only as ``len(field)``: their
+    contents cannot matter."""
     inside_len: set[str] = set()
     elsewhere: set[str] = set()
 

@@ -36,3 +36,27 @@ GOOD = """\
 def scoring(transitions: str = GOOD) -> CheckedSpec:
     """The scoring spec with the given transitions of ``reviewing`` (YAML list items)."""
     return checked_from_text(SCORING.replace("{transitions}", transitions), "scoring.yaml")
+
+
+PLAIN = """
+workflow: plain
+max_steps: 20
+context:
+{context}
+states:
+  a: {{}}
+  b: {{final: true}}
+  c: {{final: true}}
+initial: a
+transitions:
+  a:
+    - {{to: b, when: {guard!r}}}
+    - {{to: c}}
+"""
+
+
+def plain(guard: str, context: str = "  n: int") -> CheckedSpec:
+    """A route state ``a`` going to ``b`` when ``guard`` holds, else to ``c``; ``context`` is
+    the YAML of the context's fields (indented two spaces)."""
+    text = PLAIN.format(context=context, guard=guard)
+    return checked_from_text(text, "plain.yaml")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fsm.testing import assert_routing_ok, check_routing
-from tests.testing.specs import scoring
+from tests.testing.specs import plain, scoring
 
 SPECS = sorted(Path(__file__).parents[2].joinpath("specs").glob("*.yaml"))
 
@@ -132,3 +132,21 @@ def test_helper_raises_with_the_report() -> None:
     )
     with pytest.raises(AssertionError, match="no transition fires"):
         assert_routing_ok(spec, examples=100, runs=0)
+
+
+@pytest.mark.parametrize(
+    ("field", "guard"),
+    [
+        ("s: str", "len(s) > 3"),
+        ("d: dict[str, int]", "len(d) > 2"),
+        ("s: {type: str, min_len: 2, max_len: 9}", "len(s) == 4"),
+        ("s: {type: str, pattern: '[ab]+'}", "len(s) > 3"),
+    ],
+)
+def test_guards_counting_strings_and_dicts_are_checked(field: str, guard: str) -> None:
+    """`len(x)` of a str or dict field, used only inside `len`, is drawn at the lengths the
+    guard compares with (it used to assume a list and crash with an AssertionError)."""
+    report = check_routing(plain(guard, f"  {field}"), examples=30, runs=0)
+    assert report.ok, report.render()
+    (point,) = report.points
+    assert all(count > 0 for count in point.fired.values()), point
