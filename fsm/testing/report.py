@@ -35,6 +35,13 @@ FINDING_KINDS: tuple[FindingKind, ...] = (
 )
 
 
+GUARD_ERROR_HINT = (
+    "a guard that raises fails the run in its state: make it evaluate for every context a run "
+    "can hold (narrow optional fields with `is not None`, keep arithmetic within float range)"
+)
+"""The hint of every ``guard-error`` finding, whichever phase found it."""
+
+
 @attrs.frozen
 class Counterexample:
     """A minimal (shrunk) input on which a property fails, and how each guard evaluated."""

@@ -33,7 +33,14 @@ from fsm.spec.checked import CheckedSpec, CheckedTransition
 from fsm.spec.graph import reachable_from
 from fsm.testing.contexts import RoutingCase, SpecLike, as_checked, routing_cases, routing_points
 from fsm.testing.evaluate import Evaluator, Observation, Outcome
-from fsm.testing.report import Counterexample, Finding, FindingKind, PointSummary, RoutingReport
+from fsm.testing.report import (
+    GUARD_ERROR_HINT,
+    Counterexample,
+    Finding,
+    FindingKind,
+    PointSummary,
+    RoutingReport,
+)
 from fsm.testing.sweep import SWEEP_CAP, routing_grid, shrink
 from fsm.testing.termination import find_unbounded_cycles, graph_edges, run_to_step_limit
 
@@ -136,7 +143,10 @@ def check_routing(
         from fsm.testing.runs import check_runs  # noqa: PLC0415  # runtime only when asked
 
         run_findings, ran = check_runs(checked, runs=runs, seed=seed, strict=strict)
-        findings.extend(run_findings)
+        raising = {f.span for f in findings if f.kind == "guard-error"}
+        findings.extend(  # a guard the routing cases already showed raising: said once
+            f for f in run_findings if f.kind != "guard-error" or f.span not in raising
+        )
     return RoutingReport(
         path=checked.spec.path,
         workflow=checked.spec.workflow,
@@ -293,9 +303,10 @@ def _anomaly_finding(
         hint = "add a default transition (no `when`) at the end, or widen the guards"
     elif kind == "guard-error":
         assert outcome.raised is not None
-        span = outcome.raised.transition.definition.span
+        definition = outcome.raised.transition.definition
+        span = definition.guard_span or definition.span
         message = f"a guard in {where} raised on a contract-valid context: {outcome.raised.error}"
-        hint = "this is a bug in the guard compiler; please report it with this counterexample"
+        hint = GUARD_ERROR_HINT
     else:
         message = f"routing in {where} is not deterministic: {observation.disagreement}"
         hint = "routing must be a pure function of (state, context, steps, visits, event)"

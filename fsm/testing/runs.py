@@ -5,38 +5,62 @@ waiting run is sent one of the events it accepts, with arbitrary valid event dat
 driven in memory until it completes, and must never raise a contract or routing error and
 never hit the step limit. Hypothesis shrinks a failing run to a short one, printed as the trail
 of states it went through.
+
+A guard that raises while a run routes (on a context the routing cases did not cover: one the
+flow analysis thought narrowed, say) escapes the runtime as whatever it raised; each guard is
+wrapped here so that this becomes a ``guard-error`` finding at the guard, never a traceback.
+Anything else escaping the runtime is a ``run-invariant`` finding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import cast
 
 import attrs
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
 
 from fsm.datatypes import RecordType
 from fsm.diagnostics import Severity
 from fsm.errors import FsmError
+from fsm.guards import GuardFn
 from fsm.runtime import AgentCall, RunHandle, Workflow
-from fsm.spec.checked import CheckedSpec
+from fsm.spec.checked import CheckedSpec, CheckedTransition
 from fsm.spec.model import RetryPolicy
 from fsm.store import MemoryStore
-from fsm.testing.report import Finding
+from fsm.testing.report import GUARD_ERROR_HINT, Finding
 from fsm.testing.strategies import values
 
 STEP_LIMIT_MARK = "step limit"
 
 
 class RunInvariantError(Exception):
-    """Raised inside the property so hypothesis shrinks the run that broke an invariant."""
+    """Raised inside the property so hypothesis shrinks the run that broke an invariant;
+    ``guard`` is the transition whose guard raised, when that is what happened."""
 
-    def __init__(self, message: str, trail: tuple[str, ...], step_limit: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        trail: tuple[str, ...],
+        step_limit: bool = False,
+        guard: CheckedTransition | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.trail = trail
         self.step_limit = step_limit
+        self.guard = guard
+
+
+class GuardRaisedError(Exception):
+    """A guard raised while a run routed; carries the transition and what it raised."""
+
+    def __init__(self, transition: CheckedTransition, error: Exception) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.transition = transition
 
 
 @attrs.define
@@ -64,7 +88,27 @@ def _instant(checked: CheckedSpec) -> CheckedSpec:
     agents = tuple(
         attrs.evolve(agent, retry=RetryPolicy(), timeout=None) for agent in checked.spec.agents
     )
-    return attrs.evolve(checked, spec=attrs.evolve(checked.spec, agents=agents))
+    transitions = {
+        state: tuple(_reporting(transition) for transition in outgoing)
+        for state, outgoing in checked.transitions.items()
+    }
+    spec = attrs.evolve(checked.spec, agents=agents)
+    return attrs.evolve(checked, spec=spec, transitions=transitions)
+
+
+def _reporting(transition: CheckedTransition) -> CheckedTransition:
+    """The transition with a guard that raises ``GuardRaisedError`` naming it."""
+    guard = transition.guard_fn
+    if guard is None:
+        return transition
+
+    def reporting_guard(context: object, steps: int, visits: Mapping[str, int]) -> bool:
+        try:
+            return guard(context, steps, visits)
+        except Exception as error:
+            raise GuardRaisedError(transition, error) from error
+
+    return attrs.evolve(transition, guard_fn=cast(GuardFn, reporting_guard))
 
 
 def _fake_agents(checked: CheckedSpec, draws: _Draws) -> dict[str, object]:
@@ -87,7 +131,8 @@ def _drive(checked: CheckedSpec, workflow: Workflow, draws: _Draws) -> None:
     assert isinstance(start, dict)
     handle: RunHandle | None = None
     try:
-        handle = workflow.start(start)
+        handle = workflow.start(start, detach=True)  # a handle, so a failing run has a trail
+        handle = handle.advance()
         for _ in range(spec.max_steps + 1):
             state = spec.state(handle.state)
             if handle.status != "waiting" or state is None:
@@ -99,7 +144,15 @@ def _drive(checked: CheckedSpec, workflow: Workflow, draws: _Draws) -> None:
             if event is not None and event.data_type is not None:
                 data = draws.draw(values(event.data_type), f"data of {name}")
             handle = handle.send(name, data)
+    except GuardRaisedError as raised:
+        trail = _trail(handle)
+        raise RunInvariantError(str(raised), trail, guard=raised.transition) from None
     except FsmError as error:
+        trail = _trail(handle)
+        raise RunInvariantError(f"{type(error).__name__}: {error}", trail) from None
+    except HypothesisException:
+        raise  # the search's own control flow (e.g. a draw from a frozen example)
+    except Exception as error:  # escaped the runtime: a finding all the same, not a traceback
         trail = _trail(handle)
         raise RunInvariantError(f"{type(error).__name__}: {error}", trail) from None
     history = handle.history()
@@ -179,6 +232,24 @@ def check_runs(
 def _finding(checked: CheckedSpec, violation: RunInvariantError, strict: bool) -> Finding:
     severity: Severity = "warning" if violation.step_limit and not strict else "error"
     trail = _compress(violation.trail) if violation.trail else "(no transition)"
+    if violation.guard is not None:
+        definition = violation.guard.definition
+        where = f"state '{definition.source}'"
+        if definition.event is not None:
+            where += f" on event '{definition.event}'"
+        message = (
+            f"the guard of transition {definition.index + 1} [{violation.guard.label}] in {where} "
+            f"raised during a run with fake agents: {violation.message}; path: {trail}"
+        )
+        return Finding(
+            "guard-error",
+            "error",
+            message,
+            definition.guard_span or definition.span,
+            GUARD_ERROR_HINT,
+            definition.source,
+            definition.event,
+        )
     message = f"a run with fake agents broke an invariant: {violation.message}; path: {trail}"
     hint = (
         "bound the cycle the run kept going round (see the unbounded-cycle finding)"

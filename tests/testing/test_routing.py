@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 
+from fsm.runtime import RunHandle
 from fsm.testing import assert_routing_ok, check_routing
+from fsm.testing.runs import check_runs
 from tests.testing.specs import plain, scoring
 
 SPECS = sorted(Path(__file__).parents[2].joinpath("specs").glob("*.yaml"))
@@ -150,3 +153,53 @@ def test_guards_counting_strings_and_dicts_are_checked(field: str, guard: str) -
     assert report.ok, report.render()
     (point,) = report.points
     assert all(count > 0 for count in point.fired.values()), point
+
+
+OVERFLOWING = " * ".join(["9007199254740992"] * 20) + " + 0.5 > 1"
+
+
+def test_a_guard_raising_is_a_finding_at_the_guard_not_a_traceback() -> None:
+    """The product overflows a float on every context: routing reports it once, at the guard,
+    and the whole runs (whose router raised the OverflowError straight through) do not crash."""
+    spec = plain(OVERFLOWING)
+    report = check_routing(spec, examples=20, runs=3)
+    (finding,) = [f for f in report.findings if f.kind == "guard-error"]
+    assert finding.severity == "error"
+    assert "OverflowError: int too large to convert to float" in finding.message
+    transition = spec.outgoing("a")[0].definition
+    assert finding.span == transition.guard_span
+    assert finding.hint is not None
+    assert "is not None" in finding.hint
+
+
+def test_a_guard_raising_only_in_runs_is_reported_with_its_path() -> None:
+    """A guard that holds on every routing case but raises in a run (a context the flow
+    analysis narrowed wrongly, say) is a guard-error finding from the run-level check."""
+    spec = plain("n > 0")
+    (transition, default) = spec.outgoing("a")
+
+    def raising(context: object, steps: int, visits: object) -> bool:
+        raise AttributeError("'NoneType' object has no attribute 'startswith'")
+
+    broken = attrs.evolve(transition, guard_fn=raising)
+    spec = attrs.evolve(spec, transitions={"a": (broken, default)})
+    findings, ran = check_runs(spec, runs=3, seed=0)
+    (finding,) = findings
+    assert ran >= 1
+    assert (finding.kind, finding.severity) == ("guard-error", "error")
+    assert finding.span == transition.definition.guard_span
+    assert "in state 'a' raised during a run with fake agents: AttributeError" in finding.message
+    assert finding.message.endswith("path: a")
+
+
+def test_anything_else_escaping_a_run_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only guards: whatever the runtime lets through ends as a run-invariant finding."""
+
+    def explode(self: RunHandle) -> RunHandle:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(RunHandle, "advance", explode)
+    findings, _ = check_runs(plain("n > 0"), runs=2, seed=0)
+    (finding,) = findings
+    assert (finding.kind, finding.severity) == ("run-invariant", "error")
+    assert "RuntimeError: boom" in finding.message
