@@ -9,6 +9,8 @@ A field is written either as a type expression (``topic: str``) or as a mapping:
 Reading checks the shape of every key; resolving needs every contract, so it runs afterwards
 and checks what depends on the type: that constraints fit it (``min``/``max`` on numbers,
 ``*_len`` on str/list/dict, ``pattern`` on str) and that the default is a valid value.
+A pattern must also be safe to match (``fsm.spec.patterns``: no catastrophic backtracking, no
+huge repeats).
 Context fields of list type without a default start as ``[]``, dict fields as ``{}`` (unless
 that breaks a ``min_len``, in which case the field must be given when a run starts).
 """
@@ -47,6 +49,7 @@ from fsm.spec.parse_base import (
     expect_str,
     number_value,
 )
+from fsm.spec.patterns import pattern_problem
 from fsm.spec.typeexpr import (
     TypeExpr,
     TypeExprError,
@@ -222,6 +225,11 @@ def _read_pattern(node: LNode | None, problems: Problems) -> str | None:
             "spec-pattern",
             "use Python regular expression syntax",
         )
+        return None
+    unsafe = pattern_problem(pattern)
+    if unsafe is not None:
+        assert isinstance(node, LScalar)
+        problems.error(node.span, unsafe.message, "spec-pattern", unsafe.hint)
         return None
     return pattern
 

@@ -79,6 +79,7 @@ def test_gallery_covers_every_check_kind() -> None:
         "spec-default",
         "spec-merge",
         "spec-path",
+        "spec-pattern",
         "reserved-contract-name",
     }
     assert required <= codes, sorted(required - codes)
