@@ -10,7 +10,7 @@ Reading checks the shape of every key; resolving needs every contract, so it run
 and checks what depends on the type: that constraints fit it (``min``/``max`` on numbers,
 ``*_len`` on str/list/dict, ``pattern`` on str) and that the default is a valid value.
 A pattern must also be safe to match (``fsm.spec.patterns``: no catastrophic backtracking, no
-huge repeats).
+huge repeats), and ``min_len`` at most ``MAX_MIN_LEN``.
 Context fields of list type without a default start as ``[]``, dict fields as ``{}`` (unless
 that breaks a ``min_len``, in which case the field must be given when a run starts).
 """
@@ -59,6 +59,10 @@ from fsm.spec.typeexpr import (
     unknown_names,
 )
 from fsm.values import check_value
+
+MAX_MIN_LEN = {"str": 100_000, "list": 1_000, "dict": 1_000}
+"""The largest ``min_len`` per kind of value. Every valid value is at least that long, and is
+built (defaults, ``fsm check``) and checked whole, item by item for lists and dicts."""
 
 _CONSTRAINT_NAMES = ("min", "max", "min_len", "max_len", "pattern")
 FIELD_KEYS = ("type", "enum", "default", "description", *_CONSTRAINT_NAMES)
@@ -305,7 +309,23 @@ def _check_constraints_fit(decl: FieldDecl, data_type: DataType, problems: Probl
         message = f"'{name}' does not apply to {decl.where} of type {render_type(data_type)}"
         problems.error(key.span, message, "spec-constraint", f"'{name}' applies to {kinds} fields")
         ok = False
-    return ok
+    return ok and _check_min_len_size(decl, base, problems)
+
+
+def _check_min_len_size(decl: FieldDecl, base: DataType, problems: Problems) -> bool:
+    low = decl.constraints.min_len
+    kind = "str" if base == STR else "list" if isinstance(base, ListType) else "dict"
+    if low is None or low <= MAX_MIN_LEN[kind]:
+        return True
+    unit = "characters" if kind == "str" else "items"
+    message = (
+        f"'min_len' is {low:,} in {decl.where}: every valid value would hold at least that many "
+        f"{unit}, more than can be built and checked quickly (the limit for a {kind} is "
+        f"{MAX_MIN_LEN[kind]:,})"
+    )
+    hint = f"use a 'min_len' of at most {MAX_MIN_LEN[kind]:,}"
+    problems.error(decl.constraint_keys["min_len"].span, message, "spec-constraint", hint)
+    return False
 
 
 def _check_merge_fits(decl: FieldDecl, data_type: DataType, problems: Problems) -> bool:

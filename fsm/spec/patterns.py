@@ -39,8 +39,8 @@ MAX_PATTERN_LENGTH = 1000
 """Characters a pattern may have."""
 MAX_REPEAT = 1000
 """The largest count a repeat may give (``x{1000}``); longer values are what ``max_len`` is for."""
-MAX_MATCH_WIDTH = 10_000
-"""The longest a pattern's shortest match may be."""
+MAX_MATCH_WIDTH = 1000
+"""The longest a pattern's shortest match may be (long strings are what ``min_len`` is for)."""
 SMALL_REPEAT = 10
 """Nested bounded repeats up to this count backtrack little enough (``(\\d{1,3}\\.){3}``)."""
 

@@ -64,6 +64,11 @@ _BIG_INT = 2**53
 _BIG_FLOAT = 1e300
 
 
+MAX_LENGTH = 10_000
+"""The longest list, dict or string built to aim at a ``len(...)`` or index boundary. Longer
+ones cost memory and time in every case (``len(xs) > 100000000`` once took gigabytes), so a
+guard that needs more items than this is reported as never firing."""
+
 LENGTH = "#len"
 """Path suffix under which the lengths a ``len(...)`` comparison aims at are kept."""
 
@@ -220,7 +225,7 @@ def _ordered(place: Expr, literals: list[object], types: _PlaceTypes, found: Can
         if resolved is not None:
             path, data_type, constraints = resolved
             near = {n + d for n in literals if isinstance(n, int) for d in (-1, 0, 1)}
-            lengths = sorted(n for n in near if n >= 0)
+            lengths = sorted(n for n in near if 0 <= n <= MAX_LENGTH)
             _add(found, path, _sized(data_type, constraints, lengths))
             _add(found, (*path, LENGTH), lengths)
         return
@@ -330,7 +335,7 @@ def _subscript_presence(expr: Expr, types: _PlaceTypes, found: Candidates) -> No
     index = expr.index.value
     if isinstance(container, ListType) and _is_int(index):
         assert isinstance(index, int)
-        wanted = [n for n in (index, index + 1, index + 2) if n >= 0]
+        wanted = [n for n in (index, index + 1, index + 2) if 0 <= n <= MAX_LENGTH]
         _add(found, path, _sized(container, constraints, wanted))
     elif isinstance(container, DictType) and isinstance(index, str):
         item = minimal(container.value)

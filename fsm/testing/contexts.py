@@ -223,7 +223,7 @@ def _repeated(field: FieldDef, lengths: list[int]) -> st.SearchStrategy[object] 
     that has no length, or a string with a pattern (a repeated letter would not match)."""
     low, high = field.constraints.min_len or 0, field.constraints.max_len
     fitting = [n for n in lengths if n >= low and (high is None or n <= high)]
-    sizes = st.integers(low, low + 20 if high is None else high)
+    sizes = st.integers(low, low + 20 if high is None else min(high, low + 20))
     if fitting:
         sizes = st.one_of(st.sampled_from(fitting), sizes)
     match strip_optional(field.type):

@@ -3,7 +3,9 @@
 Every value ``values(t)`` draws passes ``fsm.values.check_value(value, t, ...)``: numbers stay
 within their bounds (floats are finite and always ``float``), strings respect their lengths and
 fully match their pattern, optional values are sometimes ``None``, fields with a default are
-sometimes left out (the default applies) and sometimes given the default itself.
+sometimes left out (the default applies) and sometimes given the default itself. Sizes stay
+cheap whatever the contract asks: long lists, dicts and strings repeat one drawn item past
+``DRAWN_ITEMS``, and long pattern matches come from a few drawn once.
 
 ``extra_values`` mixes chosen candidates into the values drawn at given paths, so a caller can
 aim at the interesting spots, e.g. ``{("review", "score"): [0.8]}`` to hit a guard boundary.
@@ -12,9 +14,12 @@ aim at the interesting spots, e.g. ``{("review", "score"): [0.8]}`` to hit a gua
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from fsm.datatypes import (
@@ -29,6 +34,20 @@ from fsm.datatypes import (
     render_type,
 )
 from fsm.values import check_value
+
+if TYPE_CHECKING:  # typeshed knows it by its old, deprecated name
+    import sre_parse as _parser
+else:
+    from re import _parser
+
+DRAWN_ITEMS = 32
+"""Items of a list or dict (characters of a string) drawn one by one. A longer minimum length is
+reached by repeating one more drawn item: hypothesis slows to seconds per value near a thousand
+draws and gives up near two thousand, so a field with ``min_len: 5000`` could not be drawn."""
+
+LONG_MATCH = 100
+"""Patterns whose shortest match is longer get ``LONG_MATCH_EXAMPLES`` strings drawn once."""
+LONG_MATCH_EXAMPLES = 8
 
 Path = tuple[str, ...]
 """A place inside a value: record field names, ``EACH`` for every list item or dict value.
@@ -106,12 +125,10 @@ def _plain(
             return st.sampled_from(members)
         case ListType(item=item):
             items = _values(item, Constraints(), (*path, EACH), extras, used)
-            return st.lists(items, min_size=constraints.min_len or 0, max_size=constraints.max_len)
+            return _lists(items, constraints.min_len or 0, constraints.max_len)
         case DictType(value=item):
             entries = _values(item, Constraints(), (*path, EACH), extras, used)
-            return st.dictionaries(
-                st.text(), entries, min_size=constraints.min_len or 0, max_size=constraints.max_len
-            )
+            return _dicts(entries, constraints.min_len or 0, constraints.max_len)
         case RecordType():
             return _records(data_type, path, extras, used)
     raise AssertionError(f"unhandled type {data_type!r}")  # pragma: no cover
@@ -125,14 +142,87 @@ def _integers(constraints: Constraints) -> st.SearchStrategy[object]:
     return st.integers(low, high)
 
 
+def _padded_sizes(low: int, high: int | None) -> st.SearchStrategy[int]:
+    """Sizes for a value longer than hypothesis can draw item by item: the minimum and a little
+    more."""
+    top = low + DRAWN_ITEMS if high is None else min(high, low + DRAWN_ITEMS)
+    return st.integers(low, top)
+
+
+def _lists(
+    items: st.SearchStrategy[object], low: int, high: int | None
+) -> st.SearchStrategy[object]:
+    if low <= DRAWN_ITEMS:
+        return st.lists(items, min_size=low, max_size=high)
+
+    def padded(drawn: list[object], filler: object, size: int) -> list[object]:
+        return drawn + [copy.deepcopy(filler) for _ in range(size - len(drawn))]
+
+    drawn = st.lists(items, max_size=DRAWN_ITEMS)
+    return st.builds(padded, drawn, items, _padded_sizes(low, high))
+
+
+def _dicts(
+    entries: st.SearchStrategy[object], low: int, high: int | None
+) -> st.SearchStrategy[object]:
+    if low <= DRAWN_ITEMS:
+        return st.dictionaries(st.text(), entries, min_size=low, max_size=high)
+
+    def padded(drawn: dict[str, object], filler: object, size: int) -> dict[str, object]:
+        result = dict(drawn)
+        number = 0
+        while len(result) < size:
+            result.setdefault(f"k{number}", copy.deepcopy(filler))
+            number += 1
+        return result
+
+    drawn = st.dictionaries(st.text(), entries, max_size=DRAWN_ITEMS)
+    return st.builds(padded, drawn, entries, _padded_sizes(low, high))
+
+
 def _strings(constraints: Constraints) -> st.SearchStrategy[object]:
     low, high = constraints.min_len or 0, constraints.max_len
     if constraints.pattern is None:
-        return st.text(min_size=low, max_size=high)
-    matching = st.from_regex(constraints.pattern, fullmatch=True)
+        if low <= DRAWN_ITEMS:
+            return st.text(min_size=low, max_size=high)
+        return st.builds(
+            lambda head, filler, size: head + filler * (size - len(head)),
+            st.text(max_size=DRAWN_ITEMS),
+            st.text(min_size=1, max_size=1),
+            _padded_sizes(low, high),
+        )
+    matching = _matching(constraints.pattern)
     if low == 0 and high is None:
         return matching
     return matching.filter(lambda text: low <= len(text) and (high is None or len(text) <= high))
+
+
+def _matching(pattern: str) -> st.SearchStrategy[str]:
+    """Strings fully matching ``pattern``; when its shortest match is long, a few drawn once
+    (hypothesis builds such a string character by character, ~0.1 s for a thousand)."""
+    if _parser.parse(pattern).getwidth()[0] <= LONG_MATCH:
+        return st.from_regex(pattern, fullmatch=True)
+    return st.sampled_from(_long_matches(pattern))
+
+
+@functools.lru_cache(maxsize=64)
+def _long_matches(pattern: str) -> tuple[str, ...]:
+    found: list[str] = []
+    quick = settings(
+        max_examples=LONG_MATCH_EXAMPLES,
+        database=None,
+        deadline=None,
+        phases=(Phase.generate,),
+        suppress_health_check=list(HealthCheck),
+    )
+
+    @quick
+    @given(st.from_regex(pattern, fullmatch=True))
+    def collect(text: str) -> None:
+        found.append(text)
+
+    collect()
+    return tuple(dict.fromkeys(found))
 
 
 def _records(

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from fsm.errors import SpecError
+from fsm.spec.parse_fields import MAX_MIN_LEN
 from fsm.spec.patterns import MAX_MATCH_WIDTH, MAX_PATTERN_LENGTH, MAX_REPEAT, pattern_problem
 from fsm.spec.validate import checked_from_text
 
@@ -97,3 +98,20 @@ def test_sizes_are_bounded() -> None:
     assert "at least 1,000,000 characters" in wide.message
     assert f"the limit is {MAX_MATCH_WIDTH:,}" in wide.message
     assert pattern_problem(f"[ab]{{{MAX_REPEAT}}}") is None
+
+
+def test_absurd_min_len_is_refused() -> None:
+    """A value that must hold 100,000,000 items cannot be built or checked (fsm check reached
+    820 MB on such a list even when no guard read it)."""
+    found = problems_of("min_len: 100000000")
+    assert [(line, column) for line, column, _, _ in found] == [(4, 20), (6, 18)]
+    assert f"the limit for a str is {MAX_MIN_LEN['str']:,}" in found[0][2]
+    text = SPEC.format(constraint="min_len: 1")
+    text = text.replace(
+        "  s: {type: str, min_len: 1}\nagents", "  s: {type: 'list[int]', min_len: 1001}\nagents"
+    )
+    with pytest.raises(SpecError) as caught:
+        checked_from_text(text, "p.yaml")
+    (diagnostic,) = caught.value.diagnostics
+    assert "'min_len' is 1,001 in context field 's'" in diagnostic.message
+    assert "the limit for a list is 1,000" in diagnostic.message
