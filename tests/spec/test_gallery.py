@@ -71,6 +71,7 @@ def test_gallery_covers_every_check_kind() -> None:
         "guard-unknown-name",
         "yaml-syntax",
         "yaml-duplicate-key",
+        "yaml-too-deep",
         "spec-unknown-key",
         "spec-unknown-type",
         "spec-unknown-state",
