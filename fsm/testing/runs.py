@@ -7,9 +7,10 @@ never hit the step limit. Hypothesis shrinks a failing run to a short one, print
 of states it went through.
 
 A guard that raises while a run routes (on a context the routing cases did not cover: one the
-flow analysis thought narrowed, say) escapes the runtime as whatever it raised; each guard is
-wrapped here so that this becomes a ``guard-error`` finding at the guard, never a traceback.
-Anything else escaping the runtime is a ``run-invariant`` finding.
+flow analysis thought narrowed, say) fails that step in the runtime, with a record naming the
+guard; each guard is wrapped here to note which transition raised, so that this becomes a
+``guard-error`` finding at the guard. Anything escaping the runtime is a ``run-invariant``
+finding, never a traceback.
 """
 
 from __future__ import annotations
@@ -55,20 +56,14 @@ class RunInvariantError(Exception):
         self.guard = guard
 
 
-class GuardRaisedError(Exception):
-    """A guard raised while a run routed; carries the transition and what it raised."""
-
-    def __init__(self, transition: CheckedTransition, error: Exception) -> None:
-        super().__init__(f"{type(error).__name__}: {error}")
-        self.transition = transition
-
-
 @attrs.define
 class _Draws:
-    """The current example's data source; fake agents draw from it (one per ``check_runs``)."""
+    """The current example's data source; fake agents draw from it (one per ``check_runs``).
+    ``raised`` is the guard that raised in the current run, and what it raised."""
 
     data: st.DataObject | None = None
     step_limit: RunInvariantError | None = None
+    raised: tuple[CheckedTransition, Exception] | None = None
 
     def draw(self, strategy: st.SearchStrategy[object], label: str) -> object:
         assert self.data is not None, "fake agents only run inside check_runs"
@@ -81,7 +76,7 @@ def start_input_type(checked: CheckedSpec) -> RecordType:
     return RecordType("StartInput", tuple(f.field for f in spec.context if f.required))
 
 
-def _instant(checked: CheckedSpec) -> CheckedSpec:
+def _instant(checked: CheckedSpec, draws: _Draws) -> CheckedSpec:
     """The spec with one attempt and no timeout per agent: fakes answer at once and never
     fail, so a retry would only hide a rejected output (and a timeout runs sync agents in a
     thread, where hypothesis cannot draw)."""
@@ -89,15 +84,15 @@ def _instant(checked: CheckedSpec) -> CheckedSpec:
         attrs.evolve(agent, retry=RetryPolicy(), timeout=None) for agent in checked.spec.agents
     )
     transitions = {
-        state: tuple(_reporting(transition) for transition in outgoing)
+        state: tuple(_reporting(transition, draws) for transition in outgoing)
         for state, outgoing in checked.transitions.items()
     }
     spec = attrs.evolve(checked.spec, agents=agents)
     return attrs.evolve(checked, spec=spec, transitions=transitions)
 
 
-def _reporting(transition: CheckedTransition) -> CheckedTransition:
-    """The transition with a guard that raises ``GuardRaisedError`` naming it."""
+def _reporting(transition: CheckedTransition, draws: _Draws) -> CheckedTransition:
+    """The transition with a guard that notes in ``draws`` when it raises (and re-raises)."""
     guard = transition.guard_fn
     if guard is None:
         return transition
@@ -106,7 +101,9 @@ def _reporting(transition: CheckedTransition) -> CheckedTransition:
         try:
             return guard(context, steps, visits)
         except Exception as error:
-            raise GuardRaisedError(transition, error) from error
+            if draws.raised is None:
+                draws.raised = (transition, error)
+            raise
 
     return attrs.evolve(transition, guard_fn=cast(GuardFn, reporting_guard))
 
@@ -130,6 +127,7 @@ def _drive(checked: CheckedSpec, workflow: Workflow, draws: _Draws) -> None:
     start = draws.draw(values(start_input_type(checked)), "start input")
     assert isinstance(start, dict)
     handle: RunHandle | None = None
+    draws.raised = None
     try:
         handle = workflow.start(start, detach=True)  # a handle, so a failing run has a trail
         handle = handle.advance()
@@ -144,10 +142,8 @@ def _drive(checked: CheckedSpec, workflow: Workflow, draws: _Draws) -> None:
             if event is not None and event.data_type is not None:
                 data = draws.draw(values(event.data_type), f"data of {name}")
             handle = handle.send(name, data)
-    except GuardRaisedError as raised:
-        trail = _trail(handle)
-        raise RunInvariantError(str(raised), trail, guard=raised.transition) from None
     except FsmError as error:
+        _guard_raised(draws, handle)
         trail = _trail(handle)
         raise RunInvariantError(f"{type(error).__name__}: {error}", trail) from None
     except HypothesisException:
@@ -155,6 +151,7 @@ def _drive(checked: CheckedSpec, workflow: Workflow, draws: _Draws) -> None:
     except Exception as error:  # escaped the runtime: a finding all the same, not a traceback
         trail = _trail(handle)
         raise RunInvariantError(f"{type(error).__name__}: {error}", trail) from None
+    _guard_raised(draws, handle)
     history = handle.history()
     # A run the step limit ended has that limit as its last record's error: that is the
     # step-limit finding below (a warning), not a state that recorded an error.
@@ -172,12 +169,23 @@ def _drive(checked: CheckedSpec, workflow: Workflow, draws: _Draws) -> None:
         raise RunInvariantError(message, _trail(handle))
 
 
+def _guard_raised(draws: _Draws, handle: RunHandle | None) -> None:
+    """Raise the guard-error finding if a guard raised in this run (the runtime failed the
+    step, or refused the event, on it)."""
+    if draws.raised is not None:
+        transition, error = draws.raised
+        message = f"{type(error).__name__}: {error}"
+        raise RunInvariantError(message, _trail(handle), guard=transition)
+
+
 def _trail(handle: RunHandle | None) -> tuple[str, ...]:
     """The states the run went through, events marked ``--name-->``."""
     if handle is None:
         return ()
     trail: list[str] = []
     for snapshot in handle.history():
+        if snapshot.source is not None and snapshot.rule is None:
+            continue  # a step that failed where it stood: no transition, no state to add
         if snapshot.event is not None:
             trail.append(f"--{snapshot.event}-->")
         trail.append(snapshot.target)
@@ -190,7 +198,7 @@ def check_runs(
     """Drive ``runs`` random runs; findings (at most one, shrunk) and how many runs were made."""
     draws = _Draws()
     fakes = _fake_agents(checked, draws)
-    workflow = Workflow.from_spec(_instant(checked), agents=fakes, store=MemoryStore())
+    workflow = Workflow.from_spec(_instant(checked, draws), agents=fakes, store=MemoryStore())
     count = 0
 
     @settings(
