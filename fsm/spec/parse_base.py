@@ -132,13 +132,22 @@ def entries(node: LMap) -> Iterator[tuple[str, LScalar, LNode]]:
         yield key.text, key, value
 
 
+PARAMETER_KINDS = frozenset({"field", "input", "context field", "agent"})
+"""Kinds of names that become parameters of an ``__init__`` (of the record classes the runtime
+builds, and of generated classes) or of the generated ``start()``, next to ``self``."""
+
+
 def check_name(key: LScalar, kind: str, problems: Problems) -> bool:
-    """Names become Python identifiers in generated code: ASCII, not keywords, no leading _."""
+    """Names become Python identifiers in generated code: ASCII, not keywords, no leading _;
+    names that become parameters are not ``self``."""
     name = key.text
     problem, hint = _name_problem(name)
     if problem is None and kind == "contract" and not name[0].isupper():
         problem = "contract names start with an uppercase letter"
         hint = f"rename it to {name[0].upper() + name[1:]!r}"
+    if problem is None and name == "self" and kind in PARAMETER_KINDS:
+        problem = "'self' is reserved: it would become a parameter next to a method's own 'self'"
+        hint = f"rename the {kind}"
     if problem is None:
         return True
     problems.error(key.span, f"invalid {kind} name {name!r}: {problem}", "spec-name", hint)

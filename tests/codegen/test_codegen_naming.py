@@ -188,3 +188,33 @@ def test_agent_named_like_a_generated_helper() -> None:
         "the generated names (classes and helpers) it must import (use a lower_snake_case "
         "agent name)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "position", "kind"),
+    [
+        ({"extra": "Other: {self: str}"}, "4:11", "field"),
+        ({"context": "self"}, "6:3", "context field"),
+        ({"agent_a": "self"}, "8:3", "agent"),
+    ],
+)
+def test_self_is_refused_where_names_become_parameters(
+    changes: dict[str, str], position: str, kind: str
+) -> None:
+    """A field, context field or agent named 'self' would be a second 'self' parameter of an
+    attrs __init__ (a SyntaxError at import, in generated code and in the runtime's own
+    classes): the spec parser refuses it, at the name."""
+    with pytest.raises(SpecError) as caught:
+        checked_from_text(spec_text(**changes), "demo.yaml")
+    first = caught.value.diagnostics[0].headline()
+    assert first.startswith(f"demo.yaml:{position}: error: invalid {kind} name 'self': 'self' is")
+    assert first.endswith(f"(rename the {kind})")
+
+
+def test_self_is_refused_as_an_agent_input() -> None:
+    """An agent input named 'self' becomes a field of the agent's input record."""
+    text = spec_text().replace("{item: note}", "{self: note}", 1)
+    with pytest.raises(SpecError) as caught:
+        checked_from_text(text, "demo.yaml")
+    (first, *_) = [d.headline() for d in caught.value.diagnostics]
+    assert first.startswith("demo.yaml:8:20: error: invalid input name 'self'")
