@@ -17,6 +17,8 @@ collect_ignore_glob = ["golden/*"]  # golden files are expected output, not test
 REPO = Path(__file__).resolve().parents[2]
 SPECS = sorted((REPO / "specs").glob("*.yaml"))
 HOSTILE_SPEC = Path(__file__).resolve().parent / "hostile_spec.yaml"
+LINT_HOSTILE_SPEC = Path(__file__).resolve().parent / "lint_hostile_spec.yaml"
+"""Realistic names and texts that once made generated code fail import, mypy or ruff."""
 EDGE_SPECS = sorted((Path(__file__).resolve().parent / "edge_specs").glob("*.yaml"))
 """Specs with no agents, agents without inputs, events without data."""
 

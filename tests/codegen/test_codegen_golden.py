@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import HOSTILE_SPEC, SPECS
+from conftest import HOSTILE_SPEC, LINT_HOSTILE_SPEC, SPECS
 
 from codegen.generate import render_files
 from fsm.spec.validate import load_checked
@@ -19,7 +19,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("FSM_UPDATE_GOLDEN") == "1"
 
 
-@pytest.mark.parametrize("spec", [*SPECS, HOSTILE_SPEC], ids=lambda p: p.stem)
+@pytest.mark.parametrize("spec", [*SPECS, HOSTILE_SPEC, LINT_HOSTILE_SPEC], ids=lambda p: p.stem)
 def test_generated_files_match_golden(spec: Path) -> None:
     """Each generated file equals tests/codegen/golden/<spec>/<file>.golden."""
     checked = load_checked(spec)

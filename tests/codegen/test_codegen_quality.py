@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import EDGE_SPECS, HOSTILE_SPEC, REPO, SPECS, generate_package
+from conftest import EDGE_SPECS, HOSTILE_SPEC, LINT_HOSTILE_SPEC, REPO, SPECS, generate_package
 
 FILLED = Path(__file__).resolve().parent / "filled"
 
@@ -34,7 +34,7 @@ def ruff_config() -> str:
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("generated")
-    for spec in [*SPECS, HOSTILE_SPEC, *EDGE_SPECS]:
+    for spec in [*SPECS, HOSTILE_SPEC, LINT_HOSTILE_SPEC, *EDGE_SPECS]:
         generate_package(spec, root / spec.stem)
     filled = generate_package(REPO / "specs" / "content_pipeline.yaml", root / "filled_pipeline")
     for agent in (FILLED / "content_pipeline").glob("*.py"):

@@ -1,0 +1,31 @@
+"""The lint-hostile spec (realistic names and texts that once broke generated code) yields a
+package that imports and runs; test_codegen_quality checks it with ruff and mypy --strict, and
+test_codegen_golden pins its files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import LINT_HOSTILE_SPEC, generate_package
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_package(LINT_HOSTILE_SPEC, tmp_path_factory.mktemp("lint") / "lint_pkg")
+
+
+def test_start_takes_a_context_field_named_data(package: Path, import_package: Any) -> None:
+    """start(data=...) passes the context field on: start() has no local of its own that a
+    context field's name could shadow."""
+    generated = import_package(package)
+
+    def writer(inputs: Any, call: Any) -> Any:
+        return generated.Draft(body=inputs.data.body.upper())
+
+    agents = generated.ReviewFlowAgents(writer=writer)
+    with generated.ReviewFlowWorkflow(agents=agents, store="memory://") as workflow:
+        run = workflow.start(data=generated.Draft(body="hi"))
+    assert run.status == "completed"
+    assert run.context_json["out"] == {"body": "HI"}
