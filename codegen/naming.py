@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
+from codegen.template_names import template_bindings
 from fsm.datatypes import EnumType, RecordType, named_types
 from fsm.diagnostics import Diagnostic, SourceSpan
 from fsm.errors import SpecError
@@ -30,33 +31,36 @@ from fsm.spec.model import Spec
 
 BUILTIN_NAMES = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 
-MODULE_HELPERS = frozenset(
-    {
-        # imported or defined by the generated modules next to the spec's own names
-        "annotations",
-        "attrs",
-        "enum",
-        "Any",
-        "Awaitable",
-        "Final",
-        "Mapping",
-        "Protocol",
-        "AgentCall",
-        "RunHandle",
-        "Store",
-        "Workflow",
-        "JSON_SCHEMAS",
-        "SPEC_PATH",
-        "SPEC_TEXT",
-        "load_spec",
-        "default_agents",
-        "typed_bridge",
-        "checked_spec",
-        "TypedBridge",
-        "CONTRACTS",
-    }
+CLASS_NAME_TEMPLATES = (
+    "package/__init__.py.jinja",
+    "package/contracts.py.jinja",
+    "package/agents.py.jinja",
+    "package/workflow.py.jinja",
+    "package/agents_impl/__init__.py.jinja",
+    "package/agents_impl/scaffold.py.jinja",
 )
-"""Module-level names the generated package defines or imports itself."""
+"""The templates of the modules that define or import the spec's class names (contracts,
+enums, agent input records and Protocols, ``<Name>Agents``, ``<Name>Workflow``)."""
+
+AGENT_FUNCTION_TEMPLATES = (
+    "package/agents_impl/__init__.py.jinja",
+    "package/agents_impl/scaffold.py.jinja",
+)
+"""The templates of the modules that bind an agent's name (its scaffold function)."""
+
+
+def module_helpers(templates: tuple[str, ...] = CLASS_NAME_TEMPLATES) -> dict[str, list[str]]:
+    """Module-level names ``templates`` bind for themselves (imports, functions, constants),
+    read from the templates, each with the generated modules binding it: a spec name landing
+    in one of those modules must differ."""
+    helpers: dict[str, list[str]] = {}
+    for template in templates:
+        module = template.removeprefix("package/").removesuffix(".jinja")
+        module = module.replace("scaffold.py", "<agent>.py")
+        for name in sorted(template_bindings(template)):
+            helpers.setdefault(name, []).append(module)
+    return helpers
+
 
 CLASS_BODY_NAMES = frozenset({"attrs", "str", "int", "float", "bool", "list", "dict", "None"})
 """Names a generated record class body reads (annotations and ``attrs.field`` calls)."""
@@ -149,6 +153,8 @@ def name_problems(checked: CheckedSpec) -> Iterator[Diagnostic]:
     names = generated_names(checked)
     spans = _type_spans(spec)
     owners: dict[str, tuple[str, SourceSpan]] = {}
+    helpers = module_helpers()
+    agent_helpers = module_helpers(AGENT_FUNCTION_TEMPLATES)
 
     def claim(name: str, owner: str, span: SourceSpan) -> Iterator[Diagnostic]:
         if name in BUILTIN_NAMES or keyword.iskeyword(name):
@@ -158,11 +164,11 @@ def name_problems(checked: CheckedSpec) -> Iterator[Diagnostic]:
                 "codegen-name",
                 hint="rename it in the spec",
             )
-        elif name in MODULE_HELPERS:
+        elif name in helpers:
             yield Diagnostic(
                 span,
                 f"{owner} would generate the name '{name}', which the generated code already "
-                "uses for itself",
+                f"uses for itself (in {', '.join(helpers[name])})",
                 "codegen-name",
                 hint="rename it in the spec",
             )
@@ -188,7 +194,7 @@ def name_problems(checked: CheckedSpec) -> Iterator[Diagnostic]:
         owner = f"agent '{agent.name}'"
         yield from claim(names.input_classes[agent.name], owner, agent.span)
         yield from claim(names.protocol_classes[agent.name], owner, agent.span)
-        if agent.name in MODULE_HELPERS or agent.name[:1].isupper():
+        if agent.name in agent_helpers or agent.name[:1].isupper():
             yield Diagnostic(
                 agent.span,
                 f"agent '{agent.name}' would become a scaffold function next to the generated "

@@ -2,9 +2,10 @@
 
 Templates live in the repository's ``templates/`` folder; the wheel ships them inside the
 package as ``codegen/templates/`` (see ``[tool.hatch.build.targets.wheel.force-include]``).
-``templates_dir`` finds them in both layouts. The environment is strict (an unknown name is an
-error, never an empty string), never escapes (we print Python, not HTML; every spec text is
-made safe by ``codegen.pysource`` before it reaches a template) and deterministic.
+``codegen.template_names.templates_dir`` finds them in both layouts. The environment is strict
+(an unknown name is an error, never an empty string), never escapes (we print Python, not HTML;
+every spec text is made safe by ``codegen.pysource`` before it reaches a template) and
+deterministic.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import attrs
 import jinja2
 
+from codegen.template_names import templates_dir
 from codegen.viewmodel import PackageView
 
 GENERATED_TEMPLATES: tuple[tuple[str, str], ...] = (
@@ -28,15 +30,6 @@ GENERATED_TEMPLATES: tuple[tuple[str, str], ...] = (
 """(output path, template) of every generated file; scaffolds are rendered per agent."""
 
 SCAFFOLD_TEMPLATE = "package/agents_impl/scaffold.py.jinja"
-
-
-def templates_dir() -> Path:
-    """``codegen/templates`` in an installed wheel, else the repository's ``templates/``."""
-    package_dir = Path(__file__).resolve().parent
-    installed = package_dir / "templates"
-    if installed.is_dir():
-        return installed
-    return package_dir.parent / "templates"
 
 
 def make_environment(directory: Path | None = None) -> jinja2.Environment:

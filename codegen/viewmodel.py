@@ -65,7 +65,8 @@ class EnumView:
 @attrs.frozen
 class ContractsView:
     workflow: str
-    imports: tuple[str, ...]
+    has_enums: bool  # ``import enum``
+    has_records: bool  # ``import attrs``
     definitions: tuple[RecordView | EnumView, ...]
     json_schemas: str
     exports: tuple[str, ...]
@@ -86,7 +87,7 @@ class AgentView:
 @attrs.frozen
 class AgentsView:
     workflow: str
-    imports: tuple[str, ...]  # import lines, blank lines between isort sections
+    contract_imports: tuple[str, ...]  # the contracts the agents' annotations mention
     agents: tuple[AgentView, ...]
     agents_class: str
     agents_docstring: str
@@ -189,18 +190,12 @@ def contracts_view(checked: CheckedSpec) -> ContractsView:
             definitions.append(enum_view(named))
         else:
             definitions.append(record_view(named, f"The {named.name} contract."))
-    imports = ["from collections.abc import Mapping", "from typing import Any, Final", ""]
-    if any(isinstance(t, EnumType) for t in types):
-        imports.insert(0, "import enum")
-    if any(isinstance(t, RecordType) for t in types):
-        imports.append("import attrs")
-    if imports[-1] == "":
-        imports.pop()
     schemas = {named.name: json_schema(named) for named in types}
     schema_text = layout(json_node(schemas), "", len("JSON_SCHEMAS: Final[Mapping[str, Any]] = "))
     return ContractsView(
         workflow=checked.spec.workflow,
-        imports=tuple(imports),
+        has_enums=any(isinstance(t, EnumType) for t in types),
+        has_records=any(isinstance(t, RecordType) for t in types),
         definitions=tuple(definitions),
         json_schemas=schema_text,
         exports=import_order([t.name for t in types] + ["JSON_SCHEMAS"]),
@@ -285,7 +280,7 @@ def agents_view(checked: CheckedSpec, names: GeneratedNames, spec_path: str) -> 
     )
     return AgentsView(
         workflow=spec.workflow,
-        imports=agents_imports(bool(agents), import_order(used)),
+        contract_imports=import_order(used),
         default_agents_call=layout(wiring, INDENT, len(INDENT) + len("return ")),
         agents=tuple(agents),
         agents_class=names.agents_class,
@@ -294,22 +289,6 @@ def agents_view(checked: CheckedSpec, names: GeneratedNames, spec_path: str) -> 
         ),
         exports=import_order(exports),
     )
-
-
-def agents_imports(any_agents: bool, contracts: tuple[str, ...]) -> tuple[str, ...]:
-    """The import block of ``agents.py`` (Protocols and AgentCall only when there are agents)."""
-    if not any_agents:
-        return ("import attrs",)
-    lines = [
-        "from collections.abc import Awaitable",
-        "from typing import Protocol",
-        "",
-        "import attrs",
-        "from fsm.runtime import AgentCall",
-    ]
-    if contracts:
-        lines += ["", "from .contracts import (", *(f"{INDENT}{name}," for name in contracts), ")"]
-    return tuple(lines)
 
 
 # --- workflow.py ------------------------------------------------------------------------------

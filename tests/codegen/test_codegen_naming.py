@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-import pytest
+import ast
+from pathlib import Path
 
-from codegen.naming import check_names, enum_member_name, pascal_case
+import pytest
+from conftest import HOSTILE_SPEC, LINT_HOSTILE_SPEC, SPECS
+
+from codegen.generate import render_files
+from codegen.naming import (
+    AGENT_FUNCTION_TEMPLATES,
+    CLASS_NAME_TEMPLATES,
+    all_named_types,
+    check_names,
+    enum_member_name,
+    module_helpers,
+    pascal_case,
+)
+from codegen.render import GENERATED_TEMPLATES, SCAFFOLD_TEMPLATE
 from fsm.errors import SpecError
-from fsm.spec.validate import checked_from_text
+from fsm.spec.validate import checked_from_text, load_checked
 
 BASE = """\
 workflow: demo
@@ -218,3 +232,56 @@ def test_self_is_refused_as_an_agent_input() -> None:
         checked_from_text(text, "demo.yaml")
     (first, *_) = [d.headline() for d in caught.value.diagnostics]
     assert first.startswith("demo.yaml:8:20: error: invalid input name 'self'")
+
+
+def test_contract_named_like_a_template_import() -> None:
+    """workflow.py imports TracebackType for __exit__: a contract of that name would rebind it.
+    Reserved names are read from the templates, so every template import is covered."""
+    found = problems(spec_text(contract="TracebackType"))
+    assert found == [
+        "demo.yaml:3:3: error: contract 'TracebackType' would generate the name "
+        "'TracebackType', which the generated code already uses for itself (in workflow.py) "
+        "(rename it in the spec)"
+    ]
+
+
+def module_bindings(tree: ast.Module) -> set[str]:
+    bound: set[str] = set()
+    for statement in tree.body:
+        match statement:
+            case ast.Import(names=names) | ast.ImportFrom(names=names):
+                bound.update((a.asname or a.name).split(".")[0] for a in names)
+            case ast.FunctionDef(name=name) | ast.ClassDef(name=name):
+                bound.add(name)
+            case ast.AnnAssign(target=ast.Name(id=name)):
+                bound.add(name)
+            case ast.Assign(targets=targets):
+                bound.update(t.id for t in targets if isinstance(t, ast.Name))
+    return bound
+
+
+@pytest.mark.parametrize("spec", [*SPECS, HOSTILE_SPEC, LINT_HOSTILE_SPEC], ids=lambda p: p.stem)
+def test_reserved_names_cover_every_name_a_generated_module_binds(spec: Path) -> None:
+    """A module binding spec names comes from a template naming checks those names against, and
+    every other name it binds is one that naming reads from the templates: so no spec name can
+    rebind an import or definition of the generated code."""
+    checked = load_checked(spec)
+    names = check_names(checked)
+    classes = {t.name for t in all_named_types(checked)} | {
+        names.workflow_class,
+        names.agents_class,
+        *names.input_classes.values(),
+        *names.protocol_classes.values(),
+    }
+    functions = {agent.name for agent in checked.spec.agents}
+    templates = dict(GENERATED_TEMPLATES)
+    for file in render_files(checked, "spec.yaml"):
+        template = SCAFFOLD_TEMPLATE if file.scaffold else templates[file.path]
+        bound = module_bindings(ast.parse(file.text))
+        own = bound - classes - functions
+        if bound & classes:
+            assert template in CLASS_NAME_TEMPLATES, file.path
+            assert own <= module_helpers().keys(), file.path
+        if bound & functions:
+            assert template in AGENT_FUNCTION_TEMPLATES, file.path
+            assert own <= module_helpers(AGENT_FUNCTION_TEMPLATES).keys(), file.path
