@@ -22,6 +22,7 @@ from codegen.pysource import (
     import_order,
     json_node,
     layout,
+    module_key,
     string_literal,
     text_pieces,
 )
@@ -97,7 +98,7 @@ class AgentsView:
     @property
     def agents_by_name(self) -> tuple[AgentView, ...]:
         """In the order isort wants their ``from .<agent> import`` lines."""
-        return tuple(sorted(self.agents, key=lambda agent: (agent.name.lower(), agent.name)))
+        return tuple(sorted(self.agents, key=lambda agent: module_key(agent.name)))
 
 
 @attrs.frozen

@@ -24,8 +24,13 @@ def test_start_takes_a_context_field_named_data(package: Path, import_package: A
     def writer(inputs: Any, call: Any) -> Any:
         return generated.Draft(body=inputs.data.body.upper())
 
-    agents = generated.ReviewFlowAgents(writer=writer)
+    agents = generated.ReviewFlowAgents(
+        writer=writer,
+        step9=lambda inputs, call: generated.Item10(text=inputs.data.body),
+        step10=lambda inputs, call: generated.Item9(text=inputs.item.text + "!"),
+    )
     with generated.ReviewFlowWorkflow(agents=agents, store="memory://") as workflow:
         run = workflow.start(data=generated.Draft(body="hi"))
     assert run.status == "completed"
     assert run.context_json["out"] == {"body": "HI"}
+    assert run.context_json["other"] == {"text": "hi!"}

@@ -18,6 +18,8 @@ from codegen.pysource import (
     import_order,
     json_node,
     layout,
+    module_key,
+    natural_compare,
     string_literal,
     text_pieces,
 )
@@ -116,3 +118,37 @@ def test_import_order_matches_isort() -> None:
         "audience",
         "default_agents",
     )
+
+
+def test_import_order_is_natural_like_ruffs_isort() -> None:
+    """Digit runs compare as numbers, as ruff's isort (the natord crate) compares them."""
+    names = ["Item10", "Item9", "ITEM_10", "ITEM_9", "step10", "step9", "Step2"]
+    assert import_order(names) == (
+        "ITEM_9",
+        "ITEM_10",
+        "Item9",
+        "Item10",
+        "Step2",
+        "step9",
+        "step10",
+    )
+    modules = ["step10", "step9", "Step10", "step_1", "a01", "a1", "a001"]
+    assert sorted(modules, key=module_key) == [
+        "a001",
+        "a01",
+        "a1",
+        "step9",
+        "Step10",
+        "step10",
+        "step_1",
+    ]
+
+
+def test_natural_compare() -> None:
+    """Runs of digits compare by value, runs starting with 0 digit by digit (like fractions)."""
+    assert natural_compare("a9", "a10") == -1
+    assert natural_compare("a10", "a9") == 1
+    assert natural_compare("a010", "a09") == -1  # 0.10 < 0.9
+    assert natural_compare("a1b", "a1") == 1
+    assert natural_compare("x2y10", "x2y9") == 1
+    assert natural_compare("same", "same") == 0
