@@ -11,7 +11,8 @@ generated code through one of these functions, never by pasting it into a templa
 
 ``layout`` prints nested literals and calls within the line length the way ``ruff format`` does
 (one line when it fits, else one item per line with a trailing comma), so generated files are
-formatter-stable.
+formatter-stable. Widths are display widths (``display_width``), as ruff measures lines: an
+East Asian wide character takes two columns.
 """
 
 from __future__ import annotations
@@ -19,13 +20,32 @@ from __future__ import annotations
 import functools
 import math
 import re
-import textwrap
+import unicodedata
 from collections.abc import Iterable
 
 import attrs
 
 LINE_LENGTH = 100
 INDENT = "    "
+
+
+def display_width(text: str) -> int:
+    """The columns ``text`` takes in an editor, as ruff counts them for ``E501`` and ``ruff
+    format``: East Asian wide and fullwidth characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    return sum(_char_width(char) for char in text)
+
+
+@functools.cache
+def _char_width(char: str) -> int:
+    if char.isascii():
+        return 1
+    if unicodedata.east_asian_width(char) in "WF":
+        return 2
+    if unicodedata.category(char) in ("Mn", "Me") or "\u1160" <= char <= "\u11ff":
+        return 0  # combining marks, Hangul medial vowels and final consonants
+    return 1
 
 
 def string_literal(text: str) -> str:
@@ -45,6 +65,17 @@ def _literal_char(char: str, quote: str) -> str:
     if char in "'\"":
         return char
     return repr(char)[1:-1]
+
+
+@functools.cache
+def _char_cost(char: str) -> int:
+    """The width ``char`` takes inside a string literal, a quote counted as unescaped."""
+    return display_width(_literal_char(char, ""))
+
+
+def literal_width(text: str) -> int:
+    """``display_width(string_literal(text))``, without building the literal."""
+    return _LiteralWidth().add(text).width
 
 
 def number_literal(value: float, *, as_float: bool = False) -> str:
@@ -90,20 +121,33 @@ def docstring(text: str, indent: str) -> str:
         paragraphs = ["(no description)"]
     width = LINE_LENGTH - len(indent)
     one_line = f'"""{paragraphs[0]}"""'
-    if len(paragraphs) == 1 and len(one_line) <= width:
+    if len(paragraphs) == 1 and display_width(one_line) <= width:
         return one_line
     lines: list[str] = []
     for index, paragraph in enumerate(paragraphs):
         if index:
             lines.append("")
-        first_width = width - 3 if index == 0 else width
-        wrapped = textwrap.wrap(
-            paragraph, width=first_width, break_long_words=False, break_on_hyphens=False
-        )
-        lines.extend(wrapped or [""])
+        lines.extend(_wrap(paragraph, width - 3 if index == 0 else width))
     body = f"\n{indent}".join(line for line in lines)
     body = "\n".join(line.rstrip() for line in body.split("\n"))
     return f'"""{body}\n{indent}"""'
+
+
+def _wrap(paragraph: str, width: int) -> list[str]:
+    """Words (separated by single spaces) greedily into lines of at most ``width`` columns; a
+    longer word gets a line of its own (ruff exempts such a line from ``E501``)."""
+    lines: list[str] = []
+    current: list[str] = []
+    used = 0
+    for word in paragraph.split(" "):
+        word_width = display_width(word)
+        if current and used + 1 + word_width > width:
+            lines.append(" ".join(current))
+            current, used = [], 0
+        used += word_width + (1 if current else 0)
+        current.append(word)
+    lines.append(" ".join(current))
+    return lines
 
 
 def import_order(names: Iterable[str]) -> tuple[str, ...]:
@@ -246,7 +290,7 @@ def layout(node: Node, indent: str, prefix: int = 0, suffix: int = 0) -> str:
     """``node`` laid out to start after ``prefix`` columns (on a line indented by ``indent``)
     and be followed by ``suffix`` columns of text."""
     one_line = flat(node)
-    if prefix + len(one_line) + suffix <= LINE_LENGTH:
+    if prefix + display_width(one_line) + suffix <= LINE_LENGTH:
         return one_line
     match node:
         case Atom() | Text():
@@ -279,12 +323,12 @@ def fitted_string_literal(text: str, prefix_width: int) -> str:
     pieces inside parentheses, one per indented line (``ruff format`` leaves both shapes as
     they are). Paths have no spaces, so long ones are cut after a ``/`` where possible."""
     literal = string_literal(text)
-    if prefix_width + len(literal) <= LINE_LENGTH:
+    if prefix_width + display_width(literal) <= LINE_LENGTH:
         return literal
     width = LINE_LENGTH - len(INDENT)
     pieces: list[str] = []
     for segment in re.split(r"(?<=/)", text):
-        if pieces and len(string_literal(pieces[-1] + segment)) <= width:
+        if pieces and literal_width(pieces[-1] + segment) <= width:
             pieces[-1] += segment
         else:
             pieces.extend(text_pieces(segment, width))
@@ -295,45 +339,86 @@ def fitted_string_literal(text: str, prefix_width: int) -> str:
 def text_pieces(text: str, width: int) -> list[str]:
     """``text`` cut into pieces whose literals fit in ``width`` columns: after line breaks,
     else after spaces, else anywhere. Each piece is quoted on its own, so no cut can ever
-    split an escape sequence."""
+    split an escape sequence.
+
+    Linear in the length of ``text``: each piece's literal width is kept up to date as words
+    and characters join it (``_LiteralWidth``), never recomputed from the piece's text."""
     width = max(width, 24)
     pieces: list[str] = []
-    current = ""
-    for word in _words(text):
-        if current and len(string_literal(current + word)) > width:
-            pieces.append(current)
-            current = ""
-        rest = word
-        while len(string_literal(rest)) > width:
-            cut = _longest_prefix(rest, width)
-            pieces.append(rest[:cut])
-            rest = rest[cut:]
-        current += rest
-        if current.endswith("\n"):
-            pieces.append(current)
-            current = ""
-    if current or not pieces:
-        pieces.append(current)
+    start = 0  # where the current piece begins in ``text``
+    current = _LiteralWidth()
+    for word_start, word_end in _words(text):
+        word = _LiteralWidth().add(text, word_start, word_end)
+        if current.chars and current.joined(word) > width:
+            pieces.append(text[start:word_start])
+            start, current = word_start, _LiteralWidth()
+        if word.width <= width or current.chars:
+            current = current.join(word)
+        else:  # a word too long for any piece: cut it where the width is reached
+            for index in range(word_start, word_end):
+                char = _LiteralWidth().add(text, index, index + 1)
+                if current.chars and current.joined(char) > width:
+                    pieces.append(text[start:index])
+                    start, current = index, _LiteralWidth()
+                current = current.join(char)
+        if text[word_end - 1] == "\n":
+            pieces.append(text[start:word_end])
+            start, current = word_end, _LiteralWidth()
+    if start < len(text) or not pieces:
+        pieces.append(text[start:])
     return pieces
 
 
-def _longest_prefix(word: str, width: int) -> int:
-    cut = 1
-    while cut < len(word) and len(string_literal(word[: cut + 1])) <= width:
-        cut += 1
-    return cut
+@attrs.frozen
+class _LiteralWidth:
+    """What the width of a string literal depends on: its characters' widths (quotes counted
+    unescaped) and its quotes, of which ``string_literal`` escapes the rarer kind."""
+
+    chars: int = 0
+    cost: int = 0
+    double: int = 0
+    single: int = 0
+
+    @property
+    def width(self) -> int:
+        return 2 + self.cost + min(self.double, self.single)
+
+    def add(self, text: str, start: int = 0, end: int | None = None) -> _LiteralWidth:
+        part = text[start:end]
+        if part.isascii() and part.isprintable():
+            cost = len(part) + part.count("\\")  # a backslash is escaped as two
+        else:
+            cost = sum(_char_cost(char) for char in part)
+        return _LiteralWidth(
+            self.chars + len(part),
+            self.cost + cost,
+            self.double + part.count('"'),
+            self.single + part.count("'"),
+        )
+
+    def join(self, other: _LiteralWidth) -> _LiteralWidth:
+        return _LiteralWidth(
+            self.chars + other.chars,
+            self.cost + other.cost,
+            self.double + other.double,
+            self.single + other.single,
+        )
+
+    def joined(self, other: _LiteralWidth) -> int:
+        """The width of the literal of both texts together."""
+        return self.join(other).width
 
 
-def _words(text: str) -> list[str]:
-    """``text`` cut after each space and line break, so pieces end at word boundaries."""
-    words: list[str] = []
+def _words(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each word of ``text``, cut after each space and line break, so pieces
+    end at word boundaries."""
+    words: list[tuple[int, int]] = []
     start = 0
-    for index, char in enumerate(text):
-        if char in " \n":
-            words.append(text[start : index + 1])
-            start = index + 1
+    for match in re.finditer("[ \n]", text):
+        words.append((start, match.end()))
+        start = match.end()
     if start < len(text):
-        words.append(text[start:])
+        words.append((start, len(text)))
     return words
 
 
