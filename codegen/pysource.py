@@ -307,11 +307,15 @@ def layout(node: Node, indent: str, prefix: int = 0, suffix: int = 0) -> str:
 
 
 def _split_text(node: Text, indent: str) -> str:
-    """A long string as parenthesised pieces, each piece's literal fitting on its own line."""
+    """A string too long for its line, in parentheses: one literal on the next line when it fits
+    there, else pieces, each piece's literal fitting on its own line. Both are the shapes
+    ``ruff format`` keeps (it would join pieces that fit on one line, and wrap a bare literal
+    that fits in parentheses)."""
     inner = indent + INDENT
-    pieces = text_pieces(node.value, LINE_LENGTH - len(inner))
-    if len(pieces) == 1:
-        return string_literal(node.value)
+    if len(inner) + literal_width(node.value) <= LINE_LENGTH:
+        pieces = [node.value]
+    else:
+        pieces = text_pieces(node.value, LINE_LENGTH - len(inner))
     body = "\n".join(inner + string_literal(piece) for piece in pieces)
     return "(\n" + body + "\n" + indent + ")"
 

@@ -52,7 +52,7 @@ class RecordView:
 @attrs.frozen
 class MemberView:
     name: str
-    value: str  # a string literal
+    value: str  # a string literal, laid out after ``<name> = ``
 
 
 @attrs.frozen
@@ -205,7 +205,7 @@ def contracts_view(checked: CheckedSpec) -> ContractsView:
 
 def enum_view(enum_type: EnumType) -> EnumView:
     members = tuple(
-        MemberView(name, string_literal(value))
+        MemberView(name, layout(Text(value), INDENT, len(INDENT) + len(name) + len(" = ")))
         for name, value in zip(enum_member_names(enum_type), enum_type.values, strict=True)
     )
     text = enum_type.description or f"The {enum_type.name} enum."

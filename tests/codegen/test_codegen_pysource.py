@@ -194,3 +194,14 @@ def test_natural_compare() -> None:
     assert natural_compare("a1b", "a1") == 1
     assert natural_compare("x2y10", "x2y9") == 1
     assert natural_compare("same", "same") == 0
+
+
+def test_a_long_string_that_fits_on_its_own_line_stays_one_literal() -> None:
+    """A string too long for its line but not for the next one is one literal in parentheses,
+    even with line breaks inside (ruff format would join pieces, or wrap a bare literal)."""
+    text = "Free text written by the customer, in words.\nKeep it short, please.\n"
+    pair = Pair('"description"', ": ", Text(text))
+    assert layout(pair, " " * 16, 16, 1) == (
+        f'"description": (\n{" " * 20}{string_literal(text)}\n{" " * 16})'
+    )
+    assert layout(Text("x" * 90), "    ", 20) == f'(\n        "{"x" * 90}"\n    )'

@@ -5,6 +5,7 @@ filled-in agents."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import EDGE_SPECS, HOSTILE_SPEC, LINT_HOSTILE_SPEC, REPO, SPECS, generate_package
+
+from codegen.pysource import INDENT, Group, Pair, Text, json_node, layout
 
 FILLED = Path(__file__).resolve().parent / "filled"
 
@@ -42,6 +45,64 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "ruff.toml").write_text(ruff_config())
     (root / "mypy.ini").write_text("[mypy]\nstrict = True\npython_version = 3.11\n")
     return root
+
+
+def layout_samples(count: int, seed: int) -> str:
+    """Random texts (words, wide characters, quotes, line breaks) of 40 to 260 characters laid
+    out in every context generated code puts strings in: annotated defaults, keyword arguments,
+    validators, enum members, nested JSON, call arguments and tuples."""
+    chance = random.Random(seed)
+    words = ["word", "longerword", "中文字", "it's", 'say "hi"', "a\\b", "x\ny", "tab\there"]
+    source = "import attrs\n"
+    for index in range(count):
+        text = ""
+        while len(text) < chance.randint(40, 260):
+            text += chance.choice(words) + chance.choice([" ", " ", "", "\n"])
+        head = f"{'f' * chance.randint(1, 30)}: str"
+        member = "M" * chance.randint(1, 40)
+        call = Group(
+            "attrs.field(",
+            (
+                Pair("default", "=", Text(text)),
+                Pair(
+                    "validator", "=", Group("[", (Group("matches_re(", (Text(text),), ")"),), "]")
+                ),
+            ),
+            ")",
+        )
+        schema = json_node({"Name": {"description": text, "enum": [text, "b"], "x": {"t": text}}})
+        error = Group("NotImplementedError(", (Text(text),), ")")
+        pair = Group("(", (Text(text), Text("b")), ")")
+        lines = [
+            (f"class A{index}:", None, ""),
+            (f"    {head} = ", Text(text), INDENT),
+            (f"    {head}2 = ", call, INDENT),
+            (f"    {member} = ", Text(text), INDENT),
+            (f"X{index}: dict[str, object] = ", schema, ""),
+            (f"def f{index}() -> None:", None, ""),
+            ("    raise ", error, INDENT),
+            (f"T{index} = ", pair, ""),
+        ]
+        for start, node, indent in lines:
+            blank = "" if indent or start.startswith("    ") else "\n\n"
+            laid_out = "" if node is None else layout(node, indent, len(start))
+            source += f"{blank}{start}{laid_out}\n"
+    return source
+
+
+def test_layout_is_ruff_format_stable_and_fits_the_line(tmp_path: Path) -> None:
+    """Laid-out strings, whatever their length, are what ruff format prints and fit the line
+    length ruff measures (so the hostile specs' few lengths are no accident)."""
+    (tmp_path / "ruff.toml").write_text(ruff_config())
+    (tmp_path / "samples.py").write_text(layout_samples(150, seed=7), encoding="utf-8")
+    check = run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--select", "E,W", "."], tmp_path
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    formatted = run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."], tmp_path
+    )
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
