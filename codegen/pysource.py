@@ -128,6 +128,13 @@ def docstring(text: str, indent: str) -> str:
         if index:
             lines.append("")
         lines.extend(_wrap(paragraph, width - 3 if index == 0 else width))
+    if len(lines) == 1:
+        # one line of text that does not fit with both quotes: ruff format moves the closing
+        # quotes back up (overflowing the line), so the text takes two lines; one long word
+        # cannot, and on a line of its own ruff exempts it from E501
+        if " " not in paragraphs[0]:
+            return one_line
+        lines = _wrap(paragraphs[0], display_width(lines[0]) - 1)
     body = f"\n{indent}".join(line for line in lines)
     body = "\n".join(line.rstrip() for line in body.split("\n"))
     return f'"""{body}\n{indent}"""'
@@ -304,6 +311,46 @@ def layout(node: Node, indent: str, prefix: int = 0, suffix: int = 0) -> str:
             inner = indent + INDENT
             lines = [inner + layout(item, inner, len(inner), 1) + "," for item in items]
             return opener + "\n" + "\n".join(lines) + "\n" + indent + closer
+
+
+def assignment(node: Node, indent: str, prefix: int) -> str:
+    """The value of ``target = value`` (or ``name: type = value``) after ``prefix`` columns, as
+    ruff format prints it: on the line when it fits; a call or display split at its own
+    brackets when the line up to its opening bracket fits; else in parentheses on the next
+    lines (a name that does not fit there either stays on the line: nothing would help)."""
+    one_line = flat(node)
+    if prefix + display_width(one_line) <= LINE_LENGTH:
+        return one_line
+    fits_opener = isinstance(node, Group) and prefix + display_width(node.opener) <= LINE_LENGTH
+    if isinstance(node, Text) or fits_opener:
+        return layout(node, indent, prefix)
+    inner = indent + INDENT
+    if isinstance(node, Atom) and len(inner) + display_width(one_line) > LINE_LENGTH:
+        return one_line
+    return "(\n" + inner + layout(node, inner, len(inner)) + "\n" + indent + ")"
+
+
+def annotation_layout(annotation: str, indent: str, prefix: int, suffix: int) -> str:
+    """A return annotation (``A | Awaitable[A]``) after ``prefix`` columns, followed by
+    ``suffix`` columns, as ruff format prints one that does not fit: in parentheses on its own
+    line, or one ``|`` operand per line when even that line is too long."""
+    if prefix + display_width(annotation) + suffix <= LINE_LENGTH:
+        return annotation
+    inner = indent + INDENT
+    if len(inner) + display_width(annotation) <= LINE_LENGTH:
+        return f"(\n{inner}{annotation}\n{indent})"
+    operands = annotation.split(" | ")  # our annotations have no '|' inside brackets
+    return "(\n" + inner + f"\n{inner}| ".join(operands) + f"\n{indent})"
+
+
+def from_import(module: str, names: Iterable[str]) -> str:
+    """``from module import a, b`` as ruff's isort prints it: one line when it fits, else one
+    name per line in parentheses."""
+    ordered = import_order(names)
+    line = f"from {module} import {', '.join(ordered)}"
+    if display_width(line) <= LINE_LENGTH:
+        return line
+    return f"from {module} import (\n" + "".join(f"{INDENT}{name},\n" for name in ordered) + ")"
 
 
 def _split_text(node: Text, indent: str) -> str:

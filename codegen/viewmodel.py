@@ -15,10 +15,14 @@ from codegen.pysource import (
     INDENT,
     Atom,
     Group,
+    Node,
     Pair,
     Text,
+    annotation_layout,
+    assignment,
     docstring,
     fitted_string_literal,
+    from_import,
     import_order,
     json_node,
     layout,
@@ -65,7 +69,7 @@ class EnumView:
 
 @attrs.frozen
 class ContractsView:
-    workflow: str
+    docstring: str
     has_enums: bool  # ``import enum``
     has_records: bool  # ``import attrs``
     definitions: tuple[RecordView | EnumView, ...]
@@ -80,14 +84,18 @@ class AgentView:
     input_class: RecordView
     protocol: str
     protocol_docstring: str
+    protocol_returns: str  # the laid-out ``Output | Awaitable[Output]`` of ``__call__``
     output_class: str
     scaffold_docstring: str
+    scaffold_imports: tuple[str, ...]  # its ``from ..agents`` and ``from ..contracts`` lines
+    function_docstring: str
     not_implemented: str  # the laid-out NotImplementedError(...) call
+    import_line: str  # ``from .<agent> import <function>`` in ``agents_impl/__init__.py``
 
 
 @attrs.frozen
 class AgentsView:
-    workflow: str
+    docstring: str
     contract_imports: tuple[str, ...]  # the contracts the agents' annotations mention
     agents: tuple[AgentView, ...]
     agents_class: str
@@ -109,15 +117,14 @@ class ParameterView:
 
 @attrs.frozen
 class EventView:
-    method: str
-    event: str  # a string literal
-    data_class: str | None
+    signature: str  # the laid-out ``def send_<event>(...) -> RunHandle:``
     docstring: str
+    send: str  # the laid-out expression the method returns
 
 
 @attrs.frozen
 class WorkflowView:
-    workflow: str
+    docstring: str
     class_name: str
     class_docstring: str
     agents_class: str
@@ -136,13 +143,13 @@ class SpecTextView:
 
 @attrs.frozen
 class RoutingTestsView:
-    workflow: str
+    docstring: str
     contracts: str  # a laid-out tuple of contract names
 
 
 @attrs.frozen
 class PackageView:
-    workflow: str
+    docstring: str
     spec_display_path: str
     contracts: ContractsView
     agents: AgentsView
@@ -168,7 +175,11 @@ def build_package_view(
     )
     all_names = tuple(sorted(name for _, group in exports for name in group))
     return PackageView(
-        workflow=spec.workflow,
+        docstring=docstring(
+            f"The {spec.workflow} workflow: typed contracts, agent Protocols and a workflow "
+            "façade.",
+            "",
+        ),
         spec_display_path=spec_path_from_package,
         contracts=contracts,
         agents=agents,
@@ -194,7 +205,14 @@ def contracts_view(checked: CheckedSpec) -> ContractsView:
     schemas = {named.name: json_schema(named) for named in types}
     schema_text = layout(json_node(schemas), "", len("JSON_SCHEMAS: Final[Mapping[str, Any]] = "))
     return ContractsView(
-        workflow=checked.spec.workflow,
+        docstring=docstring(
+            f"Contracts of the {checked.spec.workflow} workflow.\n\n"
+            "One frozen attrs class per record contract and one ``enum.StrEnum`` per enum. "
+            "Constraints are attrs validators, so an invalid value cannot be constructed. "
+            "``JSON_SCHEMAS`` maps each contract name to its JSON Schema (e.g. for LLM "
+            "structured output).",
+            "",
+        ),
         has_enums=any(isinstance(t, EnumType) for t in types),
         has_records=any(isinstance(t, RecordType) for t in types),
         definitions=tuple(definitions),
@@ -221,14 +239,10 @@ def record_view(record: RecordType, fallback_doc: str) -> RecordView:
 def field_view(field: FieldDef) -> FieldView:
     head = f"{field.name}: {annotation(field.type)}"
     arguments = field_arguments(field)
-    if arguments is not None:
-        call = Group("attrs.field(", arguments, ")")
-        declaration = f"{head} = " + layout(call, INDENT, len(INDENT) + len(head) + 3)
-    else:
-        default = simple_default(field)
-        declaration = head
-        if default is not None:
-            declaration += " = " + layout(default, INDENT, len(INDENT) + len(head) + 3)
+    value = simple_default(field) if arguments is None else Group("attrs.field(", arguments, ")")
+    declaration = head
+    if value is not None:
+        declaration += " = " + assignment(value, INDENT, len(INDENT) + len(head) + 3)
     doc = docstring(field.description, INDENT) if field.description else None
     return FieldView(field.name, declaration, doc)
 
@@ -262,13 +276,29 @@ def agents_view(checked: CheckedSpec, names: GeneratedNames, spec_path: str) -> 
                     "awaitable of one.",
                     INDENT,
                 ),
+                protocol_returns=annotation_layout(
+                    f"{agent.output} | Awaitable[{agent.output}]",
+                    INDENT,
+                    len(INDENT) + len(") -> "),
+                    len(": ..."),
+                ),
                 output_class=agent.output,
                 scaffold_docstring=docstring(
                     f"{about}\n\nThis file was written once by 'fsm generate' and is yours: "
                     "fill in the body. It is never overwritten.",
                     "",
                 ),
+                scaffold_imports=(
+                    from_import("..agents", [record.name]),
+                    from_import("..contracts", [agent.output]),
+                ),
+                function_docstring=docstring(
+                    f"Return the agent's {agent.output} for ``inputs`` (``call`` identifies the "
+                    "attempt).",
+                    INDENT,
+                ),
                 not_implemented=raise_call,
+                import_line=from_import(f".{agent.name}", [agent.name]),
             )
         )
     exports = [names.agents_class]
@@ -280,7 +310,14 @@ def agents_view(checked: CheckedSpec, names: GeneratedNames, spec_path: str) -> 
         ")",
     )
     return AgentsView(
-        workflow=spec.workflow,
+        docstring=docstring(
+            f"Agents of the {spec.workflow} workflow: one input record and one Protocol per "
+            "agent.\n\n"
+            "An agent is any callable ``agent(inputs, call)`` returning its output contract (or "
+            "an awaitable of it): a function, an ``async def`` function, or an object with "
+            "``__call__``.",
+            "",
+        ),
         contract_imports=import_order(used),
         default_agents_call=layout(wiring, INDENT, len(INDENT) + len("return ")),
         agents=tuple(agents),
@@ -314,17 +351,14 @@ def workflow_view(checked: CheckedSpec, names: GeneratedNames) -> WorkflowView:
             if event.data is not None:
                 contract_names.add(event.data)
             about = f"Send '{event.name}' to a run waiting for it, then advance the run."
-            events[event.name] = EventView(
-                method=f"send_{event.name}",
-                event=string_literal(event.name),
-                data_class=event.data,
-                docstring=docstring(about, INDENT * 2),
-            )
+            events[event.name] = event_view(event.name, event.data, about)
     typed = sorted(t.name for t in all_named_types(checked))
     inputs = sorted(names.input_classes.values())
     about = spec.description or f"The {spec.workflow} workflow."
     return WorkflowView(
-        workflow=spec.workflow,
+        docstring=docstring(
+            f"The {spec.workflow} workflow as a typed façade over ``fsm.runtime.Workflow``.", ""
+        ),
         class_name=names.workflow_class,
         class_docstring=docstring(
             f"{about}\n\nA typed façade over fsm.runtime.Workflow: typed start() and send_*() "
@@ -351,6 +385,23 @@ def workflow_view(checked: CheckedSpec, names: GeneratedNames) -> WorkflowView:
     )
 
 
+def event_view(event: str, data_class: str | None, about: str) -> EventView:
+    """``send_<event>(run_id[, data])``: its signature and return value, laid out."""
+    parameters = [Atom("self"), Atom("run_id: str")]
+    arguments: list[Node] = [Atom(string_literal(event))]
+    if data_class is not None:
+        parameters.append(Atom(f"data: {data_class}"))
+        arguments.append(Atom("self._bridge.data(data)"))
+    signature = Group(f"def send_{event}(", tuple(parameters), ") -> RunHandle:")
+    send = Group("self.workflow.run(run_id).send(", tuple(arguments), ")")
+    body_indent = INDENT * 2
+    return EventView(
+        signature=layout(signature, INDENT, len(INDENT)),
+        docstring=docstring(about, body_indent),
+        send=layout(send, body_indent, len(body_indent) + len("return ")),
+    )
+
+
 # --- test_routing.py -------------------------------------------------------------------------
 
 
@@ -358,7 +409,14 @@ def routing_tests_view(checked: CheckedSpec) -> RoutingTestsView:
     spec = checked.spec
     names = tuple(Text(c.name) for c in spec.contracts if isinstance(c.type, RecordType))
     contracts = layout(Group("(", names, ")", trailing_comma_if_one=True), "", len("CONTRACTS = "))
-    return RoutingTestsView(spec.workflow, contracts)
+    about = docstring(
+        f"Property tests of the {spec.workflow} workflow; run them with pytest.\n\n"
+        "They check that the generated contract classes accept exactly what the spec's "
+        "contracts accept, and the routing properties of ``fsm check`` (every state routes "
+        "somewhere, no transition is shadowed, routing is deterministic, loops are bounded).",
+        "",
+    )
+    return RoutingTestsView(about, contracts)
 
 
 # --- spec.py ----------------------------------------------------------------------------------

@@ -24,13 +24,19 @@ def test_start_takes_a_context_field_named_data(package: Path, import_package: A
     def writer(inputs: Any, call: Any) -> Any:
         return generated.Draft(body=inputs.data.body.upper())
 
-    agents = generated.ReviewFlowAgents(
+    agents = generated.ContentPublishingPipelineAgents(
         writer=writer,
         step9=lambda inputs, call: generated.Item10(text=inputs.data.body),
         step10=lambda inputs, call: generated.Item9(text=inputs.item.text + "!"),
+        reviewer=lambda inputs, call: generated.EditorialReviewDecision(approved=False),
     )
-    with generated.ReviewFlowWorkflow(agents=agents, store="memory://") as workflow:
+    workflow_class = generated.ContentPublishingPipelineWorkflow
+    with workflow_class(agents=agents, store="memory://") as workflow:
         run = workflow.start(data=generated.Draft(body="hi"))
+        assert (run.status, run.state) == ("waiting", "waiting")
+        decision = generated.EditorialReviewDecision(approved=True)
+        run = workflow.send_approve_or_reject_the_draft(run.run_id, decision)
     assert run.status == "completed"
     assert run.context_json["out"] == {"body": "HI"}
     assert run.context_json["other"] == {"text": "hi!"}
+    assert run.context_json["decision"]["approved"] is True

@@ -10,13 +10,17 @@ from hypothesis import strategies as st
 
 from codegen.pysource import (
     LINE_LENGTH,
+    Atom,
     Group,
     Pair,
     Text,
+    annotation_layout,
+    assignment,
     comment_text,
     display_width,
     docstring,
     fitted_string_literal,
+    from_import,
     import_order,
     json_node,
     layout,
@@ -205,3 +209,33 @@ def test_a_long_string_that_fits_on_its_own_line_stays_one_literal() -> None:
         f'"description": (\n{" " * 20}{string_literal(text)}\n{" " * 16})'
     )
     assert layout(Text("x" * 90), "    ", 20) == f'(\n        "{"x" * 90}"\n    )'
+
+
+def test_assignment_parenthesizes_a_value_whose_opening_line_does_not_fit() -> None:
+    """A call after a long ``name: type =`` goes in parentheses on the next lines, as ruff
+    format puts it; after a short one it splits at its own brackets."""
+    call = Group("attrs.field(", (Pair("factory", "=", Atom("list")),), ")")
+    assert assignment(call, "    ", 95) == "(\n        attrs.field(factory=list)\n    )"
+    assert assignment(call, "    ", 20) == "attrs.field(factory=list)"
+    long_call = Group("attrs.field(", (Pair("default", "=", Atom("x" * 80)),), ")")
+    assert assignment(long_call, "    ", 20) == f"attrs.field(\n        default={'x' * 80},\n    )"
+    assert assignment(Atom("Mood.X"), "    ", 95) == "(\n        Mood.X\n    )"
+    assert assignment(Atom("M" * 97), "    ", 20) == "M" * 97  # parentheses would not help
+
+
+def test_annotation_layout_and_from_import_wrap_like_ruff() -> None:
+    """Long return annotations go in parentheses, then one operand per line; long imports get
+    one name per line."""
+    short = "Decision | Awaitable[Decision]"
+    assert annotation_layout(short, "    ", 9, 5) == short
+    name = "D" * 38
+    assert annotation_layout(f"{name} | Awaitable[{name}]", "    ", 9, 5) == (
+        f"(\n        {name} | Awaitable[{name}]\n    )"
+    )
+    name = "D" * 50
+    assert annotation_layout(f"{name} | Awaitable[{name}]", "    ", 9, 5) == (
+        f"(\n        {name}\n        | Awaitable[{name}]\n    )"
+    )
+    assert from_import(".writer", ["writer"]) == "from .writer import writer"
+    agent = "summarize_customer_feedback_for_the_weekly_report"
+    assert from_import(f".{agent}", [agent]) == f"from .{agent} import (\n    {agent},\n)"

@@ -15,7 +15,16 @@ from pathlib import Path
 import pytest
 from conftest import EDGE_SPECS, HOSTILE_SPEC, LINT_HOSTILE_SPEC, REPO, SPECS, generate_package
 
-from codegen.pysource import INDENT, Group, Pair, Text, json_node, layout
+from codegen.pysource import (
+    INDENT,
+    Atom,
+    Group,
+    Pair,
+    Text,
+    assignment,
+    docstring,
+    json_node,
+)
 
 FILLED = Path(__file__).resolve().parent / "filled"
 
@@ -49,16 +58,18 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def layout_samples(count: int, seed: int) -> str:
     """Random texts (words, wide characters, quotes, line breaks) of 40 to 260 characters laid
-    out in every context generated code puts strings in: annotated defaults, keyword arguments,
-    validators, enum members, nested JSON, call arguments and tuples."""
+    out in every context generated code puts strings in: docstrings, annotated defaults (after
+    short and long names), keyword arguments, validators, enum members, nested JSON, call
+    arguments and tuples."""
     chance = random.Random(seed)
     words = ["word", "longerword", "中文字", "it's", 'say "hi"', "a\\b", "x\ny", "tab\there"]
+    words.append("x" * 95)  # longer than any line
     source = "import attrs\n"
     for index in range(count):
         text = ""
         while len(text) < chance.randint(40, 260):
             text += chance.choice(words) + chance.choice([" ", " ", "", "\n"])
-        head = f"{'f' * chance.randint(1, 30)}: str"
+        head = f"{'f' * chance.randint(1, 80)}: str"
         member = "M" * chance.randint(1, 40)
         call = Group(
             "attrs.field(",
@@ -75,8 +86,10 @@ def layout_samples(count: int, seed: int) -> str:
         pair = Group("(", (Text(text), Text("b")), ")")
         lines = [
             (f"class A{index}:", None, ""),
+            (INDENT + docstring(text, INDENT) + "\n", None, INDENT),
             (f"    {head} = ", Text(text), INDENT),
             (f"    {head}2 = ", call, INDENT),
+            (f"    {head}3 = ", Atom(f"A{index}.{member}"), INDENT),
             (f"    {member} = ", Text(text), INDENT),
             (f"X{index}: dict[str, object] = ", schema, ""),
             (f"def f{index}() -> None:", None, ""),
@@ -85,7 +98,7 @@ def layout_samples(count: int, seed: int) -> str:
         ]
         for start, node, indent in lines:
             blank = "" if indent or start.startswith("    ") else "\n\n"
-            laid_out = "" if node is None else layout(node, indent, len(start))
+            laid_out = "" if node is None else assignment(node, indent, len(start))
             source += f"{blank}{start}{laid_out}\n"
     return source
 
