@@ -9,6 +9,9 @@ generated code through one of these functions, never by pasting it into a templa
   nothing can close the docstring or hide a line break;
 - ``comment_text`` escapes everything that could end a comment line.
 
+All three also escape the characters ruff reports as ambiguous (``codegen.lint``: a
+typographic apostrophe becomes ``\\u2019``), so spec text never trips RUF001-RUF003.
+
 ``layout`` prints nested literals and calls within the line length the way ``ruff format`` does
 (one line when it fits, else one item per line with a trailing comma), so generated files are
 formatter-stable. Widths are display widths (``display_width``), as ruff measures lines: an
@@ -17,13 +20,17 @@ East Asian wide character takes two columns.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import attrs
+
+from codegen.confusables import CONFUSABLES
+from codegen.lint import escape_ambiguous
 
 LINE_LENGTH = 100
 INDENT = "    "
@@ -54,9 +61,45 @@ def string_literal(text: str) -> str:
     Each character is escaped as ``repr()`` escapes it; the quote character is chosen the way
     ``ruff format`` chooses it (double, unless that needs more escapes than single), so the
     output is formatter-stable."""
+    return _literal(text, frozenset())
+
+
+def _literal(text: str, escaped: Collection[int]) -> str:
+    """The literal of ``text``, with the characters at ``escaped`` written as escapes too."""
     quote = "'" if text.count('"') > text.count("'") else '"'
-    body = "".join(_literal_char(char, quote) for char in text)
-    return f"{quote}{body}{quote}"
+    units = [_literal_char(char, quote) for char in text]
+    for index in escaped:
+        units[index] = _code_escape(text[index])
+    if not text.isascii():
+        units = escape_ambiguous(units, _code_escape)
+    return f"{quote}{''.join(units)}{quote}"
+
+
+def piece_literals(pieces: list[str]) -> list[str]:
+    """The literals of ``pieces``, implicitly concatenated: each escapes the characters ruff
+    would report in it alone, and those it would report in the whole text.
+
+    Whether ruff reports a character depends on its word, so a piece can need escapes the
+    whole text does not (a cut inside a word) and the other way round (``\\n`` puts an ASCII
+    ``n`` in front of the next word). Escaping both keeps each piece clean, and keeps the
+    pieces together at least as wide as the one literal that did not fit, so ruff format
+    never joins them into a literal that fits."""
+    text = "".join(pieces)
+    if text.isascii():
+        return [string_literal(piece) for piece in pieces]
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    units = [_literal_char(char, quote) for char in text]
+    escaped = [
+        i for i, unit in enumerate(escape_ambiguous(units, _code_escape)) if unit != units[i]
+    ]
+    literals: list[str] = []
+    start = 0
+    for piece in pieces:
+        end = start + len(piece)
+        inside = escaped[bisect.bisect_left(escaped, start) : bisect.bisect_left(escaped, end)]
+        literals.append(_literal(piece, [i - start for i in inside]))
+        start = end
+    return literals
 
 
 def _literal_char(char: str, quote: str) -> str:
@@ -69,13 +112,19 @@ def _literal_char(char: str, quote: str) -> str:
 
 @functools.cache
 def _char_cost(char: str) -> int:
-    """The width ``char`` takes inside a string literal, a quote counted as unescaped."""
+    """The most width ``char`` takes inside a string literal, a quote counted as unescaped (a
+    character ruff may report as ambiguous counted as escaped: whether it is depends on its
+    neighbours)."""
+    if ord(char) in CONFUSABLES:
+        return len(_code_escape(char))
     return display_width(_literal_char(char, ""))
 
 
 def literal_width(text: str) -> int:
-    """``display_width(string_literal(text))``, without building the literal."""
-    return _LiteralWidth().add(text).width
+    """``display_width(string_literal(text))``."""
+    if text.isascii():
+        return _LiteralWidth().add(text).width
+    return display_width(string_literal(text))
 
 
 def number_literal(value: float, *, as_float: bool = False) -> str:
@@ -96,6 +145,11 @@ def _escape_char(char: str) -> str:
         return '\\"'
     if char.isprintable():
         return char
+    return _code_escape(char)
+
+
+def _code_escape(char: str) -> str:
+    """``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN`` (as ``repr()`` writes them)."""
     code = ord(char)
     if code <= 0xFF:
         return f"\\x{code:02x}"
@@ -105,8 +159,12 @@ def _escape_char(char: str) -> str:
 
 
 def escape_docstring_text(text: str) -> str:
-    """``text`` with backslashes, double quotes and non-printable characters escaped."""
-    return "".join(_escape_char(char) for char in text)
+    """``text`` with backslashes, double quotes, non-printable and ambiguous characters
+    escaped."""
+    units = [_escape_char(char) for char in text]
+    if not text.isascii():
+        units = escape_ambiguous(units, _code_escape)
+    return "".join(units)
 
 
 def docstring(text: str, indent: str) -> str:
@@ -234,8 +292,12 @@ _natural = functools.cmp_to_key(natural_compare)
 
 
 def comment_text(text: str) -> str:
-    """``text`` fit for the inside of a ``#`` comment: nothing in it can end the line."""
-    return "".join(char if char.isprintable() else _escape_char(char) for char in text)
+    """``text`` fit for the inside of a ``#`` comment: nothing in it can end the line (and no
+    character ruff reports as ambiguous is left)."""
+    units = [char if char.isprintable() else _escape_char(char) for char in text]
+    if not text.isascii():
+        units = escape_ambiguous(units, _code_escape)
+    return "".join(units)
 
 
 # --- layout of nested expressions -------------------------------------------------------------
@@ -363,7 +425,7 @@ def _split_text(node: Text, indent: str) -> str:
         pieces = [node.value]
     else:
         pieces = text_pieces(node.value, LINE_LENGTH - len(inner))
-    body = "\n".join(inner + string_literal(piece) for piece in pieces)
+    body = "\n".join(inner + literal for literal in piece_literals(pieces))
     return "(\n" + body + "\n" + indent + ")"
 
 
@@ -379,11 +441,12 @@ def fitted_string_literal(text: str, prefix_width: int) -> str:
     width = LINE_LENGTH - len(INDENT)
     pieces: list[str] = []
     for segment in re.split(r"(?<=/)", text):
-        if pieces and literal_width(pieces[-1] + segment) <= width:
+        # the most the piece's literal can take, whatever its context escapes (piece_literals)
+        if pieces and _LiteralWidth().add(pieces[-1] + segment).width <= width:
             pieces[-1] += segment
         else:
             pieces.extend(text_pieces(segment, width))
-    lines = (INDENT + string_literal(piece) for piece in pieces if piece)
+    lines = (INDENT + literal for literal in piece_literals([p for p in pieces if p]))
     return "(\n" + "\n".join(lines) + "\n)"
 
 

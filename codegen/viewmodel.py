@@ -27,6 +27,7 @@ from codegen.pysource import (
     json_node,
     layout,
     module_key,
+    piece_literals,
     string_literal,
     text_pieces,
 )
@@ -424,7 +425,7 @@ def routing_tests_view(checked: CheckedSpec) -> RoutingTestsView:
 
 def spec_text_view(spec: Spec, spec_path: str) -> SpecTextView:
     pieces = text_pieces(spec.source, 100 - len(INDENT))
-    body = "\n".join(INDENT + string_literal(piece) for piece in pieces)
+    body = "\n".join(INDENT + literal for literal in piece_literals(pieces))
     return SpecTextView(
         fitted_string_literal(spec_path, len("SPEC_PATH: Final = ")), f"(\n{body}\n)"
     )

@@ -18,7 +18,7 @@ from typing import Literal
 
 import attrs
 
-from codegen.pysource import comment_text
+from codegen.pysource import comment_text, display_width
 from codegen.render import RenderedFile
 from fsm.errors import FsmError
 
@@ -43,7 +43,7 @@ def header(spec_path: str, spec_hash: str) -> str:
     A long relative spec path cannot be wrapped without changing what it says, so its line is
     marked as exempt from the line-length rule instead."""
     source_line = f"{HEADER_MARK}{comment_text(spec_path)}"
-    if len(source_line) > MAX_LINE:
+    if display_width(source_line) > MAX_LINE:
         source_line += "  # noqa: E501"
     return (
         f"{source_line}\n# (spec sha256 {spec_hash}).\n# Do not edit: run 'fsm generate' again.\n"

@@ -40,3 +40,20 @@ def test_start_takes_a_context_field_named_data(package: Path, import_package: A
     assert run.context_json["out"] == {"body": "HI"}
     assert run.context_json["other"] == {"text": "hi!"}
     assert run.context_json["decision"]["approved"] is True
+
+
+def test_ambiguous_characters_reach_the_code_escaped_and_exact(
+    package: Path, import_package: Any
+) -> None:
+    """Typographic characters are written as escapes in literals, docstrings and comments, and
+    denote exactly the spec's text."""
+    contracts = import_package(package, "contracts")
+    assert contracts.Remark().text == "it\u2019s \u2013 fine"
+    assert [member.value for member in contracts.RemarkMood] == ["naïve \u2013 ok", "ΑΒΓ", "Αλφα"]
+    assert (
+        contracts.Remark.__doc__
+        == "Editors\u2019 remark \u2013 approve \xd7 reject, or say \u201cwhy\u201d"
+    )
+    source = (package / "contracts.py").read_text(encoding="utf-8")
+    assert '"it\\u2019s \\u2013 fine"' in source
+    assert "Αλφα" in source  # a Greek word stays readable: ruff does not report it

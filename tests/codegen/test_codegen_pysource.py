@@ -88,6 +88,8 @@ def test_text_pieces_takes_linear_time() -> None:
 @settings(max_examples=200)
 @given(st.lists(HOSTILE | st.just("/"), max_size=12).map("".join), st.integers(0, 90))
 @example("../" * 40 + "specs/content_pipeline.yaml", len("SPEC_PATH: Final = "))
+# escapes of the whole text (after "\n", the fullwidth letters are reported) apply to pieces
+@example("00\n中文\uff57\uff49\uff44\uff45\x1f00000\x1f" + "\u2028" * 7 + "////" + "0" * 40, 0)
 def test_fitted_string_literal_denotes_the_text_within_the_line_length(
     text: str, prefix_width: int
 ) -> None:
@@ -96,7 +98,7 @@ def test_fitted_string_literal_denotes_the_text_within_the_line_length(
     assert ast.literal_eval(literal) == text
     lines = literal.splitlines()
     if len(lines) == 1:
-        assert prefix_width + len(literal) <= LINE_LENGTH
+        assert prefix_width + display_width(literal) <= LINE_LENGTH
     else:
         assert lines[0] == "("
         assert lines[-1] == ")"
@@ -239,3 +241,16 @@ def test_annotation_layout_and_from_import_wrap_like_ruff() -> None:
     assert from_import(".writer", ["writer"]) == "from .writer import writer"
     agent = "summarize_customer_feedback_for_the_weekly_report"
     assert from_import(f".{agent}", [agent]) == f"from .{agent} import (\n    {agent},\n)"
+
+
+def test_ambiguous_characters_are_escaped_in_literals_docstrings_and_comments() -> None:
+    """Characters ruff reports as ambiguous become escapes; others, and words of another
+    script that ruff leaves alone, stay as written."""
+    assert string_literal("it\u2019s \u2013 fine") == '"it\\u2019s \\u2013 fine"'
+    assert (
+        string_literal("na\u00efve \u0391\u03bb\u03c6\u03b1")
+        == '"na\u00efve \u0391\u03bb\u03c6\u03b1"'
+    )
+    assert string_literal("\u0391\u0392") == '"\\u0391\\u0392"'  # no unambiguous letter
+    assert docstring("Editors\u2019 call \u00d7 2", "") == '"""Editors\\u2019 call \\xd7 2"""'
+    assert comment_text("specs/a\u2013b.yaml") == "specs/a\\u2013b.yaml"

@@ -64,6 +64,7 @@ def layout_samples(count: int, seed: int) -> str:
     chance = random.Random(seed)
     words = ["word", "longerword", "中文字", "it's", 'say "hi"', "a\\b", "x\ny", "tab\there"]
     words.append("x" * 95)  # longer than any line
+    words += ["it\u2019s", "a\u2013b", "\u0391\u0392", "\uff0c", "\u0391\u03bb\u03c6\u03b1"]
     source = "import attrs\n"
     for index in range(count):
         text = ""
@@ -104,12 +105,14 @@ def layout_samples(count: int, seed: int) -> str:
 
 
 def test_layout_is_ruff_format_stable_and_fits_the_line(tmp_path: Path) -> None:
-    """Laid-out strings, whatever their length, are what ruff format prints and fit the line
-    length ruff measures (so the hostile specs' few lengths are no accident)."""
+    """Laid-out strings, whatever their length, are what ruff format prints, fit the line
+    length ruff measures and hold no character ruff reports as ambiguous (so the hostile
+    specs' few texts are no accident)."""
     (tmp_path / "ruff.toml").write_text(ruff_config())
     (tmp_path / "samples.py").write_text(layout_samples(150, seed=7), encoding="utf-8")
     check = run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--select", "E,W", "."], tmp_path
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--select", "E,W,RUF00", "."],
+        tmp_path,
     )
     assert check.returncode == 0, check.stdout + check.stderr
     formatted = run(
