@@ -1,5 +1,18 @@
 """What ruff would report in generated code because of spec text, and what codegen does about it.
 
+**Names: a file-level exemption.** Spec names become Python names verbatim: a field
+``textBody`` (JSON APIs use camelCase) must stay ``textBody`` or data would not round-trip.
+pep8-naming then reports N815 (a mixedCase class attribute), N803 (a parameter of ``start()``),
+N802 (``send_Approve``, an agent's scaffold function), N801 (a contract ``Review_Decision``)
+and N999 (the scaffold module ``agents_impl/echoAgent.py``). Each generated file, and each
+scaffold, carries one ``# ruff: noqa: <codes>`` line naming exactly the codes that occur in
+it, rather than a ``# noqa`` on each line: the names sit on many kinds of lines (attributes,
+parameters, ``def`` lines that layout may wrap), one line after the header says once why the
+file differs from hand-written code, and it cannot interfere with layout. Because ruff's RUF100
+reports a directive naming a code that does not occur, ``exemptions`` computes the codes from
+the generated text itself (pep8-naming's rules, with its default ``ignore-names``), never
+from what a template is expected to contain.
+
 **Ambiguous characters: escaped.** Descriptions, defaults and enum values keep characters
 (typographic apostrophes and dashes, a multiplication sign, a fullwidth comma) that ruff
 reports as ambiguous (RUF001 in strings, RUF002 in docstrings, RUF003 in comments). Every one is
@@ -14,10 +27,30 @@ table; ``tests/codegen/test_codegen_lint.py`` checks it against the installed ru
 
 from __future__ import annotations
 
+import ast
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import PurePosixPath
 
 from codegen.confusables import CONFUSABLES
+
+PEP8_NAMING_IGNORED = frozenset(
+    {
+        "setUp",
+        "tearDown",
+        "setUpClass",
+        "tearDownClass",
+        "setUpModule",
+        "tearDownModule",
+        "asyncSetUp",
+        "asyncTearDown",
+        "setUpTestData",
+        "failureException",
+        "longMessage",
+        "maxDiff",
+    }
+)
+"""pep8-naming's default ``ignore-names``: ruff reports none of the N rules for them."""
 
 
 def ambiguous_positions(text: str) -> list[int]:
@@ -98,3 +131,70 @@ def escape_ambiguous(units: list[str], escape: Callable[[str], str]) -> list[str
             return units
         for index in reported:
             units[index] = escape(units[index])
+
+
+def exemptions(path: str, source: str) -> tuple[str, ...]:
+    """The ruff codes a file-level ``# ruff: noqa`` in the generated file at ``path`` (inside
+    the package) must name: those its spec-dictated names cause."""
+    codes: set[str] = set()
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            if _reported(node.name, not _is_cap_words(node.name)):
+                codes.add("N801")
+            if any(_reported(name, _is_mixed_case(name)) for name in _class_attributes(node)):
+                codes.add("N815")
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if _reported(node.name, not _is_lowercase(node.name)):
+                codes.add("N802")
+            arguments = node.args
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+            every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+            if any(_reported(a.arg, not _is_lowercase(a.arg)) for a in every):
+                codes.add("N803")
+    module = PurePosixPath(path).stem
+    if module != "__init__" and _reported(module, not _is_module_name(module)):
+        codes.add("N999")
+    return tuple(sorted(codes))
+
+
+def exemption_line(codes: tuple[str, ...]) -> str:
+    """The directive for ``codes``, or nothing."""
+    return f"# ruff: noqa: {', '.join(codes)}\n" if codes else ""
+
+
+def _reported(name: str, breaks_rule: bool) -> bool:
+    return breaks_rule and name not in PEP8_NAMING_IGNORED
+
+
+def _class_attributes(node: ast.ClassDef) -> Iterator[str]:
+    for statement in node.body:
+        targets: list[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, ast.AnnAssign | ast.AugAssign):
+            targets = [statement.target]
+        yield from (t.id for t in targets if isinstance(t, ast.Name))
+
+
+def _is_lowercase(name: str) -> bool:
+    """pep8-naming's test for function and argument names: no uppercase letter."""
+    return not any(char.isupper() for char in name)
+
+
+def _is_mixed_case(name: str) -> bool:
+    """pep8-naming's mixedCase: not lowercase, first letter (after ``_``) lowercase."""
+    return not _is_lowercase(name) and name.lstrip("_")[:1].islower()
+
+
+def _is_cap_words(name: str) -> bool:
+    """pep8-naming's CapWords class name: uppercase first letter, no underscore after it."""
+    stripped = name.lstrip("_")
+    return stripped[:1].isupper() and "_" not in stripped
+
+
+def _is_module_name(name: str) -> bool:
+    """pep8-naming's module name: lowercase ASCII letters, digits and ``_``, not a digit first."""
+    return (name[:1].islower() or name[:1] == "_") and all(
+        char.islower() or char.isdigit() or char == "_" for char in name
+    )

@@ -15,6 +15,7 @@ from pathlib import Path
 import attrs
 import jinja2
 
+from codegen.lint import exemption_line, exemptions
 from codegen.template_names import templates_dir
 from codegen.viewmodel import PackageView
 
@@ -54,13 +55,14 @@ class RenderedFile:
 
 
 def render_package(view: PackageView, environment: jinja2.Environment) -> tuple[RenderedFile, ...]:
-    """Every file of the package, generated files first, then one scaffold per agent."""
+    """Every file of the package, generated files first, then one scaffold per agent; each
+    starts with the ``# ruff: noqa`` its spec-dictated names need (``codegen.lint``)."""
     files = [
-        RenderedFile(path, _render(environment, template, view_for(view, path)))
+        _exempted(path, _render(environment, template, view_for(view, path)))
         for path, template in GENERATED_TEMPLATES
     ]
     files.extend(
-        RenderedFile(
+        _exempted(
             f"agents_impl/{agent.name}.py",
             _render(environment, SCAFFOLD_TEMPLATE, None, agent=agent),
             scaffold=True,
@@ -68,6 +70,10 @@ def render_package(view: PackageView, environment: jinja2.Environment) -> tuple[
         for agent in view.agents.agents
     )
     return tuple(files)
+
+
+def _exempted(path: str, text: str, *, scaffold: bool = False) -> RenderedFile:
+    return RenderedFile(path, exemption_line(exemptions(path, text)) + text, scaffold)
 
 
 def view_for(view: PackageView, path: str) -> object:

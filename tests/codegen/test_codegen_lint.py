@@ -1,4 +1,5 @@
-"""codegen.lint against ruff itself: the confusables table and the ambiguity rule.
+"""codegen.lint against ruff itself: the confusables table, the ambiguity rule, and the
+file-level exemptions for spec-dictated names.
 
 ``codegen/confusables.py`` is generated from the installed ruff; after a ruff upgrade changes
 its table, regenerate it with ``FSM_UPDATE_CONFUSABLES=1 pytest
@@ -14,8 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from codegen import confusables
-from codegen.lint import ambiguous_positions
+from codegen.lint import ambiguous_positions, exemptions
 from codegen.pysource import Text, assignment
 
 UPDATE = os.environ.get("FSM_UPDATE_CONFUSABLES") == "1"
@@ -97,3 +100,38 @@ def test_ambiguous_positions_are_where_ruff_reports(tmp_path: Path) -> None:
     lines = [f'x = "{text}"' for text in texts]
     expected = [(n, 6 + p) for n, text in enumerate(texts, 1) for p in ambiguous_positions(text)]
     assert ruff_reports(tmp_path, lines, "RUF001") == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "codes"),
+    [
+        ("contracts.py", "class Note:\n    textBody: str\n", ("N815",)),
+        ("contracts.py", "class Note:\n    text_body: str\n    URL: str\n", ()),
+        ("contracts.py", "class Review_Note:\n    x: int\n", ("N801",)),
+        ("workflow.py", "def start(self, *, firstNote: int) -> None: ...\n", ("N803",)),
+        ("workflow.py", "def send_Approve(self) -> None: ...\n", ("N802",)),
+        ("agents_impl/echoAgent.py", "def echoAgent() -> None: ...\n", ("N802", "N999")),
+        ("agents_impl/setUp.py", "def setUp() -> None: ...\n", ()),  # ignore-names
+        ("agents_impl/__init__.py", "from .echoAgent import echoAgent\n", ()),
+        ("agents.py", "class A:\n    maxDiff: int\n", ()),
+    ],
+)
+def test_exemptions_name_exactly_what_pep8_naming_reports(
+    tmp_path: Path, path: str, source: str, codes: tuple[str, ...]
+) -> None:
+    """The computed codes are the N codes ruff reports for the file (no more: RUF100)."""
+    assert exemptions(path, source) == codes
+    target = tmp_path / "pkg" / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for folder in (tmp_path / "pkg", target.parent):
+        (folder / "__init__.py").touch()
+    target.write_text(source)
+    (tmp_path / "ruff.toml").write_text('[lint]\nselect = ["N"]\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tuple(sorted(set(re.findall(r" (N\d+) ", result.stdout)))) == codes

@@ -29,10 +29,13 @@ def test_start_takes_a_context_field_named_data(package: Path, import_package: A
         step9=lambda inputs, call: generated.Item10(text=inputs.data.body),
         step10=lambda inputs, call: generated.Item9(text=inputs.item.text + "!"),
         reviewer=lambda inputs, call: generated.EditorialReviewDecision(approved=False),
+        echoAgent=lambda inputs, call: inputs.noteIn,
     )
     workflow_class = generated.ContentPublishingPipelineWorkflow
     with workflow_class(agents=agents, store="memory://") as workflow:
-        run = workflow.start(data=generated.Draft(body="hi"))
+        run = workflow.start(
+            data=generated.Draft(body="hi"), firstNote=generated.Note(textBody="x")
+        )
         assert (run.status, run.state) == ("waiting", "waiting")
         decision = generated.EditorialReviewDecision(approved=True)
         run = workflow.send_approve_or_reject_the_draft(run.run_id, decision)
@@ -40,6 +43,7 @@ def test_start_takes_a_context_field_named_data(package: Path, import_package: A
     assert run.context_json["out"] == {"body": "HI"}
     assert run.context_json["other"] == {"text": "hi!"}
     assert run.context_json["decision"]["approved"] is True
+    assert run.context_json["echoed"] == {"textBody": "x"}
 
 
 def test_ambiguous_characters_reach_the_code_escaped_and_exact(
@@ -57,3 +61,19 @@ def test_ambiguous_characters_reach_the_code_escaped_and_exact(
     source = (package / "contracts.py").read_text(encoding="utf-8")
     assert '"it\\u2019s \\u2013 fine"' in source
     assert "Αλφα" in source  # a Greek word stays readable: ruff does not report it
+
+
+def test_camel_case_names_are_exempted_per_file(package: Path) -> None:
+    """Files with spec names pep8-naming reports carry one directive naming exactly those codes
+    (ruff's RUF100 would report any other); the rest carry none."""
+    directives = {
+        path.relative_to(package).as_posix(): [
+            line for line in path.read_text(encoding="utf-8").splitlines() if "ruff: noqa" in line
+        ]
+        for path in package.rglob("*.py")
+    }
+    assert directives["contracts.py"] == ["# ruff: noqa: N815"]
+    assert directives["agents.py"] == ["# ruff: noqa: N815"]
+    assert directives["workflow.py"] == ["# ruff: noqa: N802, N803"]
+    assert directives["agents_impl/echoAgent.py"] == ["# ruff: noqa: N802, N999"]
+    assert directives["agents_impl/__init__.py"] == directives["spec.py"] == []
