@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
-from codegen.template_names import template_bindings
+from codegen.template_names import GENERATED_AGENT_MODULES, template_bindings
 from fsm.datatypes import EnumType, RecordType, named_types
 from fsm.diagnostics import Diagnostic, SourceSpan
 from fsm.errors import SpecError
@@ -201,6 +201,14 @@ def name_problems(checked: CheckedSpec) -> Iterator[Diagnostic]:
                 "names (classes and helpers) it must import",
                 "codegen-name",
                 hint="use a lower_snake_case agent name",
+            )
+        elif agent.name in GENERATED_AGENT_MODULES:
+            yield Diagnostic(
+                agent.span,
+                f"agent '{agent.name}' would get the scaffold agents_impl/{agent.name}.py, a "
+                "file fsm generate writes itself",
+                "codegen-name",
+                hint="rename the agent",
             )
         elif agent.name in BUILTIN_NAMES:
             yield Diagnostic(

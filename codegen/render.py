@@ -16,21 +16,8 @@ import attrs
 import jinja2
 
 from codegen.lint import exemption_line, exemptions
-from codegen.template_names import templates_dir
+from codegen.template_names import GENERATED_TEMPLATES, SCAFFOLD_TEMPLATE, templates_dir
 from codegen.viewmodel import PackageView
-
-GENERATED_TEMPLATES: tuple[tuple[str, str], ...] = (
-    ("__init__.py", "package/__init__.py.jinja"),
-    ("spec.py", "package/spec.py.jinja"),
-    ("contracts.py", "package/contracts.py.jinja"),
-    ("agents.py", "package/agents.py.jinja"),
-    ("workflow.py", "package/workflow.py.jinja"),
-    ("test_routing.py", "package/test_routing.py.jinja"),
-    ("agents_impl/__init__.py", "package/agents_impl/__init__.py.jinja"),
-)
-"""(output path, template) of every generated file; scaffolds are rendered per agent."""
-
-SCAFFOLD_TEMPLATE = "package/agents_impl/scaffold.py.jinja"
 
 
 def make_environment(directory: Path | None = None) -> jinja2.Environment:
@@ -86,6 +73,7 @@ def view_for(view: PackageView, path: str) -> object:
         "workflow.py": view.workflow_facade,
         "test_routing.py": view.routing_tests,
         "agents_impl/__init__.py": view.agents,
+        "agents_impl/conftest.py": view.agents,
     }[path]
 
 

@@ -1,4 +1,5 @@
-"""Where the templates are, and the module-level names each template binds for itself.
+"""The templates (where they are, which file each renders) and the module-level names each
+template binds for itself.
 
 A spec name that lands in a generated module (a contract imported by ``workflow.py``, an agent's
 function in its scaffold) must not rebind a name the module's template already binds: an
@@ -15,6 +16,28 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
+
+GENERATED_TEMPLATES: tuple[tuple[str, str], ...] = (
+    ("__init__.py", "package/__init__.py.jinja"),
+    ("spec.py", "package/spec.py.jinja"),
+    ("contracts.py", "package/contracts.py.jinja"),
+    ("agents.py", "package/agents.py.jinja"),
+    ("workflow.py", "package/workflow.py.jinja"),
+    ("test_routing.py", "package/test_routing.py.jinja"),
+    ("agents_impl/__init__.py", "package/agents_impl/__init__.py.jinja"),
+    ("agents_impl/conftest.py", "package/agents_impl/conftest.py.jinja"),
+)
+"""(output path, template) of every generated file; scaffolds are rendered per agent."""
+
+SCAFFOLD_TEMPLATE = "package/agents_impl/scaffold.py.jinja"
+"""The template of ``agents_impl/<agent>.py``, written once per agent."""
+
+GENERATED_AGENT_MODULES = frozenset(
+    path.removeprefix("agents_impl/").removesuffix(".py")
+    for path, _ in GENERATED_TEMPLATES
+    if path.startswith("agents_impl/")
+)
+"""Modules of ``agents_impl/`` that are generated: no agent's scaffold may take their name."""
 
 
 def templates_dir() -> Path:

@@ -103,6 +103,7 @@ class AgentsView:
     agents_docstring: str
     exports: tuple[str, ...]
     default_agents_call: str  # the laid-out ``<Name>Agents(agent=agent, ...)`` expression
+    scaffold_files: str  # the laid-out list of the scaffolds' file names, for pytest to skip
 
     @property
     def agents_by_name(self) -> tuple[AgentView, ...]:
@@ -321,6 +322,11 @@ def agents_view(checked: CheckedSpec, names: GeneratedNames, spec_path: str) -> 
         ),
         contract_imports=import_order(used),
         default_agents_call=layout(wiring, INDENT, len(INDENT) + len("return ")),
+        scaffold_files=assignment(
+            Group("[", tuple(Text(f"{view.name}.py") for view in agents), "]"),
+            "",
+            len("collect_ignore: list[str] = "),
+        ),
         agents=tuple(agents),
         agents_class=names.agents_class,
         agents_docstring=docstring(

@@ -4,11 +4,14 @@ test_codegen_golden pins its files."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LINT_HOSTILE_SPEC, generate_package
+from conftest import LINT_HOSTILE_SPEC, REPO, generate_package
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +33,7 @@ def test_start_takes_a_context_field_named_data(package: Path, import_package: A
         step10=lambda inputs, call: generated.Item9(text=inputs.item.text + "!"),
         reviewer=lambda inputs, call: generated.EditorialReviewDecision(approved=False),
         echoAgent=lambda inputs, call: inputs.noteIn,
+        test_echo=lambda inputs, call: inputs.note,
     )
     workflow_class = generated.ContentPublishingPipelineWorkflow
     with workflow_class(agents=agents, store="memory://") as workflow:
@@ -77,3 +81,20 @@ def test_camel_case_names_are_exempted_per_file(package: Path) -> None:
     assert directives["workflow.py"] == ["# ruff: noqa: N802, N803"]
     assert directives["agents_impl/echoAgent.py"] == ["# ruff: noqa: N802, N999"]
     assert directives["agents_impl/__init__.py"] == directives["spec.py"] == []
+
+
+def test_pytest_does_not_collect_the_scaffolds(package: Path) -> None:
+    """The scaffold of agent test_echo is named like a test module; the generated
+    agents_impl/conftest.py keeps pytest from collecting it (and from taking its 'inputs'
+    parameter for a missing fixture)."""
+    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    result = subprocess.run(
+        [*command, str(package / "agents_impl")],
+        cwd=package.parent,
+        env={**os.environ, "PYTHONPATH": str(REPO), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout + result.stderr
+    assert "test_echo" not in result.stdout

@@ -285,3 +285,13 @@ def test_reserved_names_cover_every_name_a_generated_module_binds(spec: Path) ->
         if bound & functions:
             assert template in AGENT_FUNCTION_TEMPLATES, file.path
             assert own <= module_helpers(AGENT_FUNCTION_TEMPLATES).keys(), file.path
+
+
+def test_agent_named_like_a_generated_agents_impl_module() -> None:
+    """An agent named conftest would get the scaffold agents_impl/conftest.py, which fsm
+    generate writes itself (to keep pytest off the scaffolds)."""
+    found = problems(spec_text(agent_b="conftest"))
+    assert found == [
+        "demo.yaml:9:3: error: agent 'conftest' would get the scaffold agents_impl/conftest.py, "
+        "a file fsm generate writes itself (rename the agent)"
+    ]
