@@ -68,6 +68,8 @@ class Worker:
         self._source = WorkflowSource(store, workflows)
         self._tally = _Tally()
         self._active: dict[str, asyncio.Task[None]] = {}
+        self._seen: set[str] = set()  # runs claimed at least once: ``claimed`` counts runs
+        self._parked: set[str] = set()  # runs this worker could not drive (yet)
         self._stopping = asyncio.Event()
         self._stop_requested = threading.Event()  # what drivers on other lanes read
 
@@ -103,7 +105,7 @@ class Worker:
             finished=tally.outcomes["finished"],
             handed_back=tally.outcomes["handed_back"],
             lost=tally.outcomes["lost"],
-            parked=tally.outcomes["parked"],
+            parked=len(self._parked),
         )
 
     # Claiming ----------------------------------------------------------------------------------
@@ -121,11 +123,15 @@ class Worker:
             if wanted > 0:
                 claimed = await self._claim(wanted)
             for run_id in claimed:
-                self._tally.claimed += 1
+                if run_id not in self._seen:
+                    self._seen.add(run_id)
+                    self._tally.claimed += 1
                 task = asyncio.create_task(self._supervise(run_id, lanes), name=f"fsm-{run_id}")
                 self._active[run_id] = task
                 task.add_done_callback(self._forget)
-            if claimed or self._active:
+            # A parked run comes back each time its lease expires; retrying it is not work, so
+            # it neither keeps the worker from its idle exit nor counts again toward max_runs.
+            if any(run_id not in self._parked for run_id in (*claimed, *self._active)):
                 idle_since = time.monotonic()
             elif self._idle_too_long(idle_since):
                 log.info("%s: idle for %.1f s, exiting", self.worker_id, options.idle_exit)
@@ -170,6 +176,10 @@ class Worker:
         outcome, steps = await lanes.run(self._drive(run_id))
         self._tally.steps += steps
         self._tally.outcomes[outcome] += 1
+        if outcome == "parked":
+            self._parked.add(run_id)
+        else:
+            self._parked.discard(run_id)
 
     async def _drive(self, run_id: str) -> tuple[Outcome, int]:
         """Step ``run_id`` until it leaves ``running`` or the worker stops; then release it.

@@ -50,11 +50,12 @@ class WorkerOptions:
 class WorkerReport:
     """What a worker did before it stopped.
 
+    ``claimed``: distinct runs it claimed (a parked run it claims again counts once).
     ``finished``: runs it drove until they waited, completed or failed. ``handed_back``: runs
     it stopped driving before that (shutdown, ``max_runs`` reached mid-way is not one of them).
     ``lost``: runs another worker advanced first (its lease had expired). ``parked``: runs it
-    could not drive (spec missing or changed, unexpected error); their lease is left to expire
-    so they are retried later, by this worker or another.
+    could not drive when it stopped (spec missing or changed, unexpected error); their lease is
+    left to expire so they are retried later, by this worker or another.
     """
 
     worker_id: str

@@ -99,6 +99,21 @@ def test_a_run_whose_spec_is_missing_is_parked_not_dropped(tmp_path: Path) -> No
     assert (record.status, record.lease_owner) == ("running", "w1")
 
 
+def test_a_parked_run_claimed_again_does_not_keep_an_idle_worker_alive(tmp_path: Path) -> None:
+    """With a lease shorter than --idle-exit, the parked run comes back every lease: the worker
+    still exits once idle, and reports one claimed and one parked run, not one per retry."""
+    spec = tmp_path / SPEC.name
+    shutil.copy(SPEC, spec)
+    shutil.copy(SPEC.parent / "chaos_agents.py", tmp_path)
+    store = MemoryStore()
+    enqueue(store, 1, spec=spec)
+    spec.unlink()
+    began = time.monotonic()
+    report = work(store, worker_id="w1", lease_seconds=0.05, idle_exit=0.5, poll_seconds=0.01)
+    assert time.monotonic() - began < 10
+    assert (report.claimed, report.parked, report.finished) == (1, 1, 0)
+
+
 def test_stop_hands_runs_back_after_their_current_step(monkeypatch: pytest.MonkeyPatch) -> None:
     """stop() ends the worker promptly; unfinished runs are released, consistent and resumable."""
     monkeypatch.setenv("FSM_CHAOS_DELAY", "0.02")
