@@ -25,7 +25,7 @@ from fsm.datatypes import (
     RecordType,
     ScalarType,
 )
-from fsm.errors import FsmError, RunError
+from fsm.errors import ConflictError, FsmError, RunError
 from fsm.runtime import RunHandle, Workflow
 from fsm.store import RUN_STATUSES, RunRecord, Snapshot, Store, open_store
 
@@ -256,7 +256,8 @@ def _check_events(workflow: Workflow, events: list[str]) -> None:
 
 
 def _detached(handle: RunHandle, store_url: str | None, as_json: bool) -> None:
-    """``fsm run --detach``: the run is stored, not advanced; say how it will be."""
+    """``fsm run --detach`` / ``fsm send --detach``: the run is stored, not advanced; say how
+    it will be (a run the event ended or made wait again has nothing queued)."""
     if as_json:
         print_json(
             {
@@ -269,6 +270,9 @@ def _detached(handle: RunHandle, store_url: str | None, as_json: bool) -> None:
         )
         return
     click.echo(handle.run_id)
+    if handle.status != "running":
+        click.echo(f"{handle.status} in '{handle.state}'", err=True)
+        return
     store = f" --store {shlex.quote(store_url)}" if store_url else ""
     click.echo(f"queued in '{handle.state}'; workers advance it: fsm worker{store}", err=True)
 
@@ -294,6 +298,12 @@ def resume_command(
 @click.argument("run_id")
 @click.argument("event")
 @click.option("--data", "data_text", metavar="JSON|@FILE", help="The event's data.")
+@click.option(
+    "--detach",
+    is_flag=True,
+    help="Only deliver the event; `fsm worker` processes advance the run (use this when "
+    "workers serve the store).",
+)
 @_allow_option
 @_store_option
 @_json_option
@@ -303,16 +313,32 @@ def send_command(
     run_id: str,
     event: str,
     data_text: str | None,
+    detach: bool,
     allow_spec_change: bool,
     store_url: str | None,
     as_json: bool,
 ) -> None:
-    """Send EVENT to the waiting run RUN_ID, then continue it."""
+    """Send EVENT to the waiting run RUN_ID, then continue it (or, with --detach, leave that
+    to workers)."""
     data = read_json_argument(data_text, "--data")
-    printer = _printer(as_json)
+    printer = _printer(as_json or detach)
     with _opened(store_url) as store:
         workflow = _workflow_for(store.get_run(run_id), store, printer)
-        handle = workflow.run(run_id, allow_spec_change=allow_spec_change).send(event, data)
+        handle = workflow.run(run_id, allow_spec_change=allow_spec_change).deliver(event, data)
+        if detach:
+            _detached(handle, store_url, as_json)
+            return
+        try:
+            handle.advance()
+        except ConflictError:
+            # The event is delivered; a worker claimed the run it made runnable and advanced it
+            # first. Not a failure of this command: report where the run is now.
+            click.echo(
+                f"note: event {event!r} delivered; another process (a worker) continued run "
+                f"{run_id}; pass --detach to leave runs to workers",
+                err=True,
+            )
+            handle.reload()
         _summary(handle, store_url, as_json)
 
 

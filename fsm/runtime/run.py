@@ -181,6 +181,12 @@ class RunHandle:
         self._deliver(event, data)
         return self.advance()
 
+    def deliver(self, event: str, data: object = None) -> RunHandle:
+        """``send`` without advancing: record the event's transition and leave the run where
+        it lands (to workers, when they serve the store)."""
+        self._deliver(event, data)
+        return self
+
     async def async_send(self, event: str, data: object = None) -> RunHandle:
         self._deliver(event, data)
         return await self.async_advance()

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from fsm.cli import main
+from fsm.runtime import RunHandle, Workflow
 
 ROOT = Path(__file__).parents[2]
 SPEC = str(ROOT / "specs" / "content_pipeline.yaml")
@@ -175,6 +176,55 @@ def test_a_fork_says_which_steps_it_inherited(store: str) -> None:
     assert "after 6 steps (3 in this run, the rest before its fork)" in forked.stdout
     plain = fsm("run", SPEC, "--input", INPUT, "--store", store)
     assert "after 6 steps\n" in plain.stdout
+
+
+TRIAGE = str(ROOT / "specs" / "support_triage.yaml")
+URGENT = f"@{ROOT / 'specs' / 'inputs' / 'support_triage_urgent.json'}"
+RESOLVE = ("resolve", "--data", f"@{ROOT / 'specs' / 'inputs' / 'support_triage_resolve.json'}")
+
+
+def escalated(store: str) -> str:
+    """A support ticket waiting for a human (`resolve` hands it back to an agent)."""
+    result = fsm("run", TRIAGE, "--input", URGENT, "--store", store, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["waiting_for"] == ["resolve", "close"]
+    return str(data["run_id"])
+
+
+def test_send_detach_only_delivers_and_a_worker_continues(store: str) -> None:
+    """--detach records the event's transition and leaves the run queued for workers."""
+    run_id = escalated(store)
+    sent = fsm("send", run_id, *RESOLVE, "--detach", "--store", store)
+    assert sent.exit_code == 0, sent.output
+    assert sent.stdout.strip() == run_id
+    assert "queued in 'resolving'; workers advance it" in sent.stderr
+    (queued,) = json.loads(fsm("runs", "--store", store, "--json").stdout)
+    assert (queued["status"], queued["state"]) == ("running", "resolving")
+    worked = fsm("worker", "--store", store, "--idle-exit", "0.2", "--json")
+    assert worked.exit_code == 0, worked.output
+    (done,) = json.loads(fsm("runs", "--store", store, "--json").stdout)
+    assert (done["status"], done["state"], done["seq"]) == ("completed", "resolved", 4)
+
+
+def test_send_reports_a_worker_that_continued_the_run_first(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event is delivered; if a worker advances the run before this process does, the
+    command says so and shows where the run is, instead of failing."""
+    run_id = escalated(store)
+    original = RunHandle.advance
+
+    def worker_first(self: RunHandle, max_steps: int | None = None) -> RunHandle:
+        with Workflow.from_spec(TRIAGE, store=store) as other:
+            original(other.run(self.run_id))  # a worker drives it to the end first
+        return original(self, max_steps)
+
+    monkeypatch.setattr(RunHandle, "advance", worker_first)
+    sent = fsm("send", run_id, *RESOLVE, "--store", store)
+    assert sent.exit_code == 0, sent.output
+    assert "another process (a worker) continued run" in sent.stderr
+    assert "completed in 'resolved'" in sent.stdout
 
 
 def test_failed_run_exits_1_and_show_at_unknown_seq_is_clear(store: str) -> None:
