@@ -8,9 +8,11 @@ A run that fails exits 1; bad input exits 1 (invalid data) or 2 (wrong usage).
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from fsm.datatypes import (
 from fsm.errors import ConflictError, FsmError, RunError
 from fsm.runtime import RunHandle, Workflow
 from fsm.store import RUN_STATUSES, RunRecord, Snapshot, Store, open_store
+from fsm.worker.options import default_worker_id
 
 _STORE_HELP = "Store URL (default: $FSM_STORE, else sqlite:///<cwd>/.fsm/runs.db)."
 _store_option = click.option("--store", "store_url", metavar="URL", help=_STORE_HELP)
@@ -50,14 +53,64 @@ def _printer(as_json: bool) -> Printer:
 
 
 class Printer:
-    """Prints one line per committed record (the runtime's ``on_transition`` hook)."""
+    """Prints one line per committed record (the runtime's ``on_transition`` hook); ``after``
+    runs after each one (renewing this process's lease on the run)."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
+        self.after: Callable[[], object] | None = None
 
     def __call__(self, snapshot: Snapshot) -> None:
         if not self.quiet:
             click.echo(transition_line(snapshot))
+        if self.after is not None:
+            self.after()
+
+
+CLI_LEASE_SECONDS = 60.0
+"""How long ``send`` and ``resume`` hold a run between two transitions: a worker claims it
+only if one agent call outlasts this (the command then reports that a worker continued)."""
+
+
+def _dead_holder(holder: str) -> bool:
+    """Whether a lease names a process of this machine that has ended (a command or worker
+    killed mid-run): ``host:pid:random``, with an ``fsm-cli:`` prefix for commands. Its lease
+    would otherwise keep ``fsm resume`` out until it expires."""
+    parts = holder.removeprefix("fsm-cli:").split(":")
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else (or the check is not allowed): alive
+        return False
+    return False
+
+
+@contextmanager
+def _leased(store: Store, run_id: str, printer: Printer) -> Iterator[None]:
+    """Hold the run's lease while this process advances it, so workers serving the same store
+    leave it alone; renewed after every transition, released at the end."""
+    owner = f"fsm-cli:{default_worker_id()}"
+    taken = store.lease(run_id, owner, CLI_LEASE_SECONDS)
+    if not taken:
+        holder = store.get_run(run_id).lease_owner
+        if holder is not None and _dead_holder(holder):
+            store.release(run_id, holder)  # on behalf of a process that no longer exists
+            taken = store.lease(run_id, owner, CLI_LEASE_SECONDS)
+    if not taken:
+        holder = store.get_run(run_id).lease_owner
+        raise RunError(
+            f"run {run_id} is leased by {holder}, which is advancing it; wait until it lets go "
+            f"(see `fsm runs`), or with `fsm send` pass --detach to leave the run to workers"
+        )
+    printer.after = lambda: store.renew(run_id, owner, CLI_LEASE_SECONDS)
+    try:
+        yield
+    finally:
+        printer.after = None
+        store.release(run_id, owner)
 
 
 def transition_line(snapshot: Snapshot) -> str:
@@ -223,22 +276,24 @@ def run_command(
     with _opened(store_url) as store:
         workflow = Workflow.from_spec(spec, store=store, on_transition=printer)
         _check_events(workflow, [event for event, _ in answers])
-        handle = workflow.start(data, run_id=run_id, max_steps=max_steps, detach=detach)
+        handle = workflow.start(data, run_id=run_id, max_steps=max_steps, detach=True)
         if detach:
             _detached(handle, store_url, as_json)
             return
-        try:
-            for event, event_data in answers:
-                if handle.status != "waiting":
-                    raise RunError(
-                        f"--send {event}: run {handle.run_id} is {handle.status} in "
-                        f"'{handle.state}', not waiting for an event"
-                    )
-                handle.send(event, event_data)
-        except FsmError:
-            # The run exists and stays where it is: say which run, and how to answer it.
-            _report(handle, store_url, as_json, to_stderr=not as_json)
-            raise
+        with _leased(store, handle.run_id, printer):
+            handle.advance()
+            try:
+                for event, event_data in answers:
+                    if handle.status != "waiting":
+                        raise RunError(
+                            f"--send {event}: run {handle.run_id} is {handle.status} in "
+                            f"'{handle.state}', not waiting for an event"
+                        )
+                    handle.send(event, event_data)
+            except FsmError:
+                # The run exists and stays where it is: say which run, and how to answer it.
+                _report(handle, store_url, as_json, to_stderr=not as_json)
+                raise
         _summary(handle, store_url, as_json)
 
 
@@ -290,7 +345,8 @@ def resume_command(
     printer = _printer(as_json)
     with _opened(store_url) as store:
         workflow = _workflow_for(store.get_run(run_id), store, printer)
-        handle = workflow.run(run_id, allow_spec_change=allow_spec_change).resume()
+        with _leased(store, run_id, printer):
+            handle = workflow.run(run_id, allow_spec_change=allow_spec_change).resume()
         _summary(handle, store_url, as_json)
 
 
@@ -324,21 +380,24 @@ def send_command(
     printer = _printer(as_json or detach)
     with _opened(store_url) as store:
         workflow = _workflow_for(store.get_run(run_id), store, printer)
-        handle = workflow.run(run_id, allow_spec_change=allow_spec_change).deliver(event, data)
         if detach:
-            _detached(handle, store_url, as_json)
+            handle = workflow.run(run_id, allow_spec_change=allow_spec_change)
+            _detached(handle.deliver(event, data), store_url, as_json)
             return
-        try:
-            handle.advance()
-        except ConflictError:
-            # The event is delivered; a worker claimed the run it made runnable and advanced it
-            # first. Not a failure of this command: report where the run is now.
-            click.echo(
-                f"note: event {event!r} delivered; another process (a worker) continued run "
-                f"{run_id}; pass --detach to leave runs to workers",
-                err=True,
-            )
-            handle.reload()
+        with _leased(store, run_id, printer):
+            handle = workflow.run(run_id, allow_spec_change=allow_spec_change)
+            handle.deliver(event, data)
+            try:
+                handle.advance()
+            except ConflictError:
+                # The event is delivered, but a worker advanced the run first (an agent call
+                # outlasted this process's lease): not a failure of this command.
+                click.echo(
+                    f"note: event {event!r} delivered; another process (a worker) continued run "
+                    f"{run_id}",
+                    err=True,
+                )
+                handle.reload()
         _summary(handle, store_url, as_json)
 
 
@@ -356,7 +415,9 @@ def fork_command(
     printer = _printer(as_json)
     with _opened(store_url) as store:
         workflow = _workflow_for(store.get_run(run_id), store, printer)
-        handle = workflow.fork(run_id, at, allow_spec_change=allow_spec_change).resume()
+        handle = workflow.fork(run_id, at, allow_spec_change=allow_spec_change)
+        with _leased(store, handle.run_id, printer):
+            handle.resume()
         _summary(handle, store_url, as_json)
 
 

@@ -84,6 +84,13 @@ class Store(Protocol):
         first. Runnable: status ``running`` and no lease, or a lease that has expired."""
         ...
 
+    def lease(self, run_id: str, owner: str, lease_seconds: float) -> bool:
+        """Lease one given run to ``owner`` (whatever its status) for ``lease_seconds``, unless
+        another owner's lease is still live: ``True`` if ``owner`` holds it now. A process
+        that advances a run itself (``fsm send``, ``fsm resume``) takes it first, so workers
+        do not claim that run meanwhile."""
+        ...
+
     def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
         """Extend the lease to ``lease_seconds`` from now; ``False`` if the lease no longer
         names ``worker_id`` (released, or expired and claimed by another worker)."""

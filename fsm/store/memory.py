@@ -160,6 +160,17 @@ class MemoryStore:
                 )
             return [run.run_id for run in runnable]
 
+    def lease(self, run_id: str, owner: str, lease_seconds: float) -> bool:
+        with self._lock:
+            head = self._head(run_id)
+            now = self._clock()
+            if head.lease_owner not in (None, owner) and not _expired(head, now):
+                return False
+            self._runs[run_id] = attrs.evolve(
+                head, lease_owner=owner, lease_expires_at=now + lease_seconds
+            )
+            return True
+
     def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
         with self._lock:
             head = self._head(run_id)

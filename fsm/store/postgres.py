@@ -139,6 +139,16 @@ _RENEW_LEASE = """
         = coalesce(%(now)s::float8, extract(epoch FROM clock_timestamp())::float8) + %(lease)s
     WHERE run_id = %(run_id)s AND lease_owner = %(worker)s
 """
+_LEASE_RUN = """
+    WITH moment AS (
+        SELECT coalesce(%(now)s::float8, extract(epoch FROM clock_timestamp())::float8) AS now
+    )
+    UPDATE runs SET lease_owner = %(owner)s, lease_expires_at = moment.now + %(lease)s
+    FROM moment
+    WHERE runs.run_id = %(run_id)s
+        AND (runs.lease_owner IS NULL OR runs.lease_owner = %(owner)s
+            OR runs.lease_expires_at <= moment.now)
+"""
 _DROP_LEASE = """
     UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL
     WHERE run_id = %s AND lease_owner = %s
@@ -295,6 +305,15 @@ class PostgresStore:
         with self._connection() as connection:
             rows = connection.execute(_CLAIM, params).fetchall()
         return [run_id for run_id, _ in sorted(rows, key=lambda row: (row[1], row[0]))]
+
+    def lease(self, run_id: str, owner: str, lease_seconds: float) -> bool:
+        params = {"now": self._now(), "lease": lease_seconds, "run_id": run_id, "owner": owner}
+        with self._connection() as connection:
+            if connection.execute(_LEASE_RUN, params).rowcount == 1:
+                return True
+            if connection.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
+                raise NotFoundError(f"no run {run_id!r} in {self._where}")
+        return False
 
     def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
         params = {"now": self._now(), "lease": lease_seconds, "run_id": run_id, "worker": worker_id}

@@ -265,6 +265,15 @@ class SqliteStore:
             db.executemany(sql.TAKE_LEASE, [(worker_id, expires, run_id) for run_id in claimed])
         return claimed
 
+    def lease(self, run_id: str, owner: str, lease_seconds: float) -> bool:
+        with self._write as db:
+            now = self._clock()
+            values = (owner, now + lease_seconds, run_id, owner, now)
+            if db.execute(sql.LEASE_RUN, values).rowcount == 1:
+                return True
+            self._head(db, run_id)  # NotFoundError for an unknown run
+            return False
+
     def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
         with self._write as db:
             expires = self._clock() + lease_seconds

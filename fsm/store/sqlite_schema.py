@@ -211,6 +211,10 @@ SELECT_RUNNABLE = (
 )
 TAKE_LEASE = "UPDATE runs SET lease_owner = ?, lease_expires_at = ? WHERE run_id = ?"
 RENEW_LEASE = "UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ?"
+LEASE_RUN = """
+    UPDATE runs SET lease_owner = ?, lease_expires_at = ?
+    WHERE run_id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at <= ?)
+"""
 DROP_LEASE = """
     UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL
     WHERE run_id = ? AND lease_owner = ?

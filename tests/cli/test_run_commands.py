@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import socket
+import subprocess
+import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -11,6 +16,7 @@ from click.testing import CliRunner, Result
 
 from fsm.cli import main
 from fsm.runtime import RunHandle, Workflow
+from fsm.store import open_store
 
 ROOT = Path(__file__).parents[2]
 SPEC = str(ROOT / "specs" / "content_pipeline.yaml")
@@ -224,6 +230,67 @@ def test_send_reports_a_worker_that_continued_the_run_first(
     sent = fsm("send", run_id, *RESOLVE, "--store", store)
     assert sent.exit_code == 0, sent.output
     assert "another process (a worker) continued run" in sent.stderr
+    assert "completed in 'resolved'" in sent.stdout
+
+
+def test_send_holds_the_run_while_it_advances_it(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A foreground send leases the run before delivering: a worker claiming meanwhile gets
+    nothing, and the lease is given back at the end."""
+    run_id = escalated(store)
+    original = RunHandle.advance
+    seen: list[tuple[list[str], str | None]] = []
+
+    def observe(self: RunHandle, max_steps: int | None = None) -> RunHandle:
+        with closing(open_store(store, cwd=Path.cwd())) as other:
+            seen.append((other.claim("w1", 30), other.get_run(self.run_id).lease_owner))
+        return original(self, max_steps)
+
+    monkeypatch.setattr(RunHandle, "advance", observe)
+    sent = fsm("send", run_id, *RESOLVE, "--store", store)
+    assert sent.exit_code == 0, sent.output
+    ((claimed, owner),) = seen
+    assert claimed == []
+    assert owner is not None
+    assert owner.startswith("fsm-cli:")
+    with closing(open_store(store, cwd=Path.cwd())) as other:
+        assert other.get_run(run_id).lease_owner is None
+
+
+def test_send_and_resume_refuse_a_run_a_worker_holds(store: str) -> None:
+    """A run leased to a live worker is not advanced by a second process."""
+    run_id = escalated(store)
+    with closing(open_store(store, cwd=Path.cwd())) as other:
+        assert other.lease(run_id, "w1", 300)
+    for args in (("send", run_id, *RESOLVE), ("resume", run_id)):
+        refused = fsm(*args, "--store", store)
+        assert refused.exit_code == 1, refused.output
+        assert f"run {run_id} is leased by w1" in refused.output
+    detached = fsm("send", run_id, *RESOLVE, "--detach", "--store", store)
+    assert detached.exit_code == 0, detached.output
+
+
+def test_resume_takes_over_the_lease_of_a_process_that_died(store: str) -> None:
+    """A command killed mid-run leaves its lease behind; a process of this machine that no
+    longer exists holds nothing, so `fsm resume` goes on at once instead of waiting it out."""
+    run_id = escalated(store)
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = f"fsm-cli:{socket.gethostname()}:{ended.stdout.strip()}:abcdef"
+    alive = f"fsm-cli:{socket.gethostname()}:{os.getpid()}:abcdef"
+    with closing(open_store(store, cwd=Path.cwd())) as other:
+        assert other.lease(run_id, alive, 300)
+    assert fsm("send", run_id, *RESOLVE, "--store", store).exit_code == 1  # a live holder
+    with closing(open_store(store, cwd=Path.cwd())) as other:
+        other.release(run_id, alive)
+        assert other.lease(run_id, dead, 300)
+    sent = fsm("send", run_id, *RESOLVE, "--store", store)
+    assert sent.exit_code == 0, sent.output
     assert "completed in 'resolved'" in sent.stdout
 
 

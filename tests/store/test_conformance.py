@@ -544,6 +544,26 @@ def test_release_frees_the_run_for_others(store: Store) -> None:
     assert store.claim("w2", 60) == [run.run_id]
 
 
+def test_lease_takes_one_given_run_whatever_its_status(backend: Backend) -> None:
+    """A process advancing a run itself leases it first: a waiting run too, then no worker
+    claims it once it runs; another owner is refused while the lease lives, not after."""
+    store = backend.store
+    waiting = started(store, status="waiting", state="approval")
+    assert store.lease(waiting.run_id, "cli", 10) is True
+    assert store.lease(waiting.run_id, "cli", 20) is True  # its own lease: taken again
+    assert store.get_run(waiting.run_id).lease_expires_at == pytest.approx(1_000_020.0)
+    assert store.lease(waiting.run_id, "w1", 10) is False
+    snapshot, head = step(waiting, "drafting", event="reject")
+    store.append(snapshot, head)  # the event made it runnable; the lease still holds it
+    assert store.get_run(waiting.run_id).lease_owner == "cli"
+    assert store.claim("w1", 10) == []
+    backend.clock.advance(20.1)
+    assert store.lease(waiting.run_id, "w1", 10) is True
+    assert store.get_run(waiting.run_id).lease_owner == "w1"
+    with pytest.raises(NotFoundError):
+        store.lease("no-such-run", "cli", 10)
+
+
 def test_finished_runs_are_never_claimed(store: Store) -> None:
     """A run that completes is not runnable, leased or not."""
     run = started(store)
