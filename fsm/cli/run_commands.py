@@ -12,6 +12,7 @@ import os
 import shlex
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -68,8 +69,9 @@ class Printer:
 
 
 CLI_LEASE_SECONDS = 60.0
-"""How long ``send`` and ``resume`` hold a run between two transitions: a worker claims it
-only if one agent call outlasts this (the command then reports that a worker continued)."""
+"""How long a foreground command holds a run; renewed after a transition once a third of it
+has passed, so a worker claims the run only if one agent call outlasts about 40 s (the
+command then reports that a worker continued)."""
 
 
 def _dead_holder(holder: str) -> bool:
@@ -105,7 +107,16 @@ def _leased(store: Store, run_id: str, printer: Printer) -> Iterator[None]:
             f"run {run_id} is leased by {holder}, which is advancing it; wait until it lets go "
             f"(see `fsm runs`), or with `fsm send` pass --detach to leave the run to workers"
         )
-    printer.after = lambda: store.renew(run_id, owner, CLI_LEASE_SECONDS)
+    renewed = time.monotonic()
+
+    def renew_when_a_third_has_passed() -> None:
+        # Not after every transition: a renewal is a write transaction of its own.
+        nonlocal renewed
+        if time.monotonic() - renewed >= CLI_LEASE_SECONDS / 3:
+            store.renew(run_id, owner, CLI_LEASE_SECONDS)
+            renewed = time.monotonic()
+
+    printer.after = renew_when_a_third_has_passed
     try:
         yield
     finally:

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from fsm.cli import main
 from fsm.runtime import RunHandle, Workflow
-from fsm.store import open_store
+from fsm.store import SqliteStore, open_store
 
 ROOT = Path(__file__).parents[2]
 SPEC = str(ROOT / "specs" / "content_pipeline.yaml")
@@ -292,6 +292,29 @@ def test_resume_takes_over_the_lease_of_a_process_that_died(store: str) -> None:
     sent = fsm("send", run_id, *RESOLVE, "--store", store)
     assert sent.exit_code == 0, sent.output
     assert "completed in 'resolved'" in sent.stdout
+
+
+def test_a_foreground_run_renews_its_lease_only_once_a_third_has_passed(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renewing is a write of its own: not after every transition, but once 20 of the 60 s
+    have passed since the last (the clock here moves 7 s per reading)."""
+    readings = iter(range(0, 10_000, 7))
+    monkeypatch.setattr("fsm.cli.run_commands.time.monotonic", lambda: float(next(readings)))
+    renewals: list[str] = []
+    original = SqliteStore.renew
+
+    def counted(self: SqliteStore, run_id: str, worker_id: str, seconds: float) -> bool:
+        renewals.append(worker_id)
+        return original(self, run_id, worker_id, seconds)
+
+    monkeypatch.setattr(SqliteStore, "renew", counted)
+    result = fsm("run", SPEC, "--input", INPUT, "--store", store)
+    assert result.exit_code == 0, result.output
+    steps = result.stdout.count("\nstep ")  # 6 transitions after the start line
+    assert steps == 6
+    assert 0 < len(renewals) < steps
+    assert all(owner.startswith("fsm-cli:") for owner in renewals)
 
 
 def test_failed_run_exits_1_and_show_at_unknown_seq_is_clear(store: str) -> None:
