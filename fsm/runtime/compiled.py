@@ -76,10 +76,11 @@ class CompiledWorkflow:
     """Per agent state: its step, resolved (see ``fsm.runtime.plans``)."""
     plain_states: frozenset[str]
     """States a run is simply ``running`` in after entering them: neither final nor wait."""
+    spec_hash: str = attrs.field(init=False)
+    """The checked spec's hash, copied once: every record of every step carries it."""
 
-    @property
-    def spec_hash(self) -> str:
-        return self.checked.spec_hash
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "spec_hash", self.checked.spec_hash)
 
     @property
     def context_type(self) -> RecordType:

@@ -20,18 +20,16 @@ class CheckedTransition:
     definition: TransitionDef
     guard: CheckedGuard | None
     guard_fn: GuardFn | None
+    # Copied from the definition once: the runtime reads them on every step, and ``label``
+    # is formatted text.
+    target: str = attrs.field(init=False)
+    event: str | None = attrs.field(init=False)
+    label: str = attrs.field(init=False)
 
-    @property
-    def target(self) -> str:
-        return self.definition.target
-
-    @property
-    def event(self) -> str | None:
-        return self.definition.event
-
-    @property
-    def label(self) -> str:
-        return self.definition.label
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "target", self.definition.target)
+        object.__setattr__(self, "event", self.definition.event)
+        object.__setattr__(self, "label", self.definition.label)
 
 
 @attrs.frozen
