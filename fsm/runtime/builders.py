@@ -23,7 +23,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -62,7 +62,26 @@ def compile_instance_builder(record: RecordType, python_type: type) -> InstanceB
     return built
 
 
-def _compile(record: RecordType, python_type: type, *, with_json: bool) -> Any:
+def compile_context_reader(
+    record: RecordType, python_type: type, keys: Mapping[str, str]
+) -> InstanceBuilder | None:
+    """An agent's input record read straight from the context: field ``name`` takes the
+    context's ``keys[name]`` (None when the context lacks it), with the checks of
+    ``compile_instance_builder``. The same as building ``{name: context.get(keys[name])}``,
+    without that dict: an input record is built on every step."""
+    if set(keys) != {field.name for field in record.fields}:
+        return None
+    built: InstanceBuilder | None = _compile(record, python_type, with_json=False, keys=keys)
+    return built
+
+
+def _compile(
+    record: RecordType,
+    python_type: type,
+    *,
+    with_json: bool,
+    keys: Mapping[str, str] | None = None,
+) -> Any:
     defaults = {field.name: field for field in attrs.fields(python_type)}
     namespace: dict[str, Any] = {
         "MISSING": _MISSING,
@@ -70,16 +89,18 @@ def _compile(record: RecordType, python_type: type, *, with_json: bool) -> Any:
         "CLS": python_type,
         "KEYS": frozenset(field.name for field in record.fields),
     }
-    lines = [
-        "def build(value):",
-        "    if type(value) is not dict or not KEYS >= value.keys():",
-        "        return None",
-    ]
+    lines = ["def build(value):"]
+    if keys is None:  # a record of its own, not one read from the context
+        lines.append("    if type(value) is not dict or not KEYS >= value.keys():")
+        lines.append("        return None")
     target = _Target(namespace, python_type, with_json)
     for index, field in enumerate(record.fields):
         if not _safe_name(field.name):
             return None
-        body = _field_lines(index, field, defaults[field.name], target)
+        if keys is not None:
+            body = _read_field_lines(index, field, keys[field.name], target)
+        else:
+            body = _field_lines(index, field, defaults[field.name], target)
         if body is None:
             return None
         lines.extend(body)
@@ -155,7 +176,6 @@ def _field_lines(
     test = _type_test(v, f"{index}", inner, field.constraints, _Names(namespace, enum_class))
     if test is None:
         return None
-    condition, instance, as_json = test
     lines = [f"    {v} = value.get({field.name!r}, MISSING)", f"    if {v} is MISSING:"]
     json_lines: list[str] = []  # the JSON of a default, placed right after its instance value
     default: Any = attribute.default
@@ -174,18 +194,44 @@ def _field_lines(
         lines.append("        return None")
     if target.with_json:
         lines.extend(json_lines)
-    guard = f"{v} is not None and ({condition})" if optional else condition
     lines.append("    else:")
-    lines.append(f"        if {guard}:")
-    lines.append("            return None")
+    lines.extend(_check_lines(index, optional, test, target.with_json, "        "))
+    return lines
+
+
+def _read_field_lines(index: int, field: FieldDef, key: str, target: _Target) -> list[str] | None:
+    """``_field_lines`` for a field read from the context at ``key``: always present (None
+    when the context lacks it, as ``{name: context.get(key)}`` would give), so no default."""
+    v = f"v{index}"
+    data_type = field.type
+    optional = isinstance(data_type, OptionalType)
+    inner = data_type.inner if isinstance(data_type, OptionalType) else data_type
+    enum_class = _enum_class(target.python_type, field) if isinstance(inner, EnumType) else None
+    names = _Names(target.namespace, enum_class)
+    test = _type_test(v, f"{index}", inner, field.constraints, names)
+    if test is None:
+        return None
+    read = [f"    {v} = value.get({key!r})"]
+    return read + _check_lines(index, optional, test, target.with_json, "    ")
+
+
+def _check_lines(
+    index: int, optional: bool, test: tuple[str, str, str], with_json: bool, indent: str
+) -> list[str]:
+    """Lines that return None unless ``v{index}`` passes ``test``, then convert it (and set
+    ``j{index}``, its JSON, when the builder returns JSON)."""
+    v, j = f"v{index}", f"j{index}"
+    condition, instance, as_json = test
+    guard = f"{v} is not None and ({condition})" if optional else condition
+    lines = [f"{indent}if {guard}:", f"{indent}    return None"]
     if optional:
-        if target.with_json:
-            lines.append(f"        {j} = {as_json} if {v} is not None else None")
-        lines.append(f"        {v} = {instance} if {v} is not None else None")
+        if with_json:
+            lines.append(f"{indent}{j} = {as_json} if {v} is not None else None")
+        lines.append(f"{indent}{v} = {instance} if {v} is not None else None")
     else:
-        if target.with_json:
-            lines.append(f"        {j} = {as_json}")
-        lines.append(f"        {v} = {instance}")
+        if with_json:
+            lines.append(f"{indent}{j} = {as_json}")
+        lines.append(f"{indent}{v} = {instance}")
     return lines
 
 

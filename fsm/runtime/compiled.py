@@ -7,7 +7,7 @@ event's resolved writes. Nothing in it changes while runs execute.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -26,7 +26,7 @@ from fsm.runtime.builders import (
 from fsm.runtime.checks import Check, compile_check
 from fsm.runtime.engine import Router
 from fsm.runtime.merge import WritePlan, plan_writes
-from fsm.runtime.plans import AgentPlan, input_reader, output_validator
+from fsm.runtime.plans import AgentPlan, input_builder, output_validator
 from fsm.spec.checked import CheckedSpec
 from fsm.spec.model import StateDef
 
@@ -136,8 +136,9 @@ def compile_workflow(
         definition = runner.definition
         plans[state.name] = AgentPlan(
             agent=runner,
-            read_inputs=input_reader(definition.inputs),
-            build_inputs=_input_builder(inputs[runner.name], converter, f"{runner.name}.input"),
+            build_inputs=input_builder(
+                definition.inputs, inputs[runner.name], converter, f"{runner.name}.input"
+            ),
             validate=output_validator(
                 converter, runner.name, definition.output_type, outputs[runner.name]
             ),
@@ -158,17 +159,3 @@ def compile_workflow(
             state.name for state in spec.states if not state.final and state.kind != "wait"
         ),
     )
-
-
-def _input_builder(
-    codec: RecordCodec, converter: ContractConverter, path: str
-) -> Callable[[object], object]:
-    builder = codec.instance_builder
-    if builder is None:
-        return lambda data: codec.structure(data, converter, path)
-
-    def build(data: object) -> object:
-        built = builder(data)
-        return built if built is not None else codec.structure(data, converter, path)
-
-    return build

@@ -15,6 +15,7 @@ import attrs
 from fsm.contracts import ContractConverter
 from fsm.datatypes import RecordType
 from fsm.runtime.agents import LoadedAgent
+from fsm.runtime.builders import compile_context_reader
 from fsm.runtime.invoke import Validate
 from fsm.runtime.merge import WritePlan
 from fsm.spec.model import AgentInput
@@ -26,16 +27,51 @@ ReadInputs = Callable[[dict[str, object]], dict[str, object]]
 """Context JSON → the agent's input record as JSON-ready data (not yet validated)."""
 
 
+BuildInputs = Callable[[dict[str, object]], object]
+"""Context JSON → the agent's validated input record; ``ContractError`` if it breaks the
+contract."""
+
+
 @attrs.frozen
 class AgentPlan:
     """An agent state's step, resolved: what to read, whom to call, how to check and merge."""
 
     agent: LoadedAgent
-    read_inputs: ReadInputs
-    build_inputs: Callable[[object], object]
-    """Input data → the validated input record; ``ContractError`` if it breaks the contract."""
+    build_inputs: BuildInputs
     validate: Validate
     writes: tuple[WritePlan, ...]
+
+
+def input_builder(
+    inputs: tuple[AgentInput, ...], codec: RecordCodec, converter: ContractConverter, path: str
+) -> BuildInputs:
+    """Builds the input record from the context: in one generated function when every input
+    reads a top-level context field of a type builders handle (nearly always), else by
+    reading the inputs into a dict and building from that. Whatever the fast path does not
+    accept outright takes the general path, which accepts or reports it."""
+    read = input_reader(inputs)
+    fast = _fast_inputs(inputs, codec, read)
+    if fast is None:
+        return lambda context: codec.structure(read(context), converter, path)
+
+    def build(context: dict[str, object]) -> object:
+        built = fast(context)
+        return built if built is not None else codec.structure(read(context), converter, path)
+
+    return build
+
+
+def _fast_inputs(
+    inputs: tuple[AgentInput, ...], codec: RecordCodec, read: ReadInputs
+) -> Callable[[dict[str, object]], object | None] | None:
+    """The input record from the context, or None when it takes the general path."""
+    if all(len(item.path) == 1 for item in inputs):
+        keys = {item.name: item.path[0] for item in inputs}
+        return compile_context_reader(codec.data_type, codec.python_type, keys)
+    instance_builder = codec.instance_builder
+    if instance_builder is None:
+        return None
+    return lambda context: instance_builder(read(context))
 
 
 def input_reader(inputs: tuple[AgentInput, ...]) -> ReadInputs:

@@ -73,7 +73,7 @@ def prepare(workflow: CompiledWorkflow, live: LiveRun) -> AgentStep | None:
     plan = workflow.agent_plans.get(record.state)
     if plan is None:
         return None
-    inputs = plan.build_inputs(plan.read_inputs(live.context_json))
+    inputs = plan.build_inputs(live.context_json)
     call = AgentCall(record.run_id, record.seq + 1, 1, record.state, plan.agent.definition.name)
     return AgentStep(plan, inputs, call)
 

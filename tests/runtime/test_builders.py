@@ -24,7 +24,11 @@ from fsm.datatypes import (
     OptionalType,
     RecordType,
 )
-from fsm.runtime.builders import compile_builder, compile_instance_builder
+from fsm.runtime.builders import (
+    compile_builder,
+    compile_context_reader,
+    compile_instance_builder,
+)
 from fsm.testing import values
 from fsm.values import check_value
 from tests.strategies import constraints_for, json_values, mutated
@@ -103,6 +107,48 @@ def test_a_builder_builds_what_the_general_path_builds(
         assert _same_json(built[1], expected_json)
         for name in (field.name for field in record_fields):  # enum members, not strings
             assert type(getattr(built[0], name)) is type(getattr(instance, name))
+
+
+@settings(max_examples=300, deadline=None)
+@given(scalar_records, st.data())
+def test_a_context_reader_builds_what_the_instance_builder_builds_from_the_read_inputs(
+    record: RecordType, data: st.DataObject
+) -> None:
+    """Reading each field from its context key (None when absent) in one function is the
+    instance builder applied to ``{name: context.get(key)}``: same instance, or both refuse."""
+    python_type = build_classes([record]).python_type(record)
+    keys = {field.name: f"ctx_{field.name}" for field in record.fields}
+    reader = compile_context_reader(record, python_type, keys)
+    instance_builder = compile_instance_builder(record, python_type)
+    assert (reader is None) is (instance_builder is None)
+    if reader is None or instance_builder is None:
+        return
+    valid = values(record)
+    value = data.draw(st.one_of(valid, valid.flatmap(mutated)))
+    if not isinstance(value, dict):
+        return
+    context = {keys.get(name, name): item for name, item in value.items()}
+    context["unrelated"] = data.draw(json_values)
+    expected = instance_builder({name: context.get(key) for name, key in keys.items()})
+    built = reader(context)
+    event("built" if built is not None else "left to the general path")
+    assert built == expected
+    if built is not None and expected is not None:
+        for name, key in keys.items():  # fresh lists, never the context's own
+            assert type(getattr(built, name)) is type(getattr(expected, name))
+            if isinstance(context.get(key), list):
+                assert getattr(built, name) is not context[key]
+
+
+def test_a_context_reader_needs_a_key_for_each_field_and_no_other() -> None:
+    record = RecordType("Pair", (FieldDef("a", SCALARS["int"]), FieldDef("b", SCALARS["str"])))
+    python_type = _classes(record)
+    assert compile_context_reader(record, python_type, {"a": "x"}) is None
+    assert compile_context_reader(record, python_type, {"a": "x", "b": "y", "c": "z"}) is None
+    reader = compile_context_reader(record, python_type, {"a": "x", "b": "y"})
+    assert reader is not None
+    assert reader({"x": 1, "y": "t", "z": 0}) == python_type(a=1, b="t")
+    assert reader({"x": 1}) is None  # b reads as None: the general path reports it
 
 
 def _classes(record: RecordType) -> type:
