@@ -3,6 +3,7 @@
     python -m benchmarks                 # full run (~10 minutes on 2 cores)
     python -m benchmarks --quick         # small sizes, a couple of minutes
     python -m benchmarks profile-w1      # where ours spends a W1 step
+    python -m benchmarks fusion-bound    # what fusing a step into one function could save
     python -m benchmarks worker ...      # one measurement (the runner starts these)
 
 Installs nothing: peers are measured when importable (``pip install -e '.[bench]'``) and
@@ -120,6 +121,17 @@ def main(argv: list[str]) -> None:
         options.add_argument("--top", type=int, default=25)
         parsed = options.parse_args(argv[1:])
         profile_main(parsed.steps, parsed.sync, parsed.top)
+    elif argv[:1] == ["fusion-bound"]:
+        from benchmarks.fusion_bound import main as fusion_main
+
+        options = argparse.ArgumentParser(
+            prog="python -m benchmarks fusion-bound",
+            description="W1 steps through RunHandle.step() and fused into one function by hand.",
+        )
+        options.add_argument("--steps", type=int, default=3000, help="W1 steps per run")
+        options.add_argument("--rounds", type=int, default=7, help="runs of each, interleaved")
+        parsed = options.parse_args(argv[1:])
+        fusion_main(parsed.steps, parsed.rounds)
     else:
         run(argv)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.fusion_bound import measure as measure_fused
 from benchmarks.profile_w1 import profile, summary
 from benchmarks.report import paired_ratio
 from benchmarks.runner import REPO, Results, StepSample, _syscall_total, worker
@@ -188,3 +189,11 @@ def test_paired_ratio_compares_variants_within_each_repetition() -> None:
     results = Results(None, steps, (), {}, (), (), None)  # type: ignore[arg-type]
     assert paired_ratio(results, "W1", "normal", OURS, "floor-json") == 2.0
     assert paired_ratio(results, "W1", "full", OURS, "floor-json") is None
+
+
+def test_the_fused_bound_does_the_real_steps_work() -> None:
+    """The hand-fused W1 loop ends on the context and history the real steps give."""
+    _, real, _ = measure_fused(60, fused=False)
+    _, fused, fallbacks = measure_fused(60, fused=True)
+    assert fused == real == expected_context(Workload("W1", 60))
+    assert fallbacks <= 3  # the first step (head unknown), frame candidates, the last step
