@@ -90,12 +90,20 @@ def _dead_holder(holder: str) -> bool:
     return False
 
 
+def _cli_owner() -> str:
+    """This command's name as a lease holder: ``fsm-cli:host:pid:random``."""
+    return f"fsm-cli:{default_worker_id()}"
+
+
 @contextmanager
-def _leased(store: Store, run_id: str, printer: Printer) -> Iterator[None]:
+def _leased(
+    store: Store, run_id: str, printer: Printer, *, created_by: str | None = None
+) -> Iterator[None]:
     """Hold the run's lease while this process advances it, so workers serving the same store
-    leave it alone; renewed after every transition, released at the end."""
-    owner = f"fsm-cli:{default_worker_id()}"
-    taken = store.lease(run_id, owner, CLI_LEASE_SECONDS)
+    leave it alone; renewed once a third of it has passed, released at the end. A run this
+    command created already leased (``created_by``, its owner) is held from its first moment."""
+    owner = created_by or _cli_owner()
+    taken = created_by is not None or store.lease(run_id, owner, CLI_LEASE_SECONDS)
     if not taken:
         holder = store.get_run(run_id).lease_owner
         if holder is not None and _dead_holder(holder):
@@ -287,11 +295,13 @@ def run_command(
     with _opened(store_url) as store:
         workflow = Workflow.from_spec(spec, store=store, on_transition=printer)
         _check_events(workflow, [event for event, _ in answers])
-        handle = workflow.start(data, run_id=run_id, max_steps=max_steps, detach=True)
+        owner = None if detach else _cli_owner()
+        lease = None if owner is None else (owner, CLI_LEASE_SECONDS)
+        handle = workflow.start(data, run_id=run_id, max_steps=max_steps, detach=True, lease=lease)
         if detach:
             _detached(handle, store_url, as_json)
             return
-        with _leased(store, handle.run_id, printer):
+        with _leased(store, handle.run_id, printer, created_by=owner):
             handle.advance()
             try:
                 for event, event_data in answers:
@@ -426,8 +436,11 @@ def fork_command(
     printer = _printer(as_json)
     with _opened(store_url) as store:
         workflow = _workflow_for(store.get_run(run_id), store, printer)
-        handle = workflow.fork(run_id, at, allow_spec_change=allow_spec_change)
-        with _leased(store, handle.run_id, printer):
+        owner = _cli_owner()
+        handle = workflow.fork(
+            run_id, at, allow_spec_change=allow_spec_change, lease=(owner, CLI_LEASE_SECONDS)
+        )
+        with _leased(store, handle.run_id, printer, created_by=owner):
             handle.resume()
         _summary(handle, store_url, as_json)
 

@@ -89,10 +89,15 @@ class Workflow:
         run_id: str | None = None,
         max_steps: int | None = None,
         detach: bool = False,
+        lease: tuple[str, float] | None = None,
     ) -> RunHandle:
         """Create a run from ``input`` (the context's required fields, validated) and advance
-        it until it waits, completes or fails; with ``detach`` only create it."""
-        handle = self._create(input, run_id, max_steps)
+        it until it waits, completes or fails; with ``detach`` only create it.
+
+        ``lease`` = (owner, seconds) creates the run already leased to ``owner``
+        (``Store.create_run``): for a process that advances the run itself while workers
+        serve the same store, which then never claim it from under it."""
+        handle = self._create(input, run_id, max_steps, lease)
         return handle if detach else handle.advance()
 
     async def async_start(
@@ -102,8 +107,9 @@ class Workflow:
         run_id: str | None = None,
         max_steps: int | None = None,
         detach: bool = False,
+        lease: tuple[str, float] | None = None,
     ) -> RunHandle:
-        handle = self._create(input, run_id, max_steps)
+        handle = self._create(input, run_id, max_steps, lease)
         return handle if detach else await handle.async_advance()
 
     def run(self, run_id: str, *, allow_spec_change: bool = False) -> RunHandle:
@@ -119,9 +125,10 @@ class Workflow:
         *,
         fork_id: str | None = None,
         allow_spec_change: bool = False,
+        lease: tuple[str, float] | None = None,
     ) -> RunHandle:
         """A new run whose start frame is exactly ``run_id``'s state after seq ``at``; not
-        advanced yet (call ``resume``)."""
+        advanced yet (call ``resume``). ``lease`` as for ``start``."""
         parent = self.store.get_run(run_id)
         self._check_pinned(parent, allow_spec_change)
         if not 0 <= at <= parent.seq:
@@ -141,6 +148,7 @@ class Workflow:
             rule="fork",
             options={"forked_from": {"run_id": run_id, "seq": at}},
             parent=(run_id, at),
+            lease=lease,
         )
 
     def history(self, run_id: str) -> list[Snapshot]:
@@ -153,7 +161,11 @@ class Workflow:
     # Internals -----------------------------------------------------------------------------------
 
     def _create(
-        self, input: Mapping[str, object] | None, run_id: str | None, max_steps: int | None
+        self,
+        input: Mapping[str, object] | None,
+        run_id: str | None,
+        max_steps: int | None,
+        lease: tuple[str, float] | None,
     ) -> RunHandle:
         compiled = self.compiled
         limit = compiled.checked.spec.max_steps if max_steps is None else max_steps
@@ -164,7 +176,9 @@ class Workflow:
         assert isinstance(context_json, dict)
         initial = compiled.checked.spec.initial
         frame = Frame(context=context_json, state=initial, steps=0, visits={initial: 1})
-        return self._begin(run_id or new_run_id(), frame, max_steps=limit, rule="start", options={})
+        return self._begin(
+            run_id or new_run_id(), frame, max_steps=limit, rule="start", options={}, lease=lease
+        )
 
     def _begin(
         self,
@@ -175,6 +189,7 @@ class Workflow:
         rule: str,
         options: Mapping[str, object],
         parent: tuple[str, int] | None = None,
+        lease: tuple[str, float] | None = None,
     ) -> RunHandle:
         """Create the run with its start record (a full frame) and a handle on it."""
         compiled = self.compiled
@@ -209,7 +224,7 @@ class Workflow:
             parent_run_id=parent[0] if parent else None,
             parent_seq=parent[1] if parent else None,
         )
-        self.store.create_run(record, start)
+        self.store.create_run(record, start, lease=lease)
         context_json = copy.deepcopy(frame["context"])
         live = LiveRun(
             record=record,

@@ -44,8 +44,14 @@ class Store(Protocol):
         """K: seqs that are multiples of K are the candidates for a frame (``keeps_frame``)."""
         ...
 
-    def create_run(self, run: RunRecord, start: Snapshot) -> None:
-        """Store a new run and its start record (seq 0). ``ConflictError`` if the id exists."""
+    def create_run(
+        self, run: RunRecord, start: Snapshot, *, lease: tuple[str, float] | None = None
+    ) -> None:
+        """Store a new run and its start record (seq 0). ``ConflictError`` if the id exists.
+
+        With ``lease`` = (owner, seconds) the run is created leased to ``owner`` for that long
+        (by the clock ``lease`` uses), in the same transaction: a process that creates a run
+        to advance it itself leaves no moment in which a worker could claim it."""
         ...
 
     def append(self, snapshot: Snapshot, run: RunRecord) -> None:

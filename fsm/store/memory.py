@@ -48,13 +48,19 @@ class MemoryStore:
         self._frames: dict[str, list[int]] = {}  # seqs of frame records, ascending
         self._closed = False
 
-    def create_run(self, run: RunRecord, start: Snapshot) -> None:
+    def create_run(
+        self, run: RunRecord, start: Snapshot, *, lease: tuple[str, float] | None = None
+    ) -> None:
         check_start(run, start)
         encoded = encode_snapshot(start, run.spec_hash)
         with self._lock:
             self._check_open()
             if run.run_id in self._runs:
                 raise ConflictError(f"run {run.run_id} already exists; choose a new run id")
+            if lease is not None:
+                owner, seconds = lease
+                expires = self._clock() + seconds
+                run = attrs.evolve(run, lease_owner=owner, lease_expires_at=expires)
             self._runs[run.run_id] = run
             self._records[run.run_id] = [encoded]
             self._frames[run.run_id] = [0]

@@ -212,7 +212,9 @@ class PostgresStore:
             self._pool.close()
             raise
 
-    def create_run(self, run: RunRecord, start: Snapshot) -> None:
+    def create_run(
+        self, run: RunRecord, start: Snapshot, *, lease: tuple[str, float] | None = None
+    ) -> None:
         check_start(run, start)
         payload, checksum = encode_snapshot(start)
         with self._connection() as connection, connection.transaction():
@@ -223,6 +225,10 @@ class PostgresStore:
                     f"run {run.run_id} already exists; choose a new run id"
                 ) from None
             connection.execute(_INSERT_SNAPSHOT, (run.run_id, 0, True, payload, checksum))
+            if lease is not None:  # on the database clock, like every lease here
+                owner, seconds = lease
+                params = {"now": self._now(), "lease": seconds, "run_id": run.run_id}
+                connection.execute(_LEASE_RUN, {**params, "owner": owner})
 
     def append(self, snapshot: Snapshot, run: RunRecord) -> None:
         check_append(snapshot, run)

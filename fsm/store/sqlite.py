@@ -113,10 +113,16 @@ class SqliteStore:
             self._db.close()
             raise
 
-    def create_run(self, run: RunRecord, start: Snapshot) -> None:
+    def create_run(
+        self, run: RunRecord, start: Snapshot, *, lease: tuple[str, float] | None = None
+    ) -> None:
         check_start(run, start)
         payload, checksum = encode_snapshot(start, run.spec_hash)
         with self._write as db:
+            if lease is not None:  # the clock read inside the write lock, as ``lease`` does
+                owner, seconds = lease
+                expires = self._clock() + seconds
+                run = attrs.evolve(run, lease_owner=owner, lease_expires_at=expires)
             try:
                 run_key = db.execute(sql.INSERT_RUN, _run_row(run)).lastrowid
             except sqlite3.IntegrityError:

@@ -258,6 +258,34 @@ def test_send_holds_the_run_while_it_advances_it(
         assert other.get_run(run_id).lease_owner is None
 
 
+def test_run_and_fork_create_their_run_already_leased(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A foreground run or fork is leased in the transaction that creates it: a worker
+    claiming right after the creation (before the first step) gets nothing."""
+    original = SqliteStore.create_run
+    seen: list[tuple[list[str], str | None]] = []
+
+    def observe(self: SqliteStore, run: object, start: object, **options: object) -> None:
+        original(self, run, start, **options)  # type: ignore[arg-type]
+        with closing(open_store(store, cwd=Path.cwd())) as other:
+            run_id = run.run_id  # type: ignore[attr-defined]
+            seen.append((other.claim("w1", 30), other.get_run(run_id).lease_owner))
+
+    monkeypatch.setattr(SqliteStore, "create_run", observe)
+    data = started(store)
+    forked = fsm("fork", str(data["run_id"]), "--at", "2", "--store", store, "--json")
+    assert forked.exit_code == 0, forked.output
+    assert len(seen) == 2
+    for claimed, owner in seen:
+        assert claimed == []
+        assert owner is not None
+        assert owner.startswith("fsm-cli:")
+    detached = fsm("run", SPEC, "--input", INPUT, "--store", store, "--detach")
+    assert detached.exit_code == 0, detached.output
+    assert seen[2] == ([detached.stdout.strip()], "w1")  # --detach: left to workers, unleased
+
+
 def test_send_and_resume_refuse_a_run_a_worker_holds(store: str) -> None:
     """A run leased to a live worker is not advanced by a second process."""
     run_id = escalated(store)

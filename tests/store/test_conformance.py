@@ -564,6 +564,27 @@ def test_lease_takes_one_given_run_whatever_its_status(backend: Backend) -> None
         store.lease("no-such-run", "cli", 10)
 
 
+def test_a_run_created_leased_is_held_from_its_first_moment(backend: Backend) -> None:
+    """``create_run(lease=...)`` writes the run and its lease together: no worker claims it
+    while the lease lives; its owner renews and releases it like any lease."""
+    store = backend.store
+    run, start = new_run()
+    store.create_run(run, start, lease=("cli", 30))
+    head = store.get_run(run.run_id)
+    assert (head.lease_owner, head.lease_expires_at) == ("cli", pytest.approx(1_000_030.0))
+    assert store.claim("w1", 10) == []
+    assert store.lease(run.run_id, "w1", 10) is False
+    assert store.renew(run.run_id, "cli", 60) is True
+    backend.clock.advance(59.9)
+    assert store.claim("w1", 10) == []
+    store.release(run.run_id, "cli")
+    assert store.claim("w1", 10) == [run.run_id]
+    plain, plain_start = new_run()
+    store.create_run(plain, plain_start)  # without a lease: claimable at once
+    assert store.get_run(plain.run_id).lease_owner is None
+    assert store.claim("w2", 10) == [plain.run_id]
+
+
 def test_finished_runs_are_never_claimed(store: Store) -> None:
     """A run that completes is not runnable, leased or not."""
     run = started(store)
