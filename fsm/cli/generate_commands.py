@@ -38,7 +38,10 @@ _LABELS = {
 @click.option(
     "--check",
     is_flag=True,
-    help="Write nothing; exit 1 listing generated files that are stale or missing.",
+    help=(
+        "Write nothing; exit 1 listing generated files that are stale, missing or foreign"
+        " (not written by fsm generate)."
+    ),
 )
 @click.option(
     "--force",
@@ -47,11 +50,12 @@ _LABELS = {
 )
 @handled
 def generate_command(spec: str, out_dir: str, check: bool, force: bool) -> None:
-    """Generate a typed Python package from SPEC into OUT.
+    """Generate a typed Python package from SPEC into the folder given by -o/--out.
 
     \b
     Generated (rewritten when the spec changes; do not edit):
-      __init__.py contracts.py agents.py workflow.py spec.py test_routing.py agents_impl/__init__.py
+      __init__.py contracts.py agents.py workflow.py spec.py test_routing.py
+      agents_impl/__init__.py agents_impl/conftest.py
     Scaffolds (written once, then yours; never overwritten, even with --force):
       agents_impl/<agent>.py
     """

@@ -460,10 +460,22 @@ def runs_command(status: str | None, limit: int, store_url: str | None, as_json:
         return
     if not runs:
         click.echo("no runs" + (f" with status {status}" if status else ""))
+    now = time.time()
     for run in runs:
         click.echo(
             f"{run.run_id}  {run.workflow:<20} {run.status:<9} {run.state:<16} seq {run.seq}"
+            + _lease_note(run, now)
         )
+
+
+def _lease_note(run: RunRecord, now: float) -> str:
+    """Who holds the run, for the listing: what a refused `send` or `resume` points to."""
+    if run.lease_owner is None or run.lease_expires_at is None:
+        return ""
+    left = run.lease_expires_at - now
+    if left <= 0:
+        return f"  lease of {run.lease_owner} expired {-left:.0f} s ago"
+    return f"  leased to {run.lease_owner} for {left:.0f} s more"
 
 
 @click.command("history")
@@ -532,6 +544,8 @@ def _run_json(run: RunRecord) -> dict[str, object]:
         "updated_at": run.updated_at,
         "parent_run_id": run.parent_run_id,
         "parent_seq": run.parent_seq,
+        "lease_owner": run.lease_owner,
+        "lease_expires_at": run.lease_expires_at,
     }
 
 

@@ -203,7 +203,7 @@ class Workflow:
             source=None,
             target=state,
             rule=rule,
-            output={"max_steps": max_steps, **options},
+            output={"max_steps": max_steps, "spec_version": spec.version, **options},
             error=error,
             started_at=now,
             spec_hash=compiled.spec_hash,

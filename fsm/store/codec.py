@@ -8,11 +8,11 @@ as references to them (``output_from``) instead of a second copy. A record that 
 checksum or does not decode raises ``CorruptionError``; it is never used. The format is
 described in ``docs/storage.md``.
 
-Encoding uses ``orjson`` when it is installed (about ten times faster than ``json`` for a
-typical record) and the standard library otherwise; both write the same JSON values, and every
+Encoding uses ``orjson`` (about ten times faster than ``json`` for a typical record); every
 record orjson cannot write exactly (NaN or infinities, which it would turn into ``null``;
-integers beyond 64 bits; non-str keys) goes through the standard encoder, which refuses what is
-not JSON-ready. Decoding always uses the standard library: orjson reads big integers as floats.
+integers beyond 64 bits; non-str keys) goes through the standard encoder, which writes the
+same JSON values and refuses what is not JSON-ready. Decoding always uses the standard
+library: orjson reads big integers as floats.
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-try:
-    import orjson
-except ImportError:  # an optional speed-up: the standard library is the fallback
-    orjson = None  # type: ignore[assignment]
+import orjson
 
 from fsm.errors import CorruptionError, StoreError
 from fsm.store.records import Frame, JsonValue, Snapshot
@@ -57,8 +54,6 @@ def _stdlib_dumps(data: object) -> bytes:
 
 def _fast_dumps() -> Callable[[object], bytes]:
     """orjson's encoder, strict about every type the standard one would refuse."""
-    if orjson is None:
-        return _stdlib_dumps
     strict = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
     strict |= orjson.OPT_PASSTHROUGH_SUBCLASS
 
@@ -174,6 +169,12 @@ def decode_snapshot(
 ) -> Snapshot:
     """The snapshot stored as ``payload`` at (run_id, seq), verified against its checksum;
     ``pinned_hash`` is the run's spec hash, for records that left it out."""
+    if type(payload) is not bytes:  # e.g. a hand edit in SQL that turned the BLOB into TEXT
+        raise CorruptionError(
+            f"run {run_id} seq {seq}: the stored record is {type(payload).__name__}, not the"
+            " bytes that were written; it was altered after it was written. Restore the store"
+            " from a backup, or fork the run from an earlier seq"
+        )
     if checksum(run_id, seq, payload) != stored_checksum:
         raise CorruptionError(
             f"run {run_id} seq {seq}: the stored record does not match its checksum; it was"

@@ -186,10 +186,14 @@ class PostgresStore:
             ) as first:
                 migrate(first, self._where)
         except psycopg.OperationalError as exc:
-            cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StoreError(
-                f"cannot connect to the PostgreSQL store {self._where}: {cause}; check that the"
-                " server runs and the URL (host, port, user, database) is right"
+                f"cannot connect to the PostgreSQL store {self._where}: {_first_line(exc)};"
+                " check that the server runs and the URL (host, port, user, database) is right"
+            ) from exc
+        except psycopg.Error as exc:  # connected, but the tables cannot be set up there
+            raise StoreError(
+                f"cannot set up Flow Orchestra's tables in {self._where}: {_first_line(exc)};"
+                f" {_SETUP_HINTS.get(type(exc), _SETUP_HINT)}"
             ) from exc
         self._pool: ConnectionPool[Connection] = ConnectionPool(
             url,
@@ -418,6 +422,24 @@ class PostgresStore:
 def open_postgres(url: str) -> PostgresStore:
     """The store for a ``postgresql://`` URL (what ``open_store`` calls)."""
     return PostgresStore(url)
+
+
+_SETUP_HINT = "check the database user's rights on the database and its schema"
+_SETUP_HINTS: dict[type[psycopg.Error], str] = {
+    pg_errors.InvalidSchemaName: (
+        "the URL's search_path names no schema that exists; create it first"
+        " (CREATE SCHEMA name), or leave search_path out for the public schema"
+    ),
+    pg_errors.InsufficientPrivilege: (
+        "the user may not create tables there; grant it CREATE on the schema, or open the"
+        " store once as a user who may (the tables are created on first use)"
+    ),
+}
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _redacted(url: str) -> str:

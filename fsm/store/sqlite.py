@@ -497,9 +497,12 @@ def _head_columns(run: RunRecord) -> tuple[object, ...]:
     return run.state, run.updated_at, status, waiting_for, run.error
 
 
-def _hex(checksum: bytes | str) -> str:
-    """Checksums are stored as 16 raw bytes (schema version 1 wrote them as hex text)."""
-    return checksum if isinstance(checksum, str) else checksum.hex()
+def _hex(checksum: object) -> str:
+    """Checksums are stored as 16 raw bytes (schema version 1 wrote them as hex text); any
+    other value was put there by hand and matches no record."""
+    if isinstance(checksum, bytes):
+        return checksum.hex()
+    return checksum if isinstance(checksum, str) else ""
 
 
 def _json_list(values: tuple[str, ...]) -> str:

@@ -8,6 +8,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -295,6 +296,12 @@ def test_send_and_resume_refuse_a_run_a_worker_holds(store: str) -> None:
         refused = fsm(*args, "--store", store)
         assert refused.exit_code == 1, refused.output
         assert f"run {run_id} is leased by w1" in refused.output
+        assert "see `fsm runs`" in refused.output
+    listed = fsm("runs", "--store", store)  # where the refusal points: the holder is there
+    assert "leased to w1 for" in listed.stdout
+    (as_json,) = json.loads(fsm("runs", "--store", store, "--json").stdout)
+    assert as_json["lease_owner"] == "w1"
+    assert as_json["lease_expires_at"] > time.time() + 200
     detached = fsm("send", run_id, *RESOLVE, "--detach", "--store", store)
     assert detached.exit_code == 0, detached.output
 

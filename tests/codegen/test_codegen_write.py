@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from conftest import REPO
 
 from codegen.generate import generate
+from codegen.template_names import GENERATED_TEMPLATES
 from fsm.cli.main import main
 from fsm.spec.validate import load_checked
 
@@ -158,3 +159,11 @@ def test_name_problems_are_spec_errors_on_the_command_line(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "contract 'Exception' would generate the Python name 'Exception'" in result.output
     assert "clash.yaml:" in result.output
+
+
+def test_generate_help_lists_every_generated_file() -> None:
+    """`fsm generate --help` names each file the generator writes, so it cannot drift."""
+    shown = CliRunner().invoke(main, ["generate", "--help"]).output
+    for path, _ in GENERATED_TEMPLATES:
+        assert path in shown, path
+    assert "foreign" in shown

@@ -65,6 +65,16 @@ def test_an_unreachable_server_is_a_clear_store_error(caplog: pytest.LogCaptureF
     assert not [r for r in caplog.records if r.name.startswith("psycopg")]
 
 
+def test_a_search_path_naming_no_schema_is_a_clear_store_error(postgres_url: str) -> None:
+    """Connected, but the URL's schema does not exist: a StoreError that says to create it,
+    not psycopg's traceback from the first CREATE TABLE."""
+    joiner = "&" if "?" in postgres_url else "?"
+    url = f"{postgres_url}{joiner}options=-csearch_path%3Dfsm_no_such_schema"
+    with pytest.raises(StoreError, match=r"cannot set up .*CREATE SCHEMA") as caught:
+        PostgresStore(url)
+    assert "no schema has been selected" in str(caught.value)
+
+
 def test_a_malformed_url_is_a_clear_store_error() -> None:
     """A URL libpq cannot parse is refused before any connection is tried."""
     with pytest.raises(StoreError, match="not a valid PostgreSQL URL"):

@@ -302,6 +302,23 @@ def test_fork_starts_from_the_exact_state_and_runs_on(store: Store) -> None:
         workflow.fork(parent.run_id, 99)
 
 
+def test_the_start_record_names_the_spec_version_of_a_run_and_a_fork(store: Store) -> None:
+    """`version:` is recorded in seq 0 of each run (and fork), beside the pinned spec hash;
+    a spec without one records the default, "1"."""
+    pipeline = SPECS / "content_pipeline.yaml"
+    workflow = Workflow.from_spec(pipeline, store=store)
+    run = workflow.start({"brief": {"topic": "versions"}})
+    (start,) = store.history(run.run_id, 0, 1)
+    assert start.output == {"max_steps": 40, "spec_version": "3"}
+    fork = workflow.fork(run.run_id, 1)
+    (forked,) = store.history(fork.run_id, 0, 1)
+    assert isinstance(forked.output, dict)
+    assert forked.output["spec_version"] == "3"
+    plain = Workflow.from_spec(counter(), agents={"bump": bump}, store=store).start()
+    (bare,) = store.history(plain.run_id, 0, 1)
+    assert bare.output == {"max_steps": 40, "spec_version": "1"}
+
+
 def test_events_validate_data_and_refuse_what_is_not_accepted(store: Store) -> None:
     """Bad event data or an unknown event changes nothing; the error lists accepted events."""
     workflow = Workflow.from_spec(gated(), agents={"worker": work}, store=store)

@@ -172,6 +172,39 @@ def test_a_deleted_record_is_reported_not_skipped(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("payload", "replace(payload, 'reviewing', 'reviewinX')"),  # SQL turns the BLOB into TEXT
+        ("payload", "42"),
+        ("checksum", "lower(hex(checksum))"),  # hex text of the right digest: still accepted
+        ("checksum", "7"),
+    ],
+)
+def test_a_record_edited_in_sql_to_another_type_is_corruption(
+    tmp_path: Path, column: str, value: str
+) -> None:
+    """Hand edits through the ``snapshots`` view that change a column's type are reported as
+    CorruptionError, never a TypeError (a hex checksum of the right digest is schema 1's
+    format and still verifies)."""
+    store = SqliteStore(tmp_path / "r.db", frame_interval=100)
+    run, start = new_run("r1", context={"log": []})
+    store.create_run(run, start)
+    for _ in range(3):
+        snapshot, run = step(run, "reviewing", appended={"log": ["x"]})
+        store.append(snapshot, run)
+    with closing(sqlite3.connect(tmp_path / "r.db")) as db, db:
+        db.execute(f"UPDATE snapshots SET {column} = {value} WHERE run_id = 'r1' AND seq = 2")
+    if value.startswith("lower(hex("):
+        assert [s.seq for s in store.history("r1")] == [0, 1, 2, 3]
+        store.close()
+        return
+    for read in (lambda: store.history("r1"), lambda: store.load_state("r1", 3)):
+        with pytest.raises(CorruptionError, match="run r1 seq 2: the stored record"):
+            read()
+    store.close()
+
+
 def test_deleting_a_finished_runs_last_record_is_reported(tmp_path: Path) -> None:
     """The runs row keeps the seq of the last status change, so a deleted tail behind it shows."""
     store = SqliteStore(tmp_path / "r.db")
