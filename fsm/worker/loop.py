@@ -197,6 +197,9 @@ class Worker:
                     return outcome, steps
                 await handle.async_step()
                 steps += 1
+                # A step with a sync agent never suspends, so without this turn the lane's loop
+                # would never deliver a cancel (lease taken over) nor run its other runs.
+                await asyncio.sleep(0)
             log.info(
                 "%s: run %s %s in '%s' at seq %d",
                 *(self.worker_id, run_id, handle.status, handle.state, handle.seq),

@@ -141,6 +141,43 @@ def test_stop_hands_runs_back_after_their_current_step(monkeypatch: pytest.Monke
         assert store.load_state(run_id).context["count"] == record.seq
 
 
+def test_a_run_whose_lease_is_taken_stops_even_with_a_sync_agent(tmp_path: Path) -> None:
+    """A sync agent runs inline and never yields to the lane's loop; the driver still hands
+    the loop a turn after every step, so the heartbeat's cancel lands after the current step
+    instead of never (the worker used to drive the run to its end with no lease)."""
+    spec = tmp_path / SPEC.name
+    spec.write_text(SPEC.read_text().replace("chaos_agents.py:tick", "sync_agents.py:tick"))
+    (tmp_path / "sync_agents.py").write_text(
+        "import time\n\n\n"
+        "def tick(inputs, call):\n"
+        "    time.sleep(0.02)\n"
+        '    return {"value": inputs.count + 1, "mark": call.idempotency_key}\n'
+    )
+    store = MemoryStore()
+    (run_id,) = enqueue(store, 1, target=50, spec=spec)
+
+    async def steal_midway() -> tuple[WorkerReport, int]:
+        worker = Worker(store, WorkerOptions(worker_id="w1", lease_seconds=0.3, idle_exit=0.5))
+        running = asyncio.create_task(worker.run())
+        deadline = time.monotonic() + 30
+        while store.get_run(run_id).seq < 5:
+            assert time.monotonic() < deadline, "the worker never stepped the run"
+            await asyncio.sleep(0.005)
+        store.release(run_id, "w1")
+        assert store.lease(run_id, "thief", 60)
+        stolen_at = store.get_run(run_id).seq
+        return await running, stolen_at
+
+    report, stolen_at = asyncio.run(steal_midway())
+    record = store.get_run(run_id)
+    assert (record.status, record.lease_owner) == ("running", "thief")
+    # a heartbeat period (0.1 s of 20 ms steps) and the step in flight, with room for a
+    # loaded machine; before the fix the worker went on to the end (seq 50)
+    assert record.seq <= stolen_at + 25, (stolen_at, record.seq)
+    assert report.lost == 1
+    assert report.finished == 0
+
+
 def test_fsm_worker_command_reports_what_it_did(tmp_path: Path) -> None:
     """`fsm run --detach` queues runs and `fsm worker --json` finishes them and says so."""
     url = f"sqlite:///{tmp_path / 'runs.db'}"
