@@ -121,7 +121,8 @@ def _leased(
         # Not after every transition: a renewal is a write transaction of its own.
         nonlocal renewed
         if time.monotonic() - renewed >= CLI_LEASE_SECONDS / 3:
-            store.renew(run_id, owner, CLI_LEASE_SECONDS)
+            if not store.renew(run_id, owner, CLI_LEASE_SECONDS):
+                raise _TakenOverError(run_id)  # a step outlasted the lease and a worker claimed it
             renewed = time.monotonic()
 
     printer.after = renew_when_a_third_has_passed
@@ -130,6 +131,28 @@ def _leased(
     finally:
         printer.after = None
         store.release(run_id, owner)
+
+
+class _TakenOverError(Exception):
+    """This command's lease on a run lapsed (one step outlasted it) and another process, a
+    worker, holds the run now: this command stops advancing it."""
+
+
+def _advanced(handle: RunHandle, advance: Callable[[], object], note: str = "") -> bool:
+    """Call ``advance`` (which steps ``handle``); False when another process took the run over
+    meanwhile (an append conflicted, or the lease renewal found the lease gone). That is not a
+    failure of the command: it says so, reloads the run, and goes on to its summary."""
+    try:
+        advance()
+    except (ConflictError, _TakenOverError):
+        handle.reload()
+        click.echo(
+            f"note: {note}another process (a worker) continued run {handle.run_id}; this "
+            f"command stopped advancing it (it is {handle.status} in '{handle.state}' now)",
+            err=True,
+        )
+        return False
+    return True
 
 
 def transition_line(snapshot: Snapshot) -> str:
@@ -302,15 +325,20 @@ def run_command(
             _detached(handle, store_url, as_json)
             return
         with _leased(store, handle.run_id, printer, created_by=owner):
-            handle.advance()
+            going = _advanced(handle, handle.advance)
             try:
-                for event, event_data in answers:
+                for index, (event, event_data) in enumerate(answers):
+                    if not going:
+                        unsent = ", ".join(name for name, _ in answers[index:])
+                        click.echo(f"note: not sent: {unsent}; send with `fsm send`", err=True)
+                        break
                     if handle.status != "waiting":
                         raise RunError(
                             f"--send {event}: run {handle.run_id} is {handle.status} in "
                             f"'{handle.state}', not waiting for an event"
                         )
-                    handle.send(event, event_data)
+                    handle.deliver(event, event_data)
+                    going = _advanced(handle, handle.advance, f"event {event!r} delivered; ")
             except FsmError:
                 # The run exists and stays where it is: say which run, and how to answer it.
                 _report(handle, store_url, as_json, to_stderr=not as_json)
@@ -367,7 +395,8 @@ def resume_command(
     with _opened(store_url) as store:
         workflow = _workflow_for(store.get_run(run_id), store, printer)
         with _leased(store, run_id, printer):
-            handle = workflow.run(run_id, allow_spec_change=allow_spec_change).resume()
+            handle = workflow.run(run_id, allow_spec_change=allow_spec_change)
+            _advanced(handle, handle.resume)
         _summary(handle, store_url, as_json)
 
 
@@ -408,17 +437,7 @@ def send_command(
         with _leased(store, run_id, printer):
             handle = workflow.run(run_id, allow_spec_change=allow_spec_change)
             handle.deliver(event, data)
-            try:
-                handle.advance()
-            except ConflictError:
-                # The event is delivered, but a worker advanced the run first (an agent call
-                # outlasted this process's lease): not a failure of this command.
-                click.echo(
-                    f"note: event {event!r} delivered; another process (a worker) continued run "
-                    f"{run_id}",
-                    err=True,
-                )
-                handle.reload()
+            _advanced(handle, handle.advance, f"event {event!r} delivered; ")
         _summary(handle, store_url, as_json)
 
 
@@ -441,7 +460,7 @@ def fork_command(
             run_id, at, allow_spec_change=allow_spec_change, lease=(owner, CLI_LEASE_SECONDS)
         )
         with _leased(store, handle.run_id, printer, created_by=owner):
-            handle.resume()
+            _advanced(handle, handle.resume)
         _summary(handle, store_url, as_json)
 
 

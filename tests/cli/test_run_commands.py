@@ -234,6 +234,44 @@ def test_send_reports_a_worker_that_continued_the_run_first(
     assert "completed in 'resolved'" in sent.stdout
 
 
+def test_resume_and_fork_report_a_worker_that_continued_the_run_first(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like send: a run another process advanced meanwhile ends the command with a note and
+    the run's summary, exit 0, not with an error."""
+    queued = fsm("run", SPEC, "--input", INPUT, "--store", store, "--detach")
+    run_id = queued.stdout.strip()
+    original = RunHandle.advance
+
+    def worker_first(self: RunHandle, max_steps: int | None = None) -> RunHandle:
+        with Workflow.from_spec(SPEC, store=store) as other:
+            original(other.run(self.run_id))  # a worker drives it first
+        return original(self, max_steps)
+
+    monkeypatch.setattr(RunHandle, "advance", worker_first)
+    resumed = fsm("resume", run_id, "--store", store)
+    assert resumed.exit_code == 0, resumed.output
+    assert f"another process (a worker) continued run {run_id}" in resumed.stderr
+    assert "waiting in 'approval'" in resumed.stdout
+    forked = fsm("fork", run_id, "--at", "1", "--store", store)
+    assert forked.exit_code == 0, forked.output
+    assert "another process (a worker) continued run" in forked.stderr
+
+
+def test_a_lease_found_taken_at_renewal_stops_the_command(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One step outlasted the lease and a worker claimed the run: the renewal after it finds
+    the lease gone, and the command stops advancing instead of racing the worker."""
+    readings = iter(range(0, 10_000, 30))  # every reading 30 s later: renew after each step
+    monkeypatch.setattr("fsm.cli.run_commands.time.monotonic", lambda: float(next(readings)))
+    monkeypatch.setattr(SqliteStore, "renew", lambda *_: False)
+    result = fsm("run", SPEC, "--input", INPUT, "--store", store)
+    assert result.exit_code == 0, result.output
+    assert "another process (a worker) continued run" in result.stderr
+    assert result.stdout.count("\nstep ") == 1  # stopped after the first transition
+
+
 def test_send_holds_the_run_while_it_advances_it(
     store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
