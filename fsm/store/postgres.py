@@ -153,7 +153,6 @@ _DROP_LEASE = """
     UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL
     WHERE run_id = %s AND lease_owner = %s
 """
-_LAST_SEQ = 2**63 - 1
 
 
 class PostgresStore:
@@ -270,11 +269,19 @@ class PostgresStore:
         return [_run_from_row(row) for row in rows]
 
     def history(self, run_id: str, start: int = 0, end: int | None = None) -> list[Snapshot]:
-        stop = _LAST_SEQ if end is None else end
         with self._connection() as connection:
-            rows = connection.execute(_SELECT_SNAPSHOTS, (run_id, start, stop)).fetchall()
-            if not rows and connection.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
+            found = connection.execute(_SELECT_HEAD, (run_id,)).fetchone()
+            if found is None:
                 raise NotFoundError(f"no run {run_id!r} in {self._where}")
+            first = max(start, 0)
+            stop = found[0] + 1 if end is None else min(end, found[0] + 1)
+            rows = connection.execute(_SELECT_SNAPSHOTS, (run_id, first, stop)).fetchall()
+        expected = max(stop - first, 0)
+        if len(rows) != expected:  # rows deleted behind the store's back: never skip them
+            raise CorruptionError(
+                f"run {run_id}: {expected - len(rows)} of the records from seq {first} to"
+                f" {stop - 1} are missing from {self._where}; restore it from a backup"
+            )
         return [decode_snapshot(run_id, seq, bytes(data), digest) for seq, data, digest in rows]
 
     def load_state(self, run_id: str, seq: int | None = None) -> RunState:

@@ -10,11 +10,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from fsm.errors import StoreError
+from fsm.errors import CorruptionError, StoreError
 from fsm.store import open_store
 from fsm.store.postgres import PostgresStore
 from fsm.store.postgres_schema import SCHEMA_VERSION
-from tests.store.builders import new_run
+from tests.store.builders import new_run, step
 
 
 def test_open_store_hands_postgresql_urls_to_postgres_store(postgres_url: str) -> None:
@@ -73,6 +73,23 @@ def test_a_search_path_naming_no_schema_is_a_clear_store_error(postgres_url: str
     with pytest.raises(StoreError, match=r"cannot set up .*CREATE SCHEMA") as caught:
         PostgresStore(url)
     assert "no schema has been selected" in str(caught.value)
+
+
+def test_a_deleted_record_is_reported_not_skipped(postgres_url: str) -> None:
+    """Rows removed behind the store's back make history raise CorruptionError, as on SQLite,
+    instead of a history that silently jumps over them."""
+    with closing(PostgresStore(postgres_url)) as store:
+        run, start = new_run(context={"log": []})
+        store.create_run(run, start)
+        for _ in range(5):
+            snapshot, run = step(run, "reviewing", appended={"log": ["x"]})
+            store.append(snapshot, run)
+        with psycopg.connect(postgres_url, autocommit=True) as db:
+            db.execute("DELETE FROM snapshots WHERE run_id = %s AND seq IN (2, 4)", (run.run_id,))
+        with pytest.raises(CorruptionError, match="2 of the records from seq 0 to 5 are missing"):
+            store.history(run.run_id)
+        assert [s.seq for s in store.history(run.run_id, 0, 2)] == [0, 1]
+        assert store.history(run.run_id, 7) == []
 
 
 def test_a_malformed_url_is_a_clear_store_error() -> None:
