@@ -20,6 +20,11 @@ EXIT_FAILED = 1  # invalid spec, failed run, bad input data
 EXIT_USAGE = 2  # wrong command-line usage (click uses 2 as well)
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 step``, ``3 steps``: a count with its noun (the nouns the CLI counts are regular)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def print_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, default=str))
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from fsm.cli.output import EXIT_FAILED, handled, print_json, read_json_argument
+from fsm.cli.output import EXIT_FAILED, counted, handled, print_json, read_json_argument
 from fsm.datatypes import (
     DataType,
     EnumType,
@@ -28,7 +28,7 @@ from fsm.datatypes import (
     RecordType,
     ScalarType,
 )
-from fsm.errors import ConflictError, FsmError, RunError
+from fsm.errors import ConflictError, ContractError, FsmError, RunError
 from fsm.runtime import RunHandle, Workflow
 from fsm.store import RUN_STATUSES, RunRecord, Snapshot, Store, open_store
 from fsm.worker.options import default_worker_id
@@ -202,7 +202,7 @@ def _report(
 
 def _echo_summary(handle: RunHandle, store_url: str | None, to_stderr: bool = False) -> None:
     color = {"completed": "green", "failed": "red", "waiting": "yellow"}.get(handle.status)
-    steps = f"{handle.steps} steps"
+    steps = counted(handle.steps, "step")
     if handle.steps != handle.seq:  # a fork counts the steps it inherited; its seqs restart
         steps += f" ({handle.seq} in this run, the rest before its fork)"
     click.secho(
@@ -320,7 +320,17 @@ def run_command(
         _check_events(workflow, [event for event, _ in answers])
         owner = None if detach else _cli_owner()
         lease = None if owner is None else (owner, CLI_LEASE_SECONDS)
-        handle = workflow.start(data, run_id=run_id, max_steps=max_steps, detach=True, lease=lease)
+        try:
+            handle = workflow.start(
+                data, run_id=run_id, max_steps=max_steps, detach=True, lease=lease
+            )
+        except ContractError as error:
+            if input_text is not None:
+                raise
+            raise RunError(
+                f"{error}; the spec's context has required fields: give them as --input JSON"
+                " or --input @FILE"
+            ) from error
         if detach:
             _detached(handle, store_url, as_json)
             return

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fsm.cli.output import EXIT_FAILED, handled, print_json
+from fsm.cli.output import EXIT_FAILED, counted, handled, print_json
 from fsm.contracts.schema import json_schema as schema_of
 from fsm.datatypes import EnumType, RecordType, render_type
 from fsm.diagnostics import Diagnostic, render
@@ -65,8 +65,9 @@ def validate_command(specs: tuple[str, ...], output_format: str) -> None:
         elif result is not None:
             spec = result.spec
             click.secho(
-                f"{path}: valid ({len(spec.states)} states, {len(spec.transitions)} transitions, "
-                f"{len(spec.agents)} agents)",
+                f"{path}: valid ({counted(len(spec.states), 'state')}, "
+                f"{counted(len(spec.transitions), 'transition')}, "
+                f"{counted(len(spec.agents), 'agent')})",
                 fg="green",
             )
     if output_format == "json":

@@ -199,7 +199,8 @@ class RunHandle:
         if record.status != "waiting":
             hint = {
                 "running": "it is still running; resume it (`fsm resume RUN_ID`)",
-                "completed": "it has completed",
+                "completed": "a completed run takes no more events; fork it to continue from an"
+                " earlier step",
                 "failed": "it has failed; fork it from an earlier step to try again",
             }.get(record.status, "")
             raise RunError(

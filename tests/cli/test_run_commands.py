@@ -422,3 +422,11 @@ def test_spec_change_is_refused_then_allowed(store: str, tmp_path: Path) -> None
         "--allow-spec-change", "--json",
     )  # fmt: skip
     assert json.loads(allowed.stdout)["status"] == "completed"
+
+
+def test_a_run_without_its_required_input_says_to_pass_it(store: str) -> None:
+    """The context's required fields are missing: the error says how to give them."""
+    result = fsm("run", SPEC, "--store", store)
+    assert result.exit_code == 1
+    assert "input.brief: expected Brief, got nothing (missing)" in result.output
+    assert "give them as --input JSON or --input @FILE" in result.output
