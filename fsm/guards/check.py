@@ -141,7 +141,7 @@ class _Checker:
         self.error(
             node.span,
             "guard-optional",
-            f"'{text}' may be None here{why}; narrow it first: "
+            f"`{text}` may be None here{why}; narrow it first: "
             f"{text} is not None and {n.render(clause)}",
         )
 
@@ -158,7 +158,7 @@ class _Checker:
         self.error(
             result.node.span,
             "guard-type",
-            f"{role} must be a bool condition; '{text}' is {render_type(result.type)} "
+            f"{role} must be a bool condition; `{text}` is {render_type(result.type)} "
             "(guards do not test truthiness)",
             truthiness_hint(text, result.type),
         )
@@ -258,7 +258,7 @@ class _Checker:
                 hint = f"call it: {text}.{node.name}()"
             else:
                 hint = "only records have fields"
-            message = f"'{text}' is {render_type(base_type)}; it has no field '{node.name}'"
+            message = f"`{text}` is {render_type(base_type)}; it has no field '{node.name}'"
             self.error(node.name_span, "guard-type", message, hint)
             return None
         field = base_type.field(node.name)
@@ -295,11 +295,11 @@ class _Checker:
                 return self.narrow(attrs.evolve(node, kind="dict"), _optional(item), narrowed)
             case ListType() | DictType():
                 need = "int" if isinstance(container_t, ListType) else "str"
-                message = f"'{text}' is indexed by {need}; found {render_type(index_t)}"
+                message = f"`{text}` is indexed by {need}; found {render_type(index_t)}"
                 self.error(node.index.span, "guard-type", message)
             case _:
                 message = (
-                    f"only lists and dicts can be indexed; '{text}' is {render_type(container_t)}"
+                    f"only lists and dicts can be indexed; `{text}` is {render_type(container_t)}"
                 )
                 self.error(node.span, "guard-type", message)
         return Result.of(node, INVALID)
@@ -320,7 +320,7 @@ class _Checker:
             self.error(
                 node.span,
                 "guard-type",
-                f"'{text}' is {found}, never None, so this test is always {always}",
+                f"`{text}` is {found}, never None, so this test is always {always}",
                 "remove the test; only optional (T?) fields and subscripts can be None",
             )
             return Result.of(node, BOOL)

@@ -267,8 +267,6 @@ def _is_negative(value: LiteralValue) -> bool:
 
 
 def _literal(value: LiteralValue) -> str:
-    """Strings in double quotes when that needs no escapes, so messages can quote with '."""
-    text = repr(value)
-    if isinstance(value, str) and text.startswith("'") and '"' not in value and "\\" not in text:
-        return f'"{value}"'
-    return text
+    """Python's spelling: strings in single quotes where they need no escapes, as guards are
+    written inside a double-quoted YAML string, so a hint's text pastes back into the spec."""
+    return repr(value)

@@ -67,7 +67,7 @@ def _numbers(
     wrong = [(r, k) for r, k in zip(results, kinds, strict=True) if k and not is_numeric(k)]
     if wrong:
         first, first_kind = wrong[0]
-        span, found = first.node.span, f"'{n.render(first.node)}' is {render_type(first_kind)}"
+        span, found = first.node.span, f"`{n.render(first.node)}` is {render_type(first_kind)}"
         if len(wrong) > 1:
             span, found = whole.span, "found " + " and ".join(render_type(k) for _, k in wrong)
         walker.error(
@@ -192,7 +192,7 @@ def _call(walker: Walker, node: n.Call, narrowed: frozenset[n.Path], clause: n.E
         walker.error(
             args[0].node.span,
             "guard-type",
-            f"len() needs a str, list or dict; '{n.render(args[0].node)}' is {render_type(kind)}",
+            f"len() needs a str, list or dict; `{n.render(args[0].node)}` is {render_type(kind)}",
         )
         return Result.of(node, INVALID)
     numbers = _numbers(walker, args, clause, node, f"{name}()")
@@ -225,7 +225,7 @@ def _method(
         walker.error(
             receiver.node.span,
             "guard-type",
-            f".{node.method}() is a string method; '{n.render(receiver.node)}' is "
+            f".{node.method}() is a string method; `{n.render(receiver.node)}` is "
             f"{render_type(receiver_t)}",
         )
         ok = False

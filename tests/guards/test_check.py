@@ -6,8 +6,9 @@ import attrs
 import pytest
 
 from fsm.diagnostics import Diagnostic
-from fsm.errors import GuardError
+from fsm.errors import GuardError, SpecError
 from fsm.guards import CheckedGuard, GuardEnv, check_guard, parse_guard
+from fsm.spec.validate import checked_from_text
 
 from .env import COLUMN, ENV, SPAN
 
@@ -83,7 +84,7 @@ def test_optional_read_error_message_and_position() -> None:
     diagnostic = only("review.score >= 0.8")
     assert diagnostic.code == "guard-optional"
     assert diagnostic.message == (
-        "'review' may be None here; narrow it first: review is not None and review.score >= 0.8"
+        "`review` may be None here; narrow it first: review is not None and review.score >= 0.8"
     )
     assert (diagnostic.span.column, diagnostic.span.end_column) == (COLUMN, COLUMN + 6)
 
@@ -130,7 +131,7 @@ def test_nested_optional_paths_narrow_separately() -> None:
     """`review.notes` needs its own test after `review` is known."""
     check("review is not None and review.notes is not None and len(review.notes) > 2")
     diagnostic = only("review is not None and len(review.notes) > 2")
-    assert diagnostic.message.startswith("'review.notes' may be None here")
+    assert diagnostic.message.startswith("`review.notes` may be None here")
     assert diagnostic.span.column == COLUMN + 27
 
 
@@ -160,7 +161,7 @@ def test_subscript_error_explains_missing_keys() -> None:
     """The message says why a subscript may be None."""
     diagnostic = only("nums[0] > 1")
     assert diagnostic.message.startswith(
-        "'nums[0]' may be None here (a missing index or key reads as None)"
+        "`nums[0]` may be None here (a missing index or key reads as None)"
     )
 
 
@@ -174,7 +175,7 @@ def test_is_none_on_a_non_optional_is_an_error() -> None:
     """`count is None` is always false and says so."""
     diagnostic = only("count is None")
     assert diagnostic.code == "guard-type"
-    assert diagnostic.message == "'count' is int, never None, so this test is always false"
+    assert diagnostic.message == "`count` is int, never None, so this test is always false"
     assert "always true" in only("brief is not None").message
 
 
@@ -246,7 +247,7 @@ def test_arithmetic_types() -> None:
     check("count + 1 > 2 and ratio * 2 - count / 4 < 10 and -count % 3 == 1")
     assert only("flag + 1 > 0").code == "guard-type"
     assert only("name + 'a' == 'b'").message == "`+` needs int or float; found str and str"
-    assert only("abs(name) > 1").message == "abs() needs int or float; 'name' is str"
+    assert only("abs(name) > 1").message == "abs() needs int or float; `name` is str"
 
 
 def test_divisors_must_be_non_zero_literals() -> None:
@@ -349,3 +350,32 @@ def test_checked_guard_keeps_the_source_text_and_marks_subscript_kinds() -> None
     assert 'kind="list"' not in repr(checked.expr)
     assert "kind='list'" in repr(checked.expr)
     assert "kind='dict'" in repr(checked.expr)
+
+
+def test_a_narrowing_hint_pastes_back_into_a_double_quoted_guard() -> None:
+    """The suggested guard is written the way guards are (strings in single quotes), so it
+    replaces the refused one in `when: "..."` as is, and the spec then validates."""
+    spec = """
+workflow: t
+contracts:
+  Review: {tags: "list[str?]"}
+context:
+  review: Review?
+agents:
+  w: {input: {}, output: Review}
+states:
+  s: {agent: w, writes: {review: .}}
+  done: {final: true}
+initial: s
+transitions:
+  s:
+    - {to: done, when: "GUARD"}
+    - {to: done}
+"""
+    refused = "review is not None and review.tags[0] == 'x'"  # the narrowing covers review
+    with pytest.raises(SpecError) as caught:
+        checked_from_text(spec.replace("GUARD", refused))
+    (diagnostic,) = caught.value.diagnostics
+    hint = diagnostic.message.split("narrow it first: ", 1)[1]
+    assert hint == "review.tags[0] is not None and review.tags[0] == 'x'"
+    checked_from_text(spec.replace("GUARD", hint))  # valid YAML, valid guard

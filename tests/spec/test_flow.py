@@ -231,7 +231,7 @@ def test_a_write_that_may_be_none_unsets_a_field_an_earlier_write_assigned() -> 
     with pytest.raises(SpecError) as caught:
         checked_from_text(unsafe, "reset.yaml")
     (diagnostic,) = caught.value.diagnostics
-    assert "'o' may be None here" in diagnostic.message
+    assert "`o` may be None here" in diagnostic.message
     narrowed = checked_from_text(
         RESET % ("deciding", 'o is not None and o.startswith(\\"h\\")'), "reset.yaml"
     )
