@@ -262,8 +262,8 @@ def agents_view(checked: CheckedSpec, names: GeneratedNames, spec_path: str) -> 
         used.update(name for f in record.fields for name in referenced_types(f.type))
         about = agent.description or f"Agent '{agent.name}' of the {spec.workflow} workflow."
         message = (
-            f"agent '{agent.name}' of spec {spec_path} is not implemented yet: fill in "
-            f"agents_impl/{agent.name}.py"
+            f"agent '{agent.name}' of spec {spec_path} (the path from this package) is not"
+            f" implemented yet: fill in agents_impl/{agent.name}.py"
         )
         call = Group("NotImplementedError(", (Text(message),), ")")
         raise_call = layout(call, INDENT, len(INDENT) + len("raise "))
