@@ -7,8 +7,8 @@ defaults, the contract converter for agent outputs and run inputs. It works on p
 
 from __future__ import annotations
 
-import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 
 from fsm.datatypes import (
@@ -25,6 +25,13 @@ from fsm.datatypes import (
 from fsm.errors import ContractProblem
 
 _MAX_REPR = 60
+_FLOAT_MAX = sys.float_info.max
+
+
+def within_float_range(value: float) -> bool:
+    """Finite, and small enough for a float: what a float field can hold. False for NaN, the
+    infinities and ints past ~1.8e308 (``math.isfinite`` raises on those instead)."""
+    return -_FLOAT_MAX <= value <= _FLOAT_MAX
 
 
 def short_repr(value: object) -> str:
@@ -94,8 +101,8 @@ def _check(
         case ScalarType(name="float"):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 fail()
-            elif not math.isfinite(value):
-                fail(f"{describe_expected(data_type, constraints)} (finite)")
+            elif not within_float_range(value):
+                fail(f"{describe_expected(data_type, constraints)} (finite, within float range)")
             else:
                 _check_bounds(value, constraints, fail)
         case ScalarType(name="str"):

@@ -11,7 +11,6 @@ data), it only makes the common, valid case cheap.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 
@@ -25,6 +24,7 @@ from fsm.datatypes import (
     RecordType,
     ScalarType,
 )
+from fsm.values import within_float_range
 
 Check = Callable[[object], bool]
 _NONE = Constraints()
@@ -127,7 +127,7 @@ def _scalar(name: str, constraints: Constraints) -> Check:
     return lambda value: (
         isinstance(value, int | float)
         and not isinstance(value, bool)
-        and math.isfinite(value)
+        and within_float_range(value)
         and bounded(value)
     )
 

@@ -109,12 +109,17 @@ def describe(node: LNode) -> str:
             return "null"
         case LScalar(value=bool() as flag):
             return f"the boolean {str(flag).lower()}"
-        case LScalar(value=int() as number):
-            return f"the integer {number}"
+        case LScalar(value=int()):
+            return f"the integer {_shortened(node.text)}"
         case LScalar(value=float()):
-            return f"the number {node.text}"
+            return f"the number {_shortened(node.text)}"
         case LScalar(text=text):
-            return f"the string {text!r}"
+            return f"the string {_shortened(text)!r}"
+
+
+def _shortened(text: str, limit: int = 60) -> str:
+    """Long values cut in the middle, so a message stays one readable line."""
+    return text if len(text) <= limit else f"{text[: limit - 20]}...{text[-17:]}"
 
 
 _MERGE_KEY = "<<"

@@ -7,12 +7,12 @@ have the expected shape, so the parser keeps going and reports every problem of 
 from __future__ import annotations
 
 import keyword
-import math
 import re
 from collections.abc import Collection, Iterable, Iterator
 
 from fsm.diagnostics import Diagnostic, SourceSpan, did_you_mean
 from fsm.spec.load import LList, LMap, LNode, LScalar, describe
+from fsm.values import within_float_range
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -81,10 +81,10 @@ def expect_number(
 
 
 def number_value(node: LNode) -> float | None:
-    """The node as a finite int or float, else None."""
+    """The node as an int or float within float range (so finite), else None."""
     if not isinstance(node, LScalar) or isinstance(node.value, bool):
         return None
-    if isinstance(node.value, int | float) and math.isfinite(node.value):
+    if isinstance(node.value, int | float) and within_float_range(node.value):
         return node.value
     return None
 

@@ -190,7 +190,9 @@ def _read_constraints(
         bounds[name] = None if value is None else number_value(value)
         if value is not None and bounds[name] is None:
             problems.error(
-                value.span, f"expected a number for {name!r}, got {describe(value)}", "spec-value"
+                value.span,
+                f"expected a finite number within float range for {name!r}, got {describe(value)}",
+                "spec-value",
             )
     lengths: dict[str, int | None] = {}
     for name in ("min_len", "max_len"):

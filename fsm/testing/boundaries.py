@@ -61,6 +61,9 @@ CONTEXT = "context"
 """The routing input's field holding the context (see ``fsm.testing.contexts``)."""
 
 _BIG_INT = 2**53
+_HUGE_INT = 10**400
+"""Past float range: an int meeting a float in a guard (``n / 2 > f``) raises OverflowError
+at run time, the one guard failure the type checker cannot rule out; runs must meet it."""
 _BIG_FLOAT = 1e300
 
 
@@ -235,7 +238,9 @@ def _ordered(place: Expr, literals: list[object], types: _PlaceTypes, found: Can
             resolved = types.resolve(inner)
             if resolved is not None:
                 rounded = [round(n) for n in numbers if isinstance(n, float) and math.isfinite(n)]
-                _add(found, resolved[0], [*numbers, *rounded, 0, 1, -1])
+                # the operand's extremes too: huge values are where arithmetic overflows
+                edges = _extremes(strip_optional(resolved[1]), resolved[2])
+                _add(found, resolved[0], [*numbers, *rounded, 0, 1, -1, *edges])
         return
     resolved = types.resolve(place)
     if resolved is not None:
@@ -281,7 +286,8 @@ def _extremes(data_type: DataType, constraints: Constraints) -> list[object]:
         case ScalarType(name="int"):
             ends = [b for b in (constraints.minimum, constraints.maximum) if b is not None]
             edges = [math.ceil(b) for b in ends] + [math.floor(b) for b in ends]
-            return [*edges, *(e + d for e in edges for d in (-1, 1)), 0, 1, -1, _BIG_INT, -_BIG_INT]
+            huge = [_BIG_INT, -_BIG_INT, _HUGE_INT, -_HUGE_INT]
+            return [*edges, *(e + d for e in edges for d in (-1, 1)), 0, 1, -1, *huge]
         case ScalarType(name="float"):
             floats = [float(b) for b in (constraints.minimum, constraints.maximum) if b is not None]
             near = [math.nextafter(b, d) for b in floats for d in (-math.inf, math.inf)]

@@ -37,7 +37,8 @@ FINDING_KINDS: tuple[FindingKind, ...] = (
 
 GUARD_ERROR_HINT = (
     "a guard that raises fails the run in its state: make it evaluate for every context a run "
-    "can hold (narrow optional fields with `is not None`, keep arithmetic within float range)"
+    "can hold (narrow optional fields with `is not None`; give an int that meets a float"
+    " `min` and `max`, so arithmetic stays within float range)"
 )
 """The hint of every ``guard-error`` finding, whichever phase found it."""
 

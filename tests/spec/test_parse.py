@@ -409,7 +409,15 @@ TYPE_HINT = "(e.g. str, list[Issue], Review?, or {type: ..., default: ...})"
         ("  A: {x: {type: str, min_len: 5, max_len: 1}}",
          "2:34 'min_len' (5) is greater than 'max_len' (1) in field 'A.x'"),
         ("  A: {x: {type: int, min: low}}",
-         "2:27 expected a number for 'min', got the string 'low'"),
+         "2:27 expected a finite number within float range for 'min', got the string 'low'"),
+        ("  A: {x: {type: int, max: 1" + "0" * 400 + "}}",
+         "2:27 expected a finite number within float range for 'max', got the integer "
+         "1000000000000000000000000000000000000000...00000000000000000"),
+        ("  A: {x: {type: float, min: .nan}}",
+         "2:29 expected a finite number within float range for 'min', got the number .nan"),
+        ("  A: {x: {type: float, default: 1" + "0" * 400 + "}}",
+         "2:33 the default of field 'A.x' does not fit its type: expected float (finite, within"
+         " float range), got 100000000000000000000000000000000000000000000000000000000..."),
         ("  A: {x: {type: str, min_len: -1}}",
          "2:31 expected 'min_len' (an integer >= 0), got the integer -1"),
         ("  A: {x: {type: str, pattern: '[a-z'}}",

@@ -162,6 +162,23 @@ def test_guards_counting_strings_and_dicts_are_checked(field: str, guard: str) -
 OVERFLOWING = " * ".join(["9007199254740992"] * 20) + " + 0.5 > 1"
 
 
+@pytest.mark.parametrize("bounded", [False, True])
+def test_an_int_past_float_range_meeting_a_float_is_found(bounded: bool) -> None:
+    """`n / 2 > f` raises OverflowError at run time for a contract-valid 400-digit n: the
+    check tries such values for ints used in arithmetic, unless bounds rule them out."""
+    kind = "{type: int, min: -1000000, max: 1000000}" if bounded else "int"
+    field = f"  n: {kind}\n  f: float"
+    report = check_routing(plain("n / 2 > f", field), examples=30, runs=0)
+    errors = [f for f in report.findings if f.kind == "guard-error"]
+    if bounded:
+        assert report.ok, report.render()
+    else:
+        (finding,) = errors
+        assert "OverflowError" in finding.message
+        assert finding.hint is not None
+        assert "`min` and `max`" in finding.hint
+
+
 def test_a_guard_raising_is_a_finding_at_the_guard_not_a_traceback() -> None:
     """The product overflows a float on every context: routing reports it once, at the guard,
     and the whole runs (whose router raised the OverflowError straight through) do not crash."""
