@@ -42,7 +42,12 @@ from fsm.testing.report import (
     RoutingReport,
 )
 from fsm.testing.sweep import SWEEP_CAP, routing_grid, shrink
-from fsm.testing.termination import find_unbounded_cycles, graph_edges, run_to_step_limit
+from fsm.testing.termination import (
+    WalkBudgetExceededError,
+    find_unbounded_cycles,
+    graph_edges,
+    run_to_step_limit,
+)
 
 DEFAULT_EXAMPLES = 200
 """Routing cases explored per routing point."""
@@ -385,7 +390,18 @@ def _graph_findings(
     severity: Severity = "error" if options.strict else "warning"
     cycles = find_unbounded_cycles(live)
     finals = [state.name for state in spec.states if state.final]
-    long_run = None if cycles else run_to_step_limit(live, spec.initial, finals, spec.max_steps)
+    try:
+        long_run = None if cycles else run_to_step_limit(live, spec.initial, finals, spec.max_steps)
+    except WalkBudgetExceededError as gave_up:
+        long_run = None
+        message = (
+            f"every cycle is bounded, but whether the bounds let a run take max_steps "
+            f"({spec.max_steps}) transitions without finishing was not decided: the search "
+            f"gave up after {gave_up.args[0]:,} combinations of visit counts (the loops' bounds "
+            f"multiply)"
+        )
+        hint = "lower the visit bounds on the loops, or rely on max_steps to end such runs"
+        findings.append(Finding("unbounded", severity, message, spec.span, hint))
     if long_run is not None:
         shown = " -> ".join(long_run[:12]) + (" -> ..." if len(long_run) > 12 else "")
         message = (

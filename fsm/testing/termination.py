@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from typing import TypeAlias
 
 import attrs
 
@@ -307,36 +308,83 @@ def unbounded_cycles(checked: CheckedSpec) -> list[UnboundedCycle]:
     return find_unbounded_cycles(graph_edges(checked))
 
 
+WALK_BUDGET = 200_000
+"""How many (state, visit counts) points ``run_to_step_limit`` may explore. The points grow
+with the product of the caps of independent loops (eight loops capped at 5 visits: 390,625),
+so without a budget a spec of a hundred states could take hours and gigabytes."""
+
+
+_Link: TypeAlias = tuple[str, "_Link | None"]
+"""A path as a chain of (state, the path before it): a push shares the whole prefix."""
+
+
+class WalkBudgetExceededError(Exception):
+    """``run_to_step_limit`` explored ``WALK_BUDGET`` points without an answer."""
+
+
 def run_to_step_limit(
-    edges: Iterable[GraphEdge], initial: str, finals: Iterable[str], max_steps: int
+    edges: Iterable[GraphEdge],
+    initial: str,
+    finals: Iterable[str],
+    max_steps: int,
+    budget: int = WALK_BUDGET,
 ) -> tuple[str, ...] | None:
     """A path of ``max_steps`` transitions that never reaches a final state and that every cap
     on its way allows, or None. Meant for graphs whose cycles are all bounded: a bound of
     ``visits.searching < 13`` on a four-state loop still lets runs reach a step limit of 40.
-    Guards are assumed satisfiable apart from their caps, so the answer over-approximates."""
+    Guards are assumed satisfiable apart from their caps, so the answer over-approximates.
+    Raises ``WalkBudgetExceededError`` after exploring ``budget`` points undecided."""
     edges = tuple(edges)
     outgoing = _by_source(edges)
     final = set(finals)
-    best: dict[tuple[str, tuple[tuple[str, int], ...]], int] = {}
     tracked = sorted({c[1] for e in edges for c in e.caps if c[0] == VISITS} | {initial})
-    start = {name: int(name == initial) for name in tracked}
-    stack: list[tuple[str, dict[str, int], int, tuple[str, ...]]] = [
-        (initial, start, 0, (initial,))
-    ]
+    slot = {name: index for index, name in enumerate(tracked)}
+    # Per edge: (target, the target's slot or -1, its caps as (slot or -1 for steps, limit)).
+    moves: dict[str, list[tuple[str, int, tuple[tuple[int, int], ...]]]] = {}
+    for source, leaving in outgoing.items():
+        moves[source] = [
+            (
+                edge.target,
+                slot.get(edge.target, -1),
+                tuple(
+                    (-1 if counter == (STEPS,) else slot[counter[1]], limit)
+                    for counter, limit in edge.limits
+                ),
+            )
+            for edge in leaving
+        ]
+    best: dict[tuple[str, tuple[int, ...]], int] = {}
+    first = tuple(int(name == initial) for name in tracked)
+    stack: list[tuple[str, tuple[int, ...], int, _Link]] = [(initial, first, 0, (initial, None))]
     while stack:
-        state, visits, steps, path = stack.pop()
+        state, visits, steps, link = stack.pop()
         if state in final:
             continue
         if steps >= max_steps:
-            return path
-        key = (state, tuple(sorted(visits.items())))
+            return _unlinked(link)
+        key = (state, visits)
         if best.get(key, -1) >= steps:
             continue
+        if len(best) >= budget:
+            raise WalkBudgetExceededError(len(best))
         best[key] = steps
-        for edge in outgoing.get(state, []):
-            if edge.enabled(visits, steps):
-                counted = dict(visits)
-                if edge.target in counted:
-                    counted[edge.target] += 1
-                stack.append((edge.target, counted, steps + 1, (*path, edge.target)))
+        for target, target_slot, limits in moves.get(state, ()):
+            if all((steps if at < 0 else visits[at]) < limit for at, limit in limits):
+                counted = visits
+                if target_slot >= 0:
+                    counted = (
+                        *visits[:target_slot],
+                        visits[target_slot] + 1,
+                        *visits[target_slot + 1 :],
+                    )
+                stack.append((target, counted, steps + 1, (target, link)))
     return None
+
+
+def _unlinked(link: _Link | None) -> tuple[str, ...]:
+    """The states of a linked path, first to last."""
+    states: list[str] = []
+    while link is not None:
+        state, link = link
+        states.append(state)
+    return tuple(reversed(states))

@@ -12,7 +12,14 @@ from hypothesis import given, settings
 
 from fsm.runtime import RunHandle
 from fsm.spec.validate import load_checked
-from fsm.testing import RoutingCase, assert_routing_ok, check_routing, contexts
+from fsm.testing import (
+    RoutingCase,
+    assert_routing_ok,
+    check_routing,
+    contexts,
+    routing,
+    termination,
+)
 from fsm.testing.runs import check_runs
 from fsm.values import check_value
 from tests.testing.specs import plain, scoring
@@ -273,3 +280,21 @@ def test_runs_reports_the_runs_it_drove_to_their_end(path: Path) -> None:
     findings, ran = check_runs(load_checked(path), runs=30, seed=0)
     assert findings == []
     assert ran == 30
+
+
+def test_a_step_limit_walk_over_budget_is_reported_as_undecided(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the walk gives up, the check says the question was not decided (a warning; an
+    error under --strict) rather than running on or claiming an answer."""
+
+    def small_budget(*args: object) -> object:
+        return termination.run_to_step_limit(*args, budget=1)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(routing, "run_to_step_limit", small_budget)
+    report = check_routing(scoring(), examples=10, runs=0)
+    (finding,) = [f for f in report.findings if f.kind == "unbounded"]
+    assert finding.severity == "warning"
+    assert "was not decided: the search gave up after 1 combinations" in finding.message
+    strict = check_routing(scoring(), examples=10, runs=0, strict=True)
+    assert not strict.ok

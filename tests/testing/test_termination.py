@@ -8,6 +8,7 @@ from fsm.diagnostics import SourceSpan
 from fsm.guards import parse_guard
 from fsm.testing.termination import (
     GraphEdge,
+    WalkBudgetExceededError,
     cap_limits,
     find_unbounded_cycles,
     run_to_step_limit,
@@ -117,3 +118,18 @@ def test_bounded_cycles_can_still_reach_the_step_limit() -> None:
     assert len(path) == 41
     edges[-2] = edge("check", "plan", (("visits", "plan"), 3))
     assert run_to_step_limit(edges, "plan", ["done"], 40) is None
+
+
+def test_independent_capped_loops_do_not_explode_the_step_limit_walk() -> None:
+    """Eight loops capped at 5 visits make 5**8 combinations of visit counts: the walk gives
+    up at its budget (quickly, in little memory) instead of exploring them all."""
+    edges: list[GraphEdge] = []
+    for index in range(8):
+        here, there, after = f"s{index}", f"t{index}", f"s{index + 1}"
+        edges.append(edge(here, there, (("visits", here), 5)))
+        edges.append(edge(there, here))
+        edges.append(edge(here, after))
+    edges.append(edge("s8", "done"))
+    with pytest.raises(WalkBudgetExceededError):
+        run_to_step_limit(edges, "s0", ["done"], 1000, budget=5_000)
+    assert run_to_step_limit([*edges[:6], edge("s2", "done")], "s0", ["done"], 1000) is None
