@@ -38,7 +38,7 @@ from fsm.datatypes import (
 from fsm.diagnostics import SourceSpan
 from fsm.guards.nodes import STEPS, VISITS, Call, Name
 from fsm.spec.checked import CheckedSpec
-from fsm.spec.flow import assigned_by_writes
+from fsm.spec.flow import assigned_by_writes, unset_by_writes
 from fsm.spec.graph import reachable_from, successors
 from fsm.spec.validate import load_checked
 from fsm.testing.boundaries import (
@@ -87,10 +87,12 @@ def assigned_at_routing(checked: CheckedSpec, state: str, event: str | None) -> 
     definition = spec.state(state)
     assigned = set(checked.assigned_on_entry.get(state, frozenset()))
     if definition is not None:
-        assigned |= assigned_by_writes(spec, definition.writes)
         event_def = definition.event(event) if event is not None else None
-        if event_def is not None:
-            assigned |= assigned_by_writes(spec, event_def.writes)
+        for writes in (definition.writes, event_def.writes if event_def is not None else ()):
+            # as the context-flow analysis does: a write from a value that may be absent can
+            # set a field None again, whatever was assigned before
+            assigned -= unset_by_writes(spec, writes)
+            assigned |= assigned_by_writes(spec, writes)
     return frozenset(assigned)
 
 

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fsm.datatypes import OptionalType, RecordType
-from fsm.spec.validate import load_checked
-from fsm.testing import RoutingCase, contexts, outputs
-from fsm.testing.contexts import narrowed_context, routing_cases
+from fsm.spec.validate import checked_from_text, load_checked
+from fsm.testing import RoutingCase, check_routing, contexts, outputs
+from fsm.testing.contexts import assigned_at_routing, narrowed_context, routing_cases
 from fsm.values import check_value
 from tests.testing.specs import scoring
 
@@ -95,3 +95,39 @@ def test_data_strategy_draws() -> None:
         assert case.state in {"drafting", "reviewing", "approval"}
 
     draw()
+
+
+MAYBE_AGAIN = """
+workflow: f1
+max_steps: 10
+contracts: {Full: {v: int}, Maybe: {v: int?}}
+context: {x: int?}
+agents:
+  a0: {input: [], output: Full}
+  a1: {input: [], output: Maybe}
+states:
+  s0: {agent: a0, writes: {x: v}}
+  s1: {agent: a1, writes: {x: v}}
+  gone: {final: true}
+  big: {final: true}
+  other: {final: true}
+initial: s0
+transitions:
+  s0: [{to: s1}]
+  s1:
+    - {to: gone, when: "x is None"}
+    - {to: big, when: "x > 3"}
+    - {to: other}
+"""
+
+
+def test_a_write_that_may_be_none_keeps_the_field_optional_at_routing() -> None:
+    """s0 certainly assigns x, but s1 replaces it from an optional output: at s1's routing
+    point x may be None again, so `x is None` is live (it was reported dead)."""
+    checked = checked_from_text(MAYBE_AGAIN, "f1.yaml")
+    assert assigned_at_routing(checked, "s0", None) == frozenset({"x"})
+    assert assigned_at_routing(checked, "s1", None) == frozenset()
+    report = check_routing(checked, examples=50, runs=5)
+    assert report.ok, report.render()
+    (point,) = [p for p in report.points if p.state == "s1"]
+    assert point.fired["when x is None"] > 0
