@@ -114,6 +114,9 @@ class PointSummary:
     event: str | None
     examples: int
     fired: Mapping[str, int]
+    sampled: bool = False
+    """Its boundary grid was too large to sweep whole: gaps and dead guards were searched
+    for, not ruled out."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -121,6 +124,7 @@ class PointSummary:
             "event": self.event,
             "examples": self.examples,
             "fired": dict(self.fired),
+            "sampled": self.sampled,
         }
 
 
@@ -160,8 +164,12 @@ class RoutingReport:
         status = "ok" if self.ok else "FAILED"
         counts = f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
         tried = sum(p.examples for p in self.points)
+        sampled = sum(p.sampled for p in self.points)
+        points = f"{len(self.points)} routing points"
+        if sampled:
+            points += f" ({sampled} too large to sweep whole, sampled)"
         lines.append(
-            f"{self.path}: routing {status}: {counts}; {len(self.points)} routing points, "
+            f"{self.path}: routing {status}: {counts}; {points}, "
             f"{tried} contexts, {self.runs} runs, seed {self.seed}, {self.seconds:.1f} s"
         )
         return "\n".join(lines)

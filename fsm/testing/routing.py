@@ -77,6 +77,10 @@ class _PointStats:
     """Anomalies only the sweep found (their cases are already shrunk by the sweep)."""
     exhaustive: bool = False
     """The sweep evaluated its whole grid (not a sample)."""
+    grid_size: int = 0
+    """Combinations in the sweep's grid (0: no grid); more than ``SWEEP_CAP`` are sampled."""
+    swept_cases: int = 0
+    """Grid combinations the sweep evaluated."""
 
     def add(self, observation: Observation) -> None:
         self.examples += 1
@@ -199,7 +203,9 @@ def _check_point(
         if transition.guard is not None:
             findings.append(_shadowed_finding(transitions, transition, stats))
     fired = {t.label: stats.fired[t.definition.index] for t in transitions}
-    return PointSummary(state, event, stats.examples, fired), findings, dead
+    sampled = stats.grid_size > 0 and not stats.exhaustive
+    summary = PointSummary(state, event, stats.examples + stats.swept_cases, fired, sampled)
+    return summary, findings, dead
 
 
 def _explore(
@@ -230,7 +236,9 @@ def _sweep(
     if grid is None:
         return
     stats.exhaustive = grid.size <= SWEEP_CAP
+    stats.grid_size = grid.size
     for choice in grid.choices(SWEEP_CAP, options.seed):
+        stats.swept_cases += 1
         outcome = evaluator.outcome(grid.case(choice))
         stats.tally(outcome)
         kind = _outcome_anomaly(outcome)
@@ -357,7 +365,13 @@ def _shadowed_finding(
         hint = "reorder the transitions, or narrow the earlier guards"
     else:
         message = f"{name} is dead: its guard `{transition.guard.text if transition.guard else ''}`"
-        message += f" held for none of the {stats.examples} valid contexts tried"
+        message += f" held for none of the {stats.examples + stats.swept_cases:,} valid contexts"
+        message += " tried and a search aimed at it"
+        if stats.grid_size > SWEEP_CAP:
+            message += (
+                f" (the boundary values make {stats.grid_size:,} combinations, of which"
+                f" {stats.swept_cases:,} were tried: a search result, not a proof)"
+            )
         hint = "check the comparison and its literal against the contract's bounds"
     return Finding(
         "shadowed",

@@ -200,6 +200,7 @@ def check_runs(
     fakes = _fake_agents(checked, draws)
     workflow = Workflow.from_spec(_instant(checked, draws), agents=fakes, store=MemoryStore())
     count = 0
+    shrinking = False  # after the first failing run, hypothesis only re-runs to shrink it
 
     @settings(
         max_examples=runs,
@@ -213,13 +214,14 @@ def check_runs(
     @hypothesis_seed(seed)
     @given(st.data())
     def run_once(data: st.DataObject) -> None:
-        nonlocal count
+        nonlocal count, shrinking
         draws.data = data
         try:
             _drive(checked, workflow, draws)
         except RunInvariantError as violation:
-            count += 1
+            count += 0 if shrinking else 1
             if not violation.step_limit:
+                shrinking = True
                 raise
             # Long by nature and already explained by the unbounded-cycle finding: recorded,
             # not shrunk (shrinking a max_steps-long run costs hundreds of runs).
@@ -227,8 +229,9 @@ def check_runs(
                 draws.step_limit = violation
         else:
             # Counted once driven to its end: hypothesis also starts examples it abandons
-            # when their data runs out, which are not runs of the workflow.
-            count += 1
+            # when their data runs out, which are not runs of the workflow; and the runs
+            # that shrink a failure are not counted either.
+            count += 0 if shrinking else 1
 
     try:
         run_once()

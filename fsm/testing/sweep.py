@@ -73,14 +73,24 @@ class Grid:
         return RoutingCase(self.state, self.event, context, steps, visits)
 
     def choices(self, cap: int, seed: int) -> Iterator[tuple[int, ...]]:
-        """Every combination when at most ``cap``; else ``cap`` seeded random ones."""
+        """Every combination when at most ``cap``; else ``cap`` of them: first the diagonals
+        (every place at its k-th candidate, counted from the simplest and from the most
+        extreme: a rare region is often every field at its edge at once), then seeded random
+        ones."""
         ranges = [range(len(domain)) for domain in self.domains]
         if self.size <= cap:
             yield from itertools.product(*ranges)
             return
+        longest = max(len(r) for r in ranges)
+        diagonals = dict.fromkeys(
+            tuple(min(k, len(r) - 1) if from_start else max(len(r) - 1 - k, 0) for r in ranges)
+            for k in range(longest)
+            for from_start in (True, False)
+        )
+        chosen = list(diagonals)[:cap]
+        yield from chosen
         rng = Random(seed)  # noqa: S311  # reproducible sample, not crypto
-        yield tuple(0 for _ in ranges)
-        for _ in range(cap - 1):
+        for _ in range(cap - len(chosen)):
             yield tuple(rng.randrange(len(r)) for r in ranges)
 
 

@@ -6,7 +6,7 @@ from fsm.spec.checked import CheckedSpec
 from fsm.spec.validate import checked_from_text
 from fsm.testing import check_routing
 from fsm.testing.contexts import RoutingCase
-from fsm.testing.sweep import routing_grid, shrink
+from fsm.testing.sweep import Grid, routing_grid, shrink
 
 RARE = """
 workflow: rare
@@ -88,3 +88,15 @@ def test_shrink_keeps_the_property() -> None:
     shrunk = shrink(grid, last, keeps)
     assert shrunk[kind] == last[kind]
     assert all(index == 0 for position, index in enumerate(shrunk) if position != kind)
+
+
+def test_a_sampled_grid_tries_the_diagonals_first() -> None:
+    """Too large to sweep whole, a grid still tries every place at its k-th candidate at once,
+    from either end, before random combinations: a region where every field sits at its edge
+    together (all five enums at their last member) is found whatever the seed."""
+    grid = Grid("s", None, {}, 0, {}, tuple(("context", f) for f in "abcde"), ((1, 2, 3),) * 5)
+    assert grid.size == 243
+    for seed in range(5):
+        chosen = list(grid.choices(20, seed))
+        assert len(chosen) == 20
+        assert chosen[:3] == [(0,) * 5, (2,) * 5, (1,) * 5]
