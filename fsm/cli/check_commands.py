@@ -14,7 +14,6 @@ from fsm.diagram import DIAGRAM_FORMATS, DiagramFormat, TakenStep, render_diagra
 from fsm.errors import SpecError
 from fsm.spec.validate import load_checked
 from fsm.store import open_store
-from fsm.testing.report import RoutingReport
 from fsm.testing.routing import DEFAULT_EXAMPLES, DEFAULT_RUNS, check_routing
 
 
@@ -50,26 +49,34 @@ def check_command(
     cycle is bounded. Failures print a minimal counterexample.
 
     Exit status: 0 when every property holds (warnings allowed unless --strict), 1 otherwise.
+    With --json: one object for one SPEC, a list for several, each with "valid" (an invalid
+    spec carries its "diagnostics" instead of a routing report).
     """
-    reports: list[RoutingReport] = []
+    entries: list[dict[str, object]] = []
     failed = False
     for path in specs:
         try:
             checked = load_checked(path)
-        except SpecError:
+        except SpecError as invalid:
+            failed = True
+            if as_json:
+                diagnostics = [d.to_json() for d in invalid.diagnostics]
+                entries.append(
+                    {"path": path, "valid": False, "ok": False, "diagnostics": diagnostics}
+                )
+                continue
             if len(specs) == 1:
                 raise
-            failed = True
             click.secho(f"{path}: invalid spec; run `fsm validate {path}`", fg="red", err=True)
             continue
         report = check_routing(checked, examples=examples, seed=seed, strict=strict, runs=runs)
-        reports.append(report)
         failed = failed or not report.ok
-        if not as_json:
+        if as_json:
+            entries.append({"valid": True, **report.to_json()})
+        else:
             click.secho(report.render(), fg=None if report.ok else "red")
     if as_json:
-        data = [r.to_json() for r in reports]
-        print_json(data[0] if len(data) == 1 else data)
+        print_json(entries[0] if len(specs) == 1 else entries)
     if failed:
         sys.exit(EXIT_FAILED)
 

@@ -91,6 +91,26 @@ def test_check_command_passes_and_prints_json() -> None:
     assert report["findings"] == []
 
 
+def test_check_json_has_one_shape_per_argument_count_and_reports_invalid_specs(
+    tmp_path: Path,
+) -> None:
+    """One SPEC: an object; several: a list, one entry each, an invalid spec included with
+    its diagnostics (it used to vanish from stdout, and the shape followed the valid ones)."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("workflow: bad\nstates: {}\n")
+    args = ["--json", "--examples", "10", "--runs", "0"]
+    alone = CliRunner().invoke(main, ["check", str(bad), *args])
+    assert alone.exit_code == 1
+    entry = json.loads(alone.stdout)
+    assert (entry["path"], entry["valid"], entry["ok"]) == (str(bad), False, False)
+    assert entry["diagnostics"][0]["severity"] == "error"
+    both = CliRunner().invoke(main, ["check", str(bad), str(PIPELINE), *args])
+    assert both.exit_code == 1
+    first, second = json.loads(both.stdout)
+    assert (first["valid"], second["valid"], second["ok"]) == (False, True, True)
+    assert second["workflow"] == "content_pipeline"
+
+
 def test_check_command_fails_with_counterexample(tmp_path: Path) -> None:
     """A spec with a routing gap exits 1 and prints the counterexample's context as JSON."""
     text = PIPELINE.read_text().replace("    - {to: failed, name: out_of_revisions}\n", "")
