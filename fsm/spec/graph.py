@@ -36,6 +36,79 @@ def reachable_from(graph: Mapping[str, Iterable[str]], start: str) -> set[str]:
     return seen
 
 
+def strongly_connected(graph: Mapping[str, Iterable[str]]) -> list[set[str]]:
+    """The strongly connected components of ``graph`` (Tarjan's algorithm, iterative: a chain
+    of thousands of states must not meet Python's recursion limit)."""
+    successors = {node: list(targets) for node, targets in graph.items()}
+    for targets in list(successors.values()):
+        for target in targets:
+            successors.setdefault(target, [])
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[set[str]] = []
+    for root in sorted(successors):
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(successors[root]))]
+        while work:
+            node, pending = work[-1]
+            for nxt in pending:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(successors[nxt])))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component: set[str] = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.add(member)
+                        if member == node:
+                            break
+                    components.append(component)
+    return components
+
+
+def cyclic_states(graph: Mapping[str, Iterable[str]]) -> set[str]:
+    """States on some cycle: only these can be entered more than once."""
+    cyclic: set[str] = set()
+    for component in strongly_connected(graph):
+        if len(component) > 1:
+            cyclic |= component
+        else:
+            (node,) = component
+            if node in graph.get(node, ()):
+                cyclic.add(node)
+    return cyclic
+
+
+def distances_from(graph: Mapping[str, Iterable[str]], start: str) -> dict[str, int]:
+    """The fewest transitions from ``start`` to each state it reaches."""
+    distance = {start: 0}
+    queue = deque([start])
+    while queue:
+        current = queue.popleft()
+        for nxt in graph.get(current, ()):
+            if nxt not in distance:
+                distance[nxt] = distance[current] + 1
+                queue.append(nxt)
+    return distance
+
+
 def shortest_path(graph: Mapping[str, Iterable[str]], start: str, goal: str) -> list[str] | None:
     """One shortest path of states from ``start`` to ``goal``, for error messages."""
     previous: dict[str, str | None] = {start: None}

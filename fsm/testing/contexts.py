@@ -39,7 +39,7 @@ from fsm.diagnostics import SourceSpan
 from fsm.guards.nodes import STEPS, VISITS, Call, Name
 from fsm.spec.checked import CheckedSpec
 from fsm.spec.flow import assigned_by_writes, unset_by_writes
-from fsm.spec.graph import reachable_from, successors
+from fsm.spec.graph import cyclic_states, distances_from, reachable_from, successors
 from fsm.spec.validate import load_checked
 from fsm.testing.boundaries import (
     CONTEXT,
@@ -109,7 +109,9 @@ def narrowed_context(checked: CheckedSpec, state: str, event: str | None) -> Rec
 
 
 def visit_bounds(checked: CheckedSpec, state: str) -> dict[str, Constraints]:
-    """Plausible ``visits`` bounds per state for a run that is now in ``state``."""
+    """Plausible ``visits`` bounds per state for a run that is now in ``state``: none for a
+    state that cannot lead here, at least one for a state every path here passes, and at most
+    one for a state on no cycle (it can only be entered once)."""
     spec = checked.spec
     graph = successors(spec)
     limit = spec.max_steps
@@ -118,15 +120,68 @@ def visit_bounds(checked: CheckedSpec, state: str) -> dict[str, Constraints]:
         for target in targets:
             reverse[target].append(source)
     can_lead_here = reachable_from(reverse, state)
+    cyclic = cyclic_states(graph)
     bounds: dict[str, Constraints] = {}
     for other in graph:
+        most = limit if other in cyclic else 1
         if other not in can_lead_here:
             bounds[other] = Constraints(minimum=0, maximum=0)
         elif other in (state, spec.initial) or _dominates(graph, spec.initial, other, state):
-            bounds[other] = Constraints(minimum=1, maximum=limit)
+            bounds[other] = Constraints(minimum=1, maximum=most)
         else:
-            bounds[other] = Constraints(minimum=0, maximum=limit)
+            bounds[other] = Constraints(minimum=0, maximum=most)
     return bounds
+
+
+def steps_bounds(checked: CheckedSpec, state: str) -> Constraints:
+    """Plausible ``steps`` when routing in ``state``: at least the fewest transitions from the
+    initial state to it; at most the most of them when no cycle can lead here, and always
+    below ``max_steps`` (routing never happens at the limit)."""
+    spec = checked.spec
+    graph = successors(spec)
+    fewest = distances_from(graph, spec.initial).get(state, 0)
+    most = max(spec.max_steps - 1, 0)
+    longest = _longest_acyclic_path(graph, spec.initial, state)
+    if longest is not None:
+        most = min(most, longest)
+    return Constraints(minimum=min(fewest, most), maximum=most)
+
+
+def _longest_acyclic_path(graph: Mapping[str, list[str]], start: str, goal: str) -> int | None:
+    """The most transitions from ``start`` to ``goal`` when no cycle lies on the way (every
+    state that can reach ``goal`` is on none), else None."""
+    reverse: dict[str, list[str]] = {name: [] for name in graph}
+    for source, targets in graph.items():
+        for target in targets:
+            reverse[target].append(source)
+    before = reachable_from(reverse, goal) & reachable_from(graph, start)
+    if start not in before or before & cyclic_states(graph):
+        return None
+    longest: dict[str, int] = {}
+    for node in _topological(graph, before):
+        preceding = [longest[p] + 1 for p in reverse[node] if p in longest]
+        longest[node] = max(preceding) if preceding else 0
+    return longest.get(goal)
+
+
+def _topological(graph: Mapping[str, list[str]], nodes: set[str]) -> list[str]:
+    """``nodes`` (acyclic among themselves) with every edge pointing forward (Kahn)."""
+    incoming = dict.fromkeys(nodes, 0)
+    for node in nodes:
+        for target in graph.get(node, ()):
+            if target in incoming:
+                incoming[target] += 1
+    ready = sorted(node for node, count in incoming.items() if count == 0)
+    ordered: list[str] = []
+    while ready:
+        node = ready.pop()
+        ordered.append(node)
+        for target in graph.get(node, ()):
+            if target in incoming:
+                incoming[target] -= 1
+                if incoming[target] == 0:
+                    ready.append(target)
+    return ordered
 
 
 def _dominates(graph: Mapping[str, list[str]], start: str, node: str, goal: str) -> bool:
@@ -172,7 +227,7 @@ def routing_cases(
     lengths = length_candidates(checked, state) if boundaries else {}
     record = narrowed_context(checked, state, event)
     only = guard_fields(checked, state, event) if focus else None
-    steps_bounds = Constraints(minimum=0, maximum=max(checked.spec.max_steps - 1, 0))
+    counted_steps = steps_bounds(checked, state)
     return st.builds(
         RoutingCase,
         state=st.just(state),
@@ -184,7 +239,7 @@ def routing_cases(
             only,
             counted_only(checked, state, event) if focus else frozenset(),
         ),
-        steps=values(INT, steps_bounds, extra_values=_under(extras, STEPS)),
+        steps=values(INT, counted_steps, extra_values=_under(extras, STEPS)),
         visits=values(visits_type(checked, state), extra_values=_under(extras, VISITS)),
     )
 

@@ -34,7 +34,7 @@ from fsm.datatypes import (
 from fsm.guards.nodes import STEPS, VISITS
 from fsm.spec.checked import CheckedSpec
 from fsm.testing.boundaries import CONTEXT, UNBUILDABLE, boundary_candidates, minimal
-from fsm.testing.contexts import RoutingCase, narrowed_context, visit_bounds
+from fsm.testing.contexts import RoutingCase, narrowed_context, steps_bounds, visit_bounds
 from fsm.testing.strategies import Path
 from fsm.values import check_value
 
@@ -111,15 +111,15 @@ def routing_grid(checked: CheckedSpec, state: str, event: str | None) -> Grid | 
         return None
     bounds = visit_bounds(checked, state)
     candidates = boundary_candidates(checked, state)
-    max_step = max(checked.spec.max_steps - 1, 0)
+    counted_steps = steps_bounds(checked, state)
+    fewest_steps = int(counted_steps.minimum or 0)
     places: list[Path] = []
     domains: list[tuple[object, ...]] = []
     for path in reads:
         if path[0] == STEPS:
-            steps_bounds = Constraints(minimum=0, maximum=max_step)
-            steps_found = [0, *candidates.get((STEPS,), [])]
+            steps_found = [fewest_steps, *candidates.get((STEPS,), [])]
             places.append((STEPS,))
-            domains.append(_valid(steps_found, ScalarType("int"), steps_bounds))
+            domains.append(_valid(steps_found, ScalarType("int"), counted_steps))
         elif path[0] == VISITS:
             low = int(bounds[path[1]].minimum or 0)
             visits_found = [low, *candidates.get((VISITS, path[1]), [])]
@@ -139,7 +139,7 @@ def routing_grid(checked: CheckedSpec, state: str, event: str | None) -> Grid | 
         state,
         event,
         base,
-        0,
+        fewest_steps,
         base_visits,
         tuple(p for p, _ in kept),
         tuple(d for _, d in kept),

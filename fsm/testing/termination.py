@@ -36,6 +36,7 @@ from fsm.guards.nodes import (
     Unary,
 )
 from fsm.spec.checked import CheckedSpec
+from fsm.spec.graph import strongly_connected
 
 Counter = tuple[str, ...]
 """``("steps",)`` or ``("visits", state)``."""
@@ -233,36 +234,7 @@ def _components(edges: tuple[GraphEdge, ...]) -> list[tuple[GraphEdge, ...]]:
     for edge in edges:
         successors.setdefault(edge.source, []).append(edge.target)
         successors.setdefault(edge.target, [])
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    groups: list[set[str]] = []
-
-    def visit(node: str) -> None:
-        # Recursion depth is bounded by the number of states, which specs keep small.
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in successors[node]:
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            group: set[str] = set()
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                group.add(member)
-                if member == node:
-                    break
-            groups.append(group)
-
-    for node in sorted(successors):
-        if node not in index:
-            visit(node)
+    groups = strongly_connected(successors)
     components: list[tuple[GraphEdge, ...]] = []
     for group in groups:
         inside = tuple(e for e in edges if e.source in group and e.target in group)

@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from fsm.datatypes import OptionalType, RecordType
 from fsm.spec.validate import checked_from_text, load_checked
 from fsm.testing import RoutingCase, check_routing, contexts, outputs
-from fsm.testing.contexts import assigned_at_routing, narrowed_context, routing_cases
+from fsm.testing.contexts import (
+    assigned_at_routing,
+    narrowed_context,
+    routing_cases,
+    steps_bounds,
+    visit_bounds,
+)
 from fsm.values import check_value
 from tests.testing.specs import scoring
 
@@ -131,3 +137,27 @@ def test_a_write_that_may_be_none_keeps_the_field_optional_at_routing() -> None:
     assert report.ok, report.render()
     (point,) = [p for p in report.points if p.state == "s1"]
     assert point.fired["when x is None"] > 0
+
+
+ACYCLIC = """
+workflow: v1
+max_steps: 10
+context: {n: int}
+states: {start: {}, mid: {}, a: {final: true}}
+initial: start
+transitions:
+  start: [{to: mid, when: "visits.start == 1"}]
+  mid: [{to: a, when: "steps == 1 and visits.mid == 1"}]
+"""
+
+
+def test_counters_follow_the_graph_where_no_cycle_leads() -> None:
+    """A state on no cycle is entered at most once, and with no cycle on the way `steps` is
+    exactly the path length: `visits.start == 1`, `steps == 1` are total here (they were
+    reported as gaps with visits.start = 2 and steps = 0)."""
+    checked = checked_from_text(ACYCLIC, "v1.yaml")
+    assert visit_bounds(checked, "mid")["start"].maximum == 1
+    bounds = steps_bounds(checked, "mid")
+    assert (bounds.minimum, bounds.maximum) == (1, 1)
+    report = check_routing(checked, examples=50, runs=3)
+    assert report.ok, report.render()
