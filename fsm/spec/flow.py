@@ -12,6 +12,7 @@ theirs. Error routes (``on_error``) carry the source's entry set: the failed age
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 
 import attrs
@@ -165,20 +166,35 @@ def analyse_flow(spec: Spec, facts: Mapping[tuple[str, int], GuardFacts]) -> Flo
     if spec.initial in entry:
         entry[spec.initial] = frozenset()
     incoming: dict[str, list[Edge]] = {name: [] for name in names}
+    targets: dict[str, list[str]] = {name: [] for name in names}
     for edge in edges:
         if edge.target in incoming:
             incoming[edge.target].append(edge)
-    changed = True
-    while changed:
-        changed = False
-        for name in names:
-            sets = [e.after(entry[e.source]) for e in incoming[name] if e.source in entry]
-            if name == spec.initial:
-                sets.append(frozenset())
-            new = frozenset.intersection(*sets) & optional if sets else optional
-            if new != entry[name]:
-                entry[name] = new
-                changed = True
+            if edge.source in targets:
+                targets[edge.source].append(edge.target)
+    # A worklist in reverse postorder from the initial state: facts flow along transitions, so
+    # each state is mostly settled after its predecessors, and only the targets of a state
+    # whose entry set changed are looked at again (sweeping in declaration order took a pass
+    # per state on a spec listed backwards: cubic).
+    order = _reverse_postorder(targets, spec.initial, names)
+    rank = {name: position for position, name in enumerate(order)}
+    pending = [(rank[name], name) for name in order]
+    heapq.heapify(pending)
+    queued = set(order)
+    while pending:
+        _, name = heapq.heappop(pending)
+        queued.discard(name)
+        sets = [e.after(entry[e.source]) for e in incoming[name] if e.source in entry]
+        if name == spec.initial:
+            sets.append(frozenset())
+        new = frozenset.intersection(*sets) & optional if sets else optional
+        if new == entry[name]:
+            continue
+        entry[name] = new
+        for target in targets[name]:
+            if target not in queued:
+                queued.add(target)
+                heapq.heappush(pending, (rank[target], target))
     full_edges = tuple(
         attrs.evolve(
             edge,
@@ -192,3 +208,25 @@ def analyse_flow(spec: Spec, facts: Mapping[tuple[str, int], GuardFacts]) -> Flo
         for key, known in local_assumptions.items()
     }
     return FlowResult(optional, entry, full_edges, assumptions)
+
+
+def _reverse_postorder(targets: Mapping[str, list[str]], start: str, names: list[str]) -> list[str]:
+    """Every state, those reachable from ``start`` in reverse postorder of a depth-first walk
+    (iterative), then the rest in declaration order."""
+    seen: set[str] = set()
+    finished: list[str] = []
+    if start in targets:
+        seen.add(start)
+        work = [(start, iter(targets[start]))]
+        while work:
+            node, pending = work[-1]
+            for nxt in pending:
+                if nxt not in seen and nxt in targets:
+                    seen.add(nxt)
+                    work.append((nxt, iter(targets[nxt])))
+                    break
+            else:
+                work.pop()
+                finished.append(node)
+    order = finished[::-1]
+    return order + [name for name in names if name not in seen]
