@@ -153,8 +153,12 @@ def check_routing(
 
         run_findings, ran = check_runs(checked, runs=runs, seed=seed, strict=strict)
         raising = {f.span for f in findings if f.kind == "guard-error"}
-        findings.extend(  # a guard the routing cases already showed raising: said once
-            f for f in run_findings if f.kind != "guard-error" or f.span not in raising
+        gaps = {f.state for f in findings if f.kind == "incomplete"}
+        findings.extend(  # what the routing cases already showed (a raising guard, a gap): once
+            f
+            for f in run_findings
+            if not (f.kind == "guard-error" and f.span in raising)
+            and not (f.kind == "run-invariant" and f.state is not None and f.state in gaps)
         )
     return RoutingReport(
         path=checked.spec.path,

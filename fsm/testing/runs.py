@@ -36,6 +36,8 @@ from fsm.testing.report import GUARD_ERROR_HINT, Finding
 from fsm.testing.strategies import values
 
 STEP_LIMIT_MARK = "step limit"
+NO_ROUTE_MARK = "no transition of state"
+"""How the runtime's record of a state where no transition fired begins."""
 
 
 class RunInvariantError(Exception):
@@ -48,12 +50,15 @@ class RunInvariantError(Exception):
         trail: tuple[str, ...],
         step_limit: bool = False,
         guard: CheckedTransition | None = None,
+        no_route_in: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.trail = trail
         self.step_limit = step_limit
         self.guard = guard
+        self.no_route_in = no_route_in
+        """The state where no transition fired, when that is how the run failed."""
 
 
 @attrs.define
@@ -160,10 +165,14 @@ def _drive(checked: CheckedSpec, workflow: Workflow, draws: _Draws) -> None:
     rejected = next((s for s in recorded if s.error), None)
     if rejected is not None:
         message = f"state '{rejected.source}' recorded an error: {rejected.error}"
-        raise RunInvariantError(message, _trail(handle))
+        stuck = rejected.source if (rejected.error or "").startswith(NO_ROUTE_MARK) else None
+        raise RunInvariantError(message, _trail(handle), no_route_in=stuck)
     if handle.status == "failed":
         text = handle.error or ""
-        raise RunInvariantError(f"run failed: {text}", _trail(handle), STEP_LIMIT_MARK in text)
+        stuck = handle.state if text.startswith(NO_ROUTE_MARK) else None
+        raise RunInvariantError(
+            f"run failed: {text}", _trail(handle), STEP_LIMIT_MARK in text, no_route_in=stuck
+        )
     if handle.status not in ("completed", "waiting"):
         message = f"run ended {handle.status} in state '{handle.state}'"
         raise RunInvariantError(message, _trail(handle))
@@ -271,7 +280,9 @@ def _finding(checked: CheckedSpec, violation: RunInvariantError, strict: bool) -
         if violation.step_limit
         else "every contract-valid agent output must lead to a final or waiting state"
     )
-    return Finding("run-invariant", severity, message, checked.spec.span, hint)
+    return Finding(
+        "run-invariant", severity, message, checked.spec.span, hint, violation.no_route_in
+    )
 
 
 def _compress(trail: tuple[str, ...], keep: int = 8) -> str:

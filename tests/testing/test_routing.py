@@ -341,3 +341,27 @@ def test_a_dead_guard_on_a_sampled_grid_says_it_is_a_search_result() -> None:
     assert "is dead" in finding.message
     assert "were tried: a search result, not a proof" in finding.message
     assert "too large to sweep whole, sampled" in report.render()
+
+
+GAP = """
+workflow: gap
+max_steps: 10
+context:
+  cat: {enum: [x, y, z, w]}
+states:
+  start: {}
+  a: {final: true}
+  b: {final: true}
+initial: start
+transitions:
+  start:
+    - {to: a, when: "cat == 'x'"}
+    - {to: b, when: "cat in ['y', 'z']"}
+"""
+
+
+def test_a_gap_the_runs_also_meet_is_reported_once() -> None:
+    """The routing cases report the gap at the state; a run failing there for the same reason
+    adds nothing (it used to add a second error spanning the whole file)."""
+    report = check_routing(checked_from_text(GAP, "gap.yaml"), examples=50, runs=30)
+    assert [f.kind for f in report.findings] == ["incomplete"]
