@@ -439,5 +439,8 @@ def _graph_findings(
             f"cap one transition of the cycle with a visit count, e.g. `visits.{first.source} < 3`"
             ", or with `steps < N`"
         )
-        findings.append(Finding("unbounded", severity, cycle.describe(), span, hint, first.source))
+        event = transition.event if transition else None
+        findings.append(
+            Finding("unbounded", severity, cycle.describe(), span, hint, first.source, event)
+        )
     return findings

@@ -365,3 +365,26 @@ def test_a_gap_the_runs_also_meet_is_reported_once() -> None:
     adds nothing (it used to add a second error spanning the whole file)."""
     report = check_routing(checked_from_text(GAP, "gap.yaml"), examples=50, runs=30)
     assert [f.kind for f in report.findings] == ["incomplete"]
+
+
+EVENT_LOOP = """
+workflow: desk
+max_steps: 50
+context: {n: int}
+states:
+  open: {wait: {reply: null, close: null}}
+  closed: {final: true}
+initial: open
+transitions:
+  open:
+    - {on: reply, to: open}
+    - {on: close, to: closed}
+"""
+
+
+def test_an_unbounded_event_loop_names_its_event() -> None:
+    """The cycle's first transition is an event's: the finding says which (JSON included)."""
+    report = check_routing(checked_from_text(EVENT_LOOP, "desk.yaml"), examples=10, runs=0)
+    (finding,) = [f for f in report.findings if f.kind == "unbounded"]
+    assert (finding.state, finding.event) == ("open", "reply")
+    assert finding.to_json()["event"] == "reply"
