@@ -43,6 +43,7 @@ from fsm.testing.report import (
 )
 from fsm.testing.sweep import SWEEP_CAP, routing_grid, shrink
 from fsm.testing.termination import (
+    CycleSearchBudgetExceededError,
     WalkBudgetExceededError,
     find_unbounded_cycles,
     graph_edges,
@@ -406,7 +407,17 @@ def _graph_findings(
         hint = "fix the shadowed or dead transitions into it, or remove the state"
         findings.append(Finding("unreachable", "error", message, state.span, hint, state.name))
     severity: Severity = "error" if options.strict else "warning"
-    cycles = find_unbounded_cycles(live)
+    try:
+        cycles = find_unbounded_cycles(live)
+    except CycleSearchBudgetExceededError as gave_up:
+        message = (
+            f"whether every cycle is bounded was not decided: the search split the state graph"
+            f" into {gave_up.args[0]:,} subproblems and gave up (many loops capped by each"
+            f" other's visit counts)"
+        )
+        hint = "cap each loop by a state on it (`visits.<state> < N`), or by `steps < N`"
+        findings.append(Finding("unbounded", severity, message, spec.span, hint))
+        return findings
     finals = [state.name for state in spec.states if state.final]
     try:
         long_run = None if cycles else run_to_step_limit(live, spec.initial, finals, spec.max_steps)

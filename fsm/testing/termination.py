@@ -186,12 +186,27 @@ def graph_edges(checked: CheckedSpec) -> tuple[GraphEdge, ...]:
     return tuple(edges)
 
 
-def find_unbounded_cycles(edges: Iterable[GraphEdge]) -> list[UnboundedCycle]:
-    """One witness cycle per strongly connected region that has a cycle no counter bounds."""
+CYCLE_BUDGET = 20_000
+"""How many subproblems the unbounded-cycle search may split a region into. Whether some
+cycle avoids the states capping its own edges is a forbidden-pairs question, exponential in
+the worst case; real specs need a few dozen."""
+
+
+class CycleSearchBudgetExceededError(Exception):
+    """``find_unbounded_cycles`` split a region into ``CYCLE_BUDGET`` subproblems undecided."""
+
+
+def find_unbounded_cycles(
+    edges: Iterable[GraphEdge], budget: int = CYCLE_BUDGET
+) -> list[UnboundedCycle]:
+    """One witness cycle per strongly connected region that has a cycle no counter bounds.
+    Raises ``CycleSearchBudgetExceededError`` when a region needs more than ``budget``
+    subproblems to decide."""
     witnesses: list[UnboundedCycle] = []
     seen: set[frozenset[str]] = set()
-    for component in _components(tuple(edges)):
-        cycle = _uncapped_cycle(component, set())
+    tried: set[tuple[frozenset[GraphEdge], frozenset[str]]] = set()
+    for component in _components(tuple(e for e in edges if (STEPS,) not in e.caps)):
+        cycle = _uncapped_cycle(component, frozenset(), tried, budget)
         if cycle is not None and frozenset(cycle.states) not in seen:
             seen.add(frozenset(cycle.states))
             witnesses.append(cycle)
@@ -199,26 +214,38 @@ def find_unbounded_cycles(edges: Iterable[GraphEdge]) -> list[UnboundedCycle]:
 
 
 def _uncapped_cycle(
-    edges: tuple[GraphEdge, ...], tried: set[frozenset[GraphEdge]]
+    edges: tuple[GraphEdge, ...],
+    holding: frozenset[str],
+    tried: set[tuple[frozenset[GraphEdge], frozenset[str]]],
+    budget: int,
 ) -> UnboundedCycle | None:
-    """A cycle among ``edges`` on which no edge is capped by steps or by a state of the cycle.
+    """A cycle among ``edges`` on which no edge is capped by a state of the cycle (edges capped
+    by ``steps`` are gone already). ``holding``: states the cycle sought must pass, so that
+    the two branches below never search the same cycles twice.
 
-    Such a cycle avoids every edge that is capped inside its region, or avoids the capped state
-    of one such edge; both cases shrink the graph, so the recursion ends."""
-    key = frozenset(edges)
+    Take a state X capping an edge of its region: the cycle either avoids X (drop X) or passes
+    X (then none of its edges is one X caps: drop those). Each branch removes a state or an
+    edge, so the search ends; a region without such an edge has the cycle outright."""
+    key = (frozenset(edges), holding)
     if key in tried:
         return None
+    if len(tried) >= budget:
+        raise CycleSearchBudgetExceededError(len(tried))
     tried.add(key)
     for component in _components(edges):
         states = {e.source for e in component}
-        capped = [e for e in component if _capped_within(e, states)]
-        if not capped:
+        if not holding <= states:
+            continue  # the cycles passing every held state are in another region
+        capping = sorted(
+            {c[1] for e in component for c in e.caps if c[0] == VISITS} & states - holding
+        )
+        if not capping:
             return _some_cycle(component)
-        smaller = [tuple(e for e in component if e not in capped)]
-        for state in sorted({c[1] for e in capped for c in e.caps if c[0] == VISITS} & states):
-            smaller.append(tuple(e for e in component if state not in (e.source, e.target)))
-        for candidate in smaller:
-            found = _uncapped_cycle(candidate, tried)
+        pivot = capping[0]
+        avoiding = tuple(e for e in component if pivot not in (e.source, e.target))
+        passing = tuple(e for e in component if (VISITS, pivot) not in e.caps)
+        for branch, held in ((avoiding, holding), (passing, holding | {pivot})):
+            found = _uncapped_cycle(branch, held, tried, budget)
             if found is not None:
                 return found
     return None

@@ -388,3 +388,18 @@ def test_an_unbounded_event_loop_names_its_event() -> None:
     (finding,) = [f for f in report.findings if f.kind == "unbounded"]
     assert (finding.state, finding.event) == ("open", "reply")
     assert finding.to_json()["event"] == "reply"
+
+
+def test_a_cycle_search_over_budget_is_reported_as_undecided(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cycle search gives up honestly: a warning that says so, not a verdict."""
+
+    def small_budget(edges: object) -> object:
+        return termination.find_unbounded_cycles(edges, budget=0)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(routing, "find_unbounded_cycles", small_budget)
+    report = check_routing(scoring(), examples=10, runs=0)
+    (finding,) = [f for f in report.findings if f.kind == "unbounded"]
+    assert finding.severity == "warning"
+    assert "whether every cycle is bounded was not decided" in finding.message

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fsm.diagnostics import SourceSpan
 from fsm.guards import parse_guard
@@ -133,3 +135,61 @@ def test_independent_capped_loops_do_not_explode_the_step_limit_walk() -> None:
     with pytest.raises(WalkBudgetExceededError):
         run_to_step_limit(edges, "s0", ["done"], 1000, budget=5_000)
     assert run_to_step_limit([*edges[:6], edge("s2", "done")], "s0", ["done"], 1000) is None
+
+
+STATES = ["a", "b", "c", "d", "e"]
+random_edges = st.lists(
+    st.tuples(
+        st.sampled_from(STATES),
+        st.sampled_from(STATES),
+        st.sampled_from([None, "steps", *STATES]),
+    ),
+    max_size=10,
+)
+
+
+def _limits(cap: str | None) -> tuple[tuple[tuple[str, ...], int], ...]:
+    if cap is None:
+        return ()
+    return (((STEPS_COUNTER if cap == "steps" else ("visits", cap)), 3),)
+
+
+STEPS_COUNTER = ("steps",)
+
+
+def _good_cycle_exists(edges: list[GraphEdge]) -> bool:
+    """Brute force: some simple cycle whose edges no state of the cycle (or steps) caps."""
+
+    def extend(path: list[GraphEdge], start: str) -> bool:
+        here = path[-1].target if path else start
+        for nxt in edges:
+            if nxt.source != here:
+                continue
+            walk = [*path, nxt]
+            states = {e.source for e in walk}
+            if nxt.target == start:
+                if all(
+                    c != ("steps",) and not (c[0] == "visits" and c[1] in states)
+                    for e in walk
+                    for c in e.caps
+                ):
+                    return True
+            elif nxt.target not in states and extend(walk, start):
+                return True
+        return False
+
+    return any(extend([], state) for state in STATES)
+
+
+@settings(max_examples=400, deadline=None)
+@given(random_edges)
+def test_the_cycle_search_agrees_with_brute_force(drawn: list[tuple[str, str, str | None]]) -> None:
+    """Unbounded cycles are found exactly when one exists, and each witness is one."""
+    edges = [edge(source, target, *_limits(cap)) for source, target, cap in drawn]
+    found = find_unbounded_cycles(edges)
+    assert bool(found) == _good_cycle_exists(edges)
+    for cycle in found:
+        states = set(cycle.states)
+        assert cycle.edges[-1].target == cycle.states[0]
+        for e in cycle.edges:
+            assert all(c[0] == "visits" and c[1] not in states for c in e.caps)
