@@ -240,8 +240,42 @@ def routing_cases(
             counted_only(checked, state, event) if focus else frozenset(),
         ),
         steps=values(INT, counted_steps, extra_values=_under(extras, STEPS)),
-        visits=values(visits_type(checked, state), extra_values=_under(extras, VISITS)),
+        visits=_visits_strategy(checked, state, event, _under(extras, VISITS), focus),
     )
+
+
+def _visits_strategy(
+    checked: CheckedSpec,
+    state: str,
+    event: str | None,
+    extras: Mapping[Path, list[object]],
+    focus: bool,
+) -> st.SearchStrategy[Mapping[str, int]]:
+    """``visits`` of every state; with ``focus`` only the counters the point's guards read are
+    drawn, the others hold their least plausible value (routing cannot depend on them, and a
+    spec of hundreds of states made drawing the rest most of the cost)."""
+    if not focus:
+        return values(visits_type(checked, state), extra_values=extras).map(_counts)
+    bounds = visit_bounds(checked, state)
+    read = sorted(
+        {
+            path[1]
+            for transition in checked.outgoing(state, event)
+            if transition.guard is not None
+            for path in transition.guard.reads
+            if len(path) > 1 and path[0] == VISITS and path[1] in bounds
+        }
+    )
+    fixed = {name: int(bound.minimum or 0) for name, bound in bounds.items() if name not in read}
+    record = RecordType("Visits", tuple(FieldDef(n, INT, constraints=bounds[n]) for n in read))
+    wanted = {path: found for path, found in extras.items() if path[:1] and path[0] in read}
+    return values(record, extra_values=wanted).map(lambda found: {**fixed, **_counts(found)})
+
+
+def _counts(drawn: object) -> dict[str, int]:
+    """A drawn ``Visits`` record (JSON: a dict of ints)."""
+    assert isinstance(drawn, dict)
+    return drawn
 
 
 def _under(extras: Mapping[Path, list[T]], head: str) -> dict[Path, list[T]]:
