@@ -40,6 +40,7 @@ from fsm.guards.nodes import STEPS, VISITS, Call, Name
 from fsm.spec.checked import CheckedSpec
 from fsm.spec.flow import assigned_by_writes, unset_by_writes
 from fsm.spec.graph import cyclic_states, distances_from, reachable_from, successors
+from fsm.spec.model import Spec
 from fsm.spec.validate import load_checked
 from fsm.testing.boundaries import (
     CONTEXT,
@@ -108,12 +109,24 @@ def narrowed_context(checked: CheckedSpec, state: str, event: str | None) -> Rec
     return attrs.evolve(checked.context_type, fields=fields)
 
 
+def counter_graph(spec: Spec) -> dict[str, list[str]]:
+    """How ``steps`` and ``visits`` can grow: the transitions and error routes, plus a loop on
+    every agent state without an ``on_error`` route. Its agent may fail there, and the record
+    of that failure counts a step and a visit while the run stays put; forking at that record
+    (to retry) continues from those counts."""
+    graph = successors(spec)
+    for state in spec.states:
+        if state.agent is not None and state.on_error is None and state.name in graph:
+            graph[state.name] = [*graph[state.name], state.name]
+    return graph
+
+
 def visit_bounds(checked: CheckedSpec, state: str) -> dict[str, Constraints]:
     """Plausible ``visits`` bounds per state for a run that is now in ``state``: none for a
     state that cannot lead here, at least one for a state every path here passes, and at most
     one for a state on no cycle (it can only be entered once)."""
     spec = checked.spec
-    graph = successors(spec)
+    graph = counter_graph(spec)
     limit = spec.max_steps
     reverse: dict[str, list[str]] = {name: [] for name in graph}
     for source, targets in graph.items():
@@ -138,7 +151,7 @@ def steps_bounds(checked: CheckedSpec, state: str) -> Constraints:
     initial state to it; at most the most of them when no cycle can lead here, and always
     below ``max_steps`` (routing never happens at the limit)."""
     spec = checked.spec
-    graph = successors(spec)
+    graph = counter_graph(spec)
     fewest = distances_from(graph, spec.initial).get(state, 0)
     most = max(spec.max_steps - 1, 0)
     longest = _longest_acyclic_path(graph, spec.initial, state)

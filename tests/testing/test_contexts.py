@@ -161,3 +161,26 @@ def test_counters_follow_the_graph_where_no_cycle_leads() -> None:
     assert (bounds.minimum, bounds.maximum) == (1, 1)
     report = check_routing(checked, examples=50, runs=3)
     assert report.ok, report.render()
+
+
+RETRIED = """
+workflow: fk
+max_steps: 10
+contracts: {Out: {ok: bool}}
+context: {out: Out?}
+agents: {worker: {input: [], output: Out}}
+states: {a: {agent: worker, writes: out}, done: {final: true}}
+initial: a
+transitions:
+  a:
+    - {to: done, when: "visits.a == 1 and steps == 0"}
+"""
+
+
+def test_an_agent_state_that_can_fail_in_place_counts_as_a_loop() -> None:
+    """Its agent may fail (no on_error): that record counts a step and a visit in place, and a
+    fork at it retries from there (visits.a == 2, steps == 1), so the guard is a real gap."""
+    checked = checked_from_text(RETRIED, "fk.yaml")
+    assert visit_bounds(checked, "a")["a"].maximum == 10
+    report = check_routing(checked, examples=50, runs=0)
+    assert [f.kind for f in report.findings] == ["incomplete"]
