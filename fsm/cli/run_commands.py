@@ -144,11 +144,20 @@ def _advanced(handle: RunHandle, advance: Callable[[], object], note: str = "") 
     failure of the command: it says so, reloads the run, and goes on to its summary."""
     try:
         advance()
-    except (ConflictError, _TakenOverError):
+    except ConflictError:
         handle.reload()
         click.echo(
-            f"note: {note}another process (a worker) continued run {handle.run_id}; this "
-            f"command stopped advancing it (it is {handle.status} in '{handle.state}' now)",
+            f"note: {note}another process (a worker) continued run {handle.run_id} first;"
+            f" this command stopped advancing it (it is {handle.status} in '{handle.state}' now)",
+            err=True,
+        )
+        return False
+    except _TakenOverError:
+        handle.reload()
+        click.echo(
+            f"note: {note}a step outlasted this command's lease on run {handle.run_id} and"
+            f" another process (a worker) holds the run now; this command committed that step"
+            f" and stopped (the run is {handle.status} in '{handle.state}')",
             err=True,
         )
         return False

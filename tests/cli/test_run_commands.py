@@ -268,7 +268,8 @@ def test_a_lease_found_taken_at_renewal_stops_the_command(
     monkeypatch.setattr(SqliteStore, "renew", lambda *_: False)
     result = fsm("run", SPEC, "--input", INPUT, "--store", store)
     assert result.exit_code == 0, result.output
-    assert "another process (a worker) continued run" in result.stderr
+    assert "a step outlasted this command's lease" in result.stderr
+    assert "another process (a worker) holds the run now" in result.stderr
     assert result.stdout.count("\nstep ") == 1  # stopped after the first transition
 
 
