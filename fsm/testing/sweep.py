@@ -60,7 +60,9 @@ class Grid:
 
     def case(self, choice: Sequence[int]) -> RoutingCase:
         """The routing case picking ``domains[i][choice[i]]`` for each place."""
-        context = copy.deepcopy(self.base_context)
+        # Copy on write: only the dicts on the way to a changed place are copied (a deep copy
+        # of the whole base context per case was most of the sweep on large contexts).
+        context = dict(self.base_context)
         steps, visits = self.base_steps, dict(self.base_visits)
         for place, domain, index in zip(self.places, self.domains, choice, strict=True):
             value = domain[index]
@@ -226,11 +228,15 @@ def _place(record: RecordType, path: Path) -> tuple[DataType, Constraints] | Non
 
 
 def _set(context: dict[str, object], path: Path, value: object) -> None:
-    """Set a nested place; nothing when a parent on the way is None (the place is absent)."""
-    target: object = context
+    """Set a nested place in ``context``, whose own dict is already a copy, copying each dict
+    on the way so the base context it shares values with is never changed; nothing when a
+    parent on the way is not a dict (None: the place is absent)."""
+    target = context
     for name in path[:-1]:
-        if not isinstance(target, dict):
+        inner = target.get(name)
+        if not isinstance(inner, dict):
             return
-        target = target.get(name)
-    if isinstance(target, dict):
-        target[path[-1]] = value
+        inner = dict(inner)
+        target[name] = inner
+        target = inner
+    target[path[-1]] = value
