@@ -303,10 +303,11 @@ def _context_strategy(
     counted_only: frozenset[str] = frozenset(),
 ) -> st.SearchStrategy[dict[str, object]]:
     fields: dict[str, st.SearchStrategy[object]] = {}
+    held: dict[str, object] = {}
     for field in record.fields:
         fixed = minimal(field.type, field.constraints)
         if only is not None and field.name not in only and fixed is not UNBUILDABLE:
-            fields[field.name] = st.just(fixed)
+            held[field.name] = fixed
             continue
         wanted = lengths.get((field.name,))
         sized = _repeated(field, wanted) if wanted else None
@@ -317,7 +318,16 @@ def _context_strategy(
         if sized is not None:
             strategy = st.one_of(strategy, sized)
         fields[field.name] = strategy
-    return st.fixed_dictionaries(fields)
+    if not held:
+        return st.fixed_dictionaries(fields)
+    # Fields held fixed are added after drawing (one draw per field, however trivial, was most
+    # of the cost on contexts of hundreds of fields); the record's field order is kept.
+    order = [field.name for field in record.fields]
+
+    def complete(drawn: dict[str, object]) -> dict[str, object]:
+        return {name: drawn[name] if name in drawn else copy.deepcopy(held[name]) for name in order}
+
+    return st.fixed_dictionaries(fields).map(complete)
 
 
 def _repeated(field: FieldDef, lengths: list[int]) -> st.SearchStrategy[object] | None:
