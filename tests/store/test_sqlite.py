@@ -154,14 +154,20 @@ def test_loading_state_deep_in_a_long_run_is_fast(tmp_path: Path) -> None:
     assert max(best.values()) <= 0.005, best
 
 
-def test_a_deleted_record_is_reported_not_skipped(tmp_path: Path) -> None:
-    """Rows removed behind the store's back make history and replay raise CorruptionError."""
+def _run_r1(tmp_path: Path, steps: int) -> SqliteStore:
+    """A store in ``tmp_path/r.db`` holding run r1 with ``steps`` records after its start."""
     store = SqliteStore(tmp_path / "r.db", frame_interval=100)
     run, start = new_run("r1", context={"log": []})
     store.create_run(run, start)
-    for _ in range(5):
+    for _ in range(steps):
         snapshot, run = step(run, "reviewing", appended={"log": ["x"]})
         store.append(snapshot, run)
+    return store
+
+
+def test_a_deleted_record_is_reported_not_skipped(tmp_path: Path) -> None:
+    """Rows removed behind the store's back make history and replay raise CorruptionError."""
+    store = _run_r1(tmp_path, 5)
     with closing(sqlite3.connect(tmp_path / "r.db")) as db, db:
         db.execute("DELETE FROM snapshots WHERE run_id = 'r1' AND seq IN (2, 4)")
     with pytest.raises(CorruptionError, match="2 of the records from seq 0 to 5 are missing"):
@@ -187,12 +193,7 @@ def test_a_record_edited_in_sql_to_another_type_is_corruption(
     """Hand edits through the ``snapshots`` view that change a column's type are reported as
     CorruptionError, never a TypeError (a hex checksum of the right digest is schema 1's
     format and still verifies)."""
-    store = SqliteStore(tmp_path / "r.db", frame_interval=100)
-    run, start = new_run("r1", context={"log": []})
-    store.create_run(run, start)
-    for _ in range(3):
-        snapshot, run = step(run, "reviewing", appended={"log": ["x"]})
-        store.append(snapshot, run)
+    store = _run_r1(tmp_path, 3)
     with closing(sqlite3.connect(tmp_path / "r.db")) as db, db:
         db.execute(f"UPDATE snapshots SET {column} = {value} WHERE run_id = 'r1' AND seq = 2")
     if value.startswith("lower(hex("):
