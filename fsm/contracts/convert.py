@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import cattrs
@@ -110,11 +110,15 @@ class ContractConverter:
                     for key, element in value.items()
                 }
             case EnumType() if isinstance(value, enum.Enum):
-                if type(value) is not self.classes.for_type(data_type):
+                if type(value) is not self.classes.for_type(data_type) and not _same_enum(
+                    type(value), data_type
+                ):
                     mismatches.append(_wrong_class(path, data_type, value))
                 return value.value
             case RecordType() if attrs.has(type(value)):
-                if type(value) is not self.classes.for_type(data_type):
+                if type(value) is not self.classes.for_type(data_type) and not _same_record(
+                    type(value), data_type
+                ):
                     mismatches.append(_wrong_class(path, data_type, value))
                     return value
                 fields = {f.name: getattr(value, f.name) for f in data_type.fields}
@@ -151,9 +155,24 @@ def contract_name(data_type: DataType) -> str:
     return render_type(data_type)
 
 
+def _same_record(cls: type, record: RecordType) -> bool:
+    """The class another ``Workflow`` (or the generated package) built for this contract:
+    same name, same fields in the same order. Its values are then checked as data, like a
+    dict's; an agent serving two workflows of one spec can return either's instances."""
+    names = [field.name for field in attrs.fields(cls)]
+    return cls.__name__ == record.name and names == [field.name for field in record.fields]
+
+
+def _same_enum(cls: type, enum_type: EnumType) -> bool:
+    members = [member.value for member in cast(type[enum.Enum], cls)]
+    return cls.__name__ == enum_type.name and members == list(enum_type.values)
+
+
 def _wrong_class(path: str, expected: RecordType | EnumType, value: object) -> ContractProblem:
+    found = type(value)
+    what = f"an instance of {found.__qualname__}"
+    if found.__name__ == expected.name:  # same name, other fields: say why it is not taken
+        what += f" (from {found.__module__}, whose fields or members differ from the contract's)"
     return ContractProblem(
-        path,
-        f"an instance of {expected.name} (or its JSON data)",
-        f"an instance of {type(value).__qualname__}: {short_repr(value)}",
+        path, f"an instance of {expected.name} (or its JSON data)", f"{what}: {short_repr(value)}"
     )

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from fsm.errors import ContractError
+from fsm.errors import ContractError, RunError
 from fsm.runtime.agents import AgentCall, LoadedAgent
 
 Validate = Callable[[object], tuple[object, object]]
@@ -46,8 +46,24 @@ class AgentTimeoutError(Exception):
     """An attempt took longer than the agent's timeout."""
 
 
-def call_agent(agent: LoadedAgent, inputs: object, call: AgentCall, validate: Validate) -> Outcome:
-    """Run ``agent`` to a validated output or to its last failed attempt (blocking)."""
+class BlockingCallInEventLoopError(RunError):
+    """The blocking API met a coroutine while an event loop runs in this thread: a misuse of
+    the API, raised to the caller (nothing recorded), never an attempt of the agent."""
+
+
+Rebuild = Callable[[], object]
+"""A fresh input record for a retry: an attempt may have changed the one it was given."""
+
+
+def call_agent(
+    agent: LoadedAgent,
+    inputs: object,
+    call: AgentCall,
+    validate: Validate,
+    rebuild: Rebuild | None = None,
+) -> Outcome:
+    """Run ``agent`` to a validated output or to its last failed attempt (blocking). Each retry
+    gets ``rebuild()`` (when given) instead of the input record earlier attempts had."""
     outcome = _attempt(agent, inputs, call, validate)
     if outcome.error is None:
         return outcome  # the common case, without the retry policy's bookkeeping
@@ -56,7 +72,8 @@ def call_agent(agent: LoadedAgent, inputs: object, call: AgentCall, validate: Va
         delay = policy.delay(attempt - 1)
         if delay > 0:
             time.sleep(delay)
-        outcome = _attempt(agent, inputs, attrs.evolve(call, attempt=attempt), validate)
+        fresh = inputs if rebuild is None else rebuild()
+        outcome = _attempt(agent, fresh, attrs.evolve(call, attempt=attempt), validate)
         if outcome.error is None:
             break
     return outcome
@@ -66,13 +83,19 @@ def _attempt(agent: LoadedAgent, inputs: object, call: AgentCall, validate: Vali
     """One attempt: the agent's validated output, or why it failed."""
     try:
         instance, data = validate(_call_sync(agent, inputs, call))
+    except BlockingCallInEventLoopError:
+        raise
     except Exception as failure:  # an agent may raise anything; it is recorded, not lost
         return Outcome(call.attempt, error=describe_failure(agent, call.attempt, failure))
     return Outcome(call.attempt, instance, data)
 
 
 async def call_agent_async(
-    agent: LoadedAgent, inputs: object, call: AgentCall, validate: Validate
+    agent: LoadedAgent,
+    inputs: object,
+    call: AgentCall,
+    validate: Validate,
+    rebuild: Rebuild | None = None,
 ) -> Outcome:
     """``call_agent`` for an event loop: async agents are awaited, backoff does not block."""
     outcome = await _attempt_async(agent, inputs, call, validate)
@@ -84,7 +107,8 @@ async def call_agent_async(
         if delay > 0:
             await asyncio.sleep(delay)
         retry = attrs.evolve(call, attempt=attempt)
-        outcome = await _attempt_async(agent, inputs, retry, validate)
+        fresh = inputs if rebuild is None else rebuild()
+        outcome = await _attempt_async(agent, fresh, retry, validate)
         if outcome.error is None:
             break
     return outcome
@@ -113,20 +137,41 @@ def describe_failure(agent: LoadedAgent, attempt: int, failure: Exception) -> st
 def _call_sync(agent: LoadedAgent, inputs: object, call: AgentCall) -> object:
     timeout = agent.definition.timeout
     if agent.is_async:
-        return asyncio.run(_with_timeout(agent.fn(inputs, call), timeout))
+        return _run_blocking(agent.fn(inputs, call), timeout)
     if timeout is None:
         result = agent.fn(inputs, call)
     else:
+        began = time.monotonic()
         future = _in_thread(agent, inputs, call)
         # Whether the time ran out is decided by the wait, never by the exception's type: an
         # agent's own TimeoutError (a socket or HTTP client's) is its failure, reported as is.
         if not concurrent.futures.wait((future,), timeout).done:
             raise _timed_out(timeout)
         result = future.result()
+        if type(result) is not dict and inspect.isawaitable(result):  # one timeout for both
+            return _run_blocking(result, timeout, timeout - (time.monotonic() - began))
     # a sync function that returned a coroutine (a dict, the common result, cannot be one)
     if type(result) is not dict and inspect.isawaitable(result):
-        return asyncio.run(_with_timeout(result, timeout))
+        return _run_blocking(result, timeout)
     return result
+
+
+def _run_blocking(
+    awaitable: Awaitable[Any], timeout: float | None, left: float | None = None
+) -> object:
+    """Await an agent's coroutine from the blocking API, which cannot run inside a running
+    event loop: there it is a misuse to report, not an attempt to spend."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_with_timeout(awaitable, timeout, left))
+    if inspect.iscoroutine(awaitable):
+        awaitable.close()  # never awaited: no "coroutine was never awaited" warning
+    raise BlockingCallInEventLoopError(
+        "an agent returned a coroutine to the blocking API while an event loop is running in"
+        " this thread; inside async code use async_start / async_step / async_advance /"
+        " async_send; nothing was recorded"
+    )
 
 
 async def _call_async(agent: LoadedAgent, inputs: object, call: AgentCall) -> object:
@@ -134,18 +179,25 @@ async def _call_async(agent: LoadedAgent, inputs: object, call: AgentCall) -> ob
     if agent.is_async or timeout is None:
         result = agent.fn(inputs, call)
     else:
+        began = time.monotonic()
         thread = asyncio.wrap_future(_in_thread(agent, inputs, call))
         result = await _with_timeout(thread, timeout)
+        if type(result) is not dict and inspect.isawaitable(result):  # one timeout for both
+            return await _with_timeout(result, timeout, timeout - (time.monotonic() - began))
     # an async agent's coroutine, or one a sync function returned (as in ``_call_sync``)
     if type(result) is not dict and inspect.isawaitable(result):
         return await _with_timeout(result, timeout)
     return result
 
 
-async def _with_timeout(awaitable: Awaitable[Any], timeout: float | None) -> object:
+async def _with_timeout(
+    awaitable: Awaitable[Any], timeout: float | None, left: float | None = None
+) -> object:
+    """``awaitable`` within ``timeout`` seconds (or the ``left`` of them that an earlier part
+    of the same attempt did not use); the error names the whole ``timeout``."""
     if timeout is None:
         return await awaitable
-    scope = asyncio.timeout(timeout)
+    scope = asyncio.timeout(timeout if left is None else max(left, 0.0))
     try:
         async with scope:
             return await awaitable

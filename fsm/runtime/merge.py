@@ -9,6 +9,7 @@ snapshot and as instances for the live context. Computing a merge never mutates 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -79,7 +80,7 @@ def compute_merge(
             data = _json_at(output_json, source)
             value = _attr_at(output, source)
         if plan.policy == "replace":
-            if plan.field in changes or context_json.get(plan.field) != data:
+            if plan.field in changes or _changes(context_json.get(plan.field), data):
                 changes[plan.field] = data
                 values[plan.field] = value
             continue
@@ -100,6 +101,18 @@ def compute_merge(
         {name: added for name, added in appended.items() if added},
         values,
         {name: added for name, added in items.items() if added},
+    )
+
+
+def _changes(old: object, new: object) -> bool:
+    """Whether writing ``new`` over ``old`` changes the context: ``!=``, except that ``-0.0``
+    differs from ``0.0`` (equal as numbers, not as the JSON a record stores)."""
+    if old != new:
+        return True
+    return (
+        type(new) is float
+        and type(old) is float
+        and math.copysign(1.0, new) != math.copysign(1.0, old)
     )
 
 

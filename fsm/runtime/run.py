@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fsm.errors import ConflictError, RunError
@@ -40,6 +41,7 @@ class RunHandle:
         self._live = live
         self._load = load
         self._on_transition = on_transition
+        self._stepping = False
 
     def __repr__(self) -> str:
         return f"<RunHandle {self.run_id} {self.status} in '{self.state}' after {self.steps} steps>"
@@ -119,16 +121,22 @@ class RunHandle:
         live = self._live
         if live.record.status != "running":
             return None
-        when = started()
-        prepared = prepare(self._workflow, live)
-        outcome = None
-        if prepared is not None:
-            plan = prepared.plan
-            outcome = call_agent(plan.agent, prepared.inputs, prepared.call, plan.validate)
+        self._begin_step()
         try:
+            when = started()
+            prepared = prepare(self._workflow, live)
+            outcome = None
+            if prepared is not None:
+                plan = prepared.plan
+                rebuild = partial(plan.build_inputs, live.context_json)
+                outcome = call_agent(
+                    plan.agent, prepared.inputs, prepared.call, plan.validate, rebuild
+                )
             snapshot = commit_agent(self._workflow, self._store, live, outcome, when)
         except ConflictError as error:
             raise self._conflict(error) from error
+        finally:
+            self._stepping = False
         return self._notify(snapshot)
 
     async def async_step(self) -> Snapshot | None:
@@ -136,18 +144,22 @@ class RunHandle:
         live = self._live
         if live.record.status != "running":
             return None
-        when = started()
-        prepared = prepare(self._workflow, live)
-        outcome = None
-        if prepared is not None:
-            plan = prepared.plan
-            outcome = await call_agent_async(
-                plan.agent, prepared.inputs, prepared.call, plan.validate
-            )
+        self._begin_step()
         try:
+            when = started()
+            prepared = prepare(self._workflow, live)
+            outcome = None
+            if prepared is not None:
+                plan = prepared.plan
+                rebuild = partial(plan.build_inputs, live.context_json)
+                outcome = await call_agent_async(
+                    plan.agent, prepared.inputs, prepared.call, plan.validate, rebuild
+                )
             snapshot = commit_agent(self._workflow, self._store, live, outcome, when)
         except ConflictError as error:
             raise self._conflict(error) from error
+        finally:
+            self._stepping = False
         return self._notify(snapshot)
 
     def advance(self, max_steps: int | None = None) -> RunHandle:
@@ -219,9 +231,26 @@ class RunHandle:
             raise self._conflict(error) from error
         self._notify(snapshot)
 
+    def _begin_step(self) -> None:
+        """Refuse a second step while one is in flight (two ``async_step`` calls gathered on
+        one handle would record the second state's transition with the first one's output)."""
+        if self._stepping:
+            raise RunError(
+                f"run {self.run_id}: a step of this handle is still in progress; await it before"
+                " the next (one RunHandle drives one step at a time; use a handle per task)"
+            )
+        self._stepping = True
+
     def _notify(self, snapshot: Snapshot) -> Snapshot:
         if self._on_transition is not None:
-            self._on_transition(snapshot)
+            try:
+                self._on_transition(snapshot)
+            except Exception as error:
+                error.add_note(
+                    f"raised by on_transition after run {snapshot.run_id} seq {snapshot.seq} was"
+                    f" committed; the run goes on from there (workflow.run({snapshot.run_id!r}))"
+                )
+                raise
         return snapshot
 
     def _conflict(self, error: ConflictError) -> ConflictError:

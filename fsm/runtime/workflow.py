@@ -142,7 +142,7 @@ class Workflow:
             context=state.context, state=state.state, steps=state.steps, visits=state.visits
         )
         return self._begin(
-            fork_id or new_run_id(),
+            _run_id(fork_id),
             frame,
             max_steps=self._start_options(run_id),
             rule="fork",
@@ -169,15 +169,15 @@ class Workflow:
     ) -> RunHandle:
         compiled = self.compiled
         limit = compiled.checked.spec.max_steps if max_steps is None else max_steps
-        if limit < 1:
-            raise RunError(f"max_steps must be at least 1; got {max_steps}")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise RunError(f"max_steps must be an integer of at least 1; got {max_steps!r}")
         context = compiled.converter.structure(dict(input or {}), compiled.context_type, "input")
         context_json = compiled.converter.unstructure(context)
         assert isinstance(context_json, dict)
         initial = compiled.checked.spec.initial
         frame = Frame(context=context_json, state=initial, steps=0, visits={initial: 1})
         return self._begin(
-            run_id or new_run_id(), frame, max_steps=limit, rule="start", options={}, lease=lease
+            _run_id(run_id), frame, max_steps=limit, rule="start", options={}, lease=lease
         )
 
     def _begin(
@@ -225,6 +225,8 @@ class Workflow:
             parent_seq=parent[1] if parent else None,
         )
         self.store.create_run(record, start, lease=lease)
+        if lease is not None:  # the head as stored: its lease was set by the store's clock
+            record = self.store.get_run(run_id)
         context_json = copy.deepcopy(frame["context"])
         live = LiveRun(
             record=record,
@@ -234,9 +236,9 @@ class Workflow:
             visits=dict(frame["visits"]),
             max_steps=max_steps,
         )
-        if self.on_transition is not None:
-            self.on_transition(start)
-        return self._handle(live)
+        handle = self._handle(live)
+        handle._notify(start)  # the start record is told like any other
+        return handle
 
     def _handle(self, live: LiveRun) -> RunHandle:
         return RunHandle(self.compiled, self.store, live, self._load, self.on_transition)
@@ -290,3 +292,12 @@ class Workflow:
 def _spec_path(path: str) -> str:
     candidate = Path(path)
     return str(candidate.resolve()) if candidate.exists() else path
+
+
+def _run_id(given: str | None) -> str:
+    """The id a new run takes: the caller's (never empty), else a fresh one."""
+    if given is None:
+        return new_run_id()
+    if not isinstance(given, str) or not given.strip():
+        raise RunError(f"a run id must be a non-empty string; got {given!r}")
+    return given

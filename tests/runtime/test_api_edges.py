@@ -1,0 +1,226 @@
+"""Edges of the Python API found by review: misuse is refused, retries start clean, numbers keep
+their sign, and classes of another Workflow of the same spec are taken."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from fsm.errors import RunError
+from fsm.runtime import AgentCall, Workflow
+from fsm.runtime.invoke import BlockingCallInEventLoopError
+from fsm.spec.validate import checked_from_text
+from fsm.store import MemoryStore, Store
+
+TWO_AGENTS = checked_from_text(
+    """
+workflow: two
+max_steps: 20
+contracts:
+  Out: {text: str, n: float, items: list[str]}
+context:
+  items: {type: list[str], default: [a, b]}
+  first: Out?
+  second: Out?
+  n: {type: float, default: 0.0}
+agents:
+  one: {input: {items: items}, output: Out, retry: {attempts: 2, backoff: 0}}
+  two: {input: {items: items}, output: Out, timeout: 0.3}
+states:
+  s1: {agent: one, writes: {first: ., n: n}}
+  s2: {agent: two, writes: {second: .}}
+  done: {final: true}
+initial: s1
+transitions:
+  s1: [{to: s2}]
+  s2: [{to: done}]
+""",
+    "two.yaml",
+)
+
+
+def out(text: str, n: float = 1.0) -> dict[str, object]:
+    return {"text": text, "n": n, "items": ["x"]}
+
+
+def test_two_steps_gathered_on_one_handle_are_refused_not_interleaved() -> None:
+    """The second concurrent async_step is a RunError; the run records only real steps (it
+    used to record state two's transition with agent one's output)."""
+    called: list[str] = []
+
+    async def one(inputs: Any, call: AgentCall) -> dict[str, object]:
+        called.append("one")
+        await asyncio.sleep(0.01)
+        return out("one")
+
+    async def two(inputs: Any, call: AgentCall) -> dict[str, object]:
+        called.append("two")
+        return out("two")
+
+    async def race(store: Store) -> list[object]:
+        workflow = Workflow.from_spec(TWO_AGENTS, agents={"one": one, "two": two}, store=store)
+        handle = await workflow.async_start(detach=True)
+        results = await asyncio.gather(
+            handle.async_step(), handle.async_step(), return_exceptions=True
+        )
+        await handle.async_advance()
+        assert handle.status == "completed"
+        history = store.history(handle.run_id)
+        assert [(s.source, s.target) for s in history[1:]] == [("s1", "s2"), ("s2", "done")]
+        assert handle.context_json["second"]["text"] == "two"
+        return results
+
+    first, second = asyncio.run(race(MemoryStore()))
+    assert first is not None
+    assert not isinstance(first, BaseException)
+    assert isinstance(second, RunError)
+    assert "a step of this handle is still in progress" in str(second)
+    assert called == ["one", "two"]
+
+
+def test_each_retry_gets_inputs_built_afresh_from_the_context() -> None:
+    """An attempt that changed its input record and failed does not hand the change on."""
+    seen: list[list[str]] = []
+
+    def one(inputs: Any, call: AgentCall) -> dict[str, object]:
+        seen.append(list(inputs.items))
+        inputs.items.clear()
+        if call.attempt == 1:
+            raise RuntimeError("flaky")
+        return out("one")
+
+    workflow = Workflow.from_spec(
+        TWO_AGENTS, agents={"one": one, "two": lambda i, c: out("two")}, store=MemoryStore()
+    )
+    handle = workflow.start()
+    assert seen == [["a", "b"], ["a", "b"]]
+    assert handle.status == "completed"
+    assert handle.context_json["items"] == ["a", "b"]
+
+
+def test_the_blocking_api_inside_an_event_loop_is_refused_and_records_nothing() -> None:
+    """An async agent under `start()` inside a running loop: a usage error to the caller, not
+    three failed attempts and an error route recorded against the agent."""
+
+    async def one(inputs: Any, call: AgentCall) -> dict[str, object]:
+        return out("one")
+
+    store = MemoryStore()
+    workflow = Workflow.from_spec(TWO_AGENTS, agents={"one": one, "two": one}, store=store)
+
+    async def misuse() -> None:
+        workflow.start()
+
+    with pytest.raises(BlockingCallInEventLoopError, match="use async_start"):
+        asyncio.run(misuse())
+    (run,) = store.list_runs()
+    assert (run.status, run.seq) == ("running", 0)
+
+
+def test_a_raising_on_transition_names_the_committed_run() -> None:
+    """The callback's own error reaches the caller, with a note naming the run and seq that
+    were committed (a start whose callback raised left an unnamed run behind)."""
+    store = MemoryStore()
+
+    def refuse(snapshot: object) -> None:
+        raise ValueError("observer down")
+
+    workflow = Workflow.from_spec(
+        TWO_AGENTS,
+        agents={"one": lambda i, c: out("one"), "two": lambda i, c: out("two")},
+        store=store,
+        on_transition=refuse,
+    )
+    with pytest.raises(ValueError, match="observer down") as caught:
+        workflow.start()
+    (run,) = store.list_runs()
+    assert any(f"run {run.run_id} seq 0 was committed" in note for note in caught.value.__notes__)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_steps": 1.5}, "max_steps must be an integer of at least 1; got 1.5"),
+        ({"max_steps": "3"}, "max_steps must be an integer of at least 1; got '3'"),
+        ({"max_steps": True}, "max_steps must be an integer"),
+        ({"run_id": ""}, "a run id must be a non-empty string; got ''"),
+    ],
+)
+def test_start_options_of_the_wrong_kind_are_refused(options: dict[str, Any], message: str) -> None:
+    store = MemoryStore()
+    workflow = Workflow.from_spec(TWO_AGENTS, agents={"one": out, "two": out}, store=store)
+    with pytest.raises(RunError, match=message):
+        workflow.start(detach=True, **options)
+    assert store.list_runs() == []
+
+
+def test_negative_zero_written_over_zero_is_a_change() -> None:
+    """-0.0 equals 0.0 as a number but not as what the context holds: it is merged and
+    recorded (it used to be dropped as unchanged)."""
+    store = MemoryStore()
+    workflow = Workflow.from_spec(
+        TWO_AGENTS,
+        agents={"one": lambda i, c: out("one", -0.0), "two": lambda i, c: out("two")},
+        store=store,
+    )
+    handle = workflow.start()
+    assert str(handle.context_json["n"]) == "-0.0"
+    assert str(store.load_state(handle.run_id).context["n"]) == "-0.0"
+    assert "n" in store.history(handle.run_id)[1].changes
+
+
+def test_an_instance_of_another_workflows_class_for_the_contract_is_taken() -> None:
+    """One agent serving two workflows of the same spec may return either's instances."""
+    other = Workflow.from_spec(TWO_AGENTS, agents={"one": out, "two": out}, store=MemoryStore())
+    foreign = other.compiled.converter.structure(out("foreign"), _out_type(), "Out")
+    workflow = Workflow.from_spec(
+        TWO_AGENTS,
+        agents={"one": lambda i, c: foreign, "two": lambda i, c: out("two")},
+        store=MemoryStore(),
+    )
+    handle = workflow.start()
+    assert handle.status == "completed"
+    assert handle.context_json["first"]["text"] == "foreign"
+
+
+def _out_type() -> Any:
+    return TWO_AGENTS.spec.agent("one").output_type  # type: ignore[union-attr]
+
+
+def test_a_sync_agent_returning_a_coroutine_has_one_timeout_for_both_parts() -> None:
+    """0.2 s in the thread and 0.2 s in the coroutine break a 0.3 s timeout (the coroutine
+    used to get a fresh 0.3 s of its own)."""
+
+    def two(inputs: Any, call: AgentCall) -> object:
+        time.sleep(0.2)
+
+        async def rest() -> dict[str, object]:
+            await asyncio.sleep(0.2)
+            return out("two")
+
+        return rest()
+
+    store = MemoryStore()
+    workflow = Workflow.from_spec(
+        TWO_AGENTS, agents={"one": lambda i, c: out("one"), "two": two}, store=store
+    )
+    handle = workflow.start()
+    assert handle.status == "failed"
+    assert "no result within its timeout of 0.3 s" in (handle.error or "")
+    handle_async = asyncio.run(
+        Workflow.from_spec(
+            TWO_AGENTS, agents={"one": lambda i, c: out("one"), "two": two}, store=MemoryStore()
+        ).async_start()
+    )
+    assert "no result within its timeout of 0.3 s" in (handle_async.error or "")
+
+
+def test_a_run_created_leased_shows_its_lease_on_the_handle() -> None:
+    store = MemoryStore()
+    workflow = Workflow.from_spec(TWO_AGENTS, agents={"one": out, "two": out}, store=store)
+    handle = workflow.start(detach=True, lease=("me", 30))
+    assert handle.record.lease_owner == "me"
+    assert handle.record == store.get_run(handle.run_id)
