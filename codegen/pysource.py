@@ -133,9 +133,8 @@ def number_literal(value: float, *, as_float: bool = False) -> str:
         raise TypeError(f"expected a number, got the bool {value!r}")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"a default must be a finite number, got {value!r}")
-    if as_float:
-        return repr(float(value))
-    return repr(value)
+    text = repr(float(value)) if as_float else repr(value)
+    return text.replace("e+", "e")  # ruff format's spelling of an exponent: 1e16, not 1e+16
 
 
 def _escape_char(char: str) -> str:

@@ -117,8 +117,15 @@ def field_arguments(field: FieldDef) -> tuple[Node, ...] | None:
         return None
     arguments: list[Node] = [default] if default is not None else []
     if validators:
-        arguments.append(Pair("validator", "=", Group("[", tuple(validators), "]")))
+        arguments.append(Pair("validator", "=", _one_or_tuple(validators)))
     return tuple(arguments)
+
+
+def _one_or_tuple(nodes: list[Node]) -> Node:
+    """One validator as itself, several as a tuple: mypy types each item of a tuple on its own,
+    while a list of, say, ``min_len`` and ``matches_re`` joins to ``list[function]``, which
+    ``attrs.field`` refuses under ``--strict``."""
+    return nodes[0] if len(nodes) == 1 else Group("(", tuple(nodes), ")")
 
 
 def simple_default(field: FieldDef) -> Node | None:
@@ -158,7 +165,7 @@ def validator_nodes(field: FieldDef) -> list[Node]:
     inner = field.type.inner if isinstance(field.type, OptionalType) else field.type
     nodes = _constraint_validators(field.constraints, inner)
     if nodes and isinstance(field.type, OptionalType):
-        return [Group("attrs.validators.optional(", (Group("[", tuple(nodes), "]"),), ")")]
+        return [Group("attrs.validators.optional(", (_one_or_tuple(nodes),), ")")]
     return nodes
 
 
@@ -184,4 +191,6 @@ def _bound(value: float, integer: bool, rounding: Callable[[float], int]) -> str
     """An int field's bound as an int (``x >= 0.5`` is ``x >= 1`` for ints), else a float."""
     if integer:
         return str(rounding(value))
+    if isinstance(value, int) and float(value) != value:
+        return number_literal(value)  # no float is this int: compare with the int itself
     return number_literal(value, as_float=True)
