@@ -122,6 +122,9 @@ class EventView:
     signature: str  # the laid-out ``def send_<event>(...) -> RunHandle:``
     docstring: str
     send: str  # the laid-out expression the method returns
+    async_signature: str  # ``async def async_send_<event>(...) -> RunHandle:``
+    async_docstring: str
+    async_send: str  # the laid-out awaited expression
 
 
 @attrs.frozen
@@ -401,11 +404,18 @@ def event_view(event: str, data_class: str | None, about: str) -> EventView:
         arguments.append(Atom("self._bridge.data(data)"))
     signature = Group(f"def send_{event}(", tuple(parameters), ") -> RunHandle:")
     send = Group("self.workflow.run(run_id).send(", tuple(arguments), ")")
+    waited = Group(f"async def async_send_{event}(", tuple(parameters), ") -> RunHandle:")
+    awaited = Group("self.workflow.run(run_id).async_send(", tuple(arguments), ")")
     body_indent = INDENT * 2
     return EventView(
         signature=layout(signature, INDENT, len(INDENT)),
         docstring=docstring(about, body_indent),
         send=layout(send, body_indent, len(body_indent) + len("return ")),
+        async_signature=layout(waited, INDENT, len(INDENT)),
+        async_docstring=docstring(
+            f"``send_{event}`` for an event loop: async agents are awaited.", body_indent
+        ),
+        async_send=layout(awaited, body_indent, len(body_indent) + len("return await ")),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from conftest import REPO, SPECS, generate_package
 
 from fsm.runtime import load_agents
+from fsm.runtime.invoke import BlockingCallInEventLoopError
 from fsm.spec.validate import load_checked
 
 FILLED = Path(__file__).resolve().parent / "filled"
@@ -105,3 +107,25 @@ def answer_wait(checked: Any, workflow: Any, bridge: Any, run: Any, stem: str) -
             typed = bridge.converter.structure(data, event.data_type, event.name)
             return getattr(workflow, f"send_{event.name}")(run.run_id, typed)
     pytest.fail(f"no example data to answer {run.waiting_for} in state {run.state}")
+
+
+def test_the_facade_has_async_twins_for_event_loops(tmp_path: Path, import_package: Any) -> None:
+    """Inside an event loop the typed façade is driven with ``async_start`` and
+    ``async_send_<event>`` (the writer agent is async); the blocking methods there refuse with
+    a usage error instead of failing the run."""
+    package = generate_package(REPO / "specs" / "content_pipeline.yaml", tmp_path / "cp_async")
+    for agent in (FILLED / "content_pipeline").glob("*.py"):
+        shutil.copyfile(agent, package / "agents_impl" / agent.name)
+    generated = import_package(package)
+
+    async def drive() -> tuple[Any, Any]:
+        with generated.ContentPipelineWorkflow(store="memory://") as workflow:
+            run = await workflow.async_start(brief=generated.Brief(topic="async façade"))
+            assert (run.status, run.state) == ("waiting", "approval")
+            done = await workflow.async_send_approve(run.run_id, generated.Decision(editor="ada"))
+            with pytest.raises(BlockingCallInEventLoopError, match="use async_start"):
+                workflow.start(brief=generated.Brief(topic="blocking inside a loop"))
+            return run, done
+
+    _, done = asyncio.run(drive())
+    assert (done.status, done.state) == ("completed", "published")
