@@ -25,6 +25,7 @@ import attrs
 from fsm.guards.nodes import (
     STEPS,
     VISITS,
+    Arithmetic,
     Attribute,
     BoolOp,
     Compare,
@@ -125,11 +126,16 @@ def _tightest(parts: list[dict[Counter, int]]) -> dict[Counter, int]:
 
 def _compare_caps(lhs: Expr, op: str, rhs: Expr, positive: bool) -> dict[Counter, int]:
     effective = op if positive else _NEGATE.get(op, "")
-    counter, bound = counter_of(lhs), _numbers(rhs)
-    if counter is None:
-        counter, bound, effective = counter_of(rhs), _numbers(lhs), _MIRROR.get(effective, "")
-    if counter is None or not bound:
+    side, bound = _shifted_counter(lhs), _numbers(rhs)
+    if side is None:
+        side, bound, effective = _shifted_counter(rhs), _numbers(lhs), _MIRROR.get(effective, "")
+    if side is None or not bound:
         return {}
+    counter, sign, offset = side
+    # ``sign * counter + offset  op  b``  is  ``counter  op'  (b - offset) / sign``
+    bound = [(b - offset) * sign for b in bound]
+    if sign < 0:
+        effective = _MIRROR.get(effective, "")
     highest = max(bound)
     if effective == "<":
         return {counter: math.ceil(highest)}
@@ -138,6 +144,33 @@ def _compare_caps(lhs: Expr, op: str, rhs: Expr, positive: bool) -> dict[Counter
     if effective == "in":
         return {counter: math.floor(highest) + 1}
     return {}
+
+
+def _shifted_counter(expr: Expr) -> tuple[Counter, int, float] | None:
+    """``expr`` as ``sign * counter + offset`` (``visits.x + 1``, ``5 - steps``, ``-visits.x``),
+    so a cap written with a little arithmetic is still recognised; None otherwise."""
+    counter = counter_of(expr)
+    if counter is not None:
+        return counter, 1, 0
+    match expr:
+        case Unary(op=op, operand=operand):
+            inner = _shifted_counter(operand)
+            if inner is None:
+                return None
+            found, sign, offset = inner
+            return (found, sign, offset) if op == "+" else (found, -sign, -offset)
+        case Arithmetic(op="+" | "-" as op, left=left, right=right):
+            constant = _numbers(right)
+            if len(constant) == 1 and (inner := _shifted_counter(left)) is not None:
+                found, sign, offset = inner
+                return found, sign, offset + (constant[0] if op == "+" else -constant[0])
+            constant = _numbers(left)
+            if len(constant) == 1 and (inner := _shifted_counter(right)) is not None:
+                found, sign, offset = inner
+                if op == "+":
+                    return found, sign, offset + constant[0]
+                return found, -sign, constant[0] - offset
+    return None
 
 
 def counter_of(expr: Expr) -> Counter | None:

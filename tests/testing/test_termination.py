@@ -34,6 +34,14 @@ DRAFT = ("visits", "drafting")
         ("visits.drafting < 2 or visits.drafting < 4", {DRAFT: 4}),
         ("not (steps >= 9 or visits.drafting > 1)", {("steps",): 9, DRAFT: 2}),
         ("0 < visits.drafting < 3", {DRAFT: 3}),
+        ("steps + 1 < 3", {("steps",): 2}),
+        ("visits.drafting + 1 < 5", {DRAFT: 4}),
+        ("-visits.drafting > -5", {DRAFT: 5}),
+        ("5 - visits.drafting > 2", {DRAFT: 3}),
+        ("visits.drafting - 1 <= 2", {DRAFT: 4}),
+        ("2 + visits.drafting == 4", {DRAFT: 3}),
+        ("not (visits.drafting + 1 >= 5)", {DRAFT: 4}),
+        ("+visits.drafting < 3", {DRAFT: 3}),
     ],
 )
 def test_guards_that_cap_a_counter(guard: str, expected: dict[tuple[str, ...], int]) -> None:
@@ -50,7 +58,9 @@ def test_guards_that_cap_a_counter(guard: str, expected: dict[tuple[str, ...], i
         "visits.drafting < 3 or steps > 1",
         "not visits.drafting < 3",
         "not (0 < visits.drafting < 3)",
-        "steps + 1 < 3",
+        "visits.drafting * 2 < 5",
+        "steps - visits.drafting < 3",
+        "-visits.drafting in [-1, -2]",
     ],
 )
 def test_guards_that_do_not_cap(guard: str) -> None:
@@ -193,3 +203,20 @@ def test_the_cycle_search_agrees_with_brute_force(drawn: list[tuple[str, str, st
         assert cycle.edges[-1].target == cycle.states[0]
         for e in cycle.edges:
             assert all(c[0] == "visits" and c[1] not in states for c in e.caps)
+
+
+@pytest.mark.parametrize("shift", range(-3, 4))
+@pytest.mark.parametrize("op", ["<", "<=", "==", ">", ">=", "!="])
+@pytest.mark.parametrize("form", ["visits.x + {k} {op} {b}", "{k} - visits.x {op} {b}"])
+def test_a_recognised_cap_is_sound(form: str, op: str, shift: int) -> None:
+    """Whatever cap is read from a shifted counter, the guard is false at and above it (checked
+    by evaluating the comparison for counter values 0..30)."""
+    text = form.format(k=shift, op=op, b=4)
+    caps = cap_limits(parse_guard(text, SPAN))
+    if not caps:
+        return
+    (cap,) = caps.values()
+    python = text.replace("visits.x", "x")
+    for x in range(31):
+        if eval(python, {"x": x}):  # the comparison text written above, ints only
+            assert x < cap, (text, x, cap)
