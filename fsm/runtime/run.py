@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from fsm.errors import ConflictError, RunError
@@ -128,9 +127,8 @@ class RunHandle:
             outcome = None
             if prepared is not None:
                 plan = prepared.plan
-                rebuild = partial(plan.build_inputs, live.context_json)
                 outcome = call_agent(
-                    plan.agent, prepared.inputs, prepared.call, plan.validate, rebuild
+                    plan.agent, prepared.inputs, prepared.call, plan.validate, prepared.rebuild
                 )
             snapshot = commit_agent(self._workflow, self._store, live, outcome, when)
         except ConflictError as error:
@@ -151,9 +149,8 @@ class RunHandle:
             outcome = None
             if prepared is not None:
                 plan = prepared.plan
-                rebuild = partial(plan.build_inputs, live.context_json)
                 outcome = await call_agent_async(
-                    plan.agent, prepared.inputs, prepared.call, plan.validate, rebuild
+                    plan.agent, prepared.inputs, prepared.call, plan.validate, prepared.rebuild
                 )
             snapshot = commit_agent(self._workflow, self._store, live, outcome, when)
         except ConflictError as error:

@@ -53,11 +53,17 @@ def started() -> Started:
 
 
 class AgentStep(NamedTuple):
-    """A prepared agent call: the state's plan, its validated input record, the call details."""
+    """A prepared agent call: the state's plan, its validated input record, the call details,
+    and the context the record was read from."""
 
     plan: AgentPlan
     inputs: object
     call: AgentCall
+    context_json: dict[str, object]
+
+    def rebuild(self) -> object:
+        """The input record built afresh, for a retry: an attempt may change its own."""
+        return self.plan.build_inputs(self.context_json)
 
 
 class _Undo(NamedTuple):
@@ -73,9 +79,10 @@ def prepare(workflow: CompiledWorkflow, live: LiveRun) -> AgentStep | None:
     plan = workflow.agent_plans.get(record.state)
     if plan is None:
         return None
-    inputs = plan.build_inputs(live.context_json)
+    context_json = live.context_json
+    inputs = plan.build_inputs(context_json)
     call = AgentCall(record.run_id, record.seq + 1, 1, record.state, plan.agent.definition.name)
-    return AgentStep(plan, inputs, call)
+    return AgentStep(plan, inputs, call, context_json)
 
 
 def commit_agent(
