@@ -44,9 +44,11 @@ from fsm.testing.routing import DEFAULT_EXAMPLES, DEFAULT_RUNS, check_routing
 def check_command(
     specs: tuple[str, ...], *, as_json: bool, seed: int, examples: int, runs: int, strict: bool
 ) -> None:
-    """Prove each SPEC routes soundly: every state's routing is total, no transition is
+    """Check that each SPEC routes soundly: every state's routing is total, no transition is
     shadowed, routing is deterministic, guards never raise, every state is reachable and every
-    cycle is bounded. Failures print a minimal counterexample.
+    cycle is bounded. Static analysis plus a property-based search over boundary values; the
+    summary says where a point's values were too many to try all. Failures print a minimal
+    counterexample.
 
     Exit status: 0 when every property holds (warnings allowed unless --strict), 1 otherwise.
     With --json: one object for one SPEC, a list for several, each with "valid" (an invalid
