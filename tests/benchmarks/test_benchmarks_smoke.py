@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.fusion_bound import measure as measure_fused
 from benchmarks.profile_w1 import profile, summary
-from benchmarks.report import paired_ratio
+from benchmarks.report import paired_ratio, targets
 from benchmarks.runner import REPO, Results, StepSample, _syscall_total, worker
 from benchmarks.variants import NAMES, OURS, variant_named
 from benchmarks.worker import MismatchError, _check, load_task, steps_task
@@ -189,6 +189,34 @@ def test_paired_ratio_compares_variants_within_each_repetition() -> None:
     results = Results(None, steps, (), {}, (), (), None)  # type: ignore[arg-type]
     assert paired_ratio(results, "W1", "normal", OURS, "floor-json") == 2.0
     assert paired_ratio(results, "W1", "full", OURS, "floor-json") is None
+
+
+def test_peer_targets_are_judged_per_workload() -> None:
+    """Each step workload gets its own verdict against Burr (4x) and LangGraph (20x)."""
+
+    def sample(variant: str, workload: str, step_us: float) -> StepSample:
+        return StepSample(variant, workload, "normal", 1, 2, (step_us, step_us), 1, 1, "wal", "1")
+
+    steps = (
+        sample(OURS, "W1", 30.0),
+        sample("burr", "W1", 90.0),
+        sample("langgraph", "W1", 600.0),
+        sample(OURS, "W2", 40.0),
+        sample("burr", "W2", 3000.0),
+        sample("langgraph", "W2", 400.0),
+    )
+    results = Results(None, steps, (), {}, (), (), None)  # type: ignore[arg-type]
+    lines = targets(results)
+    assert "- W1 at NORMAL: 3.00x as fast as burr" in "\n".join(lines)
+    verdicts = {
+        line.split(" by median")[0]: line.rsplit(": ", 1)[1] for line in lines if "as fast" in line
+    }
+    assert verdicts == {
+        "- W1 at NORMAL: 3.00x as fast as burr": "**not met**",
+        "- W1 at NORMAL: 20.00x as fast as langgraph": "met",
+        "- W2 at NORMAL: 75.00x as fast as burr": "met",
+        "- W2 at NORMAL: 10.00x as fast as langgraph": "**not met**",
+    }
 
 
 def test_the_fused_bound_does_the_real_steps_work() -> None:
