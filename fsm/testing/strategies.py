@@ -111,12 +111,7 @@ def _plain(
         case ScalarType(name="int"):
             return _integers(constraints)
         case ScalarType(name="float"):
-            return st.floats(
-                constraints.minimum,
-                constraints.maximum,
-                allow_nan=False,
-                allow_infinity=False,
-            )
+            return _floats(constraints)
         case ScalarType(name="str"):
             return _strings(constraints)
         case EnumType(name=name, values=members):
@@ -140,6 +135,19 @@ def _integers(constraints: Constraints) -> st.SearchStrategy[object]:
     if low is not None and high is not None and low > high:
         raise ValueError(f"no int lies within {constraints.minimum}..{constraints.maximum}")
     return st.integers(low, high)
+
+
+def _floats(constraints: Constraints) -> st.SearchStrategy[object]:
+    """Floats within the bounds. A bound may be an int no float holds exactly (``2**53 + 1``),
+    which hypothesis refuses: the nearest float inside the bounds stands in for it."""
+    low, high = constraints.minimum, constraints.maximum
+    if low is not None and float(low) < low:
+        low = math.nextafter(float(low), math.inf)
+    if high is not None and float(high) > high:
+        high = math.nextafter(float(high), -math.inf)
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"no float lies within {constraints.minimum}..{constraints.maximum}")
+    return st.floats(low, high, allow_nan=False, allow_infinity=False)
 
 
 def _padded_sizes(low: int, high: int | None) -> st.SearchStrategy[int]:

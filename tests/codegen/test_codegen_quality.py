@@ -183,3 +183,13 @@ def test_generated_tests_pass(packages: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "5 passed" in result.stdout
+
+
+@pytest.mark.slow
+def test_generated_tests_pass_for_hostile_and_edge_specs(packages: Path) -> None:
+    """The generated test_routing.py passes for the hostile and edge-case specs too (bounds no
+    float holds exactly, long minimum lengths, hostile texts), not only for the examples."""
+    names = [HOSTILE_SPEC.stem, LINT_HOSTILE_SPEC.stem, *(spec.stem for spec in EDGE_SPECS)]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0"]
+    result = run([*command, *(f"{name}/test_routing.py" for name in names)], packages)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -94,6 +94,19 @@ def test_floats_are_always_floats() -> None:
     assert type(found["score"]) is float
 
 
+@given(data=st.data())
+@settings(max_examples=30)
+def test_float_bounds_no_float_holds_exactly(data: st.DataObject) -> None:
+    """A float field bounded by ints no float holds (``2**53 + 1``) still gets values, each
+    within the bounds (hypothesis refuses such ints as bounds of its own)."""
+    low, high = 2**53 + 1, 2**53 + 7
+    field = FieldDef("x", FLOAT, constraints=Constraints(minimum=low, maximum=high))
+    drawn = data.draw(values(RecordType("Big", (field,))))
+    assert check_value(drawn, RecordType("Big", (field,)), "big") == []
+    if "x" in fields(drawn):
+        assert low <= fields(drawn)["x"] <= high
+
+
 def test_extra_values_are_mixed_in_at_their_path() -> None:
     """A candidate for ``review.score`` shows up, so guard boundaries get hit."""
     strategy = values(CONTEXT, extra_values={("review", "score"): [0.8]})
