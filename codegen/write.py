@@ -83,6 +83,7 @@ def write_files(
     """Write what changed; raise ``CodegenError`` before writing anything if a generated path
     holds a file we did not generate (unless ``force``)."""
     _check_out_dir(out_dir)
+    _check_folders(files, out_dir)
     if not force:
         foreign = [f.path for f in files if not f.scaffold and _is_foreign(out_dir / f.path)]
         if foreign:
@@ -95,20 +96,24 @@ def write_files(
     outcomes: list[FileOutcome] = []
     for file in files:
         target = out_dir / file.path
-        data = file.text.encode("utf-8")
-        if file.scaffold:
-            if target.exists():
-                outcomes.append(FileOutcome(file.path, "scaffold-kept"))
-                continue
-            _atomic_write(target, data)
-            outcomes.append(FileOutcome(file.path, "scaffold-written"))
-            continue
-        if target.is_file() and target.read_bytes() == data:
-            outcomes.append(FileOutcome(file.path, "unchanged"))
-            continue
-        _atomic_write(target, data)
-        outcomes.append(FileOutcome(file.path, "written"))
+        try:
+            outcomes.append(FileOutcome(file.path, _write_one(file, target)))
+        except OSError as error:
+            raise CodegenError(f"cannot write {target}: {error.strerror or error}") from None
     return WriteReport(out_dir, tuple(outcomes))
+
+
+def _write_one(file: RenderedFile, target: Path) -> Action:
+    data = file.text.encode("utf-8")
+    if file.scaffold:
+        if target.exists():
+            return "scaffold-kept"
+        _atomic_write(target, data)
+        return "scaffold-written"
+    if target.is_file() and target.read_bytes() == data:
+        return "unchanged"
+    _atomic_write(target, data)
+    return "written"
 
 
 def check_files(files: Sequence[RenderedFile], out_dir: Path) -> WriteReport:
@@ -134,6 +139,27 @@ def check_files(files: Sequence[RenderedFile], out_dir: Path) -> WriteReport:
 def _check_out_dir(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise CodegenError(f"output path {out_dir} is a file; give a directory for the package")
+
+
+def _check_folders(files: Sequence[RenderedFile], out_dir: Path) -> None:
+    """Refuse before writing anything when a path of the package cannot hold what goes there:
+    a folder where a module goes (even ``force`` replaces files only), or a file where a folder
+    goes (``agents_impl``), or an output folder inside a file."""
+    blocked: list[str] = []
+    for file in files:
+        target = out_dir / file.path
+        folders = [out_dir / part for part in target.relative_to(out_dir).parents][:-1]
+        for folder in folders:
+            if folder.exists() and not folder.is_dir():
+                blocked.append(f"{folder} is a file where a folder goes")
+        if target.is_dir():
+            blocked.append(f"{target} is a folder where a module goes")
+    for ancestor in out_dir.parents:
+        if ancestor.exists() and not ancestor.is_dir():
+            blocked.append(f"{ancestor} is a file, so {out_dir} cannot be created")
+    if blocked:
+        unique = ", ".join(dict.fromkeys(blocked))
+        raise CodegenError(f"cannot write the package: {unique}; move them away first")
 
 
 def _is_foreign(path: Path) -> bool:

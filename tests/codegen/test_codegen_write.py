@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import REPO
 
@@ -159,6 +161,50 @@ def test_name_problems_are_spec_errors_on_the_command_line(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "contract 'Exception' would generate the Python name 'Exception'" in result.output
     assert "clash.yaml:" in result.output
+
+
+def module_is_folder(tmp_path: Path) -> Path:
+    (tmp_path / "pkg" / "contracts.py").mkdir(parents=True)
+    return tmp_path / "pkg"
+
+
+def scaffold_is_folder(tmp_path: Path) -> Path:
+    (tmp_path / "pkg" / "agents_impl" / "writer.py").mkdir(parents=True)
+    return tmp_path / "pkg"
+
+
+def folder_is_file(tmp_path: Path) -> Path:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "agents_impl").touch()
+    return tmp_path / "pkg"
+
+
+def parent_is_file(tmp_path: Path) -> Path:
+    (tmp_path / "taken").touch()
+    return tmp_path / "taken" / "pkg"
+
+
+@pytest.mark.parametrize(
+    ("prepare", "blocked"),
+    [
+        (module_is_folder, "contracts.py is a folder where a module goes"),
+        (scaffold_is_folder, "writer.py is a folder where a module goes"),
+        (folder_is_file, "agents_impl is a file where a folder goes"),
+        (parent_is_file, "taken is a file"),
+    ],
+)
+def test_paths_that_cannot_be_written_are_refused_before_writing(
+    tmp_path: Path, prepare: Callable[[Path], Path], blocked: str
+) -> None:
+    """A folder where a module goes (even with --force), a file where a folder goes: a clear
+    error and exit 1, no traceback, and nothing written."""
+    out = prepare(tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = CliRunner().invoke(main, ["generate", str(SPEC), "-o", str(out), "--force"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert blocked in result.output
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
 
 
 def test_generate_help_lists_every_generated_file() -> None:
