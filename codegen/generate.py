@@ -6,13 +6,15 @@
 
 from __future__ import annotations
 
+import keyword
 import os
+import re
 from pathlib import Path
 
 from codegen.naming import check_names
 from codegen.render import RenderedFile, make_environment, render_package
 from codegen.viewmodel import build_package_view
-from codegen.write import WriteReport, check_files, with_header, write_files
+from codegen.write import CodegenError, WriteReport, check_files, with_header, write_files
 from fsm.spec.checked import CheckedSpec
 from fsm.spec.validate import load_checked
 
@@ -41,8 +43,24 @@ def generate(
 ) -> WriteReport:
     """Generate (or with ``check``, compare) the package for the spec at ``spec_path``."""
     spec_file, target = Path(spec_path), Path(out_dir)
+    _check_package_name(target)
     checked = load_checked(spec_file)
     files = render_files(checked, spec_path_from(target, spec_file))
     if check:
         return check_files(files, target)
     return write_files(files, target, force=force)
+
+
+def _check_package_name(target: Path) -> None:
+    """The folder is the package's import name: ``my-flow`` or ``class`` could not be imported
+    (nor type-checked, nor collected by pytest, whose test imports it as a package)."""
+    name = target.resolve().name
+    if not name.isidentifier() or keyword.iskeyword(name):
+        suggestion = re.sub(r"\W+", "_", name).strip("_") or "my_workflow"
+        if suggestion[0].isdigit() or keyword.iskeyword(suggestion):
+            suggestion = f"{suggestion}_pkg" if suggestion[0].isalpha() else f"pkg_{suggestion}"
+        raise CodegenError(
+            f"{target}: the folder name {name!r} is not a valid Python package name; "
+            f"use letters, digits and underscores (e.g. {suggestion!r}): the generated package "
+            "is imported by that name"
+        )

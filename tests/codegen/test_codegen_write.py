@@ -207,6 +207,20 @@ def test_paths_that_cannot_be_written_are_refused_before_writing(
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
 
 
+@pytest.mark.parametrize(("folder", "suggested"), [("my-flow", "my_flow"), ("class", "class_pkg")])
+def test_a_folder_python_cannot_import_is_refused(
+    tmp_path: Path, folder: str, suggested: str
+) -> None:
+    """The output folder is the package's import name: one that is no identifier (or is a
+    keyword) is refused with a usable name, and nothing is written."""
+    out = tmp_path / folder
+    result = CliRunner().invoke(main, ["generate", str(SPEC), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "not a valid Python package name" in result.output
+    assert repr(suggested) in result.output
+    assert not out.exists()
+
+
 def test_generate_help_lists_every_generated_file() -> None:
     """`fsm generate --help` names each file the generator writes, so it cannot drift."""
     shown = CliRunner().invoke(main, ["generate", "--help"]).output
