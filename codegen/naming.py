@@ -218,11 +218,30 @@ def name_problems(checked: CheckedSpec) -> Iterator[Diagnostic]:
                 "codegen-name",
                 hint="rename the agent",
             )
+    yield from _scaffold_case_problems(spec)
     class_names = {named.name for named in types} | set(names.input_classes.values())
     yield from _field_problems(checked, class_names, spans)
     yield from _context_problems(spec, class_names)
     yield from _enum_problems(types, spans, spec.span)
     yield from _event_problems(spec)
+
+
+def _scaffold_case_problems(spec: Spec) -> Iterator[Diagnostic]:
+    """Scaffolds ``agents_impl/writer.py`` and ``agents_impl/wRiter.py`` are one file on the
+    case-insensitive file systems of macOS and Windows: the second agent would silently get
+    the first one's scaffold, and its import would fail there."""
+    seen: dict[str, str] = {}
+    for agent in spec.agents:
+        other = seen.setdefault(agent.name.casefold(), agent.name)
+        if other != agent.name:
+            yield Diagnostic(
+                agent.span,
+                f"agents '{other}' and '{agent.name}' differ only in case, so their scaffolds "
+                f"agents_impl/{other}.py and agents_impl/{agent.name}.py would be one file on "
+                "macOS and Windows",
+                "codegen-collision",
+                hint="rename one of the agents",
+            )
 
 
 def _type_spans(spec: Spec) -> dict[str, SourceSpan]:

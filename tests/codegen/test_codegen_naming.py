@@ -90,6 +90,17 @@ def test_agents_differing_only_in_underscores_collide() -> None:
     assert "'FooBarAgent'" in found[1]
 
 
+def test_agents_differing_only_in_case_collide() -> None:
+    """Agents writer and wRiter have distinct classes but scaffold files that are one file on
+    case-insensitive file systems."""
+    found = problems(spec_text(agent_a="writer", agent_b="wRiter"))
+    assert found == [
+        "demo.yaml:9:3: error: agents 'writer' and 'wRiter' differ only in case, so their "
+        "scaffolds agents_impl/writer.py and agents_impl/wRiter.py would be one file on macOS "
+        "and Windows (rename one of the agents)"
+    ]
+
+
 def test_contract_shadowing_a_builtin() -> None:
     """A contract named like a builtin (Exception) is refused: it would shadow it."""
     found = problems(spec_text(contract="Exception"))
