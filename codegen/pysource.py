@@ -44,6 +44,20 @@ def display_width(text: str) -> int:
     return sum(_char_width(char) for char in text)
 
 
+def exempt_overlong(code: str) -> str:
+    """``code`` with each line that no layout can shorten marked as exempt from ``E501``.
+
+    Such a line holds a name longer than a line (a member name made from a long enum value,
+    a reference to it as a default): it cannot be wrapped, only exempted. ``code`` must hold no
+    multi-line string, where a comment would become text. A line that is one word is left
+    alone: ruff does not report it, and would report the unused exemption (RUF100)."""
+    lines = code.split("\n")
+    for index, line in enumerate(lines):
+        if display_width(line) > LINE_LENGTH and " " in line.strip():
+            lines[index] = f"{line}  # noqa: E501"
+    return "\n".join(lines)
+
+
 @functools.cache
 def _char_width(char: str) -> int:
     if char.isascii():

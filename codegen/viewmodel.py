@@ -21,6 +21,7 @@ from codegen.pysource import (
     annotation_layout,
     assignment,
     docstring,
+    exempt_overlong,
     fitted_string_literal,
     from_import,
     import_order,
@@ -228,11 +229,18 @@ def contracts_view(checked: CheckedSpec) -> ContractsView:
 
 def enum_view(enum_type: EnumType) -> EnumView:
     members = tuple(
-        MemberView(name, layout(Text(value), INDENT, len(INDENT) + len(name) + len(" = ")))
+        member_view(name, value)
         for name, value in zip(enum_member_names(enum_type), enum_type.values, strict=True)
     )
     text = enum_type.description or f"The {enum_type.name} enum."
     return EnumView(enum_type.name, docstring(text, INDENT), members)
+
+
+def member_view(name: str, value: str) -> MemberView:
+    """``NAME = "value"``, exempt from the line-length rule where the name is a line long."""
+    head = f"{INDENT}{name} = "
+    literal = layout(Text(value), INDENT, len(head))
+    return MemberView(name, exempt_overlong(head + literal)[len(head) :])
 
 
 def record_view(record: RecordType, fallback_doc: str) -> RecordView:
@@ -249,7 +257,7 @@ def field_view(field: FieldDef) -> FieldView:
     if value is not None:
         declaration += " = " + assignment(value, INDENT, len(INDENT) + len(head) + 3)
     doc = docstring(field.description, INDENT) if field.description else None
-    return FieldView(field.name, declaration, doc)
+    return FieldView(field.name, exempt_overlong(INDENT + declaration)[len(INDENT) :], doc)
 
 
 # --- agents.py and the scaffolds --------------------------------------------------------------

@@ -19,6 +19,7 @@ from codegen.pysource import (
     comment_text,
     display_width,
     docstring,
+    exempt_overlong,
     fitted_string_literal,
     from_import,
     import_order,
@@ -254,3 +255,16 @@ def test_ambiguous_characters_are_escaped_in_literals_docstrings_and_comments() 
     assert string_literal("\u0391\u0392") == '"\\u0391\\u0392"'  # no unambiguous letter
     assert docstring("Editors\u2019 call \u00d7 2", "") == '"""Editors\\u2019 call \\xd7 2"""'
     assert comment_text("specs/a\u2013b.yaml") == "specs/a\\u2013b.yaml"
+
+
+def test_only_overlong_lines_with_spaces_are_exempted() -> None:
+    """A line too long to wrap gets ``# noqa: E501``; a short line or one long word (which
+    ruff does not report, and whose exemption RUF100 would report) does not."""
+    long_name = "X" * LINE_LENGTH
+    code = f"short = 1\n{long_name} = (\n    {'y' * LINE_LENGTH!r}\n)"
+    assert exempt_overlong(code).split("\n") == [
+        "short = 1",
+        f"{long_name} = (  # noqa: E501",
+        f"    {'y' * LINE_LENGTH!r}",
+        ")",
+    ]
