@@ -15,6 +15,8 @@ from typing import Literal
 import attrs
 
 Severity = Literal["error", "warning"]
+Position = tuple[int, int]
+"""A 1-based (line, column) in a source file."""
 
 
 @attrs.frozen

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import math
 
-from fsm.diagnostics import Diagnostic, SourceSpan, did_you_mean
+from fsm.diagnostics import Diagnostic, Position, SourceSpan, did_you_mean
 from fsm.errors import GuardError
 from fsm.guards import nodes as n
 from fsm.guards.limits import (
@@ -54,13 +54,19 @@ _FUNCTIONS: dict[str, n.FunctionName] = {name: name for name in n.FUNCTIONS}
 _METHODS: dict[str, n.MethodName] = {name: name for name in n.METHODS}
 
 
-def parse_guard(text: str, span: SourceSpan) -> n.Expr:
-    """Parse guard ``text`` whose first character is at ``span``; raise ``GuardError``."""
-    problems = check_text(GuardSource(text, span))
+def parse_guard(
+    text: str, span: SourceSpan, positions: tuple[Position, ...] | None = None
+) -> n.Expr:
+    """Parse guard ``text`` whose first character is at ``span``; raise ``GuardError``.
+
+    ``positions`` (one per character of ``text``) place diagnostics exactly when the text is
+    not a verbatim copy of one source line: YAML escapes, folded lines, block indentation."""
+    problems = check_text(GuardSource(text, span, positions=positions))
     if problems:
         raise GuardError(problems)
     stripped = text.lstrip(" \t")
-    source = GuardSource(stripped, span, line_offset=len(text) - len(stripped))
+    offset = len(text) - len(stripped)
+    source = GuardSource(stripped, span, line_offset=offset, positions=positions)
     if not stripped.strip():
         raise GuardError([empty_guard(source)])
     tree = parse_python(stripped, source)

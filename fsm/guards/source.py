@@ -2,8 +2,10 @@
 
 Python's ``ast`` reports 1-based lines and 0-based column offsets in UTF-8 *bytes*; diagnostics
 use 1-based *character* columns in the spec file. The guard text starts at ``base`` (the
-line/column of its first character); later lines of a multi-line guard are reported from
-column 1 of their own line, which is exact for block scalars and an approximation otherwise.
+line/column of its first character). When YAML changed the text on the way in (escapes such as
+``\"``, folded lines, the indentation of a block scalar), ``positions`` gives where each
+character was written and is used instead; without it, offsets count from ``base`` and later
+lines of a multi-line guard from column 1 of their own line.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 
 import attrs
 
-from fsm.diagnostics import SourceSpan
+from fsm.diagnostics import Position, SourceSpan
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -27,6 +29,10 @@ class GuardSource:
     line_offset: int = 0  # leading whitespace stripped before parsing (first line only)
     ascii_lines: tuple[bool, ...] = attrs.field(init=False)
     """Per line: one byte per character, so ast's byte offsets are character offsets."""
+    positions: tuple[Position, ...] | None = None
+    """Where each character of the unstripped text was written (see the module docstring)."""
+    line_starts: tuple[int, ...] = attrs.field(init=False)
+    """Offset in ``text`` of the first character of each line."""
 
     @lines.default
     def _split_lines(self) -> tuple[str, ...]:
@@ -35,6 +41,10 @@ class GuardSource:
     @ascii_lines.default
     def _ascii(self) -> tuple[bool, ...]:
         return tuple(line.isascii() for line in self.lines)
+
+    @line_starts.default
+    def _line_starts(self) -> tuple[int, ...]:
+        return (0, *(match.end() for match in _NEWLINE.finditer(self.text)))
 
     def column(self, lineno: int, byte_offset: int) -> tuple[int, int]:
         """(file line, file column) for an ast (lineno, col_offset) pair."""
@@ -51,6 +61,12 @@ class GuardSource:
         return self._place(index, max(char_offset, 0))
 
     def _place(self, index: int, chars: int) -> tuple[int, int]:
+        if self.positions:
+            offset = self.line_offset + self.line_starts[index] + chars
+            if offset < len(self.positions):
+                return self.positions[offset]
+            line, column = self.positions[-1]  # just past the end: after the last character
+            return line, column + 1 + offset - len(self.positions)
         if index == 0:
             return self.base.line, self.base.column + self.line_offset + chars
         return self.base.line + index, 1 + chars

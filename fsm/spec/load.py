@@ -21,8 +21,9 @@ from typing import TypeAlias
 import attrs
 import yaml
 
-from fsm.diagnostics import Diagnostic, SourceSpan
+from fsm.diagnostics import Diagnostic, Position, SourceSpan
 from fsm.errors import SpecError
+from fsm.spec.positions import scalar_positions
 from fsm.spec.yaml_dialect import (
     IMPLICIT_TAG,
     MAX_DEPTH,
@@ -44,7 +45,9 @@ class LScalar:
     ``quoted`` is true for every non-plain scalar (quoted or block), whose value is always text.
     ``content`` is where the text itself starts: one column after the quote of a quoted scalar.
     ``verbatim`` is true when ``text`` appears character for character in the source on one
-    line, so offsets into ``text`` are exact source columns (no escapes, no folding)."""
+    line, so offsets into ``text`` are exact source columns (no escapes, no folding). Otherwise
+    ``positions`` holds where each character of ``text`` was written, when it could be aligned
+    with the source (escapes, doubled quotes, folded lines, block indentation)."""
 
     value: ScalarValue
     span: SourceSpan
@@ -52,12 +55,17 @@ class LScalar:
     text: str
     content: SourceSpan
     verbatim: bool = False
+    positions: tuple[Position, ...] | None = None
 
     def span_of(self, start: int, end: int | None = None) -> SourceSpan:
         """The span of ``text[start:end]`` in the source; the content start when not exact."""
+        stop = len(self.text) if end is None else end
+        if self.positions and start < len(self.positions) and 0 < stop <= len(self.positions):
+            line, column = self.positions[start]
+            end_line, end_column = self.positions[stop - 1]
+            return SourceSpan(self.content.path, line, column, end_line, end_column + 1)
         if not self.verbatim:
             return self.content
-        stop = len(self.text) if end is None else end
         return self.content.shifted(0, self.content.column + start, self.content.column + stop)
 
 
@@ -326,7 +334,11 @@ class _Converter:
         index, line, column = self._content_start(node)
         content = SourceSpan(self.path, line, column)
         verbatim = "\n" not in text and self.text[index : index + len(text)] == text
-        return LScalar(value, self._span(node), quoted, text, content, verbatim)
+        positions = None
+        if not verbatim and text:
+            raw = self.text[index : node.end_mark.index]
+            positions = scalar_positions(raw, text, node.style, line, column)
+        return LScalar(value, self._span(node), quoted, text, content, verbatim, positions)
 
     def _join_surrogates(self, node: yaml.ScalarNode, text: str) -> str:
         """JSON writes characters outside the BMP as two ``\\u`` escapes; PyYAML keeps the

@@ -14,7 +14,7 @@ from typing import Literal, Protocol, TypeVar
 import attrs
 
 from fsm.datatypes import DataType, EnumType, FieldDef, OptionalType, RecordType
-from fsm.diagnostics import SourceSpan
+from fsm.diagnostics import Position, SourceSpan
 
 MergePolicy = Literal["replace", "append"]
 StateKind = Literal["agent", "wait", "final", "route"]
@@ -161,7 +161,9 @@ class TransitionDef:
     """One outgoing transition of ``source``, tried in ``index`` order.
 
     ``guard`` is the guard's text and ``guard_span`` where that text starts (column of its first
-    character), so guard diagnostics point inside the YAML string. ``event`` is set on
+    character), so guard diagnostics point inside the YAML string; ``guard_positions`` is where
+    each character was written when YAML changed the text (escapes, folded lines, block
+    indentation), None when offsets from ``guard_span`` are exact. ``event`` is set on
     transitions of wait states."""
 
     source: str
@@ -173,6 +175,7 @@ class TransitionDef:
     span: SourceSpan
     target_span: SourceSpan
     guard_span: SourceSpan | None = None
+    guard_positions: tuple[Position, ...] | None = None
 
     @property
     def label(self) -> str:

@@ -7,7 +7,7 @@ where default transitions belong are validation rules, not parsing.
 
 from __future__ import annotations
 
-from fsm.diagnostics import SourceSpan, did_you_mean
+from fsm.diagnostics import Position, SourceSpan, did_you_mean
 from fsm.spec.load import LNode, LScalar
 from fsm.spec.model import TransitionDef
 from fsm.spec.parse_base import (
@@ -82,7 +82,7 @@ def _parse_transition(
             problems.error(
                 to_node.span, f"unknown state {target!r} in 'to'", "spec-unknown-state", hint
             )
-    guard, guard_span = _guard(item.get("when"), problems)
+    guard, guard_span, guard_positions = _guard(item.get("when"), problems)
     event = _name_value(item.get("on"), "event", problems)
     name = _name_value(item.get("name"), "transition", problems)
     if len(problems.diagnostics) != before or target is None or to_node is None:
@@ -97,23 +97,27 @@ def _parse_transition(
         span=item.span,
         target_span=to_node.span,
         guard_span=guard_span,
+        guard_positions=guard_positions,
     )
 
 
-def _guard(node: LNode | None, problems: Problems) -> tuple[str | None, SourceSpan | None]:
-    """The guard text, untouched, and where it starts in the source."""
+def _guard(
+    node: LNode | None, problems: Problems
+) -> tuple[str | None, SourceSpan | None, tuple[Position, ...] | None]:
+    """The guard text, untouched, where it starts in the source, and where each of its
+    characters was written when YAML changed the text (escapes, folding, block indentation)."""
     if node is None:
-        return None, None
+        return None, None, None
     hint = 'quote the guard if it looks like a value, e.g. when: "true"'
     text = expect_str(node, "a guard expression (text)", problems, hint)
     if text is None:
-        return None, None
+        return None, None, None
     assert isinstance(node, LScalar)
     if not text.strip():
         hint = "remove 'when' for a default transition"
         problems.error(node.span, "empty guard", "spec-guard-empty", hint)
-        return None, None
-    return text, node.span_of(0)
+        return None, None, None
+    return text, node.span_of(0), node.positions
 
 
 def _name_value(node: LNode | None, kind: str, problems: Problems) -> str | None:

@@ -105,7 +105,9 @@ def _parse_guards(spec: Spec, diagnostics: list[Diagnostic]) -> dict[tuple[str, 
             continue
         span = transition.guard_span or transition.span
         try:
-            parsed[(transition.source, transition.index)] = parse_guard(transition.guard, span)
+            parsed[(transition.source, transition.index)] = parse_guard(
+                transition.guard, span, transition.guard_positions
+            )
         except GuardError as error:
             diagnostics.extend(error.diagnostics)
     return parsed

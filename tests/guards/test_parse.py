@@ -8,6 +8,7 @@ from fsm.diagnostics import Diagnostic, SourceSpan
 from fsm.errors import GuardError, SpecError
 from fsm.guards import nodes as n
 from fsm.guards import parse_guard
+from fsm.spec.validate import checked_from_text
 
 from .env import COLUMN, SPAN
 
@@ -129,6 +130,41 @@ def test_errors_on_later_lines_use_their_own_line() -> None:
     """Inside parentheses a guard may span lines; errors on line 2 point at line 15."""
     diagnostic = only("(count > 1 and\n  review.__dict__)")
     assert (diagnostic.span.line, diagnostic.span.column) == (15, 10)
+
+
+SPEC_WITH_GUARD = """\
+workflow: w
+context: {count: int, name: str}
+states: {start: {}, done: {final: true}}
+initial: start
+transitions:
+  start:
+    - to: done
+      when: GUARD
+    - {to: done}
+"""
+
+
+@pytest.mark.parametrize(
+    ("guard", "line", "column"),
+    [
+        ("|\n        (count > 1\n           and fooo)", 10, 16),  # block: indentation counts
+        (">\n        count > 1\n        and fooo", 10, 13),  # folded onto one line by YAML
+        ('"name == \\"x\\" and fooo"', 8, 32),  # escaped quotes before the name
+        ("'name == ''x'' and fooo'", 8, 32),  # doubled quotes before the name
+    ],
+)
+def test_guard_diagnostics_point_where_yaml_wrote_the_character(
+    guard: str, line: int, column: int
+) -> None:
+    """Escapes, folding and block indentation change the text YAML hands over; a diagnostic
+    still points at the file position of the token, not at an offset counted from the start."""
+    with pytest.raises(SpecError) as caught:
+        checked_from_text(SPEC_WITH_GUARD.replace("GUARD", guard), "s.yaml")
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.message == "unknown name 'fooo' in guard"
+    assert (diagnostic.span.line, diagnostic.span.column) == (line, column)
+    assert (diagnostic.span.end_line, diagnostic.span.end_column) == (line, column + 4)
 
 
 def test_empty_guard_is_a_syntax_error() -> None:

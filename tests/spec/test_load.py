@@ -94,12 +94,33 @@ def test_plain_scalar_content_starts_at_the_scalar() -> None:
     assert when.span_of(7) == SourceSpan("t.yaml", 1, 14, 1, 26)
 
 
-def test_escapes_make_offsets_inexact_so_span_of_falls_back_to_the_content_start() -> None:
-    """With an escape the text differs from the source; a sub-span would lie, so none is made."""
+def test_escapes_are_mapped_so_span_of_points_past_them() -> None:
+    """With an escape the text differs from the source; each character's position is kept."""
     when = scalar(load_map('when: "a\\tb == c"\n').get("when"))
     assert when.text == "a\tb == c"
     assert not when.verbatim
-    assert when.span_of(5, 7) == when.content == SourceSpan("t.yaml", 1, 8)
+    assert when.content == SourceSpan("t.yaml", 1, 8)
+    assert when.span_of(4, 6) == SourceSpan("t.yaml", 1, 13, 1, 15)  # "=="
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "column"),
+    [
+        ('when: "x == \\"\\u00e9\\" and fooo"\n', 1, 28),  # escapes before the name
+        ("when: 'x == ''a'' and fooo'\n", 1, 23),  # doubled single quotes
+        ('when: "x == \\"\\ud83d\\ude00\\" and fooo"\n', 1, 34),  # a surrogate pair: one char
+        ("when: |\n  (x > 1\n   and fooo)\n", 3, 8),  # a literal block keeps its indentation
+        ("when: >\n  x > 1\n  and fooo\n", 3, 7),  # a folded block joins lines with a space
+        ("when: x > 1\n  and fooo\n", 2, 7),  # so does a plain scalar over two lines
+        ('when: "x > 1 \\\n  and fooo"\n', 2, 7),  # an escaped line break
+    ],
+)
+def test_span_of_finds_each_character_where_it_was_written(
+    source: str, line: int, column: int
+) -> None:
+    when = scalar(load_map(source).get("when"))
+    start = when.text.index("fooo")
+    assert when.span_of(start, start + 4) == SourceSpan("t.yaml", line, column, line, column + 4)
 
 
 def test_block_scalar_content_starts_on_its_first_text_line() -> None:
