@@ -309,13 +309,21 @@ class _Checker:
         node = attrs.evolve(node, operand=inner.node)
         if inner.type is INVALID:
             return Result.of(node, BOOL)
+        if inner.type is NONE:
+            always = "false" if node.negated else "true"
+            self.error(
+                node.span,
+                "guard-type",
+                f"`{n.render(node)}` tests the literal None, so it is always {always}",
+                "test a context field instead, e.g. review is not None",
+            )
+            return Result.of(node, BOOL)
+        if isinstance(inner.declared, Special):
+            self.value(inner, clause)  # bare `visits`: explains how to read it
+            return Result.of(node, BOOL)
         if not isinstance(inner.declared, OptionalType):
             text = n.render(node.operand)
-            found = (
-                inner.declared.name
-                if isinstance(inner.declared, Special)
-                else render_type(inner.declared)
-            )
+            found = render_type(inner.declared)
             always = "true" if node.negated else "false"
             self.error(
                 node.span,

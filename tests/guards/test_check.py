@@ -171,6 +171,23 @@ def test_optional_bool_must_be_narrowed_even_as_a_whole_guard() -> None:
     check("maybe_flag is not None and maybe_flag")
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("None is None", "`None is None` tests the literal None, so it is always true"),
+        ("None is not None", "`None is not None` tests the literal None, so it is always false"),
+        ("visits is None", "`visits` is read per state, e.g. visits.drafting"),
+    ],
+)
+def test_is_none_on_the_none_literal_or_bare_visits_says_what_is_wrong(
+    text: str, message: str
+) -> None:
+    """`None is None` is always true (not "never None, always false"); bare `visits` is not a
+    value at all."""
+    diagnostic = only(text)
+    assert (diagnostic.code, diagnostic.message) == ("guard-type", message)
+
+
 def test_is_none_on_a_non_optional_is_an_error() -> None:
     """`count is None` is always false and says so."""
     diagnostic = only("count is None")
