@@ -110,6 +110,17 @@ def _statement_diagnostic(statements: list[ast.stmt], source: GuardSource) -> Di
     if isinstance(first, ast.Expr) and type(first.value) in FORBIDDEN:
         what, hint = FORBIDDEN[type(first.value)]
         return forbidden(source.span(first.lineno, first.col_offset), what, hint)
+    if isinstance(first, ast.Expr):  # one expression, yet not one in eval mode: a trailing ';'
+        assert first.end_lineno is not None
+        assert first.end_col_offset is not None
+        line = source.lines[first.end_lineno - 1].encode()
+        semicolon = max(line.find(b";", first.end_col_offset), first.end_col_offset)
+        return Diagnostic(
+            source.span(first.end_lineno, semicolon),
+            "a guard is one expression; it ends with a ';'",
+            "guard-syntax",
+            hint="remove the ';'",
+        )
     kind = type(first).__name__.lower()
     return Diagnostic(
         source.span(first.lineno, first.col_offset),

@@ -254,6 +254,15 @@ def test_several_problems_are_reported_together() -> None:
     assert [d.code for d in found] == ["guard-forbidden"] * 3
 
 
+def test_a_trailing_semicolon_is_named_as_such() -> None:
+    """`count > 1;` is one expression with a stray ';', not "a statement (found expr)"."""
+    diagnostic = only("count > 1 ;")
+    assert diagnostic.code == "guard-syntax"
+    assert diagnostic.message == "a guard is one expression; it ends with a ';'"
+    assert diagnostic.span.column == COLUMN + 10
+    assert diagnostic.hint == "remove the ';'"
+
+
 def test_statements_are_forbidden_not_syntax_errors() -> None:
     """`import os`, `x = 1` and `a; b` explain that a guard is one expression."""
     assert "not a statement (found import)" in only("import os").message
