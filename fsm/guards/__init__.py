@@ -21,7 +21,7 @@ Decisions: conditional expressions (``a if c else b``) are forbidden: a guard is
 and ``(c and a) or (not c and b)`` or two transitions say the same thing more plainly. The node
 limit counts expression nodes only (operators and contexts are not nodes of their own). Integer
 literals are bounded by ±2**53, but context values are not: arithmetic mixing a huge context int
-with floats can overflow exactly as it would in Python.
+with floats, or dividing it with ``/``, can overflow exactly as it would in Python.
 """
 
 from __future__ import annotations
