@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 
 from fsm.diagnostics import Diagnostic, Position, SourceSpan, did_you_mean
 from fsm.errors import GuardError
@@ -199,7 +200,26 @@ class _Converter:
                 "guards read context fields, `steps` and `visits.<state>` only",
             )
             return None
+        if not self.ascii_name(node.id, self.span(node)):
+            return None
         return n.Name(node.id, self.span(node))
+
+    def ascii_name(self, name: str, span: SourceSpan) -> bool:
+        """Spec names are ASCII, so a name with another letter (a Cyrillic o that looks like the
+        Latin one) never matches: name the letter rather than suggest the look-alike it is."""
+        if name.isascii():
+            return True
+        char = next(c for c in name if not c.isascii())
+        what = unicodedata.name(char, "no name")
+        self.diagnostics.append(
+            Diagnostic(
+                span,
+                f"'{name}' contains the non-ASCII character '{char}' (U+{ord(char):04X} {what})",
+                "guard-unknown-name",
+                hint="names in a spec are ASCII; retype the name",
+            )
+        )
+        return False
 
     def attribute(self, node: ast.Attribute) -> n.Attribute | None:
         name_span = self._name_span(node)
@@ -211,6 +231,8 @@ class _Converter:
                     "guards read declared contract fields only",
                 )
             )
+            return None
+        if not self.ascii_name(node.attr, name_span):
             return None
         if not isinstance(node.value, ast.Name | ast.Attribute | ast.Subscript):
             self.fail(
@@ -329,6 +351,12 @@ class _Converter:
             )
             return None
         func = node.func
+        if isinstance(func, ast.Name) and not self.ascii_name(func.id, self.span(func)):
+            return None
+        if isinstance(func, ast.Attribute) and not self.ascii_name(
+            func.attr, self._name_span(func)
+        ):
+            return None
         if isinstance(func, ast.Name) and func.id in _FUNCTIONS:
             args = self.convert_all(node.args)
             function = _FUNCTIONS[func.id]

@@ -254,6 +254,26 @@ def test_several_problems_are_reported_together() -> None:
     assert [d.code for d in found] == ["guard-forbidden"] * 3
 
 
+@pytest.mark.parametrize(
+    ("text", "offset", "name"),
+    [
+        ("c\u043eunt > 1", 0, "c\u043eunt"),  # Cyrillic o in a context field
+        ("review.sc\u043ere > 1", 7, "sc\u043ere"),  # ... in a record field
+        ("visits.draft\u0456ng > 1", 7, "draft\u0456ng"),  # ... in a state name
+        ("name.l\u043ewer() == 'x'", 5, "l\u043ewer"),  # ... in a string method
+        ("l\u0435n(name) > 1", 0, "l\u0435n"),  # ... in a function
+    ],
+)
+def test_a_look_alike_letter_in_a_name_is_named(text: str, offset: int, name: str) -> None:
+    """Spec names are ASCII: a homoglyph gets the letter named, not "did you mean" the name
+    it already looks exactly like."""
+    diagnostic = only(text)
+    assert diagnostic.code == "guard-unknown-name"
+    assert diagnostic.message.startswith(f"'{name}' contains the non-ASCII character")
+    assert "CYRILLIC" in diagnostic.message
+    assert diagnostic.span.column == COLUMN + offset
+
+
 def test_a_trailing_semicolon_is_named_as_such() -> None:
     """`count > 1;` is one expression with a stray ';', not "a statement (found expr)"."""
     diagnostic = only("count > 1 ;")
