@@ -148,7 +148,10 @@ def _in_literals(
             continue
         _record_literal(walker, left, item)
         if left_t is not None:
-            ok = walker.report(rules.equality(left, left_t, item, _literal_type(item))) and ok
+            problem = rules.equality(left, left_t, item, _literal_type(item))
+            if problem is not None:  # point at the choice that does not fit, not at the left
+                problem = attrs.evolve(problem, node=item)
+            ok = walker.report(problem) and ok
     return ok
 
 

@@ -188,6 +188,13 @@ def test_is_none_on_the_none_literal_or_bare_visits_says_what_is_wrong(
     assert (diagnostic.code, diagnostic.message) == ("guard-type", message)
 
 
+def test_a_choice_of_the_wrong_type_after_in_is_pointed_at() -> None:
+    """In `count in [1, 2, 'three']` the error is the third choice, so it points there."""
+    diagnostic = only("count in [1, 2, 'three']")
+    assert diagnostic.message == "cannot compare int with str"
+    assert diagnostic.span.column == COLUMN + 16
+
+
 def test_is_none_on_a_non_optional_is_an_error() -> None:
     """`count is None` is always false and says so."""
     diagnostic = only("count is None")
