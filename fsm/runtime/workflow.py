@@ -224,14 +224,17 @@ class Workflow:
             parent_run_id=parent[0] if parent else None,
             parent_seq=parent[1] if parent else None,
         )
+        # Checked before anything is stored: a fork's copied context may not fit a changed
+        # spec (allow_spec_change), and a run created before that error would be left behind.
+        context_json = copy.deepcopy(frame["context"])
+        context = compiled.context_instance(context_json)
         self.store.create_run(record, start, lease=lease)
         if lease is not None:  # the head as stored: its lease was set by the store's clock
             record = self.store.get_run(run_id)
-        context_json = copy.deepcopy(frame["context"])
         live = LiveRun(
             record=record,
             context_json=context_json,
-            context=compiled.context_instance(context_json),
+            context=context,
             steps=steps,
             visits=dict(frame["visits"]),
             max_steps=max_steps,

@@ -479,6 +479,22 @@ def test_spec_change_is_refused_unless_allowed(store: Store) -> None:
     assert reopened.seq == 2
 
 
+def test_fork_whose_context_breaks_the_changed_spec_creates_no_run(store: Store) -> None:
+    """A fork under --allow-spec-change whose copied context the new spec refuses raises the
+    ContractError before anything is stored: no half-made run is left behind (leased, stuck
+    at seq 0, for workers to trip over)."""
+    workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
+    handle = workflow.start(max_steps=3)
+    changed = checked_from_text(
+        COUNTER.replace("value: {type: int, default: 0}", "value: {type: int, default: 0, max: 1}"),
+        "counter.yaml",
+    )
+    other = Workflow.from_spec(changed, agents={"bump": bump}, store=store)
+    with pytest.raises(ContractError, match="value"):
+        other.fork(handle.run_id, 2, fork_id="child", allow_spec_change=True, lease=("me", 60))
+    assert [run.run_id for run in store.list_runs(None, 10)] == [handle.run_id]
+
+
 def test_corrupted_record_is_reported_not_used(tmp_path: Path) -> None:
     """A record altered on disk fails its checksum: loading the run raises CorruptionError."""
     path = tmp_path / "runs.db"
