@@ -525,7 +525,9 @@ def history_command(run_id: str, store_url: str | None, as_json: bool) -> None:
     """Every transition of RUN_ID: the rule that fired, what changed, how long it took."""
     with _opened(store_url) as store:
         run = store.get_run(run_id)
-        records = store.history(run_id)
+        # Up to the run's seq as just read: records another process commits meanwhile would
+        # contradict the head printed with them (its seq, status and state).
+        records = store.history(run_id, 0, run.seq + 1)
     if as_json:
         print_json({"run": _run_json(run), "history": [_snapshot_json(s) for s in records]})
         return

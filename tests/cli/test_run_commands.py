@@ -97,6 +97,26 @@ def test_send_resume_history_show_fork_and_runs(store: str) -> None:
     assert run_id in fsm("runs", "--store", store).stdout
 
 
+def test_history_is_one_consistent_view_while_the_run_advances(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transition committed by another process between `fsm history` reading the run and
+    its records does not show up as a record newer than the run's own seq and status."""
+    run_id = str(started(store)["run_id"])
+    read_history = SqliteStore.history
+
+    def advanced_meanwhile(self: SqliteStore, *args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(SqliteStore, "history", read_history)  # once
+        with closing(open_store(store, cwd=Path.cwd())) as other:
+            Workflow.from_spec(SPEC, store=other).run(run_id).deliver("approve", {"editor": "a"})
+        return read_history(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SqliteStore, "history", advanced_meanwhile)
+    shown = json.loads(fsm("history", run_id, "--store", store, "--json").stdout)
+    assert (shown["run"]["seq"], shown["run"]["status"]) == (6, "waiting")
+    assert [record["seq"] for record in shown["history"]] == list(range(7))
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
