@@ -604,6 +604,8 @@ def _snapshot_json(snapshot: Snapshot) -> dict[str, object]:
         "attempt": snapshot.attempt,
         "started_at": snapshot.started_at,
         "duration_ms": snapshot.duration_ms,
+        # Differs from the run's own after --allow-spec-change: which spec wrote this record.
+        "spec_hash": snapshot.spec_hash,
     }
 
 

@@ -443,6 +443,11 @@ def test_spec_change_is_refused_then_allowed(store: str, tmp_path: Path) -> None
         "--allow-spec-change", "--json",
     )  # fmt: skip
     assert json.loads(allowed.stdout)["status"] == "completed"
+    shown = json.loads(fsm("history", run_id, "--store", store, "--json").stdout)
+    pinned = shown["run"]["spec_hash"]
+    hashes = [record["spec_hash"] for record in shown["history"]]
+    assert hashes[:7] == [pinned] * 7  # the records written under the original spec
+    assert hashes[7] != pinned  # the event's record, under the edited one
 
 
 def test_a_run_without_its_required_input_says_to_pass_it(store: str) -> None:
