@@ -463,12 +463,23 @@ def send_command(
 @click.command("fork")
 @click.argument("run_id")
 @click.option("--at", "at", type=click.IntRange(min=0), required=True, help="Seq to fork at.")
+@click.option(
+    "--max-steps",
+    type=click.IntRange(min=1),
+    help="Step limit of the fork, counting the steps before AT (default: RUN_ID's).",
+)
 @_allow_option
 @_store_option
 @_json_option
 @handled
 def fork_command(
-    run_id: str, at: int, allow_spec_change: bool, store_url: str | None, as_json: bool
+    *,
+    run_id: str,
+    at: int,
+    max_steps: int | None,
+    allow_spec_change: bool,
+    store_url: str | None,
+    as_json: bool,
 ) -> None:
     """Start a new run from RUN_ID's exact state after step AT, and continue it."""
     printer = _printer(as_json)
@@ -476,7 +487,11 @@ def fork_command(
         workflow = _workflow_for(store.get_run(run_id), store, printer)
         owner = _cli_owner()
         handle = workflow.fork(
-            run_id, at, allow_spec_change=allow_spec_change, lease=(owner, CLI_LEASE_SECONDS)
+            run_id,
+            at,
+            allow_spec_change=allow_spec_change,
+            lease=(owner, CLI_LEASE_SECONDS),
+            max_steps=max_steps,
         )
         with _leased(store, handle.run_id, printer, created_by=owner):
             _advanced(handle, handle.resume)

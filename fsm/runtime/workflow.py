@@ -126,10 +126,14 @@ class Workflow:
         fork_id: str | None = None,
         allow_spec_change: bool = False,
         lease: tuple[str, float] | None = None,
+        max_steps: int | None = None,
     ) -> RunHandle:
         """A new run whose start frame is exactly ``run_id``'s state after seq ``at``; not
-        advanced yet (call ``resume``). ``lease`` as for ``start``."""
+        advanced yet (call ``resume``). ``lease`` as for ``start``. ``max_steps`` replaces the
+        parent's step limit (steps count on from the parent's), so a run stopped by the limit
+        can be continued; by default the fork keeps the parent's."""
         parent = self.store.get_run(run_id)
+        limit = self._start_options(run_id) if max_steps is None else _step_limit(max_steps)
         self._check_pinned(parent, allow_spec_change)
         if not 0 <= at <= parent.seq:
             raise RunError(
@@ -144,7 +148,7 @@ class Workflow:
         return self._begin(
             _run_id(fork_id),
             frame,
-            max_steps=self._start_options(run_id),
+            max_steps=limit,
             rule="fork",
             options={"forked_from": {"run_id": run_id, "seq": at}},
             parent=(run_id, at),
@@ -168,9 +172,7 @@ class Workflow:
         lease: tuple[str, float] | None,
     ) -> RunHandle:
         compiled = self.compiled
-        limit = compiled.checked.spec.max_steps if max_steps is None else max_steps
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise RunError(f"max_steps must be an integer of at least 1; got {max_steps!r}")
+        limit = compiled.checked.spec.max_steps if max_steps is None else _step_limit(max_steps)
         context = compiled.converter.structure(dict(input or {}), compiled.context_type, "input")
         context_json = compiled.converter.unstructure(context)
         assert isinstance(context_json, dict)
@@ -295,6 +297,13 @@ class Workflow:
 def _spec_path(path: str) -> str:
     candidate = Path(path)
     return str(candidate.resolve()) if candidate.exists() else path
+
+
+def _step_limit(max_steps: object) -> int:
+    """A ``max_steps`` given to ``start`` or ``fork``, checked."""
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise RunError(f"max_steps must be an integer of at least 1; got {max_steps!r}")
+    return max_steps
 
 
 def _run_id(given: str | None) -> str:

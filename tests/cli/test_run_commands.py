@@ -423,6 +423,26 @@ def test_failed_run_exits_1_and_show_at_unknown_seq_is_clear(store: str) -> None
     assert "there is no seq 9" in shown.output
 
 
+def test_a_run_stopped_by_the_step_limit_is_continued_by_a_fork_with_more_steps(
+    store: str,
+) -> None:
+    """The limit error points to `fsm fork --max-steps`, and that fork gets the new limit
+    (steps counting on from its parent's) instead of failing again at the parent's."""
+    result = fsm("run", SPEC, "--input", INPUT, "--store", store, "--json", "--max-steps", "3")
+    stopped = json.loads(result.stdout)
+    assert (result.exit_code, stopped["status"]) == (1, "failed")
+    assert "fsm fork --max-steps" in str(stopped["error"])
+    run_id = str(stopped["run_id"])
+    again = fsm("fork", run_id, "--at", "3", "--store", store, "--json")
+    assert json.loads(again.stdout)["status"] == "failed"  # by default the parent's limit
+    result = fsm("fork", run_id, "--at", "3", "--max-steps", "10", "--store", store, "--json")
+    assert result.exit_code == 0, result.output
+    forked = json.loads(result.stdout)
+    assert (forked["status"], forked["state"], forked["steps"]) == ("waiting", "approval", 6)
+    too_few = fsm("fork", run_id, "--at", "3", "--max-steps", "0", "--store", store)
+    assert too_few.exit_code == 2
+
+
 def test_spec_change_is_refused_then_allowed(store: str, tmp_path: Path) -> None:
     """resume under an edited spec says --allow-spec-change; with it the run continues."""
     spec = tmp_path / "pipeline.yaml"

@@ -479,6 +479,20 @@ def test_spec_change_is_refused_unless_allowed(store: Store) -> None:
     assert reopened.seq == 2
 
 
+def test_fork_takes_its_own_step_limit(store: Store) -> None:
+    """fork(max_steps=...) replaces the parent's limit; a bad one is refused before storing."""
+    workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
+    parent = workflow.start(max_steps=4)
+    assert parent.status == "failed"
+    assert workflow.fork(parent.run_id, 4).status == "failed"
+    child = workflow.fork(parent.run_id, 4, max_steps=40).resume()
+    assert (child.status, child.state, child.steps, child.max_steps) == ("completed", "end", 10, 40)
+    for bad in (0, True, "9"):
+        with pytest.raises(RunError, match="max_steps must be an integer"):
+            workflow.fork(parent.run_id, 4, fork_id=f"bad-{bad}", max_steps=bad)  # type: ignore[arg-type]
+    assert len(store.list_runs(None, 10)) == 3
+
+
 def test_fork_whose_context_breaks_the_changed_spec_creates_no_run(store: Store) -> None:
     """A fork under --allow-spec-change whose copied context the new spec refuses raises the
     ContractError before anything is stored: no half-made run is left behind (leased, stuck
