@@ -37,10 +37,15 @@ def read_json_argument(value: str | None, what: str) -> object:
     if value.startswith("@"):
         path = Path(value[1:])
         try:
-            text = path.read_text(encoding="utf-8")
+            # utf-8-sig: a byte order mark some editors write is dropped, as for spec files
+            text = path.read_text(encoding="utf-8-sig")
         except OSError as error:
             raise click.BadParameter(
                 f"cannot read {path}: {error.strerror}", param_hint=what
+            ) from None
+        except UnicodeDecodeError as error:
+            raise click.BadParameter(
+                f"cannot read {path}: not UTF-8 text (byte {error.start})", param_hint=what
             ) from None
     try:
         return json.loads(text)

@@ -142,6 +142,26 @@ def test_bad_input_is_a_message_and_an_exit_code(
     assert "Traceback" not in result.output
 
 
+def test_json_files_that_are_not_utf8_are_a_message_and_a_bom_is_dropped(
+    store: str, tmp_path: Path
+) -> None:
+    """--input/--data/--send @FILE: bytes that are not UTF-8 are a usage error naming the
+    file (not a traceback); a UTF-8 byte order mark, as some editors write, is ignored."""
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b'{"brief": "\xd1\xff"}')
+    for option in ("--input", "--send"):
+        value = f"@{binary}" if option == "--input" else f"approve=@{binary}"
+        result = fsm("run", SPEC, option, value, "--store", store)
+        assert result.exit_code == 2, result.output
+        assert f"cannot read {binary}: not UTF-8 text (byte 11)" in result.output
+    with_bom = tmp_path / "bom.json"
+    with_bom.write_bytes(b'\xef\xbb\xbf{"editor": "ada"}')
+    run_id = str(started(store)["run_id"])
+    sent = fsm("send", run_id, "approve", "--data", f"@{with_bom}", "--store", store, "--json")
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.stdout)["context"]["decision"]["editor"] == "ada"
+
+
 def test_send_errors_name_the_accepted_events(store: str) -> None:
     """A wrong event, or sending to a finished run, exits 1 with an explanation."""
     run_id = str(started(store)["run_id"])
