@@ -87,7 +87,19 @@ def _dead_holder(holder: str) -> bool:
         return True
     except OSError:  # exists, owned by someone else (or the check is not allowed): alive
         return False
-    return False
+    return _zombie(int(parts[1]))
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` has ended but its parent has not reaped it yet (a supervisor that
+    killed the command and has not waited for it): ``os.kill`` still finds it. Linux only
+    (``/proc``); elsewhere False."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    # "pid (name) S ...": the name may hold spaces and parentheses, the state follows the last ')'
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def _cli_owner() -> str:

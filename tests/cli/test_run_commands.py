@@ -408,6 +408,30 @@ def test_resume_takes_over_the_lease_of_a_process_that_died(store: str) -> None:
     assert "completed in 'resolved'" in sent.stdout
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_resume_takes_over_the_lease_of_a_killed_process_not_yet_reaped(store: str) -> None:
+    """A supervisor that kills a command and has not waited for it yet leaves a zombie, which
+    `os.kill(pid, 0)` still finds: it advances nothing, so its lease does not keep `fsm send`
+    (or `resume`) out either."""
+    run_id = escalated(store)
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        killed.kill()
+        deadline = time.monotonic() + 10
+        stat = Path(f"/proc/{killed.pid}/stat")
+        while stat.read_text().rpartition(")")[2].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        holder = f"fsm-cli:{socket.gethostname()}:{killed.pid}:abcdef"
+        with closing(open_store(store, cwd=Path.cwd())) as other:
+            assert other.lease(run_id, holder, 300)
+        sent = fsm("send", run_id, *RESOLVE, "--store", store)
+        assert sent.exit_code == 0, sent.output
+        assert "completed in 'resolved'" in sent.stdout
+    finally:
+        killed.wait()
+
+
 def test_a_foreground_run_renews_its_lease_only_once_a_third_has_passed(
     store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
