@@ -192,7 +192,12 @@ def check_status(status: str | None) -> None:
         raise ValueError(f"status must be one of {', '.join(RUN_STATUSES)}; got {status!r}")
 
 
+MAX_LIMIT = 2**63 - 1
+"""The largest query limit: SQLite's and PostgreSQL's integers are 64-bit."""
+
+
 def check_limit(limit: int) -> int:
+    """``limit`` as a query takes it: a larger one than any row count means all of them."""
     if limit < 0:
         raise ValueError(f"limit must be >= 0; got {limit}")
-    return limit
+    return min(limit, MAX_LIMIT)

@@ -97,7 +97,7 @@ class MemoryStore:
             return self._head(run_id)
 
     def list_runs(self, status: RunStatus | None = None, limit: int = 100) -> list[RunRecord]:
-        check_limit(limit)
+        limit = check_limit(limit)
         check_status(status)
         with self._lock:
             self._check_open()
@@ -148,7 +148,7 @@ class MemoryStore:
             )
 
     def claim(self, worker_id: str, lease_seconds: float, limit: int = 1) -> list[str]:
-        check_limit(limit)
+        limit = check_limit(limit)
         with self._lock:
             self._check_open()
             now = self._clock()

@@ -258,7 +258,7 @@ class PostgresStore:
         return _run_from_row(row)
 
     def list_runs(self, status: RunStatus | None = None, limit: int = 100) -> list[RunRecord]:
-        check_limit(limit)
+        limit = check_limit(limit)
         if status is not None and status not in RUN_STATUSES:
             raise ValueError(f"status must be one of {', '.join(RUN_STATUSES)}; got {status!r}")
         with self._connection() as connection:
@@ -317,7 +317,7 @@ class PostgresStore:
         )
 
     def claim(self, worker_id: str, lease_seconds: float, limit: int = 1) -> list[str]:
-        check_limit(limit)
+        limit = check_limit(limit)
         params = {"now": self._now(), "limit": limit, "worker": worker_id, "lease": lease_seconds}
         with self._connection() as connection:
             rows = connection.execute(_CLAIM, params).fetchall()

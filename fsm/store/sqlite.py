@@ -209,7 +209,7 @@ class SqliteStore:
         return self._run_from_row(row)
 
     def list_runs(self, status: RunStatus | None = None, limit: int = 100) -> list[RunRecord]:
-        check_limit(limit)
+        limit = check_limit(limit)
         check_status(status)
         with self._read as db:
             if status is None:
@@ -263,7 +263,7 @@ class SqliteStore:
             db.execute(sql.UPDATE_RUN, (*values, seq, state, run_key))
 
     def claim(self, worker_id: str, lease_seconds: float, limit: int = 1) -> list[str]:
-        check_limit(limit)
+        limit = check_limit(limit)
         with self._write as db:
             now = self._clock()
             claimed = [row[0] for row in db.execute(sql.SELECT_RUNNABLE, (now, limit))]

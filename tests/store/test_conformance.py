@@ -84,6 +84,15 @@ def test_list_runs_newest_first_within_limit(store: Store) -> None:
     assert store.list_runs(limit=0) == []
 
 
+def test_a_limit_beyond_64_bits_means_all(store: Store) -> None:
+    """A limit larger than any database integer (`fsm runs --limit 10**20`) lists or claims
+    every run instead of overflowing the query parameter."""
+    runs = [started(store, created_at=1000.0 + i) for i in range(3)]
+    assert len(store.list_runs(limit=10**20)) == 3
+    assert len(store.list_runs(status="running", limit=10**20)) == 3
+    assert sorted(store.claim("w1", 10, limit=10**20)) == sorted(r.run_id for r in runs)
+
+
 def test_list_runs_filters_by_status(store: Store) -> None:
     """list_runs(status=...) returns exactly the runs currently in that status."""
     running = started(store, created_at=1.0)
