@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from fsm.errors import RunError
+from fsm.errors import ContractError, RunError
 from fsm.runtime.compiled import CompiledWorkflow, compile_workflow
 from fsm.runtime.run import OnTransition, RunHandle
 from fsm.runtime.stepper import LiveRun, status_after
@@ -142,6 +142,7 @@ class Workflow:
             )
         state = self.store.load_state(run_id, at)
         self._check_state_known(run_id, state.state)
+        self._stored_context(parent, state.context)
         frame = Frame(
             context=state.context, state=state.state, steps=state.steps, visits=state.visits
         )
@@ -258,7 +259,7 @@ class Workflow:
         return LiveRun(
             record=record,
             context_json=context_json,
-            context=self.compiled.context_instance(context_json),
+            context=self._stored_context(record, context_json),
             steps=state.steps,
             visits=dict(state.visits),
             max_steps=self._start_options(run_id),
@@ -285,6 +286,21 @@ class Workflow:
                 f"spec, or continue under the new one with --allow-spec-change "
                 f"(allow_spec_change=True) if the change is compatible"
             )
+
+    def _stored_context(self, record: RunRecord, context_json: object) -> object:
+        """A run's stored context as an instance. One that the spec, changed since the run
+        started (allow_spec_change), no longer accepts is a RunError saying so: a bare
+        contract error would not tell that the stored data predates the edit."""
+        try:
+            return self.compiled.context_instance(context_json)
+        except ContractError as error:
+            if record.spec_hash == self.compiled.spec_hash:
+                raise
+            raise RunError(
+                f"the context of run {record.run_id} does not fit {self.compiled.checked.spec.path}"
+                f" as edited since the run started ({error}); restore the spec the run was"
+                f" started with, or change it so the stored context stays valid"
+            ) from error
 
     def _check_state_known(self, run_id: str, state: str) -> None:
         if state not in self.compiled.states:

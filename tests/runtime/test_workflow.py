@@ -494,9 +494,9 @@ def test_fork_takes_its_own_step_limit(store: Store) -> None:
 
 
 def test_fork_whose_context_breaks_the_changed_spec_creates_no_run(store: Store) -> None:
-    """A fork under --allow-spec-change whose copied context the new spec refuses raises the
-    ContractError before anything is stored: no half-made run is left behind (leased, stuck
-    at seq 0, for workers to trip over)."""
+    """A fork under --allow-spec-change whose copied context the new spec refuses is an error
+    saying the spec was edited, raised before anything is stored: no half-made run is left
+    behind (leased, stuck at seq 0, for workers to trip over). Reopening the run says so too."""
     workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
     handle = workflow.start(max_steps=3)
     changed = checked_from_text(
@@ -504,9 +504,12 @@ def test_fork_whose_context_breaks_the_changed_spec_creates_no_run(store: Store)
         "counter.yaml",
     )
     other = Workflow.from_spec(changed, agents={"bump": bump}, store=store)
-    with pytest.raises(ContractError, match="value"):
+    edited = r"context of run .* does not fit counter.yaml as edited since the run started"
+    with pytest.raises(RunError, match=edited + r" \(Context: context.value: "):
         other.fork(handle.run_id, 2, fork_id="child", allow_spec_change=True, lease=("me", 60))
     assert [run.run_id for run in store.list_runs(None, 10)] == [handle.run_id]
+    with pytest.raises(RunError, match=edited):
+        other.run(handle.run_id, allow_spec_change=True)
 
 
 def test_corrupted_record_is_reported_not_used(tmp_path: Path) -> None:
