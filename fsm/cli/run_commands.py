@@ -326,6 +326,12 @@ def run_command(
     as_json: bool,
 ) -> None:
     """Start a run of SPEC and drive it until it waits, completes or fails."""
+    if run_id is not None and run_id.startswith("-"):
+        raise click.BadParameter(
+            f"{run_id!r} starts with '-', so `fsm send`, `resume` and `history` would read it as"
+            " an option; choose an id that does not",
+            param_hint="--run-id",
+        )
     data = read_json_argument(input_text, "--input")
     if data is not None and not isinstance(data, dict):
         raise click.BadParameter("the start input must be a JSON object", param_hint="--input")

@@ -124,6 +124,7 @@ def test_history_is_one_consistent_view_while_the_run_advances(
         (("run", SPEC, "--input", "[1]"), 2, "must be a JSON object"),
         (("run", SPEC, "--input", '{"n": ' + "9" * 5000 + "}"), 2, "Exceeds the limit"),
         (("run", SPEC, "--input", '{"brief": {"topic": "x"}}'), 1, "input.brief.topic"),
+        (("run", SPEC, "--input", INPUT, "--run-id=-r1"), 2, "'-r1' starts with '-'"),
         (("run", "missing.yaml"), 1, "missing.yaml"),
         (("show", "nope"), 1, "no run 'nope'"),
         (("resume", "nope"), 1, "no run 'nope'"),
