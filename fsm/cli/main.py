@@ -24,6 +24,7 @@ COMMAND_MODULES: dict[str, str] = {
     "runs": "fsm.cli.run_commands",
     "history": "fsm.cli.run_commands",
     "show": "fsm.cli.run_commands",
+    "replay": "fsm.cli.run_commands",
     "check": "fsm.cli.check_commands",
     "graph": "fsm.cli.check_commands",
     "generate": "fsm.cli.generate_commands",

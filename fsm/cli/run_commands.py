@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+import attrs
 import click
 
 from fsm.cli.output import EXIT_FAILED, counted, handled, print_json, read_json_argument
@@ -29,7 +30,8 @@ from fsm.datatypes import (
     ScalarType,
 )
 from fsm.errors import ConflictError, ContractError, FsmError, RunError
-from fsm.runtime import RunHandle, Workflow
+from fsm.runtime import AgentCall, RunHandle, Workflow
+from fsm.spec.validate import load_checked
 from fsm.store import RUN_STATUSES, RunRecord, Snapshot, Store, open_store
 from fsm.worker.options import default_worker_id
 
@@ -602,6 +604,77 @@ def show_command(run_id: str, at: int | None, store_url: str | None, as_json: bo
     print_json(state.context)
 
 
+@click.command("replay")
+@click.argument("run_id")
+@click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Replay against this spec, e.g. an edited copy (default: the run's own spec file).",
+)
+@_store_option
+@_json_option
+@handled
+def replay_command(
+    run_id: str, spec_path: Path | None, store_url: str | None, as_json: bool
+) -> None:
+    """Feed RUN_ID's recorded agent outputs and events through the spec's contracts and routing
+    again, calling no agent, and compare each route and context change with its record.
+
+    \b
+    Against the spec the run ran with, every record must come out the same (exit 0).
+    Against an edited spec (--spec), it shows the first transition the edit changes: a guard
+    that now routes elsewhere, an output the contract no longer accepts (exit 1). The run is
+    only read."""
+    with _opened(store_url) as store:
+        record = store.get_run(run_id)
+        path = str(spec_path) if spec_path is not None else record.spec_path
+        if spec_path is None and not Path(path).is_file():
+            raise RunError(
+                f"run {run_id} was started from {path}, which no longer exists; pass the spec "
+                f"to replay against with --spec PATH"
+            )
+        checked = load_checked(path)
+        stand_ins = {agent.name: _not_called for agent in checked.spec.agents}
+        report = Workflow.from_spec(checked, agents=stand_ins, store=store).replay(run_id)
+    divergence = report.divergence
+    if as_json:
+        print_json(
+            {
+                "run_id": run_id,
+                "spec": path,
+                "spec_hash": report.spec_hash,
+                "pinned": report.pinned,
+                "records": report.records,
+                "matched": report.matched,
+                "divergence": attrs.asdict(divergence) if divergence is not None else None,
+            }
+        )
+    else:
+        which = "the spec it ran with" if report.pinned else "edited since the run started"
+        if divergence is None:
+            click.echo(
+                f"replayed {counted(report.records, 'record')} of run {run_id} against {path} "
+                f"({which}): every route and context change is as recorded"
+            )
+        else:
+            click.echo(
+                f"run {run_id} replayed against {path} ({which}) differs at seq "
+                f"{divergence.seq} in '{divergence.state}', after "
+                f"{counted(report.matched, 'matching record')}:\n"
+                f"  recorded: {divergence.recorded}\n"
+                f"  replayed: {divergence.replayed}"
+            )
+    if divergence is not None:
+        sys.exit(EXIT_FAILED)
+
+
+def _not_called(inputs: object, call: AgentCall) -> object:
+    """Stands in for every agent in a replay, which takes outputs from the records: a replay
+    needs no agent code, so it also works where that code is not installed."""
+    raise RunError(f"replay called agent '{call.agent}', which it never should")
+
+
 def _run_json(run: RunRecord) -> dict[str, object]:
     return {
         "run_id": run.run_id,
@@ -651,5 +724,6 @@ def register(group: click.Group) -> None:
         runs_command,
         history_command,
         show_command,
+        replay_command,
     ):
         group.add_command(command)

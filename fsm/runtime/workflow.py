@@ -17,6 +17,7 @@ from types import TracebackType
 
 from fsm.errors import ContractError, RunError
 from fsm.runtime.compiled import CompiledWorkflow, compile_workflow
+from fsm.runtime.replay import ReplayReport, replay_records
 from fsm.runtime.run import OnTransition, RunHandle
 from fsm.runtime.stepper import LiveRun, status_after
 from fsm.spec.checked import CheckedSpec
@@ -158,6 +159,21 @@ class Workflow:
 
     def history(self, run_id: str) -> list[Snapshot]:
         return self.store.history(run_id)
+
+    def replay(self, run_id: str) -> ReplayReport:
+        """Feed ``run_id``'s recorded agent outputs and events through this workflow's spec
+        again, calling no agent: under the spec the run ran with, every record must come out
+        the same; under an edited one, the report names the first record the edit changes.
+        The run itself is only read."""
+        record = self.store.get_run(run_id)
+        spec = self.compiled.checked.spec
+        if record.workflow != spec.workflow:
+            raise RunError(
+                f"run {run_id} belongs to workflow '{record.workflow}', not '{spec.workflow}' "
+                f"({spec.path}); replay it against its own spec ({record.spec_path})"
+            )
+        records = self.store.history(run_id, 0, record.seq + 1)
+        return replay_records(self.compiled, records, self._start_options(run_id))
 
     def state_at(self, run_id: str, seq: int | None = None) -> RunState:
         """The run's exact state after record ``seq`` (default: now)."""

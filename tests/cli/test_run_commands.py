@@ -521,3 +521,50 @@ def test_a_run_without_its_required_input_says_to_pass_it(store: str) -> None:
     assert result.exit_code == 1
     assert "input.brief: expected Brief, got nothing (missing)" in result.output
     assert "give them as --input JSON or --input @FILE" in result.output
+
+
+def test_replay_against_the_runs_own_spec_matches_every_record(store: str) -> None:
+    run_id = str(started(store)["run_id"])
+    result = fsm("replay", run_id, "--store", store)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"replayed 6 records of run {run_id} against {SPEC} (the spec it ran with): every "
+        "route and context change is as recorded\n"
+    )
+
+
+def test_replay_against_an_edited_spec_shows_the_first_change_and_fails(
+    store: str, tmp_path: Path
+) -> None:
+    """The edit lowers the review threshold; the agents' code is not even reachable from the
+    edited copy (`impl` paths are relative to the spec), and replay calls none of it."""
+    run_id = str(started(store)["run_id"])
+    edited = tmp_path / "edited.yaml"
+    text = Path(SPEC).read_text(encoding="utf-8")
+    edited.write_text(text.replace("review.score >= 0.8", "review.score >= 0.5"), "utf-8")
+    result = fsm("replay", run_id, "--spec", str(edited), "--store", store)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"run {run_id} replayed against {edited} (edited since the run started) differs at "
+        "seq 2 in 'reviewing', after 1 matching record:",
+        "  recorded: → drafting by `revise` (running, changed review, log+)",
+        "  replayed: → approval by `good_enough` (waiting, changed review, log+)",
+    ]
+    as_json = fsm("replay", run_id, "--spec", str(edited), "--store", store, "--json")
+    data = json.loads(as_json.stdout)
+    assert (data["pinned"], data["records"], data["matched"]) == (False, 6, 1)
+    assert data["divergence"]["seq"] == 2
+
+
+def test_replay_of_a_run_whose_spec_is_gone_asks_for_one(store: str, tmp_path: Path) -> None:
+    moved = tmp_path / "pipeline.yaml"
+    moved.write_text(Path(SPEC).read_text(encoding="utf-8"), "utf-8")
+    (tmp_path / "agents").symlink_to(ROOT / "specs" / "agents")
+    result = fsm("run", str(moved), "--input", INPUT, "--store", store, "--json")
+    assert result.exit_code == 0, result.output
+    moved.unlink()
+    result = fsm("replay", json.loads(result.stdout)["run_id"], "--store", store)
+    assert result.exit_code == 1
+    assert "which no longer exists; pass the spec to replay against with --spec PATH" in (
+        result.output
+    )

@@ -1,0 +1,159 @@
+"""Replay: recorded outputs and events through a spec again, calling no agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fsm.errors import RunError
+from fsm.runtime import AgentCall, Workflow
+from fsm.spec.validate import checked_from_text
+from fsm.store import Store
+
+from .specs import GATED, counter, gated
+
+
+class Worker:
+    """GATED's worker: counts its calls; fails at n == 1 when told to (a failure record)."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.calls = 0
+        self.fail_at = fail_at
+
+    def __call__(self, inputs: Any, call: AgentCall) -> dict[str, object]:
+        self.calls += 1
+        if inputs.n == self.fail_at:
+            raise ValueError("model unavailable")
+        return {"n": inputs.n + 1, "tag": f"t{inputs.n}"}
+
+
+def gated_run(store: Store, worker: Worker) -> str:
+    """working x3 → gate; 'go' by an intern → working → gate; 'go' by the boss → done."""
+    workflow = Workflow.from_spec(gated(), agents={"worker": worker}, store=store)
+    handle = workflow.start()
+    handle.send("go", {"by": "intern"})
+    handle.send("go", {"by": "boss"})
+    assert handle.record.status == "completed"
+    return handle.run_id
+
+
+def edited(text: str, old: str, new: str) -> Any:
+    assert old in text
+    return checked_from_text(text.replace(old, new, 1), "edited.yaml")
+
+
+def test_a_run_replays_as_recorded_against_its_own_spec_without_calling_agents(
+    store: Store,
+) -> None:
+    worker = Worker()
+    run_id = gated_run(store, worker)
+    calls = worker.calls
+    workflow = Workflow.from_spec(gated(), agents={"worker": worker}, store=store)
+    report = workflow.replay(run_id)
+    assert worker.calls == calls  # outputs come from the records
+    assert (report.matches, report.pinned) == (True, True)
+    assert report.records == report.matched == store.get_run(run_id).seq == 6
+    assert report.divergence is None
+
+
+def test_an_edited_guard_is_found_at_the_first_record_it_changes(store: Store) -> None:
+    run_id = gated_run(store, Worker())
+    spec = edited(GATED, "ack.by == 'boss'", "ack.by == 'intern'")
+    report = Workflow.from_spec(spec, agents={"worker": Worker()}, store=store).replay(run_id)
+    assert (report.pinned, report.matches, report.matched) == (False, False, 3)
+    divergence = report.divergence
+    assert divergence is not None
+    assert (divergence.seq, divergence.state) == (4, "gate")
+    assert divergence.recorded == "on 'go' → working by `back_to_work` (running, changed ack)"
+    assert divergence.replayed == "on 'go' → done by `boss_says_go` (completed, changed ack)"
+
+
+def test_an_output_the_edited_contract_refuses_is_a_divergence(store: Store) -> None:
+    run_id = gated_run(store, Worker())
+    spec = edited(GATED, "Step: {n: int, tag: str}", "Step: {n: {type: int, max: 1}, tag: str}")
+    report = Workflow.from_spec(spec, agents={"worker": Worker()}, store=store).replay(run_id)
+    assert report.divergence is not None
+    assert report.divergence.seq == 2
+    assert report.divergence.replayed.startswith("the recorded output breaks the spec's contract")
+    assert "n" in report.divergence.replayed
+
+
+def test_event_data_the_edited_contract_refuses_is_a_divergence(store: Store) -> None:
+    run_id = gated_run(store, Worker())
+    spec = edited(GATED, "Ack: {by: str}", "Ack: {by: {type: str, pattern: 'b.*'}}")
+    report = Workflow.from_spec(spec, agents={"worker": Worker()}, store=store).replay(run_id)
+    assert report.divergence is not None
+    assert (report.divergence.seq, report.divergence.state) == (4, "gate")
+    assert report.divergence.replayed.startswith("the spec refuses the recorded event")
+
+
+def test_an_event_the_edited_state_no_longer_takes_is_a_divergence(store: Store) -> None:
+    run_id = gated_run(store, Worker())
+    renamed = GATED.replace("go: {data: Ack", "went: {data: Ack").replace("on: go,", "on: went,")
+    spec = checked_from_text(renamed, "edited.yaml")
+    report = Workflow.from_spec(spec, agents={"worker": Worker()}, store=store).replay(run_id)
+    assert report.divergence is not None
+    assert (report.divergence.seq, report.matched) == (4, 3)
+    assert report.divergence.replayed == "state 'gate' takes no event 'go' in the spec"
+
+
+def test_agent_failures_replay_as_recorded(store: Store) -> None:
+    """A failed call took the state's on_error route: replay takes the recorded failure."""
+    workflow = Workflow.from_spec(gated(), agents={"worker": Worker(fail_at=1)}, store=store)
+    handle = workflow.start()
+    assert (handle.record.status, handle.record.state) == ("completed", "broken")
+    assert workflow.history(handle.run_id)[-1].rule == "on_error"
+    report = workflow.replay(handle.run_id)
+    assert (report.matches, report.records) == (True, 2)
+
+
+def test_the_step_limit_and_a_fork_with_its_own_limit_replay_as_recorded(store: Store) -> None:
+    def bump(inputs: Any, call: AgentCall) -> dict[str, object]:
+        return {"value": inputs.value + 1}
+
+    workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
+    limited = workflow.start(max_steps=4)
+    assert limited.record.status == "failed"
+    assert workflow.replay(limited.run_id).matches
+    # Under the spec's own limit (40) the run would have gone on: replay uses the run's limit.
+    fork = workflow.fork(limited.run_id, at=2, max_steps=30)
+    fork.resume()
+    assert fork.record.status == "completed"
+    report = workflow.replay(fork.run_id)
+    assert (report.matches, report.records) == (True, fork.record.seq)
+
+
+def test_a_value_moved_by_an_edited_writes_is_named(store: Store) -> None:
+    spec_text = """
+workflow: pairs
+contracts:
+  Pair: {a: str, b: str}
+context:
+  x: {type: str, default: ""}
+agents:
+  pick: {input: {}, output: Pair}
+states:
+  picking: {agent: pick, writes: {x: a}}
+  done: {final: true}
+initial: picking
+transitions:
+  picking: [{to: done}]
+"""
+    agents = {"pick": lambda inputs, call: {"a": "first", "b": "second"}}
+    original = checked_from_text(spec_text, "pairs.yaml")
+    run_id = Workflow.from_spec(original, agents=agents, store=store).start().run_id
+    spec = edited(spec_text, "writes: {x: a}", "writes: {x: b}")
+    report = Workflow.from_spec(spec, agents=agents, store=store).replay(run_id)
+    assert report.divergence is not None
+    assert report.divergence.recorded == "→ done by `default` (completed, changed x)"
+    assert report.divergence.replayed == (
+        "→ done by `default` (completed, changed x): x gets 'second', recorded 'first'"
+    )
+
+
+def test_a_run_of_another_workflow_is_refused(store: Store) -> None:
+    run_id = gated_run(store, Worker())
+    workflow = Workflow.from_spec(counter(), agents={"bump": Worker()}, store=store)
+    with pytest.raises(RunError, match="belongs to workflow 'gated'"):
+        workflow.replay(run_id)
