@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Mapping
 
 from fsm.datatypes import (
+    STR,
     Constraints,
     DataType,
     DictType,
@@ -26,12 +27,20 @@ from fsm.errors import ContractProblem
 
 _MAX_REPR = 60
 _FLOAT_MAX = sys.float_info.max
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def within_float_range(value: float) -> bool:
     """Finite, and small enough for a float: what a float field can hold. False for NaN, the
     infinities and ints past ~1.8e308 (``math.isfinite`` raises on those instead)."""
     return -_FLOAT_MAX <= value <= _FLOAT_MAX
+
+
+def is_text(value: str) -> bool:
+    """Whether ``value`` is Unicode text UTF-8 can encode: no lone UTF-16 surrogates, which
+    ``json.loads`` makes of half an escaped pair (``"\\ud83d"``, a cut-off emoji) and no store
+    can write. ``isascii`` first: it is a flag lookup, and most text is ASCII."""
+    return value.isascii() or _SURROGATE.search(value) is None
 
 
 def short_repr(value: object) -> str:
@@ -106,12 +115,7 @@ def _check(
             else:
                 _check_bounds(value, constraints, fail)
         case ScalarType(name="str"):
-            if not isinstance(value, str):
-                fail()
-            else:
-                _check_length(len(value), constraints, fail)
-                if constraints.pattern is not None and not re.fullmatch(constraints.pattern, value):
-                    fail()
+            _check_str(value, constraints, fail)
         case EnumType(values=values):
             if not isinstance(value, str) or value not in values:
                 fail(f"one of {', '.join(repr(v) for v in values)}")
@@ -128,12 +132,28 @@ def _check(
                 return
             _check_length(len(value), constraints, fail)
             for key, element in value.items():
-                if not isinstance(key, str):
-                    problems.append(ContractProblem(f"{path}", "string keys", short_repr(key)))
+                if not isinstance(key, str) or not is_text(key):
+                    expected = _TEXT_KEYS if isinstance(key, str) else "string keys"
+                    problems.append(ContractProblem(f"{path}", expected, short_repr(key)))
                     continue
                 _check(element, item, Constraints(), f"{path}[{key!r}]", problems)
         case RecordType():
             _check_record(value, data_type, path, problems)
+
+
+_NO_SURROGATES = "(valid Unicode: no lone surrogates)"
+_TEXT_KEYS = f"string keys {_NO_SURROGATES}"
+
+
+def _check_str(value: object, constraints: Constraints, fail: Callable[..., None]) -> None:
+    if not isinstance(value, str):
+        fail()
+    elif not is_text(value):
+        fail(f"{describe_expected(STR, constraints)} {_NO_SURROGATES}")
+    else:
+        _check_length(len(value), constraints, fail)
+        if constraints.pattern is not None and not re.fullmatch(constraints.pattern, value):
+            fail()
 
 
 def _check_record(

@@ -38,6 +38,7 @@ from fsm.datatypes import (
     RecordType,
     ScalarType,
 )
+from fsm.values import is_text
 
 Built = tuple[object, dict[str, object]]
 Builder = Callable[[object], Built | None]
@@ -88,6 +89,7 @@ def _compile(
         "INF": math.inf,
         "CLS": python_type,
         "KEYS": frozenset(field.name for field in record.fields),
+        "TEXT": is_text,
     }
     lines = ["def build(value):"]
     if keys is None:  # a record of its own, not one read from the context
@@ -250,7 +252,7 @@ def _type_test(
     namespace = names.namespace
     match data_type:
         case ScalarType(name="str"):
-            rejects = [f"type({v}) is not str"]
+            rejects = [f"type({v}) is not str", f"not ({v}.isascii() or TEXT({v}))"]
             rejects.extend(_length_rejects(f"len({v})", key, constraints, namespace))
             if constraints.pattern is not None:
                 namespace[f"P{key}"] = re.compile(constraints.pattern)
@@ -271,7 +273,9 @@ def _type_test(
         case ListType(item=ScalarType(name=item)) if item in _LIST_ITEMS:
             rejects = [f"type({v}) is not list"]
             rejects.extend(_length_rejects(f"len({v})", key, constraints, namespace))
-            rejects.append(f"not all(type(x) is {item} for x in {v})")
+            text = " and (x.isascii() or TEXT(x))" if item == "str" else ""
+            items = f"type(x) is {item}{text}"
+            rejects.append(f"not all({items} for x in {v})")
             return " or ".join(rejects), f"list({v})", f"list({v})"
     return None
 

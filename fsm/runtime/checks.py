@@ -24,7 +24,7 @@ from fsm.datatypes import (
     RecordType,
     ScalarType,
 )
-from fsm.values import within_float_range
+from fsm.values import is_text, within_float_range
 
 Check = Callable[[object], bool]
 _NONE = Constraints()
@@ -75,7 +75,10 @@ class _Compiler:
         def check(value: object) -> bool:
             if not isinstance(value, Mapping) or not sized(len(value)):
                 return False
-            return all(isinstance(key, str) and item(element) for key, element in value.items())
+            return all(
+                isinstance(key, str) and is_text(key) and item(element)
+                for key, element in value.items()
+            )
 
         return check
 
@@ -115,9 +118,12 @@ def _scalar(name: str, constraints: Constraints) -> Check:
         sized = _length(constraints)
         pattern = re.compile(constraints.pattern) if constraints.pattern is not None else None
         if pattern is None:
-            return lambda value: isinstance(value, str) and sized(len(value))
+            return lambda value: isinstance(value, str) and is_text(value) and sized(len(value))
         return lambda value: (
-            isinstance(value, str) and sized(len(value)) and pattern.fullmatch(value) is not None
+            isinstance(value, str)
+            and is_text(value)
+            and sized(len(value))
+            and pattern.fullmatch(value) is not None
         )
     bounded = _bounds(constraints)
     if name == "int":

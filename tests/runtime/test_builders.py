@@ -62,7 +62,7 @@ scalar_records = (
     .map(lambda fields: RecordType("R", fields))
 )
 leaf_values = json_values | st.sampled_from(
-    ("red", "xa", "ab", -3, 2.5, 7, math.nan, math.inf, True, 10**400, ("a",))
+    ("red", "xa", "ab", "x\ud83d", -3, 2.5, 7, math.nan, math.inf, True, 10**400, ("a",))
 )
 
 

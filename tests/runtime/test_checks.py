@@ -56,10 +56,10 @@ def _extend(inner: st.SearchStrategy[DataType]) -> st.SearchStrategy[DataType]:
 
 data_types = st.recursive(leaves, _extend, max_leaves=6)
 values = st.recursive(
-    json_values | st.sampled_from(("red", "xa", "ab", -3, 2.5, float("nan"), True)),
+    json_values | st.sampled_from(("red", "xa", "ab", "a\ud800", -3, 2.5, float("nan"), True)),
     lambda inner: (
         st.lists(inner, max_size=3)
-        | st.dictionaries(st.sampled_from(("a", "b", "c", "d")), inner, max_size=3)
+        | st.dictionaries(st.sampled_from(("a", "b", "c", "d", "\udc00")), inner, max_size=3)
     ),
     max_leaves=8,
 )

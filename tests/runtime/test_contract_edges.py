@@ -1,0 +1,83 @@
+"""Edges of contract checking at run time found by review: what an agent, an event or a start
+input may hand the runtime, and what the caller may do with what the runtime hands back."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from fsm.datatypes import INT, DictType
+from fsm.errors import ContractError
+from fsm.runtime import AgentCall, Workflow
+from fsm.spec.validate import checked_from_text
+from fsm.store import Store
+from fsm.values import check_value
+
+TEXT = checked_from_text(
+    """
+workflow: text
+contracts:
+  Out: {title: str, tags: list[str], counts: 'dict[str, int]'}
+context:
+  note: {type: str, default: ""}
+  out: Out?
+agents:
+  writer: {input: {note: note}, output: Out, retry: {attempts: 2, backoff: 0}}
+states:
+  writing: {agent: writer, writes: {out: .}, on_error: broken}
+  done: {final: true}
+  broken: {final: true}
+initial: writing
+transitions:
+  writing: [{to: done}]
+""",
+    "text.yaml",
+)
+
+# ``json.loads`` of a model's reply cut in the middle of an emoji: half a surrogate pair.
+CUT = json.loads('"cut \\ud83d"')
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        {"title": CUT, "tags": [], "counts": {}},
+        {"title": "t", "tags": ["a", CUT], "counts": {}},
+        {"title": "t", "tags": [], "counts": {CUT: 1}},
+    ],
+)
+def test_a_lone_surrogate_in_an_output_is_a_failed_attempt(
+    store: Store, output: dict[str, Any]
+) -> None:
+    """Text no store can encode breaks the contract: retried, then the on_error route, with
+    the field named. It used to pass validation and fail the store's append with a
+    StoreError, leaving the run stuck repeating the same step on every resume."""
+    attempts: list[int] = []
+
+    def writer(inputs: Any, call: AgentCall) -> dict[str, Any]:
+        attempts.append(call.attempt)
+        return output
+
+    workflow = Workflow.from_spec(TEXT, agents={"writer": writer}, store=store)
+    run = workflow.start({})
+    assert (run.status, run.state, attempts) == ("completed", "broken", [1, 2])
+    assert run.context_json == {"note": "", "out": None}
+    failure = workflow.history(run.run_id)[-1]
+    assert failure.changes == {}
+    assert failure.error is not None
+    assert "agent 'writer' failed (attempt 2 of 2)" in failure.error
+    assert "(valid Unicode: no lone surrogates)" in failure.error
+
+
+def test_a_lone_surrogate_in_a_start_input_is_a_contract_error(store: Store) -> None:
+    workflow = Workflow.from_spec(TEXT, agents={"writer": lambda inputs, call: {}}, store=store)
+    with pytest.raises(ContractError, match=r"input\.note: expected str \(valid Unicode"):
+        workflow.start({"note": CUT})
+    assert store.list_runs() == []
+
+
+def test_check_value_names_a_lone_surrogate_in_a_dict_key() -> None:
+    (problem,) = check_value({"ok": 1, CUT: 2}, DictType(INT), "counts")
+    assert problem.expected == "string keys (valid Unicode: no lone surrogates)"
