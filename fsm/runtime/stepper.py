@@ -343,11 +343,25 @@ def _revert(live: LiveRun, undo: _Undo | None) -> None:
 
 
 def _merge_json(context_json: dict[str, object], merge: Merge) -> None:
-    context_json.update(merge.changes)
+    """Write a merge into a JSON context, copying lists and dicts: the merge's values are also
+    the snapshot's ``changes``, ``appended`` and ``output``, which ``step()`` returns and
+    ``on_transition`` receives, so whatever a caller does to those never reaches the run."""
+    for name, value in merge.changes.items():
+        context_json[name] = _owned(value)
     for name, added in merge.appended.items():
         current = context_json[name]
         assert isinstance(current, list)
-        current.extend(added)
+        current.extend([_owned(item) for item in added])
+
+
+def _owned(value: object) -> object:
+    """A copy of JSON ``value``'s lists and dicts (scalars cannot change): a few times
+    cheaper than ``copy.deepcopy``, which keeps a memo JSON trees never need."""
+    if type(value) is dict:
+        return {key: _owned(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_owned(item) for item in value]
+    return value
 
 
 def _no_route(workflow: CompiledWorkflow, state: str, event: str | None) -> str:

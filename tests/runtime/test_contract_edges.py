@@ -81,3 +81,60 @@ def test_a_lone_surrogate_in_a_start_input_is_a_contract_error(store: Store) -> 
 def test_check_value_names_a_lone_surrogate_in_a_dict_key() -> None:
     (problem,) = check_value({"ok": 1, CUT: 2}, DictType(INT), "counts")
     assert problem.expected == "string keys (valid Unicode: no lone surrogates)"
+
+
+NOTES = checked_from_text(
+    """
+workflow: notes
+max_steps: 10
+contracts:
+  Note: {text: str, tags: list[str]}
+context:
+  last: Note?
+  notes: {type: list[Note], merge: append}
+agents:
+  noter: {input: {notes: notes}, output: Note}
+states:
+  noting: {agent: noter, writes: {last: ., notes: .}}
+  done: {final: true}
+initial: noting
+transitions:
+  noting:
+    - {to: done, when: "len(notes) >= 2"}
+    - {to: noting}
+""",
+    "notes.yaml",
+)
+
+
+def test_changing_a_returned_or_notified_snapshot_changes_nothing_in_the_run(
+    store: Store,
+) -> None:
+    """A snapshot's changes, appended items and output are the caller's: redacting them in an
+    ``on_transition`` logger, or editing what ``step()`` returns, used to edit the live run's
+    context too (the handle and the next agent's input then differed from the store)."""
+    seen: list[list[str]] = []
+
+    def noter(inputs: Any, call: AgentCall) -> dict[str, Any]:
+        seen.append([note.text for note in inputs.notes])
+        return {"text": f"note {call.seq}", "tags": ["t"]}
+
+    def redact(snapshot: Any) -> None:
+        if snapshot.seq > 0:
+            snapshot.output["text"] = "[redacted]"
+            snapshot.changes["last"]["tags"].append("x")
+            snapshot.appended["notes"][0]["tags"].clear()
+
+    workflow = Workflow.from_spec(NOTES, agents={"noter": noter}, store=store, on_transition=redact)
+    run = workflow.start({}, detach=True)
+    first = run.step()
+    assert first is not None
+    first.changes["last"]["text"] = "edited by the caller"
+    run.advance()
+    expected = {
+        "last": {"text": "note 2", "tags": ["t"]},
+        "notes": [{"text": "note 1", "tags": ["t"]}, {"text": "note 2", "tags": ["t"]}],
+    }
+    assert seen == [[], ["note 1"]]
+    assert run.context_json == expected
+    assert workflow.run(run.run_id).context_json == expected
