@@ -137,7 +137,8 @@ def commit_event(
     data_json: object = None
     if definition.data_type is not None:
         converter = workflow.converter
-        instance = converter.structure({} if data is None else data, definition.data_type, event)
+        # ``validate``: data may be JSON or an instance of the contract's class, as for agents
+        instance = converter.validate({} if data is None else data, definition.data_type, event)
         data_json = converter.unstructure(instance)
         plans = workflow.event_writes.get((state.name, event), ())
         merge = compute_merge(plans, data_json, instance, live.context_json)

@@ -14,6 +14,7 @@ from fsm.runtime import AgentCall, Workflow
 from fsm.spec.validate import checked_from_text
 from fsm.store import Store
 from fsm.values import check_value
+from tests.runtime.specs import gated
 
 TEXT = checked_from_text(
     """
@@ -138,3 +139,28 @@ def test_changing_a_returned_or_notified_snapshot_changes_nothing_in_the_run(
     assert seen == [[], ["note 1"]]
     assert run.context_json == expected
     assert workflow.run(run.run_id).context_json == expected
+
+
+def _counting(inputs: Any, call: AgentCall) -> dict[str, Any]:
+    return {"n": inputs.n + 1, "tag": "t"}
+
+
+def test_an_event_takes_an_instance_of_its_contract_class(store: Store) -> None:
+    """Agents may return instances; so may the caller of ``send``. It used to be refused with
+    "expected a Ack object, got Ack(by='boss')"."""
+    workflow = Workflow.from_spec(gated(), agents={"worker": _counting}, store=store)
+    run = workflow.start({})
+    assert run.status == "waiting"
+    ack = workflow.compiled.converter.classes.get("Ack")
+    run.send("go", ack(by="boss"))
+    assert (run.status, run.state) == ("completed", "done")
+    assert workflow.run(run.run_id).context_json["ack"] == {"by": "boss"}
+
+
+def test_an_event_refuses_an_instance_of_another_class_by_name(store: Store) -> None:
+    workflow = Workflow.from_spec(gated(), agents={"worker": _counting}, store=store)
+    run = workflow.start({})
+    step = workflow.compiled.converter.classes.get("Step")
+    with pytest.raises(ContractError, match=r"go: expected an instance of Ack .* of Step"):
+        run.send("go", step(n=1, tag="x"))
+    assert (run.status, run.seq) == ("waiting", workflow.run(run.run_id).seq)
