@@ -190,7 +190,8 @@ class Workflow:
     ) -> RunHandle:
         compiled = self.compiled
         limit = compiled.checked.spec.max_steps if max_steps is None else _step_limit(max_steps)
-        context = compiled.converter.structure(dict(input or {}), compiled.context_type, "input")
+        # ``validate``: values may be JSON or instances of contract classes, as for agents
+        context = compiled.converter.validate(dict(input or {}), compiled.context_type, "input")
         context_json = compiled.converter.unstructure(context)
         assert isinstance(context_json, dict)
         initial = compiled.checked.spec.initial

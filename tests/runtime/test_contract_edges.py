@@ -164,3 +164,14 @@ def test_an_event_refuses_an_instance_of_another_class_by_name(store: Store) -> 
     with pytest.raises(ContractError, match=r"go: expected an instance of Ack .* of Step"):
         run.send("go", step(n=1, tag="x"))
     assert (run.status, run.seq) == ("waiting", workflow.run(run.run_id).seq)
+
+
+def test_a_start_input_takes_instances_of_contract_classes(store: Store) -> None:
+    """As agents and events may: it used to be refused as "expected a Note object, got
+    Note(...)"; a wrong instance is still refused, naming both classes."""
+    workflow = Workflow.from_spec(NOTES, agents={"noter": lambda inputs, call: {}}, store=store)
+    note = workflow.compiled.converter.classes.get("Note")
+    run = workflow.start({"last": note(text="given", tags=["a"])}, detach=True)
+    assert run.context_json == {"last": {"text": "given", "tags": ["a"]}, "notes": []}
+    with pytest.raises(ContractError, match=r"input\.last\.tags\[0\]: expected str, got 1"):
+        workflow.start({"last": note(text="given", tags=[1])}, detach=True)
