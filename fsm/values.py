@@ -44,7 +44,12 @@ def is_text(value: str) -> bool:
 
 
 def short_repr(value: object) -> str:
-    text = repr(value)
+    """``repr`` cut to a line; never raises, so a problem's report is never lost to an
+    agent's object whose ``__repr__`` is broken."""
+    try:
+        text = repr(value)
+    except Exception as error:  # an object's own code: anything may come out of it
+        return f"<{type(value).__qualname__} object; its repr raised {type(error).__name__}>"
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
 
 

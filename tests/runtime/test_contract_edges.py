@@ -175,3 +175,19 @@ def test_a_start_input_takes_instances_of_contract_classes(store: Store) -> None
     assert run.context_json == {"last": {"text": "given", "tags": ["a"]}, "notes": []}
     with pytest.raises(ContractError, match=r"input\.last\.tags\[0\]: expected str, got 1"):
         workflow.start({"last": note(text="given", tags=[1])}, detach=True)
+
+
+class _Unprintable(str):
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_a_wrong_value_whose_repr_raises_is_still_reported_by_field(store: Store) -> None:
+    """The failure names the field and the rule; it used to be only "RuntimeError: no repr"."""
+    output = {"title": "t", "tags": [], "counts": {"a": _Unprintable("x")}}
+    workflow = Workflow.from_spec(TEXT, agents={"writer": lambda inputs, call: output}, store=store)
+    run = workflow.start({})
+    assert run.state == "broken"
+    error = workflow.history(run.run_id)[-1].error
+    assert error is not None
+    assert "writer.counts['a']: expected int, got <_Unprintable object; its repr raised" in error
