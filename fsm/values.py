@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from fsm.datatypes import (
     STR,
@@ -40,7 +40,13 @@ def is_text(value: str) -> bool:
     """Whether ``value`` is Unicode text UTF-8 can encode: no lone UTF-16 surrogates, which
     ``json.loads`` makes of half an escaped pair (``"\\ud83d"``, a cut-off emoji) and no store
     can write. ``isascii`` first: it is a flag lookup, and most text is ASCII."""
-    return value.isascii() or _SURROGATE.search(value) is None
+    return str.isascii(value) or _SURROGATE.search(value) is None
+
+
+def as_sequence(value: list[object] | tuple[object, ...]) -> Sequence[object]:
+    """The items a list or tuple gives when iterated (what converting it builds), measured by
+    what they are: a subclass's own ``__len__`` may say anything."""
+    return value if type(value) is list or type(value) is tuple else list(value)
 
 
 def short_repr(value: object) -> str:
@@ -128,15 +134,17 @@ def _check(
             if not isinstance(value, list | tuple):
                 fail()
                 return
-            _check_length(len(value), constraints, fail)
-            for index, element in enumerate(value):
+            elements = as_sequence(value)
+            _check_length(len(elements), constraints, fail)
+            for index, element in enumerate(elements):
                 _check(element, item, Constraints(), f"{path}[{index}]", problems)
         case DictType(value=item):
             if not isinstance(value, Mapping):
                 fail()
                 return
-            _check_length(len(value), constraints, fail)
-            for key, element in value.items():
+            entries = list(value.items())
+            _check_length(len(entries), constraints, fail)
+            for key, element in entries:
                 if not isinstance(key, str) or not is_text(key):
                     expected = _TEXT_KEYS if isinstance(key, str) else "string keys"
                     problems.append(ContractProblem(f"{path}", expected, short_repr(key)))
@@ -156,7 +164,7 @@ def _check_str(value: object, constraints: Constraints, fail: Callable[..., None
     elif not is_text(value):
         fail(f"{describe_expected(STR, constraints)} {_NO_SURROGATES}")
     else:
-        _check_length(len(value), constraints, fail)
+        _check_length(str.__len__(value), constraints, fail)
         if constraints.pattern is not None and not re.fullmatch(constraints.pattern, value):
             fail()
 

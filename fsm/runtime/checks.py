@@ -24,7 +24,7 @@ from fsm.datatypes import (
     RecordType,
     ScalarType,
 )
-from fsm.values import is_text, within_float_range
+from fsm.values import as_sequence, is_text, within_float_range
 
 Check = Callable[[object], bool]
 _NONE = Constraints()
@@ -63,9 +63,10 @@ class _Compiler:
         sized = _length(constraints)
 
         def check(value: object) -> bool:
-            if not isinstance(value, list | tuple) or not sized(len(value)):
+            if not isinstance(value, list | tuple):
                 return False
-            return all(map(item, value))
+            elements = as_sequence(value)
+            return sized(len(elements)) and all(map(item, elements))
 
         return check
 
@@ -73,11 +74,11 @@ class _Compiler:
         sized = _length(constraints)
 
         def check(value: object) -> bool:
-            if not isinstance(value, Mapping) or not sized(len(value)):
+            if not isinstance(value, Mapping):
                 return False
-            return all(
-                isinstance(key, str) and is_text(key) and item(element)
-                for key, element in value.items()
+            entries = value.items() if type(value) is dict else list(value.items())
+            return sized(len(entries)) and all(
+                isinstance(key, str) and is_text(key) and item(element) for key, element in entries
             )
 
         return check
@@ -118,11 +119,13 @@ def _scalar(name: str, constraints: Constraints) -> Check:
         sized = _length(constraints)
         pattern = re.compile(constraints.pattern) if constraints.pattern is not None else None
         if pattern is None:
-            return lambda value: isinstance(value, str) and is_text(value) and sized(len(value))
+            return lambda value: (
+                isinstance(value, str) and is_text(value) and sized(str.__len__(value))
+            )
         return lambda value: (
             isinstance(value, str)
             and is_text(value)
-            and sized(len(value))
+            and sized(str.__len__(value))
             and pattern.fullmatch(value) is not None
         )
     bounded = _bounds(constraints)

@@ -191,3 +191,69 @@ def test_a_wrong_value_whose_repr_raises_is_still_reported_by_field(store: Store
     error = workflow.history(run.run_id)[-1].error
     assert error is not None
     assert "writer.counts['a']: expected int, got <_Unprintable object; its repr raised" in error
+
+
+class _ShortStr(str):
+    def __len__(self) -> int:
+        return 1
+
+    def isascii(self) -> bool:
+        return True
+
+
+class _ShortList(list[str]):
+    def __len__(self) -> int:
+        return 0
+
+
+class _EmptyDict(dict[str, int]):
+    def __len__(self) -> int:
+        return 0
+
+
+BOUNDED = checked_from_text(
+    """
+workflow: bounded
+contracts:
+  Out:
+    title: {type: str, max_len: 3}
+    tags: {type: list[str], max_len: 1}
+    counts: {type: 'dict[str, int]', max_len: 1}
+context:
+  out: Out?
+agents:
+  writer: {input: {}, output: Out}
+states:
+  writing: {agent: writer, writes: {out: .}, on_error: broken}
+  done: {final: true}
+  broken: {final: true}
+initial: writing
+transitions:
+  writing: [{to: done}]
+""",
+    "bounded.yaml",
+)
+
+
+@pytest.mark.parametrize(
+    ("output", "problem"),
+    [
+        ({"title": _ShortStr("too long"), "tags": [], "counts": {}}, "writer.title"),
+        ({"title": _ShortStr("a\ud800"), "tags": [], "counts": {}}, "writer.title"),
+        ({"title": "t", "tags": _ShortList(["a", "b", "c"]), "counts": {}}, "writer.tags"),
+        ({"title": "t", "tags": [], "counts": _EmptyDict(a=1, b=2)}, "writer.counts"),
+    ],
+)
+def test_a_subclass_cannot_talk_its_way_past_a_bound(
+    store: Store, output: dict[str, Any], problem: str
+) -> None:
+    """Lengths (and text) are measured on what the value converts to, not on what its own
+    ``__len__``/``isascii`` say: such values used to enter the context past ``max_len``."""
+    workflow = Workflow.from_spec(
+        BOUNDED, agents={"writer": lambda inputs, call: output}, store=store
+    )
+    run = workflow.start({})
+    assert (run.state, run.context_json) == ("broken", {"out": None})
+    error = workflow.history(run.run_id)[-1].error
+    assert error is not None
+    assert f"{problem}: expected" in error
