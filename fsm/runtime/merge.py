@@ -106,14 +106,24 @@ def compute_merge(
 
 def _changes(old: object, new: object) -> bool:
     """Whether writing ``new`` over ``old`` changes the context: ``!=``, except that ``-0.0``
-    differs from ``0.0`` (equal as numbers, not as the JSON a record stores)."""
+    differs from ``0.0`` (equal as numbers, not as the JSON a record stores), at any depth."""
     if old != new:
         return True
-    return (
-        type(new) is float
-        and type(old) is float
-        and math.copysign(1.0, new) != math.copysign(1.0, old)
-    )
+    kind = type(new)
+    if kind is float or kind is dict or kind is list:  # equal: only a zero's sign can differ
+        return not _same_zeros(old, new)
+    return False
+
+
+def _same_zeros(old: object, new: object) -> bool:
+    """For equal JSON values: whether every float in them has the same sign as its twin."""
+    if type(new) is float:
+        return type(old) is not float or math.copysign(1.0, new) == math.copysign(1.0, old)
+    if type(new) is dict and type(old) is dict:
+        return all(_same_zeros(old[key], value) for key, value in new.items())
+    if type(new) is list and type(old) is list:
+        return all(_same_zeros(before, after) for before, after in zip(old, new, strict=True))
+    return True
 
 
 def _type_at(record: RecordType, path: tuple[str, ...]) -> DataType:

@@ -257,3 +257,44 @@ def test_a_subclass_cannot_talk_its_way_past_a_bound(
     error = workflow.history(run.run_id)[-1].error
     assert error is not None
     assert f"{problem}: expected" in error
+
+
+ZEROS = checked_from_text(
+    """
+workflow: zeros
+max_steps: 5
+contracts:
+  Out: {fs: list[float], by: 'dict[str, float]', n: int}
+context:
+  fs: list[float]
+  by: 'dict[str, float]'
+  n: {type: int, default: 0}
+agents:
+  a: {input: {}, output: Out}
+states:
+  s: {agent: a, writes: {fs: fs, by: by, n: n}}
+  done: {final: true}
+initial: s
+transitions:
+  s:
+    - {to: done, when: "n >= 2"}
+    - {to: s}
+""",
+    "zeros.yaml",
+)
+
+
+def test_negative_zero_inside_a_list_or_dict_is_a_change(store: Store) -> None:
+    """As at the top level (docs/runtime.md): [-0.0] over [0.0] is merged and recorded; it
+    used to be dropped as unchanged, so the context kept [0.0]."""
+
+    def agent(inputs: Any, call: AgentCall) -> dict[str, Any]:
+        zero = 0.0 if call.seq == 1 else -0.0
+        return {"fs": [1.0, zero], "by": {"k": zero}, "n": call.seq}
+
+    workflow = Workflow.from_spec(ZEROS, agents={"a": agent}, store=store)
+    run = workflow.start({})
+    expected = "{'fs': [1.0, -0.0], 'by': {'k': -0.0}, 'n': 2}"
+    assert str(run.context_json) == expected
+    assert str(workflow.run(run.run_id).context_json) == expected
+    assert set(workflow.history(run.run_id)[2].changes) == {"fs", "by", "n"}
