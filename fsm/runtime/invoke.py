@@ -4,7 +4,8 @@ An attempt fails when the agent raises, times out, or returns output that breaks
 the output is validated here, before the caller can merge anything. After a failed attempt the
 runtime waits ``RetryPolicy.delay(attempt)`` and tries again, up to ``attempts`` times.
 
-Timeouts (``AgentDef.timeout``): an async agent is cancelled with ``asyncio.wait_for``. A sync
+Timeouts (``AgentDef.timeout``): an async agent is cancelled with ``asyncio.timeout`` (and has
+failed even if it catches that and returns). A sync
 agent with a timeout runs in a daemon thread that is abandoned when the timeout passes (Python
 cannot stop a thread): the attempt fails, the late result is discarded, and whatever the
 function still does is its own business. A sync agent without a timeout runs inline.
@@ -200,11 +201,14 @@ async def _with_timeout(
     scope = asyncio.timeout(timeout if left is None else max(left, 0.0))
     try:
         async with scope:
-            return await awaitable
+            result = await awaitable
     except TimeoutError:
         if scope.expired():
             raise _timed_out(timeout) from None
         raise  # the agent's own TimeoutError, not ours
+    if scope.expired():  # cancelled, but it caught the cancellation and returned anyway
+        raise _timed_out(timeout)
+    return result
 
 
 def _in_thread(

@@ -3,6 +3,7 @@ input may hand the runtime, and what the caller may do with what the runtime han
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -16,8 +17,7 @@ from fsm.store import Store
 from fsm.values import check_value
 from tests.runtime.specs import gated
 
-TEXT = checked_from_text(
-    """
+TEXT_YAML = """
 workflow: text
 contracts:
   Out: {title: str, tags: list[str], counts: 'dict[str, int]'}
@@ -33,9 +33,8 @@ states:
 initial: writing
 transitions:
   writing: [{to: done}]
-""",
-    "text.yaml",
-)
+"""
+TEXT = checked_from_text(TEXT_YAML, "text.yaml")
 
 # ``json.loads`` of a model's reply cut in the middle of an emoji: half a surrogate pair.
 CUT = json.loads('"cut \\ud83d"')
@@ -298,3 +297,25 @@ def test_negative_zero_inside_a_list_or_dict_is_a_change(store: Store) -> None:
     assert str(run.context_json) == expected
     assert str(workflow.run(run.run_id).context_json) == expected
     assert set(workflow.history(run.run_id)[2].changes) == {"fs", "by", "n"}
+
+
+def test_an_async_agent_returning_after_its_timeout_cancelled_it_has_failed(store: Store) -> None:
+    """An agent that catches the cancellation and returns (say, a partial answer) is past its
+    timeout all the same: the attempt fails, as a late sync agent's does. Its late output
+    used to be merged as a success."""
+    spec = checked_from_text(
+        TEXT_YAML.replace("backoff: 0}", "backoff: 0}, timeout: 0.05"), "late.yaml"
+    )
+
+    async def writer(inputs: Any, call: AgentCall) -> dict[str, Any]:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            return {"title": "partial", "tags": [], "counts": {}}
+        return {"title": "full", "tags": [], "counts": {}}
+
+    workflow = Workflow.from_spec(spec, agents={"writer": writer}, store=store)
+    run = workflow.start({})
+    assert (run.state, run.context_json["out"]) == ("broken", None)
+    error = workflow.history(run.run_id)[-1].error
+    assert error == "agent 'writer' failed (attempt 2 of 2): no result within its timeout of 0.05 s"
