@@ -27,6 +27,10 @@ from fsm.errors import ContractProblem
 
 _MAX_REPR = 60
 _FLOAT_MAX = sys.float_info.max
+# Python's default limit on the digits of an int it converts to text (sys.int_info): a longer
+# int cannot be written as JSON, nor read back by a process with the default limit.
+_INT_DIGITS = 4300
+INT_BOUND: int = 10**_INT_DIGITS
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -34,6 +38,12 @@ def within_float_range(value: float) -> bool:
     """Finite, and small enough for a float: what a float field can hold. False for NaN, the
     infinities and ints past ~1.8e308 (``math.isfinite`` raises on those instead)."""
     return -_FLOAT_MAX <= value <= _FLOAT_MAX
+
+
+def within_int_range(value: int) -> bool:
+    """At most 4,300 digits: what JSON can carry between processes (``str(int)`` refuses more
+    by default, so the store could not write it)."""
+    return -INT_BOUND < value < INT_BOUND
 
 
 def is_text(value: str) -> bool:
@@ -116,6 +126,8 @@ def _check(
         case ScalarType(name="int"):
             if isinstance(value, bool) or not isinstance(value, int):
                 fail()
+            elif not within_int_range(value):
+                fail(f"{describe_expected(data_type, constraints)} {_INT_DIGITS_NOTE}")
             else:
                 _check_bounds(value, constraints, fail)
         case ScalarType(name="float"):
@@ -155,6 +167,7 @@ def _check(
 
 
 _NO_SURROGATES = "(valid Unicode: no lone surrogates)"
+_INT_DIGITS_NOTE = f"(at most {_INT_DIGITS:,} digits)"
 _TEXT_KEYS = f"string keys {_NO_SURROGATES}"
 
 

@@ -38,7 +38,7 @@ from fsm.datatypes import (
     RecordType,
     ScalarType,
 )
-from fsm.values import is_text
+from fsm.values import INT_BOUND, is_text
 
 Built = tuple[object, dict[str, object]]
 Builder = Callable[[object], Built | None]
@@ -47,6 +47,8 @@ InstanceBuilder = Callable[[object], object | None]
 """JSON record → instance, or None: take the general path."""
 
 _LIST_ITEMS = ("str", "int", "bool")  # item types whose JSON and instance values are the same
+_ITEM_TESTS = {"str": " and (x.isascii() or TEXT(x))", "int": " and -IB < x < IB"}
+"""What a list item of these types must pass beyond its type (``check_value``'s rules)."""
 
 
 def compile_builder(record: RecordType, python_type: type) -> Builder | None:
@@ -90,6 +92,7 @@ def _compile(
         "CLS": python_type,
         "KEYS": frozenset(field.name for field in record.fields),
         "TEXT": is_text,
+        "IB": INT_BOUND,
     }
     lines = ["def build(value):"]
     if keys is None:  # a record of its own, not one read from the context
@@ -259,7 +262,8 @@ def _type_test(
                 rejects.append(f"P{key}.fullmatch({v}) is None")
             return " or ".join(rejects), v, v
         case ScalarType(name="int"):
-            rejects = [f"type({v}) is not int", *_bound_rejects(v, key, constraints, namespace)]
+            rejects = [f"type({v}) is not int", f"not -IB < {v} < IB"]
+            rejects.extend(_bound_rejects(v, key, constraints, namespace))
             return " or ".join(rejects), v, v
         case ScalarType(name="float"):
             rejects = [f"type({v}) is not float", f"not -INF < {v} < INF"]
@@ -273,8 +277,7 @@ def _type_test(
         case ListType(item=ScalarType(name=item)) if item in _LIST_ITEMS:
             rejects = [f"type({v}) is not list"]
             rejects.extend(_length_rejects(f"len({v})", key, constraints, namespace))
-            text = " and (x.isascii() or TEXT(x))" if item == "str" else ""
-            items = f"type(x) is {item}{text}"
+            items = f"type(x) is {item}" + _ITEM_TESTS.get(item, "")
             rejects.append(f"not all({items} for x in {v})")
             return " or ".join(rejects), f"list({v})", f"list({v})"
     return None

@@ -24,7 +24,7 @@ from fsm.datatypes import (
     RecordType,
     ScalarType,
 )
-from fsm.values import as_sequence, is_text, within_float_range
+from fsm.values import as_sequence, is_text, within_float_range, within_int_range
 
 Check = Callable[[object], bool]
 _NONE = Constraints()
@@ -131,7 +131,10 @@ def _scalar(name: str, constraints: Constraints) -> Check:
     bounded = _bounds(constraints)
     if name == "int":
         return lambda value: (
-            isinstance(value, int) and not isinstance(value, bool) and bounded(value)
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and within_int_range(value)
+            and bounded(value)
         )
     return lambda value: (
         isinstance(value, int | float)

@@ -319,3 +319,23 @@ def test_an_async_agent_returning_after_its_timeout_cancelled_it_has_failed(stor
     assert (run.state, run.context_json["out"]) == ("broken", None)
     error = workflow.history(run.run_id)[-1].error
     assert error == "agent 'writer' failed (attempt 2 of 2): no result within its timeout of 0.05 s"
+
+
+@pytest.mark.parametrize("n", [10**4300, -(10**4300)], ids=["big", "negative"])
+def test_an_int_too_long_for_json_is_a_failed_attempt(store: Store, n: int) -> None:
+    """4,301 digits: Python refuses to write it as text, so the store could not; it used to
+    pass the contract and fail the append with a StoreError, the run stuck on the step."""
+    output = {"fs": [], "by": {}, "n": n}
+    workflow = Workflow.from_spec(ZEROS, agents={"a": lambda inputs, call: output}, store=store)
+    run = workflow.start({})
+    assert (run.status, run.context_json["n"]) == ("failed", 0)
+    error = workflow.history(run.run_id)[-1].error
+    assert error is not None
+    assert "a.n: expected int (at most 4,300 digits), got <int object" in error
+
+
+def test_an_int_of_4300_digits_is_stored(store: Store) -> None:
+    output = {"fs": [], "by": {}, "n": 10**4300 - 1}
+    workflow = Workflow.from_spec(ZEROS, agents={"a": lambda inputs, call: output}, store=store)
+    run = workflow.start({})
+    assert workflow.run(run.run_id).context_json["n"] == 10**4300 - 1
