@@ -25,6 +25,7 @@ import attrs
 
 from fsm.errors import ContractError, RunError
 from fsm.runtime.agents import AgentCall, LoadedAgent
+from fsm.values import is_text
 
 Validate = Callable[[object], tuple[object, object]]
 """Output → (instance, JSON); raises ``ContractError`` when the output breaks its contract."""
@@ -126,13 +127,27 @@ async def _attempt_async(
 
 
 def describe_failure(agent: LoadedAgent, attempt: int, failure: Exception) -> str:
+    """The error a failed attempt records: always text a store can write."""
     tries = agent.definition.retry.attempts
     where = f"agent '{agent.name}' failed (attempt {attempt} of {tries})"
     if isinstance(failure, ContractError):
-        return f"{where}: its output breaks the contract {failure}"
+        return f"{where}: its output breaks the contract {_message(failure)}"
     if isinstance(failure, AgentTimeoutError):
         return f"{where}: {failure}"
-    return f"{where}: {type(failure).__name__}: {failure}"
+    return f"{where}: {type(failure).__name__}: {_message(failure)}"
+
+
+def _message(failure: Exception) -> str:
+    """``str(failure)`` as text UTF-8 can encode. An agent's message may quote a model's reply
+    cut inside an emoji (a lone surrogate, which no store can write: it would fail the step
+    instead of recording it), and a broken ``__str__`` must not take the step down either."""
+    try:
+        text = str(failure)
+    except Exception as error:  # the agent's own exception class: anything may happen
+        return f"<its message could not be read: {type(error).__name__}>"
+    if is_text(text):
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _call_sync(agent: LoadedAgent, inputs: object, call: AgentCall) -> object:

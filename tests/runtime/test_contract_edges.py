@@ -339,3 +339,38 @@ def test_an_int_of_4300_digits_is_stored(store: Store) -> None:
     workflow = Workflow.from_spec(ZEROS, agents={"a": lambda inputs, call: output}, store=store)
     run = workflow.start({})
     assert workflow.run(run.run_id).context_json["n"] == 10**4300 - 1
+
+
+class _UnreadableError(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no message")
+
+
+def _raises(failure: Exception) -> Any:
+    def agent(inputs: Any, call: AgentCall) -> dict[str, Any]:
+        raise failure
+
+    return agent
+
+
+@pytest.mark.parametrize(
+    ("agent", "recorded"),
+    [
+        (_raises(ValueError(f"cannot parse {CUT!r}: {CUT}")), "ValueError: cannot parse"),
+        (_raises(_UnreadableError()), "<its message could not be read: RuntimeError>"),
+        (lambda inputs, call: {"title": "t", "tags": [], "counts": {}, CUT: 1}, "writer.cut"),
+    ],
+    ids=["message-with-surrogate", "str-raises", "unknown-field-with-surrogate"],
+)
+def test_a_failure_is_recorded_whatever_its_message(
+    store: Store, agent: Any, recorded: str
+) -> None:
+    """The failed attempt is recorded and the on_error route taken. An exception quoting a
+    cut-off model reply used to fail the store's append (StoreError, run stuck on the step),
+    and one whose __str__ raised escaped from step() itself."""
+    workflow = Workflow.from_spec(TEXT, agents={"writer": agent}, store=store)
+    run = workflow.start({})
+    assert (run.state, run.context_json["out"]) == ("broken", None)
+    error = workflow.history(run.run_id)[-1].error
+    assert error is not None
+    assert recorded in error
