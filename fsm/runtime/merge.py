@@ -15,7 +15,15 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from fsm.datatypes import DataType, ListType, OptionalType, RecordType, strip_optional
+from fsm.datatypes import (
+    FLOAT,
+    DataType,
+    DictType,
+    ListType,
+    OptionalType,
+    RecordType,
+    strip_optional,
+)
 from fsm.spec.model import MergePolicy, Spec, WriteDef
 
 
@@ -28,6 +36,9 @@ class WritePlan:
     policy: MergePolicy
     extend: bool
     """For ``append``: the source is a list whose items are appended (else one item)."""
+    nested_floats: bool = False
+    """The field is a list, dict or record that may hold a float: an equal value written over
+    it may still change a zero's sign inside, so equality is checked deeper."""
 
 
 class Merge(NamedTuple):
@@ -55,7 +66,8 @@ def plan_writes(
             extend = isinstance(strip_optional(value_type), ListType) and strip_optional(
                 value_type
             ) == strip_optional(context_field.type)
-        plans.append(WritePlan(write.field, write.source, context_field.merge, extend))
+        nested = _nested_floats(strip_optional(context_field.type))
+        plans.append(WritePlan(write.field, write.source, context_field.merge, extend, nested))
     return tuple(plans)
 
 
@@ -80,7 +92,8 @@ def compute_merge(
             data = _json_at(output_json, source)
             value = _attr_at(output, source)
         if plan.policy == "replace":
-            if plan.field in changes or _changes(context_json.get(plan.field), data):
+            old = context_json.get(plan.field)
+            if plan.field in changes or _changes(old, data, deep=plan.nested_floats):
                 changes[plan.field] = data
                 values[plan.field] = value
             continue
@@ -104,14 +117,27 @@ def compute_merge(
     )
 
 
-def _changes(old: object, new: object) -> bool:
+def _changes(old: object, new: object, *, deep: bool) -> bool:
     """Whether writing ``new`` over ``old`` changes the context: ``!=``, except that ``-0.0``
-    differs from ``0.0`` (equal as numbers, not as the JSON a record stores), at any depth."""
+    differs from ``0.0`` (equal as numbers, not as the JSON a record stores), inside lists,
+    dicts and records too when ``deep``."""
     if old != new:
         return True
-    kind = type(new)
-    if kind is float or kind is dict or kind is list:  # equal: only a zero's sign can differ
+    if type(new) is float or deep:  # equal: only a zero's sign can differ
         return not _same_zeros(old, new)
+    return False
+
+
+def _nested_floats(data_type: DataType) -> bool:
+    """Whether a list, dict or record of this type may hold a float somewhere inside."""
+    match data_type:
+        case ListType(item=inner) | DictType(value=inner) | OptionalType(inner=inner):
+            return inner == FLOAT or _nested_floats(inner)
+        case RecordType(fields=fields):
+            return any(
+                strip_optional(field.type) == FLOAT or _nested_floats(field.type)
+                for field in fields
+            )
     return False
 
 

@@ -12,8 +12,9 @@ import pytest
 from fsm.datatypes import INT, DictType
 from fsm.errors import ContractError
 from fsm.runtime import AgentCall, Workflow
+from fsm.runtime.merge import compute_merge
 from fsm.spec.validate import checked_from_text
-from fsm.store import Store
+from fsm.store import MemoryStore, Store
 from fsm.values import check_value
 from tests.runtime.specs import gated
 
@@ -268,10 +269,11 @@ context:
   fs: list[float]
   by: 'dict[str, float]'
   n: {type: int, default: 0}
+  o: Out?
 agents:
   a: {input: {}, output: Out}
 states:
-  s: {agent: a, writes: {fs: fs, by: by, n: n}}
+  s: {agent: a, writes: {fs: fs, by: by, n: n, o: .}}
   done: {final: true}
 initial: s
 transitions:
@@ -293,10 +295,11 @@ def test_negative_zero_inside_a_list_or_dict_is_a_change(store: Store) -> None:
 
     workflow = Workflow.from_spec(ZEROS, agents={"a": agent}, store=store)
     run = workflow.start({})
-    expected = "{'fs': [1.0, -0.0], 'by': {'k': -0.0}, 'n': 2}"
+    out = "{'fs': [1.0, -0.0], 'by': {'k': -0.0}, 'n': 2}"
+    expected = out[:-1] + f", 'o': {out}}}"
     assert str(run.context_json) == expected
     assert str(workflow.run(run.run_id).context_json) == expected
-    assert set(workflow.history(run.run_id)[2].changes) == {"fs", "by", "n"}
+    assert set(workflow.history(run.run_id)[2].changes) == {"fs", "by", "n", "o"}
 
 
 def test_an_async_agent_returning_after_its_timeout_cancelled_it_has_failed(store: Store) -> None:
@@ -374,3 +377,15 @@ def test_a_failure_is_recorded_whatever_its_message(
     error = workflow.history(run.run_id)[-1].error
     assert error is not None
     assert recorded in error
+
+
+def test_negative_zero_inside_a_record_is_a_change() -> None:
+    workflow = Workflow.from_spec(ZEROS, agents={"a": lambda inputs, call: {}}, store=MemoryStore())
+    plans = workflow.compiled.state_writes["s"]
+    before = {"fs": [0.0], "by": {}, "n": 1}
+    after = {"fs": [-0.0], "by": {}, "n": 1}
+    context = {"fs": [0.0], "by": {}, "n": 1, "o": before}
+    instance, output = workflow.compiled.agent_plans["s"].validate(after)
+    assert set(compute_merge(plans, output, instance, context).changes) == {"fs", "o"}
+    same, output = workflow.compiled.agent_plans["s"].validate(before)
+    assert compute_merge(plans, output, same, context).changes == {}
