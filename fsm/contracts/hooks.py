@@ -37,13 +37,14 @@ def _structure_bool(value: object, _: type[Any]) -> bool:
 def _structure_int(value: object, _: type[Any]) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"expected int, got {value!r}")
-    return int(value)
+    return int.__int__(value)  # the value that was checked, whatever a subclass's __int__ says
 
 
 def _structure_float(value: object, _: type[Any]) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"expected float, got {value!r}")
-    return float(value)
+    # the value that was checked, whatever a subclass's own __float__ says
+    return float.__float__(value) if isinstance(value, float) else int.__float__(value)
 
 
 def _structure_str(value: object, _: type[Any]) -> str:

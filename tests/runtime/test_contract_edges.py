@@ -389,3 +389,56 @@ def test_negative_zero_inside_a_record_is_a_change() -> None:
     assert set(compute_merge(plans, output, instance, context).changes) == {"fs", "o"}
     same, output = workflow.compiled.agent_plans["s"].validate(before)
     assert compute_merge(plans, output, same, context).changes == {}
+
+
+class _SaysNinetyNineInt(int):
+    def __int__(self) -> int:
+        return 99
+
+    def __float__(self) -> float:
+        return 99.0
+
+
+class _SaysNinetyNineFloat(float):
+    def __float__(self) -> float:
+        return 99.0
+
+
+NUMBERS = checked_from_text(
+    """
+workflow: numbers
+contracts:
+  Out: {i: {type: int, max: 10}, f: {type: float, max: 1}}
+context:
+  out: Out?
+agents:
+  a: {input: {}, output: Out}
+states:
+  s: {agent: a, writes: {out: .}}
+  done: {final: true}
+initial: s
+transitions:
+  s: [{to: done}]
+""",
+    "numbers.yaml",
+)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        {"i": _SaysNinetyNineInt(1), "f": 0.5},
+        {"i": 1, "f": _SaysNinetyNineFloat(0.5)},
+        {"i": 1, "f": _SaysNinetyNineInt(1)},
+    ],
+    ids=["int", "float", "int-in-float"],
+)
+def test_a_number_is_stored_as_the_value_that_was_checked(
+    store: Store, output: dict[str, Any]
+) -> None:
+    """A subclass's own __int__/__float__ is not asked: 99 used to be stored past `max`."""
+    workflow = Workflow.from_spec(NUMBERS, agents={"a": lambda inputs, call: output}, store=store)
+    run = workflow.start({})
+    stored = workflow.run(run.run_id).context_json["out"]
+    expected = {"i": 1, "f": 1.0 if type(output["f"]) is _SaysNinetyNineInt else 0.5}
+    assert stored == run.context_json["out"] == expected
