@@ -19,7 +19,7 @@ import attrs
 
 from fsm.datatypes import OptionalType, RecordType, strip_optional
 from fsm.spec.graph import shortest_path
-from fsm.spec.model import Spec, StateDef, TransitionDef, WriteDef
+from fsm.spec.model import EventDef, Spec, StateDef, TransitionDef, WriteDef
 
 GuardFacts = tuple[frozenset[str], frozenset[str]]
 """(fields non-None when a guard holds, fields non-None when it does not)."""
@@ -62,19 +62,25 @@ class FlowResult:
         return shortest_path(unassigning, initial, state)
 
 
-def assigned_by_writes(spec: Spec, writes: tuple[WriteDef, ...]) -> frozenset[str]:
-    """Optional context fields that these writes certainly set to a non-None value."""
+def assigned_by_writes(
+    spec: Spec, writes: tuple[WriteDef, ...], record: RecordType | None
+) -> frozenset[str]:
+    """Optional context fields that these writes certainly set to a non-None value.
+
+    ``record`` is the type the writes read from: the agent's output, or the event's data."""
     assigned: set[str] = set()
     for write in writes:
         field = spec.context_field(write.field)
         if field is None or not isinstance(field.type, OptionalType):
             continue
-        if field.merge == "replace" and _source_is_certain(spec, write):
+        if field.merge == "replace" and _source_is_certain(write, record):
             assigned.add(write.field)
     return frozenset(assigned)
 
 
-def unset_by_writes(spec: Spec, writes: tuple[WriteDef, ...]) -> frozenset[str]:
+def unset_by_writes(
+    spec: Spec, writes: tuple[WriteDef, ...], record: RecordType | None
+) -> frozenset[str]:
     """Optional context fields these writes may set to None: replaced from a value that may
     be absent."""
     return frozenset(
@@ -83,38 +89,37 @@ def unset_by_writes(spec: Spec, writes: tuple[WriteDef, ...]) -> frozenset[str]:
         if (field := spec.context_field(write.field)) is not None
         and isinstance(field.type, OptionalType)
         and field.merge == "replace"
-        and not _source_is_certain(spec, write)
+        and not _source_is_certain(write, record)
     )
 
 
-def _source_is_certain(spec: Spec, write: WriteDef) -> bool:
+def written_record(spec: Spec, state: StateDef, event: EventDef | None = None) -> RecordType | None:
+    """What the state's writes (or the event's, when given) read from. Found from the state
+    itself, never by comparing writes: an alias (``*name``) makes two states' writes equal."""
+    if event is not None:
+        return event.data_type
+    agent = spec.agent(state.agent) if state.agent is not None else None
+    return agent.output_type if agent is not None else None
+
+
+def _source_is_certain(write: WriteDef, record: RecordType | None) -> bool:
     """Writing the whole output (or a non-optional output field) always yields a value."""
-    return not write.source or _output_path_required(spec, write)
+    return not write.source or _output_path_required(write, record)
 
 
-def _output_path_required(spec: Spec, write: WriteDef) -> bool:
-    # Writes of wait states come from event data; agent writes from the agent output. Both are
-    # record types; a path is certain when no segment along it is optional.
-    for state in spec.states:
-        record = None
-        if write in state.writes and state.agent is not None:
-            agent = spec.agent(state.agent)
-            record = agent.output_type if agent else None
-        for event in state.events:
-            if write in event.writes:
-                record = event.data_type
-        if record is None:
-            continue
-        current: object = record
-        for name in write.source:
-            if not isinstance(current, RecordType):
-                return False
-            field = current.field(name)
-            if field is None or isinstance(field.type, OptionalType):
-                return False
-            current = strip_optional(field.type)
-        return True
-    return False
+def _output_path_required(write: WriteDef, record: RecordType | None) -> bool:
+    """A path is certain when no segment along it is optional."""
+    if record is None:
+        return False
+    current: object = record
+    for name in write.source:
+        if not isinstance(current, RecordType):
+            return False
+        field = current.field(name)
+        if field is None or isinstance(field.type, OptionalType):
+            return False
+        current = strip_optional(field.type)
+    return True
 
 
 def build_edges(spec: Spec, facts: Mapping[tuple[str, int], GuardFacts]) -> list[Edge]:
@@ -131,13 +136,16 @@ def _edges_and_assumptions(
     edges: list[Edge] = []
     assumptions: dict[tuple[str, int], Edge] = {}
     for state in spec.states:
-        base_writes = assigned_by_writes(spec, state.writes)
-        base_unsets = unset_by_writes(spec, state.writes)
+        output = written_record(spec, state)
+        base_writes = assigned_by_writes(spec, state.writes, output)
+        base_unsets = unset_by_writes(spec, state.writes, output)
         earlier_false: dict[str | None, frozenset[str]] = {}
         for transition in spec.transitions_from(state.name):
-            event_writes = _event_writes(spec, state, transition.event)
-            writes = base_writes | assigned_by_writes(spec, event_writes)
-            unsets = base_unsets | unset_by_writes(spec, event_writes)
+            event = state.event(transition.event) if transition.event is not None else None
+            event_writes = event.writes if event is not None else ()
+            event_data = written_record(spec, state, event)
+            writes = base_writes | assigned_by_writes(spec, event_writes, event_data)
+            unsets = base_unsets | unset_by_writes(spec, event_writes, event_data)
             prior = earlier_false.get(transition.event, frozenset())
             known = Edge(state.name, transition.target, writes | prior, transition, unsets)
             assumptions[(state.name, transition.index)] = known
@@ -148,13 +156,6 @@ def _edges_and_assumptions(
         if state.on_error is not None:
             edges.append(Edge(state.name, state.on_error, frozenset(), None))
     return edges, assumptions
-
-
-def _event_writes(spec: Spec, state: StateDef, event_name: str | None) -> tuple[WriteDef, ...]:
-    if event_name is None:
-        return ()
-    event = state.event(event_name)
-    return event.writes if event else ()
 
 
 def analyse_flow(spec: Spec, facts: Mapping[tuple[str, int], GuardFacts]) -> FlowResult:

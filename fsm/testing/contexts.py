@@ -38,7 +38,7 @@ from fsm.datatypes import (
 from fsm.diagnostics import SourceSpan
 from fsm.guards.nodes import STEPS, VISITS, Call, Name
 from fsm.spec.checked import CheckedSpec
-from fsm.spec.flow import assigned_by_writes, unset_by_writes
+from fsm.spec.flow import assigned_by_writes, unset_by_writes, written_record
 from fsm.spec.graph import cyclic_states, distances_from, reachable_from, successors
 from fsm.spec.model import Spec
 from fsm.spec.validate import load_checked
@@ -89,11 +89,14 @@ def assigned_at_routing(checked: CheckedSpec, state: str, event: str | None) -> 
     assigned = set(checked.assigned_on_entry.get(state, frozenset()))
     if definition is not None:
         event_def = definition.event(event) if event is not None else None
-        for writes in (definition.writes, event_def.writes if event_def is not None else ()):
+        sources = [(definition.writes, written_record(spec, definition))]
+        if event_def is not None:
+            sources.append((event_def.writes, written_record(spec, definition, event_def)))
+        for writes, record in sources:
             # as the context-flow analysis does: a write from a value that may be absent can
             # set a field None again, whatever was assigned before
-            assigned -= unset_by_writes(spec, writes)
-            assigned |= assigned_by_writes(spec, writes)
+            assigned -= unset_by_writes(spec, writes, record)
+            assigned |= assigned_by_writes(spec, writes, record)
     return frozenset(assigned)
 
 

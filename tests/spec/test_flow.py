@@ -241,6 +241,51 @@ def test_a_write_that_may_be_none_unsets_a_field_an_earlier_write_assigned() -> 
     assert rewritten.assigned_on_entry["second"] == frozenset({"o"})
 
 
+ALIASED_WRITES = """
+workflow: aliased
+contracts:
+  Sure: {v: str}
+  Maybe: {v: str?}
+  Done: {ok: bool}
+context:
+  o: str?
+agents:
+  certain: {output: Sure}
+  uncertain: {output: Maybe}
+  reader: {input: {o: o}, output: Done}
+states:
+  start: {}
+  sure: {agent: certain, writes: &w {o: v}}
+  maybe: {agent: uncertain, writes: *w}
+  asking: {wait: {yes: {data: Sure, writes: {o: v}}, no: {data: Maybe, writes: *w}}}
+  reading: {agent: reader}
+  done: {final: true}
+initial: start
+transitions:
+  start:
+    - {to: sure, when: "steps < 0"}
+    - {to: %s}
+  sure: [{to: reading}]
+  maybe: [{to: reading}]
+  asking: [{on: yes, to: done}, {on: no, to: reading}]
+  reading: [{to: done}]
+"""
+
+
+@pytest.mark.parametrize("second", ["maybe", "asking"])
+def test_writes_shared_through_an_alias_are_judged_by_each_states_own_output(
+    second: str,
+) -> None:
+    """`*w` makes two states' (or events') writes equal values; the one whose source field is
+    optional may still leave `o` None, so reading `o` after it is an error (the other of the
+    two is left unreachable)."""
+    with pytest.raises(SpecError) as caught:
+        checked_from_text(ALIASED_WRITES % second, "aliased.yaml")
+    flow = [d.message for d in caught.value.diagnostics if d.code == "context-flow"]
+    assert len(flow) == 1
+    assert f"start -> {second} -> reading" in flow[0]
+
+
 def _loop_chain(count: int, backwards: bool) -> str:
     """``count`` states in a chain with loops back, each writing its own optional field, and
     each guard reading the previous state's field (certainly written on every path)."""
