@@ -17,12 +17,14 @@ that breaks a ``min_len``, in which case the field must be given when a run star
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Mapping
 
 import attrs
 
 from fsm.datatypes import (
+    INT,
     NO_DEFAULT,
     SCALARS,
     STR,
@@ -311,7 +313,21 @@ def _check_constraints_fit(decl: FieldDecl, data_type: DataType, problems: Probl
         message = f"'{name}' does not apply to {decl.where} of type {render_type(data_type)}"
         problems.error(key.span, message, "spec-constraint", f"'{name}' applies to {kinds} fields")
         ok = False
-    return ok and _check_min_len_size(decl, base, problems)
+    return (
+        ok and _check_min_len_size(decl, base, problems) and _check_int_range(decl, base, problems)
+    )
+
+
+def _check_int_range(decl: FieldDecl, base: DataType, problems: Problems) -> bool:
+    """An int field whose bounds hold no integer (``min: 0.5, max: 0.7``) has no valid value:
+    every agent output would be refused, and ``fsm check`` could not build one."""
+    low, high = decl.constraints.minimum, decl.constraints.maximum
+    if base != INT or low is None or high is None or math.ceil(low) <= math.floor(high):
+        return True
+    message = f"no int lies between 'min' ({low:g}) and 'max' ({high:g}) in {decl.where}"
+    hint = "use integer bounds, or make the field a float"
+    problems.error(decl.constraint_keys["max"].span, message, "spec-constraint", hint)
+    return False
 
 
 def _check_min_len_size(decl: FieldDecl, base: DataType, problems: Problems) -> bool:
