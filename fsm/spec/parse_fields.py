@@ -51,7 +51,7 @@ from fsm.spec.parse_base import (
     expect_str,
     number_value,
 )
-from fsm.spec.patterns import pattern_problem
+from fsm.spec.patterns import match_lengths, pattern_problem
 from fsm.spec.typeexpr import (
     TypeExpr,
     TypeExprError,
@@ -314,7 +314,10 @@ def _check_constraints_fit(decl: FieldDecl, data_type: DataType, problems: Probl
         problems.error(key.span, message, "spec-constraint", f"'{name}' applies to {kinds} fields")
         ok = False
     return (
-        ok and _check_min_len_size(decl, base, problems) and _check_int_range(decl, base, problems)
+        ok
+        and _check_min_len_size(decl, base, problems)
+        and _check_int_range(decl, base, problems)
+        and _check_pattern_lengths(decl, problems)
     )
 
 
@@ -344,6 +347,30 @@ def _check_min_len_size(decl: FieldDecl, base: DataType, problems: Problems) -> 
     hint = f"use a 'min_len' of at most {MAX_MIN_LEN[kind]:,}"
     problems.error(decl.constraint_keys["min_len"].span, message, "spec-constraint", hint)
     return False
+
+
+def _check_pattern_lengths(decl: FieldDecl, problems: Problems) -> bool:
+    """A pattern whose matches are all shorter than ``min_len`` (or longer than ``max_len``)
+    leaves the field no valid value: every output would be refused."""
+    pattern = decl.constraints.pattern
+    low_len, high_len = decl.constraints.min_len, decl.constraints.max_len
+    if pattern is None or (low_len is None and high_len is None):
+        return True
+    shortest, longest = match_lengths(pattern)
+    if low_len is not None and longest < low_len:
+        conflict = f"at most {_characters(longest)} long, but 'min_len' is {low_len:,}"
+    elif high_len is not None and shortest > high_len:
+        conflict = f"at least {_characters(shortest)} long, but 'max_len' is {high_len:,}"
+    else:
+        return True
+    message = f"pattern {pattern!r} only matches strings {conflict} in {decl.where}"
+    hint = "make the pattern and the length bounds agree"
+    problems.error(decl.constraint_keys["pattern"].span, message, "spec-constraint", hint)
+    return False
+
+
+def _characters(count: int) -> str:
+    return f"{count:,} character" + ("" if count == 1 else "s")
 
 
 def _check_merge_fits(decl: FieldDecl, data_type: DataType, problems: Problems) -> bool:

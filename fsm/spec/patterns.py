@@ -48,6 +48,13 @@ _REPEATS = (_constants.MAX_REPEAT, _constants.MIN_REPEAT)
 _UNBOUNDED = _constants.MAXREPEAT
 
 
+def match_lengths(pattern: str) -> tuple[int, int]:
+    """Bounds on the length of every string ``pattern`` (known to compile) fully matches: the
+    shortest, and the longest (huge when a repeat is unbounded)."""
+    low, high = _parser.parse(pattern).getwidth()
+    return low, high
+
+
 @attrs.frozen
 class PatternProblem:
     """Why a pattern is refused, and what to write instead."""

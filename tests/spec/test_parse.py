@@ -410,6 +410,15 @@ TYPE_HINT = "(e.g. str, list[Issue], Review?, or {type: ..., default: ...})"
          "2:32 no int lies between 'min' (0.5) and 'max' (0.7) in field 'A.x'"),
         ("  A: {x: {type: int?, min: -1.9, max: -1.1}}",
          "2:34 no int lies between 'min' (-1.9) and 'max' (-1.1) in field 'A.x'"),
+        ("  A: {x: {type: str, min_len: 5, pattern: 'a{1,2}'}}",
+         "2:34 pattern 'a{1,2}' only matches strings at most 2 characters long, but 'min_len' is 5"
+         " in field 'A.x'"),
+        ("  A: {x: {type: str?, max_len: 2, pattern: '(?=x)abc+'}}",
+         "2:35 pattern '(?=x)abc+' only matches strings at least 3 characters long, but 'max_len'"
+         " is 2 in field 'A.x'"),
+        ("  A: {x: {type: str, min_len: 1, pattern: ''}}",
+         "2:34 pattern '' only matches strings at most 0 characters long, but 'min_len' is 1 in"
+         " field 'A.x'"),
         ("  A: {x: {type: str, min_len: 5, max_len: 1}}",
          "2:34 'min_len' (5) is greater than 'max_len' (1) in field 'A.x'"),
         ("  A: {x: {type: int, min: low}}",
@@ -442,6 +451,16 @@ def test_contract_errors(snippet: str, expected: str) -> None:
     """Each contract mistake is one diagnostic at the offending text."""
     text = snippet if snippet.startswith("contracts") else f"contracts:\n{snippet}"
     assert errors(text + "\n") == [expected]
+
+
+def test_patterns_and_length_bounds_that_overlap_are_accepted() -> None:
+    """Only bounds no match can meet are refused: `abc+` within 3 characters and `a|bbbbbb`
+    between 2 and 6 characters are fine."""
+    spec = parse(
+        "contracts:\n  A:\n    x: {type: str, max_len: 3, pattern: 'abc+'}\n"
+        "    y: {type: str, min_len: 2, max_len: 6, pattern: 'a|bbbbbb'}\n"
+    )
+    assert [c.name for c in spec.contracts] == ["A"]
 
 
 def test_recursive_contracts_name_the_cycle_once() -> None:
