@@ -118,14 +118,14 @@ def describe(node: LNode) -> str:
         case LScalar(value=bool() as flag):
             return f"the boolean {str(flag).lower()}"
         case LScalar(value=int()):
-            return f"the integer {_shortened(node.text)}"
+            return f"the integer {shortened(node.text)}"
         case LScalar(value=float()):
-            return f"the number {_shortened(node.text)}"
+            return f"the number {shortened(node.text)}"
         case LScalar(text=text):
-            return f"the string {_shortened(text)!r}"
+            return f"the string {shortened(text)!r}"
 
 
-def _shortened(text: str, limit: int = 60) -> str:
+def shortened(text: str, limit: int = 60) -> str:
     """Long values cut in the middle, so a message stays one readable line."""
     return text if len(text) <= limit else f"{text[: limit - 20]}...{text[-17:]}"
 

@@ -11,10 +11,14 @@ import re
 from collections.abc import Collection, Iterable, Iterator
 
 from fsm.diagnostics import Diagnostic, SourceSpan, did_you_mean
-from fsm.spec.load import LList, LMap, LNode, LScalar, describe
+from fsm.spec.load import LList, LMap, LNode, LScalar, describe, shortened
 from fsm.values import within_float_range
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+MAX_NAME_LENGTH = 100
+"""Characters a name may have: names become file names too (``agents_impl/<agent>.py`` of
+``fsm generate``), which most file systems cut at 255 bytes."""
 
 
 class Problems:
@@ -150,7 +154,8 @@ def check_name(key: LScalar, kind: str, problems: Problems) -> bool:
         hint = f"rename the {kind}"
     if problem is None:
         return True
-    problems.error(key.span, f"invalid {kind} name {name!r}: {problem}", "spec-name", hint)
+    message = f"invalid {kind} name {shortened(name)!r}: {problem}"
+    problems.error(key.span, message, "spec-name", hint)
     return False
 
 
@@ -162,6 +167,9 @@ def _name_problem(name: str) -> tuple[str | None, str | None]:
         return f"{name!r} is a Python keyword", "choose another name"
     if name.startswith("_"):
         return "names starting with '_' are reserved", "remove the leading '_'"
+    if len(name) > MAX_NAME_LENGTH:
+        problem = f"names may have at most {MAX_NAME_LENGTH} characters, this one has {len(name):,}"
+        return problem, "shorten it"
     return None, None
 
 

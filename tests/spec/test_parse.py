@@ -270,6 +270,18 @@ def test_state_names_must_be_plain_identifiers(name: str, problem: str) -> None:
     assert found == [f"1:10 invalid state name {name!r}: {problem}"]
 
 
+def test_names_longer_than_a_hundred_characters_are_refused() -> None:
+    """An agent name becomes a file name (`agents_impl/<agent>.py`); 300 characters made
+    `fsm generate` fail on the file system. The message shortens the name."""
+    long_name = "a" * 101
+    found = errors(f"contracts: {{Out: {{ok: bool}}}}\nagents:\n  {long_name}: {{output: Out}}\n")
+    assert found == [
+        f"3:3 invalid agent name '{'a' * 40}...{'a' * 17}': names may have at most 100 "
+        "characters, this one has 101"
+    ]
+    assert not [e for e in errors("states: {" + "s" * 100 + ": {}}\n") if "invalid" in e]
+
+
 def test_yes_no_on_off_are_valid_names() -> None:
     """YAML 1.1 booleans are ordinary names here: states `on`/`off`, events `yes`/`no`."""
     spec = parse(
