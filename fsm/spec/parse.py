@@ -29,6 +29,7 @@ from fsm.spec.parse_base import (
     expect_int,
     expect_map,
     expect_str,
+    known_states_hint,
     require,
 )
 from fsm.spec.parse_contracts import ContractTable, parse_contracts, register_inline_enum
@@ -104,7 +105,8 @@ def _parse_root(root: LNode, text: str, path: str, problems: Problems) -> Spec |
     )
     states = () if states_map is None else parse_states(states_map, scope, problems)
     initial, initial_span = _initial(top, state_names, states_map is not None, problems)
-    transitions = parse_transitions(top.get("transitions"), state_names, problems)
+    known_states = state_names if states_map is not None else None
+    transitions = parse_transitions(top.get("transitions"), known_states, problems)
 
     if problems or workflow is None or version is None or initial is None:
         return None
@@ -161,7 +163,7 @@ def _initial(
     if name is None or not have_states:
         return None, node.span
     if name not in states:
-        hint = did_you_mean(name, states) or f"the states are: {', '.join(states)}"
+        hint = did_you_mean(name, states) or known_states_hint(states)
         problems.error(node.span, f"unknown initial state {name!r}", "spec-unknown-state", hint)
         return None, node.span
     return name, node.span

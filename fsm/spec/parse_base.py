@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 from fsm.diagnostics import Diagnostic, SourceSpan, did_you_mean
 from fsm.spec.load import LList, LMap, LNode, LScalar, describe, shortened
@@ -107,6 +107,13 @@ def check_keys(node: LMap, allowed: Collection[str], where: str, problems: Probl
             continue
         hint = did_you_mean(name, allowed) or f"expected one of: {', '.join(allowed)}"
         problems.error(key[0].span, f"unknown key {name!r} in {where}", "spec-unknown-key", hint)
+
+
+def known_states_hint(states: Sequence[str]) -> str:
+    """The hint for an unknown state name that nothing resembles."""
+    if not states:
+        return "declare the state under 'states:'"
+    return f"the states are: {', '.join(states)}"
 
 
 def require(node: LMap, key: str, where: str, problems: Problems) -> LNode | None:

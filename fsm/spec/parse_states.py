@@ -42,6 +42,7 @@ from fsm.spec.parse_base import (
     expect_map,
     expect_str,
     is_identifier,
+    known_states_hint,
 )
 from fsm.spec.parse_contracts import ContractTable, record_contract
 
@@ -145,7 +146,7 @@ def _state_ref(node: LNode, what: str, scope: Scope, problems: Problems) -> str 
     name = expect_str(node, f"a state name for {what}", problems)
     if name is None or name in scope.states:
         return name
-    hint = did_you_mean(name, scope.states) or f"the states are: {', '.join(scope.states)}"
+    hint = did_you_mean(name, scope.states) or known_states_hint(scope.states)
     problems.error(node.span, f"unknown state {name!r} in {what}", "spec-unknown-state", hint)
     return None
 

@@ -18,6 +18,7 @@ from fsm.spec.parse_base import (
     expect_list,
     expect_map,
     expect_str,
+    known_states_hint,
     require,
 )
 
@@ -25,9 +26,12 @@ TRANSITION_KEYS = ("to", "when", "on", "name")
 
 
 def parse_transitions(
-    node: LNode | None, states: tuple[str, ...], problems: Problems
+    node: LNode | None, states: tuple[str, ...] | None, problems: Problems
 ) -> tuple[TransitionDef, ...]:
-    """``state: [{to, when, on, name}, ...]``, in the order written (the routing order)."""
+    """``state: [{to, when, on, name}, ...]``, in the order written (the routing order).
+
+    ``states`` is None when the states section is missing or broken (already reported): state
+    names are then not checked, rather than each reported unknown."""
     if node is None:
         return ()
     table = expect_map(node, "a mapping of state names to lists of transitions", problems)
@@ -35,7 +39,7 @@ def parse_transitions(
         return ()
     transitions: list[TransitionDef] = []
     for source, key, value in entries(table):
-        if source not in states:
+        if states is not None and source not in states:
             hint = did_you_mean(source, states) or "declare the state under 'states:'"
             problems.error(
                 key.span, f"transitions of unknown state {source!r}", "spec-unknown-state", hint
@@ -62,10 +66,12 @@ def parse_transitions(
 
 
 def _parse_transition(
-    source: str, index: int, node: LNode, states: tuple[str, ...], problems: Problems
+    source: str, index: int, node: LNode, states: tuple[str, ...] | None, problems: Problems
 ) -> TransitionDef | None:
     where = f"transition {index + 1} from {source!r}"
-    hint = f"write {{to: {node.text}}}" if isinstance(node, LScalar) else None
+    hint = None
+    if isinstance(node, LScalar) and isinstance(node.value, str):
+        hint = f"write {{to: {node.text}}}"
     item = expect_map(
         node, f"a transition {{to: <state>, when: <guard>}} as {where}", problems, hint
     )
@@ -77,8 +83,8 @@ def _parse_transition(
     target = None
     if to_node is not None:
         target = expect_str(to_node, "a state name for 'to'", problems)
-        if target is not None and target not in states:
-            hint = did_you_mean(target, states) or f"the states are: {', '.join(states)}"
+        if target is not None and states is not None and target not in states:
+            hint = did_you_mean(target, states) or known_states_hint(states)
             problems.error(
                 to_node.span, f"unknown state {target!r} in 'to'", "spec-unknown-state", hint
             )

@@ -282,6 +282,28 @@ def test_names_longer_than_a_hundred_characters_are_refused() -> None:
     assert not [e for e in errors("states: {" + "s" * 100 + ": {}}\n") if "invalid" in e]
 
 
+def test_a_broken_states_section_is_one_error_not_one_per_state_name() -> None:
+    """With `states:` a list, transitions and `initial` are not each reported as naming an
+    unknown state (with the hint 'the states are: ' and nothing after it)."""
+    found = errors("states: [start, done]\ninitial: start\ntransitions:\n  start: [{to: done}]\n")
+    assert found == ["1:9 expected a mapping of state names to states, got a list"]
+
+
+def test_an_unknown_state_when_there_are_none_says_to_declare_it() -> None:
+    diagnostic = only("states: {}\ninitial: start\n")
+    assert (diagnostic.message, diagnostic.hint) == (
+        "unknown initial state 'start'",
+        "declare the state under 'states:'",
+    )
+
+
+def test_a_null_transition_gets_no_hint_to_go_to_null() -> None:
+    """`- null` (an empty list item) is not `{to: null}`; a state name is `{to: name}`."""
+    snippet = "transitions:\n  start: [null, done]\n"
+    hints = [(d.message, d.hint) for d in diagnostics(snippet)]
+    assert [hint for _, hint in hints] == [None, "write {to: done}"]
+
+
 def test_yes_no_on_off_are_valid_names() -> None:
     """YAML 1.1 booleans are ordinary names here: states `on`/`off`, events `yes`/`no`."""
     spec = parse(
