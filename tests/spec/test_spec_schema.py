@@ -93,6 +93,8 @@ INVALID = {
     "event writes without data": VALID.replace("start: {}", "start: {wait: {go: {writes: x}}}"),
     "max_steps zero": VALID + "max_steps: 0\n",
     "float version": VALID + "version: 1.5\n",
+    "long state name": VALID.replace("start: {}", "start: {}, " + "s" * 101 + ": {}"),
+    "long contract name": VALID + "contracts: {" + "C" * 101 + ": {topic: str}}\n",
 }
 
 
