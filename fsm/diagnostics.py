@@ -85,9 +85,29 @@ def render(diagnostic: Diagnostic, source: str | None) -> str:
     if same_line and diagnostic.span.end_column is not None:
         width = max(diagnostic.span.end_column - diagnostic.span.column, 1)
     width = min(width, max(len(text) - start, 1))
+    text, start, width = _window(text, start, width)
     lines.append(f"    {text}")
     lines.append("    " + " " * start + "^" + "~" * (width - 1))
     return "\n".join(lines)
+
+
+SHOWN_COLUMNS = 160
+"""How much of a long source line is shown, around the span: a JSON spec written by a tool is
+often one line, which would otherwise be printed whole (twice, with the caret's padding) for
+every problem."""
+
+
+def _window(text: str, start: int, width: int) -> tuple[str, int, int]:
+    """The part of ``text`` shown (``...`` marking cuts), with the caret's start and width in
+    it."""
+    if len(text) <= SHOWN_COLUMNS:
+        return text, start, width
+    left = max(0, min(start - SHOWN_COLUMNS // 3, len(text) - SHOWN_COLUMNS))
+    prefix = "..." if left > 0 else ""
+    suffix = "..." if left + SHOWN_COLUMNS < len(text) else ""
+    shown_start = start - left
+    width = max(1, min(width, SHOWN_COLUMNS - shown_start))
+    return prefix + text[left : left + SHOWN_COLUMNS] + suffix, len(prefix) + shown_start, width
 
 
 def render_all(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> str:

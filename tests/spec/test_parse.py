@@ -222,6 +222,44 @@ def test_yaml_syntax_errors_stop_parsing() -> None:
     assert [d.code for d in diagnostics("workflow: [w\n")] == ["yaml-syntax"]
 
 
+def test_a_long_source_line_is_shown_around_the_problem() -> None:
+    """A spec written as one long line (minified JSON) shows 160 characters around the
+    span, with the caret under it, not the whole line for every problem."""
+    fields = ", ".join(f'"f{i}": "str"' for i in range(50))
+    text = (
+        '{"workflow": "w", "context": {"bad": "strr", ' + fields + "}, "
+        '"states": {"s": {"final": true}}, "initial": "s"}'
+    )
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, "s.json")
+    headline, shown, caret = str(caught.value).splitlines()
+    assert headline.startswith("s.json:1:39: error: unknown type 'strr'")
+    assert shown.startswith('    {"workflow"')
+    assert shown.endswith("...")
+    assert len(shown) == 4 + 160 + 3
+    assert shown[caret.index("^") : caret.index("^") + 4] == "strr"
+    assert caret.strip() == "^~~~"
+
+
+def test_a_long_line_is_cut_on_both_sides_of_a_problem_in_its_middle() -> None:
+    fields = ", ".join(f'"f{i}": "str"' for i in range(50))
+    text = (
+        '{"workflow": "w", "context": {'
+        + fields
+        + ', "bad": "strr", '
+        + fields.replace('"f', '"g')
+        + "}, "
+        '"states": {"s": {"final": true}}, "initial": "s"}'
+    )
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, "s.json")
+    _, shown, caret = str(caught.value).splitlines()
+    assert shown.startswith("    ...")
+    assert shown.endswith("...")
+    assert len(shown) == 4 + 3 + 160 + 3
+    assert shown[caret.index("^") : caret.index("^") + 4] == "strr"
+
+
 def test_all_problems_are_collected_in_one_error() -> None:
     """Mistakes in different sections are all reported, in source order."""
     snippet = """
