@@ -8,7 +8,7 @@ states and events may carry those names.
 
 What the loader refuses, each as a ``Diagnostic``: syntax errors, duplicate keys, keys that are
 not strings, merge keys (``<<``), explicit tags (``!!python/object`` and friends), recursive
-aliases, documents that expand to more than ``MAX_NODES`` values (an alias bomb), and
+aliases, documents that hold or expand to more than ``MAX_NODES`` values (an alias bomb), and
 collections nested more than ``MAX_DEPTH`` levels deep, counting what aliases bring in (every
 later stage may then recurse over a tree without running out of stack).
 """
@@ -27,14 +27,13 @@ from fsm.spec.positions import scalar_positions
 from fsm.spec.yaml_dialect import (
     IMPLICIT_TAG,
     MAX_DEPTH,
+    MAX_NODES,
+    DocumentTooLargeError,
     NestingTooDeepError,
     ScalarValue,
     compose,
     resolve_plain,
 )
-
-MAX_NODES = 200_000
-"""Values a document may expand to, counting every alias expansion (stops alias bombs)."""
 
 
 @attrs.frozen
@@ -153,6 +152,8 @@ def load_tree(text: str, path: str) -> tuple[LNode, list[Diagnostic]]:
         root = compose(yaml_text)
     except NestingTooDeepError as error:
         raise SpecError([_too_deep(path, error.problem_mark)], {path: text}) from None
+    except DocumentTooLargeError as error:
+        raise SpecError([_too_large(path, error.problem_mark)], {path: text}) from None
     except yaml.MarkedYAMLError as error:
         raise SpecError([_syntax_diagnostic(error, path)], {path: text}) from None
     except yaml.reader.ReaderError as error:
@@ -418,6 +419,17 @@ def _reader_diagnostic(error: yaml.reader.ReaderError, text: str, path: str) -> 
     message = f"invalid YAML: character {error.character!r} is not allowed in YAML text"
     hint = "remove the control character, or write it as an escape in a double-quoted string"
     return Diagnostic(SourceSpan(path, line, column), message, "yaml-syntax", hint)
+
+
+def _too_large(path: str, mark: yaml.Mark | None) -> Diagnostic:
+    """More than ``MAX_NODES`` values written out, at the first one too many."""
+    span = SourceSpan(path, mark.line + 1, mark.column + 1) if mark else SourceSpan(path, 1, 1)
+    return Diagnostic(
+        span,
+        f"the document is too large: it holds more than {MAX_NODES:,} values",
+        "yaml-too-large",
+        "a spec holds a few hundred; check that this is the spec file",
+    )
 
 
 def _too_deep(path: str, mark: yaml.Mark | None, hint: str | None = None) -> Diagnostic:

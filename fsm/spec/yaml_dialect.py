@@ -20,6 +20,10 @@ The composers check it before they recurse, so no text reaches a recursion deepe
 PyYAML's Python scanner also checks it for ``[...]``/``{...}``, where it slows quadratically
 with depth."""
 
+MAX_NODES = 200_000
+"""Values a document may hold, or expand to counting every alias expansion (stops alias bombs,
+and a large data file given by mistake before all of it is parsed)."""
+
 IMPLICIT_TAG = "!flow-orchestra/implicit"
 """The tag of every node written without an explicit tag."""
 
@@ -35,6 +39,15 @@ class NestingTooDeepError(yaml.MarkedYAMLError):
         super().__init__(None, None, problem, mark)
 
 
+class DocumentTooLargeError(yaml.MarkedYAMLError):
+    """The text holds more than ``MAX_NODES`` values; ``problem_mark`` is where the first value
+    too many starts."""
+
+    def __init__(self, mark: yaml.Mark | None):
+        problem = f"the document holds more than {MAX_NODES:,} values"
+        super().__init__(None, None, problem, mark)
+
+
 class DepthLimitedComposer(yaml.composer.Composer):
     """PyYAML's composer, refusing to open a collection more than ``MAX_DEPTH`` levels deep.
 
@@ -43,6 +56,7 @@ class DepthLimitedComposer(yaml.composer.Composer):
     as far as the first collection too many."""
 
     _depth = 0
+    _nodes = 0
 
     if TYPE_CHECKING:  # the parser's, which a loader mixes in
 
@@ -51,17 +65,25 @@ class DepthLimitedComposer(yaml.composer.Composer):
         def dispose(self) -> None: ...
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if not self.check_event(yaml.AliasEvent):
+            self._nodes += 1
+            if self._nodes > MAX_NODES:
+                raise DocumentTooLargeError(self._event_mark())
         if not self.check_event(yaml.MappingStartEvent, yaml.SequenceStartEvent):
             return super().compose_node(parent, index)  # a scalar or an alias: no recursion
         if self._depth >= MAX_DEPTH:
-            mark = self.peek_event().start_mark  # libyaml's marks are of another class
-            assert mark is not None  # both parsers mark every event
-            raise NestingTooDeepError(yaml.Mark("", mark.index, mark.line, mark.column, None, 0))
+            raise NestingTooDeepError(self._event_mark())
         self._depth += 1
         try:
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def _event_mark(self) -> yaml.Mark:
+        """Where the next event starts (libyaml's marks are of another class)."""
+        mark = self.peek_event().start_mark
+        assert mark is not None  # both parsers mark every event
+        return yaml.Mark("", mark.index, mark.line, mark.column, None, 0)
 
 
 # YAML 1.2 core schema, https://yaml.org/spec/1.2.2/#1032-tag-resolution
@@ -220,7 +242,7 @@ def compose(text: str) -> yaml.Node | None:
     if masked is not None:
         try:
             node = _compose_with(FastNodeLoader(masked))
-        except NestingTooDeepError:
+        except (NestingTooDeepError, DocumentTooLargeError):
             raise  # masking keeps every position, so the mark is right; no need to parse again
         except yaml.YAMLError:
             pass

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from fsm.diagnostics import Diagnostic, SourceSpan
 from fsm.errors import SpecError
+from fsm.spec import load, yaml_dialect
 from fsm.spec.load import (
     MAX_NODES,
     LList,
@@ -261,6 +262,25 @@ def test_alias_bomb_is_a_clean_error() -> None:
     assert found.code == "yaml-too-large"
     assert f"(the limit is {MAX_NODES:,})" in found.message
     assert found.span.line == 6  # the first value that expands past the limit
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["libyaml", "python"])
+def test_a_document_of_too_many_values_is_refused_where_the_limit_is_passed(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large data file given by mistake (no alias in it) stops at the first value too many,
+    with a message that does not blame aliases; a document of exactly MAX_NODES values (the
+    root, a key, a list and its items) loads."""
+    monkeypatch.setattr(yaml_dialect, "USE_LIBYAML", fast and yaml_dialect.USE_LIBYAML)
+    limit = 2_000  # the limit lowered, so the test stays quick with the Python parser
+    monkeypatch.setattr(yaml_dialect, "MAX_NODES", limit)
+    monkeypatch.setattr(load, "MAX_NODES", limit)
+    items = limit - 3
+    assert len(load_map("k:\n" + "- x\n" * items).entries) == 1
+    found = only("k:\n" + "- x\n" * (items + 1) + "- y\n" * 1000)
+    assert found.code == "yaml-too-large"
+    assert found.message == "the document is too large: it holds more than 2,000 values"
+    assert (found.span.line, found.span.column) == (items + 2, 3)
 
 
 def test_recursive_alias_is_an_error() -> None:
