@@ -147,8 +147,10 @@ def _version(node: LNode | None, problems: Problems) -> str | None:
     if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
         assert isinstance(node, LScalar)
         return node.text
-    hint = "quote it, e.g. version: '1.2'" if isinstance(node, LScalar) else None
-    message = f"expected a version (an integer or a string), got {describe(node)}"
+    # a number or boolean YAML read from the text is kept by quoting; nothing else to quote
+    quotable = isinstance(value, float | bool)
+    hint = "quote it, e.g. version: '1.2'" if quotable else "e.g. version: 1 or version: '1.2'"
+    message = f"expected a version (an integer or a non-blank string), got {describe(node)}"
     problems.error(node.span, message, "spec-value", hint)
     return None
 

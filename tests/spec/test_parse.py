@@ -166,8 +166,17 @@ def test_float_version_is_an_error() -> None:
     """`1.10` would read as 1.1, so a float version must be quoted."""
     found = only("version: 1.10\n")
     assert f"{found.span}" == "s.yaml:1:10"
-    assert found.message == "expected a version (an integer or a string), got the number 1.10"
+    assert found.message == (
+        "expected a version (an integer or a non-blank string), got the number 1.10"
+    )
     assert found.hint == "quote it, e.g. version: '1.2'"
+
+
+@pytest.mark.parametrize("text", ["''", "' '", "", "[1]"])
+def test_a_blank_or_missing_version_is_not_told_to_quote_it(text: str) -> None:
+    """Quoting helps a number YAML read as a float; an empty string is quoted already."""
+    found = only(f"version: {text}\n")
+    assert found.hint == "e.g. version: 1 or version: '1.2'"
 
 
 def test_unknown_top_level_key_suggests_the_closest() -> None:
