@@ -35,7 +35,8 @@ def _validate_file(path: str) -> tuple[ValidationResult | None, list[Diagnostic]
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="json prints one object per spec with its diagnostics.",
+    help="json prints an object per spec with its diagnostics: the object for one SPEC, a "
+    "list of them for several (a script globbing SPECS should expect either).",
 )
 def validate_command(specs: tuple[str, ...], output_format: str) -> None:
     """Check SPEC files and list every problem at once.

@@ -70,6 +70,17 @@ def test_validate_usage_error_exits_2() -> None:
     assert code == 2
 
 
+def test_validate_json_for_several_specs_is_a_list_in_argument_order() -> None:
+    """One object per spec; several specs give a list of them (as --help says)."""
+    first, second = str(SPECS[0]), str(GALLERY / "dead_end.yaml")
+    code, out, _ = invoke("validate", "--format", "json", first, second)
+    assert code == 1
+    reports = json.loads(out)
+    assert [(r["path"], r["valid"]) for r in reports] == [(first, True), (second, False)]
+    _, help_text, _ = invoke("validate", "--help")
+    assert "a list of them for several" in " ".join(help_text.split())
+
+
 def test_schema_prints_the_spec_json_schema() -> None:
     """`fsm schema` prints a JSON Schema describing the spec's top-level keys."""
     code, out, _ = invoke("schema")
