@@ -74,7 +74,9 @@ def _parse_document(root: LNode, text: str, path: str, found: list[Diagnostic]) 
 
 
 def _parse_root(root: LNode, text: str, path: str, problems: Problems) -> Spec | None:
-    top = expect_map(root, "a mapping of spec sections (workflow, context, states, ...)", problems)
+    hint = "a spec starts with 'workflow: <name>'; `fsm init NAME` writes a minimal one"
+    what = "a mapping of spec sections (workflow, context, states, ...)"
+    top = expect_map(root, what, problems, hint)
     if top is None:
         return None
     check_keys(top, TOP_LEVEL_KEYS, "the spec", problems)

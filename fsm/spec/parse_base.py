@@ -38,6 +38,8 @@ def expect_map(node: LNode, what: str, problems: Problems, hint: str | None = No
     """``node`` as a mapping, or an error ``expected <what>, got a list``."""
     if isinstance(node, LMap):
         return node
+    if hint is None and isinstance(node, LScalar) and node.value is None:
+        hint = "it is empty (null); write {} for an empty mapping"
     problems.error(node.span, f"expected {what}, got {describe(node)}", "spec-shape", hint)
     return None
 
@@ -47,6 +49,8 @@ def expect_list(
 ) -> LList | None:
     if isinstance(node, LList):
         return node
+    if hint is None and isinstance(node, LScalar) and node.value is None:
+        hint = "it is empty (null); write [] for an empty list"
     problems.error(node.span, f"expected {what}, got {describe(node)}", "spec-shape", hint)
     return None
 

@@ -69,7 +69,7 @@ def _parse_transition(
     source: str, index: int, node: LNode, states: tuple[str, ...] | None, problems: Problems
 ) -> TransitionDef | None:
     where = f"transition {index + 1} from {source!r}"
-    hint = None
+    hint = "write {to: <state>}"
     if isinstance(node, LScalar) and isinstance(node.value, str):
         hint = f"write {{to: {node.text}}}"
     item = expect_map(

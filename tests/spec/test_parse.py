@@ -208,6 +208,9 @@ def test_document_must_be_a_mapping(text: str, found: str) -> None:
     [problem] = caught.value.diagnostics
     expected = "expected a mapping of spec sections (workflow, context, states, ...)"
     assert problem.message == f"{expected}, got {found}"
+    assert problem.hint == (
+        "a spec starts with 'workflow: <name>'; `fsm init NAME` writes a minimal one"
+    )
 
 
 def test_max_steps_must_be_a_positive_integer() -> None:
@@ -347,8 +350,15 @@ def test_an_unknown_state_when_there_are_none_says_to_declare_it() -> None:
 def test_a_null_transition_gets_no_hint_to_go_to_null() -> None:
     """`- null` (an empty list item) is not `{to: null}`; a state name is `{to: name}`."""
     snippet = "transitions:\n  start: [null, done]\n"
-    hints = [(d.message, d.hint) for d in diagnostics(snippet)]
-    assert [hint for _, hint in hints] == [None, "write {to: done}"]
+    hints = [d.hint for d in diagnostics(snippet)]
+    assert hints == ["write {to: <state>}", "write {to: done}"]
+
+
+def test_an_empty_section_is_told_how_to_write_an_empty_mapping() -> None:
+    """`agents:` with nothing after it is null, not an empty mapping."""
+    found = only("agents:\n")
+    assert found.message == "expected a mapping of agent names to definitions, got null"
+    assert found.hint == "it is empty (null); write {} for an empty mapping"
 
 
 def test_yes_no_on_off_are_valid_names() -> None:
