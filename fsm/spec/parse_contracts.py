@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from fsm.datatypes import DataType, EnumType, FieldDef, RecordType
+from fsm.datatypes import SCALARS, DataType, EnumType, FieldDef, RecordType
 from fsm.diagnostics import SourceSpan, did_you_mean
 from fsm.spec.load import LMap, LNode, LScalar, describe
 from fsm.spec.model import ContractDef
@@ -30,6 +30,7 @@ from fsm.spec.parse_base import (
     entries,
     expect_map,
     expect_str,
+    is_identifier,
 )
 from fsm.spec.parse_fields import (
     FieldDecl,
@@ -134,6 +135,13 @@ def record_contract(
     if isinstance(resolved, EnumType):
         message = f"{role} must be a record contract; {name!r} is an enum"
         hint = f"wrap it in a record, e.g. Result: {{value: {name}}}"
+        problems.error(node.span, message, "spec-not-a-record", hint)
+    elif name in SCALARS or (name not in contracts.declared and not is_identifier(name)):
+        # a type, not a contract name: str, list[Issue], Review?
+        message = f"{role} must be a record contract; {name!r} is a type expression"
+        hint = f"name a record contract, e.g. Result: {{value: {name}}}"
+        if isinstance(contracts.named.get(name.removesuffix("?")), RecordType):
+            hint = f"it is never None; write {name.removesuffix('?')!r}"
         problems.error(node.span, message, "spec-not-a-record", hint)
     elif name not in contracts.declared:
         hint = did_you_mean(name, contracts.known()) or "declare it under 'contracts:'"

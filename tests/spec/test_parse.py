@@ -696,6 +696,23 @@ def test_valid_impl_forms(impl: str) -> None:
     assert parse(AGENT_BASE + f"  a: {{output: Out, impl: '{impl}'}}\n").agents[0].impl == impl
 
 
+@pytest.mark.parametrize(
+    ("output", "hint"),
+    [
+        ("str", "name a record contract, e.g. Result: {value: str}"),
+        ("'list[Out]'", "name a record contract, e.g. Result: {value: list[Out]}"),
+        ("Out?", "it is never None; write 'Out'"),
+    ],
+)
+def test_an_output_written_as_a_type_is_not_told_to_declare_a_contract(
+    output: str, hint: str
+) -> None:
+    """`output: str` names no contract to declare: the output must be a record."""
+    found = only(AGENT_BASE + f"  a: {{output: {output}}}\n")
+    assert found.code == "spec-not-a-record"
+    assert found.hint == hint
+
+
 @pytest.mark.parametrize("impl", ["agents/x.py", "/abs/x.py:f", "pkg:1f", "pkg.mod", "a b:c"])
 def test_invalid_impl_forms(impl: str) -> None:
     """Anything else is an error with both accepted forms in the hint."""
@@ -714,6 +731,10 @@ def test_invalid_impl_forms(impl: str) -> None:
         ("{input: [brief]}", "6:6 missing required key 'output' in agent 'a'"),
         ("{output: Outt}", "6:15 unknown contract 'Outt'"),
         ("{output: Level}", "6:15 an agent's output must be a record contract; 'Level' is an enum"),
+        ("{output: str}",
+         "6:15 an agent's output must be a record contract; 'str' is a type expression"),
+        ("{output: Out?}",
+         "6:15 an agent's output must be a record contract; 'Out?' is a type expression"),
         ("{output: Out, inputs: [brief]}", "6:20 unknown key 'inputs' in agent 'a'"),
         ("{output: Out, input: brief}",
          "6:27 expected the inputs of agent 'a' as {name: context_path} or a list of paths, got "
