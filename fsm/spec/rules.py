@@ -5,7 +5,8 @@ One pure ``check_*`` per rule; each returns every diagnostic it finds.
 
 from __future__ import annotations
 
-from fsm.diagnostics import Diagnostic
+from fsm.datatypes import EnumType, FieldDef, RecordType, strip_optional
+from fsm.diagnostics import Diagnostic, SourceSpan
 from fsm.spec.inputs import input_record_name
 from fsm.spec.model import Spec
 
@@ -118,17 +119,39 @@ def check_unused_declarations(spec: Spec) -> list[Diagnostic]:
 
 def check_generated_names_are_free(spec: Spec) -> list[Diagnostic]:
     """The runtime names the context record ``Context`` and each agent's input record
-    ``<Agent>Input``; a contract with one of those names would be ambiguous."""
+    ``<Agent>Input``; a contract or an inline enum (``<Contract><Field>``) with one of those
+    names would be ambiguous (the run failed on it, with a traceback, when it built the
+    input)."""
     taken = {"Context": "the context record"}
     for agent in spec.agents:
         taken[input_record_name(agent.name)] = f"the input record of agent '{agent.name}'"
+    named = [(c.name, "contract name", c.span) for c in spec.contracts]
+    named.extend(_inline_enums(spec))
     return [
         Diagnostic(
-            contract.span,
-            f"contract name '{contract.name}' is taken by {taken[contract.name]}",
+            span,
+            f"{kind} '{name}' is taken by {taken[name]}",
             "reserved-contract-name",
-            hint="rename the contract",
+            hint="rename the contract"
+            if kind == "contract name"
+            else "rename the field or the agent",
         )
-        for contract in spec.contracts
-        if contract.name in taken
+        for name, kind, span in named
+        if name in taken
+    ]
+
+
+def _inline_enums(spec: Spec) -> list[tuple[str, str, SourceSpan]]:
+    """The enums written inline on contract and context fields (``{enum: [...]}``), which are
+    named after their contract and field, with the field's position."""
+    declared = {contract.name for contract in spec.contracts}
+    fields: list[tuple[FieldDef, SourceSpan]] = [(f.field, f.span) for f in spec.context]
+    for contract in spec.contracts:
+        if isinstance(contract.type, RecordType):
+            spans = contract.field_spans
+            fields.extend((f, spans.get(f.name, contract.span)) for f in contract.type.fields)
+    return [
+        (inner.name, "the name of the inline enum", span)
+        for field, span in fields
+        if isinstance(inner := strip_optional(field.type), EnumType) and inner.name not in declared
     ]
