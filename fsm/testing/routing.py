@@ -26,9 +26,11 @@ import attrs
 from hypothesis import HealthCheck, Phase, Verbosity, find, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
+from hypothesis.errors import NoSuchExample, Unsatisfiable
 
+from fsm.datatypes import FieldDef, RecordType
 from fsm.diagnostics import Severity
+from fsm.errors import FsmError
 from fsm.spec.checked import CheckedSpec, CheckedTransition
 from fsm.spec.graph import reachable_from
 from fsm.testing.contexts import RoutingCase, SpecLike, as_checked, routing_cases, routing_points
@@ -134,10 +136,50 @@ def check_routing(
     strict: bool = False,
     runs: int = DEFAULT_RUNS,
 ) -> RoutingReport:
-    """Check every routing property of ``spec``; never raises for a failing property."""
-    started = time.perf_counter()
+    """Check every routing property of ``spec``; never raises for a failing property.
+
+    Raises ``FsmError`` when no values meeting the contracts can be drawn (hypothesis gives
+    up: a ``pattern`` only some of whose matches fit ``min_len``/``max_len``)."""
     checked = as_checked(spec)
-    options = CheckOptions(examples, seed, strict, runs)
+    try:
+        return _check_routing(checked, CheckOptions(examples, seed, strict, runs))
+    except Unsatisfiable:
+        raise FsmError(_undrawable_message(checked)) from None
+
+
+def _undrawable_message(checked: CheckedSpec) -> str:
+    """Why the search gave up, naming the fields whose constraints are the likely cause."""
+    suspects = sorted(
+        {
+            f"{contract}.{field.name}"
+            for contract, field in _all_fields(checked)
+            if field.constraints.pattern is not None
+            and (field.constraints.min_len is not None or field.constraints.max_len is not None)
+        }
+    )
+    message = (
+        f"fsm check could not draw values that meet the contracts of {checked.spec.path}: "
+        "too few of the values it tried were valid"
+    )
+    if suspects:
+        message += (
+            f"; likely {', '.join(suspects)}, whose pattern few strings of the allowed lengths "
+            "match (write the length into the pattern, e.g. [0-9a-f]{40}, and drop "
+            "min_len/max_len)"
+        )
+    return message
+
+
+def _all_fields(checked: CheckedSpec) -> list[tuple[str, FieldDef]]:
+    """(contract name, field) for every record field: contracts, the context, agent inputs."""
+    records = [c.type for c in checked.spec.contracts if isinstance(c.type, RecordType)]
+    records.append(checked.context_type)
+    return [(record.name, field) for record in records for field in record.fields]
+
+
+def _check_routing(checked: CheckedSpec, options: CheckOptions) -> RoutingReport:
+    started = time.perf_counter()
+    examples, seed, strict, runs = options.examples, options.seed, options.strict, options.runs
     evaluator = Evaluator(checked)
     findings: list[Finding] = []
     summaries: list[PointSummary] = []

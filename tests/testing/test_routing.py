@@ -10,6 +10,7 @@ import attrs
 import pytest
 from hypothesis import given, settings
 
+from fsm.errors import FsmError
 from fsm.runtime import RunHandle
 from fsm.spec.validate import checked_from_text, load_checked
 from fsm.testing import (
@@ -403,3 +404,32 @@ def test_a_cycle_search_over_budget_is_reported_as_undecided(
     (finding,) = [f for f in report.findings if f.kind == "unbounded"]
     assert finding.severity == "warning"
     assert "whether every cycle is bounded was not decided" in finding.message
+
+
+UNDRAWABLE = """
+workflow: undrawable
+contracts:
+  Commit: {sha: {type: str, min_len: 40, max_len: 40, pattern: "[0-9a-f]+"}}
+context:
+  commit: Commit
+states:
+  start: {}
+  short: {final: true}
+  other: {final: true}
+initial: start
+transitions:
+  start:
+    - {to: short, when: "commit.sha.startswith('0')"}
+    - {to: other}
+"""
+
+
+def test_values_the_search_cannot_draw_are_an_error_naming_the_suspect_field() -> None:
+    """`[0-9a-f]+` with exactly 40 characters is valid, but hypothesis draws short matches and
+    gives up: an FsmError (printed without a traceback) names the field and the rewrite."""
+    checked = checked_from_text(UNDRAWABLE, "undrawable.yaml")
+    with pytest.raises(FsmError) as caught:
+        check_routing(checked, examples=20, runs=0)
+    message = str(caught.value)
+    assert message.startswith("fsm check could not draw values that meet the contracts of")
+    assert "likely Commit.sha, whose pattern" in message
