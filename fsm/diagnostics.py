@@ -114,6 +114,11 @@ def render_all(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> st
     return "\n".join(render(d, sources.get(d.span.path)) for d in diagnostics)
 
 
+def indefinite(noun: str) -> str:
+    """``noun`` with its indefinite article by its first letter: "an Answer", "a Review"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' and noun[:1] else 'a'} {noun}"
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest known name, or None when nothing is close."""
     matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)

@@ -23,6 +23,7 @@ from fsm.datatypes import (
     ScalarType,
     render_type,
 )
+from fsm.diagnostics import indefinite
 from fsm.errors import ContractProblem
 
 _MAX_REPR = 60
@@ -189,7 +190,8 @@ def _check_record(
     problems: list[ContractProblem],
 ) -> None:
     if not isinstance(value, Mapping):
-        problems.append(ContractProblem(path, f"a {record.name} object", short_repr(value)))
+        expected = f"{indefinite(record.name)} object"
+        problems.append(ContractProblem(path, expected, short_repr(value)))
         return
     known = set(record.field_names())
     for key in value:

@@ -207,7 +207,7 @@ class RunHandle:
         record = live.record
         if record.status != "waiting":
             hint = {
-                "running": "it is still running; resume it (`fsm resume RUN_ID`)",
+                "running": f"it is still running; resume it (`fsm resume {record.run_id}`)",
                 "completed": "a completed run takes no more events; fork it to continue from an"
                 " earlier step",
                 "failed": "it has failed; fork it from an earlier step to try again",

@@ -22,7 +22,7 @@ from fsm.datatypes import (
     render_type,
     strip_optional,
 )
-from fsm.diagnostics import did_you_mean
+from fsm.diagnostics import did_you_mean, indefinite
 from fsm.spec.load import LList, LMap, LNode, LScalar, describe
 from fsm.spec.model import (
     AgentDef,
@@ -203,7 +203,7 @@ def _check_write(
     field = scope.context.get(write.field)
     if value_type is None or field is None:
         return value_type is not None  # a failed field was reported where it is declared
-    value_name = ".".join((source[0], *write.source)) if write.source else f"a {source[0]}"
+    value_name = ".".join((source[0], *write.source)) if write.source else indefinite(source[0])
     if field.merge == "append":
         assert isinstance(field.type, ListType)
         if value_type in (field.type.item, field.type):

@@ -263,3 +263,13 @@ def test_complete_data_round_trips_exactly() -> None:
     converter = make_converter(build_classes([record]))
     data = {"n": 1, "x": 2.0, "s": None, "m": {"k": [0.5, -1.0]}}
     assert exact(converter.unstructure(converter.structure(data, record, ""))) == exact(data)
+
+
+def test_a_record_expected_where_other_data_is_names_it_with_its_article() -> None:
+    """'an Audit object' (a vowel), 'a Draft object'; never 'a Audit object'."""
+    audit = RecordType("Audit", (FieldDef("ok", INT),))
+    converter = make_converter(build_classes([audit, *PIPELINE]))
+    for data_type, expected in ((audit, "an Audit object"), (DRAFT, "a Draft object")):
+        with pytest.raises(ContractError) as caught:
+            converter.structure(3, data_type, "out")
+        assert [problem.expected for problem in caught.value.problems] == [expected]

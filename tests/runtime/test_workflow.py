@@ -339,6 +339,14 @@ def test_events_validate_data_and_refuse_what_is_not_accepted(store: Store) -> N
         handle.send("go", {"by": "boss"})
 
 
+def test_an_event_for_a_running_run_says_how_to_resume_that_run(store: Store) -> None:
+    workflow = Workflow.from_spec(gated(), agents={"worker": work}, store=store)
+    handle = workflow.start(max_steps=30)
+    running = workflow.fork(handle.run_id, at=1)
+    with pytest.raises(RunError, match=f"resume it \\(`fsm resume {running.run_id}`\\)"):
+        running.send("go", {"by": "boss"})
+
+
 def test_event_route_order_second_transition_when_first_guard_is_false(store: Store) -> None:
     """'go' from someone else skips the guarded transition and takes the next one."""
     workflow = Workflow.from_spec(gated(), agents={"worker": work}, store=store)
