@@ -85,14 +85,17 @@ def worker_command(
     runs of a worker that dies are taken over when its lease expires. Runs are created with
     `fsm run SPEC --detach`.
     """
-    options = WorkerOptions(
-        concurrency=concurrency,
-        lanes=lanes,
-        lease_seconds=lease_seconds,
-        max_runs=max_runs,
-        idle_exit=idle_exit,
-        worker_id=worker_id or default_worker_id(),
-    )
+    try:
+        options = WorkerOptions(
+            concurrency=concurrency,
+            lanes=lanes,
+            lease_seconds=lease_seconds,
+            max_runs=max_runs,
+            idle_exit=idle_exit,
+            worker_id=worker_id or default_worker_id(),
+        )
+    except ValueError as error:  # the options' own checks, e.g. a worker id with a newline
+        raise click.UsageError(str(error)) from None
     _configure_logging(quiet)
     with closing(open_store(store_url, cwd=Path.cwd())) as store:
         report = asyncio.run(_work(Worker(store, options)))

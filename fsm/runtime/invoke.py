@@ -138,13 +138,16 @@ def describe_failure(agent: LoadedAgent, attempt: int, failure: Exception) -> st
 
 
 def _message(failure: Exception) -> str:
-    """``str(failure)`` as text UTF-8 can encode. An agent's message may quote a model's reply
-    cut inside an emoji (a lone surrogate, which no store can write: it would fail the step
-    instead of recording it), and a broken ``__str__`` must not take the step down either."""
+    """``str(failure)`` as text every store can write. An agent's message may quote a model's
+    reply cut inside an emoji (a lone surrogate, which UTF-8 cannot encode) or holding a NUL
+    (which a PostgreSQL ``text`` column refuses): either would fail the step instead of
+    recording it. A broken ``__str__`` must not take the step down either."""
     try:
         text = str(failure)
     except Exception as error:  # the agent's own exception class: anything may happen
         return f"<its message could not be read: {type(error).__name__}>"
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
     if is_text(text):
         return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8")

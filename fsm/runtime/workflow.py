@@ -23,6 +23,7 @@ from fsm.runtime.stepper import LiveRun, status_after
 from fsm.spec.checked import CheckedSpec
 from fsm.spec.validate import load_checked
 from fsm.store import Frame, RunRecord, RunState, Snapshot, Store, new_run_id, open_store
+from fsm.values import is_text
 
 
 class Workflow:
@@ -340,9 +341,16 @@ def _step_limit(max_steps: object) -> int:
 
 
 def _run_id(given: str | None) -> str:
-    """The id a new run takes: the caller's (never empty), else a fresh one."""
+    """The id a new run takes: the caller's, else a fresh one. A given id must be printable
+    text: it is typed back into commands, and every store can keep it (PostgreSQL ``text``
+    refuses a NUL; a lone surrogate is not UTF-8)."""
     if given is None:
         return new_run_id()
     if not isinstance(given, str) or not given.strip():
         raise RunError(f"a run id must be a non-empty string; got {given!r}")
+    if not given.isprintable() or not is_text(given):
+        raise RunError(
+            f"a run id must be printable text (no control characters, no lone surrogates); "
+            f"got {given!r}"
+        )
     return given

@@ -19,6 +19,13 @@ def _positive(_instance: object, attribute: attrs.Attribute[Any], value: float |
         raise ValueError(f"{attribute.name} must be > 0; got {value}")
 
 
+def _printable(_instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    """A worker id is kept in every lease it takes (PostgreSQL ``text`` refuses a NUL) and
+    shown by ``fsm runs``: printable text only."""
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise ValueError(f"{attribute.name} must be non-empty printable text; got {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class WorkerOptions:
     """How one worker process behaves.
@@ -39,7 +46,7 @@ class WorkerOptions:
     max_runs: int | None = attrs.field(default=None, validator=_positive)
     idle_exit: float | None = attrs.field(default=None, validator=_positive)
     poll_seconds: float = attrs.field(default=0.5, validator=_positive)
-    worker_id: str = attrs.field(factory=default_worker_id)
+    worker_id: str = attrs.field(factory=default_worker_id, validator=_printable)
 
     @property
     def heartbeat_seconds(self) -> float:

@@ -104,3 +104,21 @@ def test_a_closed_store_says_so(postgres_url: str) -> None:
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.list_runs()
+
+
+def test_an_agent_failure_whose_message_holds_a_nul_is_recorded(postgres_url: str) -> None:
+    """PostgreSQL ``text`` refuses NUL: a failed run's error quoting a model's reply with one
+    used to fail the append (StoreError) instead of recording the failure."""
+    from fsm.runtime import AgentCall, Workflow
+    from tests.runtime.specs import counter
+
+    def bump(inputs: object, call: AgentCall) -> dict[str, object]:
+        raise ValueError("the model replied 'ok\x00'")
+
+    with closing(open_store(postgres_url, cwd=Path.cwd())) as store:
+        run = Workflow.from_spec(counter(), agents={"bump": bump}, store=store).start()
+        assert run.status == "failed"
+        error = store.get_run(run.run_id).error
+        assert error is not None
+        assert "ValueError: the model replied 'ok\\x00'" in error
+        assert "\x00" not in error

@@ -147,6 +147,9 @@ def test_a_raising_on_transition_names_the_committed_run() -> None:
         ({"max_steps": "3"}, "max_steps must be an integer of at least 1; got '3'"),
         ({"max_steps": True}, "max_steps must be an integer"),
         ({"run_id": ""}, "a run id must be a non-empty string; got ''"),
+        ({"run_id": "a\x00b"}, "a run id must be printable text"),
+        ({"run_id": "two\nlines"}, "a run id must be printable text"),
+        ({"run_id": "cut\ud83d"}, "a run id must be printable text"),
     ],
 )
 def test_start_options_of_the_wrong_kind_are_refused(options: dict[str, Any], message: str) -> None:
