@@ -16,8 +16,9 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -199,9 +200,12 @@ def _strings(constraints: Constraints) -> st.SearchStrategy[object]:
             st.text(min_size=1, max_size=1),
             _padded_sizes(low, high),
         )
-    matching = _matching(constraints.pattern)
     if low == 0 and high is None:
-        return matching
+        return _matching(constraints.pattern)
+    sized = _sized_matches(constraints.pattern, low, high)
+    if sized is not None:
+        return sized
+    matching = _matching(constraints.pattern)
     return matching.filter(lambda text: low <= len(text) and (high is None or len(text) <= high))
 
 
@@ -211,6 +215,126 @@ def _matching(pattern: str) -> st.SearchStrategy[str]:
     if _parser.parse(pattern).getwidth()[0] <= LONG_MATCH:
         return st.from_regex(pattern, fullmatch=True)
     return st.sampled_from(_long_matches(pattern))
+
+
+_CATEGORIES = {
+    _parser.CATEGORY_DIGIT: r"\d",
+    _parser.CATEGORY_NOT_DIGIT: r"\D",
+    _parser.CATEGORY_SPACE: r"\s",
+    _parser.CATEGORY_NOT_SPACE: r"\S",
+    _parser.CATEGORY_WORD: r"\w",
+    _parser.CATEGORY_NOT_WORD: r"\W",
+}
+_KEPT_FLAGS = ((re.IGNORECASE, "i"), (re.DOTALL, "s"), (re.ASCII, "a"))
+Piece = tuple[st.SearchStrategy[str], int, int | None]
+"""One character's strategy and how many times it repeats: at least, at most (None: any)."""
+
+
+def _sized_matches(pattern: str, low: int, high: int | None) -> st.SearchStrategy[str] | None:
+    """Matches of ``pattern`` with a length in ``low..high``, built to that length, for a
+    pattern that is a sequence of characters and repeats of one (``T-[0-9]+``,
+    ``^[0-9a-f]{2,}$``); None for any other. Filtering unsized matches by length finds almost
+    none when the bounds are far from the short strings hypothesis draws (``[0-9a-f]+`` of
+    exactly 40 characters, a hash)."""
+    parsed = _parser.parse(pattern)
+    flags = "".join(letter for flag, letter in _KEPT_FLAGS if parsed.state.flags & flag)
+    prefix = f"(?{flags})" if flags else ""
+    pieces = _pieces(parsed.data, prefix)
+    if pieces is None:
+        return None
+    least = max(low, sum(lo for _, lo, _ in pieces))
+    widest = [hi for _, _, hi in pieces]
+    most = None if None in widest else sum(hi for hi in widest if hi is not None)
+    if high is not None:
+        most = high if most is None else min(most, high)
+    if most is None:
+        most = least + DRAWN_ITEMS
+    if least > most:
+        return None
+    matches = re.compile(pattern).fullmatch
+    return _concatenated(tuple(pieces), least, most).filter(lambda text: bool(matches(text)))
+
+
+def _pieces(items: Sequence[Any], prefix: str) -> list[Piece] | None:
+    """The pattern's top-level items as pieces; None when one is not a character, a repeat of
+    one, or an anchor at its end (``^`` first, ``$`` last)."""
+    pieces: list[Piece] = []
+    for index, (op, arg) in enumerate(items):
+        if op is _parser.AT:
+            first = index == 0 and arg in (_parser.AT_BEGINNING, _parser.AT_BEGINNING_STRING)
+            last = index == len(items) - 1 and arg in (_parser.AT_END, _parser.AT_END_STRING)
+            if not (first or last):
+                return None
+            continue
+        if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT):
+            assert isinstance(arg, tuple)
+            lo, hi, body = arg
+            inner = list(body)
+            one = _character(*inner[0]) if len(inner) == 1 else None
+            if one is None:
+                return None
+            top = None if hi == _parser.MAXREPEAT else hi
+            pieces.append((st.from_regex(prefix + one, fullmatch=True), lo, top))
+            continue
+        one = _character(op, arg)
+        if one is None:
+            return None
+        pieces.append((st.from_regex(prefix + one, fullmatch=True), 1, 1))
+    return pieces
+
+
+def _character(op: object, arg: object) -> str | None:
+    """A regex for one character item of a parsed pattern, or None if it is not one."""
+    if op is _parser.LITERAL and isinstance(arg, int):
+        return re.escape(chr(arg))
+    if op is _parser.NOT_LITERAL and isinstance(arg, int):
+        return f"[^{re.escape(chr(arg))}]"
+    if op is _parser.ANY:
+        return "."
+    if op is not _parser.IN or not isinstance(arg, list):
+        return None
+    parts: list[str] = []
+    for kind, value in arg:
+        if kind is _parser.NEGATE:
+            parts.append("^")
+        elif kind is _parser.LITERAL:
+            parts.append(re.escape(chr(value)))
+        elif kind is _parser.RANGE:
+            parts.append(f"{re.escape(chr(value[0]))}-{re.escape(chr(value[1]))}")
+        elif kind is _parser.CATEGORY and value in _CATEGORIES:
+            parts.append(_CATEGORIES[value])
+        else:
+            return None
+    return f"[{''.join(parts)}]"
+
+
+def _concatenated(pieces: tuple[Piece, ...], least: int, most: int) -> st.SearchStrategy[str]:
+    """A total length in ``least..most`` shared out among the pieces within their own
+    bounds; a piece repeated past ``DRAWN_ITEMS`` repeats its last drawn character."""
+    after_least = [sum(lo for _, lo, _ in pieces[index:]) for index in range(len(pieces) + 1)]
+    after_most: list[int | None] = []
+    for index in range(len(pieces) + 1):
+        tops = [hi for _, _, hi in pieces[index:]]
+        after_most.append(None if None in tops else sum(hi for hi in tops if hi is not None))
+
+    @st.composite
+    def build(draw: st.DrawFn) -> str:
+        remaining = draw(st.integers(least, most))
+        text: list[str] = []
+        for index, (character, lo, hi) in enumerate(pieces):
+            rest_least, rest_most = after_least[index + 1], after_most[index + 1]
+            fewest = lo if rest_most is None else max(lo, remaining - rest_most)
+            many = remaining - rest_least if hi is None else min(hi, remaining - rest_least)
+            count = draw(st.integers(fewest, many))
+            drawn = min(count, DRAWN_ITEMS)
+            chars = draw(st.lists(character, min_size=drawn, max_size=drawn))
+            text.extend(chars)
+            if count > drawn:
+                text.append(chars[-1] * (count - drawn))
+            remaining -= count
+        return "".join(text)
+
+    return build()
 
 
 @functools.lru_cache(maxsize=64)

@@ -70,6 +70,54 @@ def test_patterns_are_fully_matched(data: st.DataObject, pattern: str) -> None:
     assert check_value(data.draw(values(STR, constraints)), STR, "", constraints) == []
 
 
+SIZED_PATTERNS = (
+    "[a-z]+",
+    "T-[0-9]+",
+    "^[0-9a-f]{2,}$",
+    "(?i)[a-z]+x",
+    r"\d{3,60}",
+    "[^,]+",
+    ".{3,}",
+    r"[\w.-]+",
+    "a*b*",
+)
+
+
+SIZED_BOUNDS = ((40, 40), (0, 10), (5, None), (50, 60), (300, 300))
+SIZED_CASES = [
+    (pattern, bounds)
+    for pattern in SIZED_PATTERNS
+    for bounds in SIZED_BOUNDS
+    if not (pattern == r"\d{3,60}" and bounds[0] > 60)  # no match that long: validate refuses it
+]
+
+
+@pytest.mark.parametrize(("pattern", "bounds"), SIZED_CASES)
+def test_patterns_with_far_lengths_are_drawn_at_those_lengths(
+    pattern: str, bounds: tuple[int, int | None]
+) -> None:
+    """A pattern of characters and repeats of one is drawn at the asked length, however far
+    from the short matches hypothesis makes (a hash: `[0-9a-f]+` of exactly 40). Each case
+    on its own: hypothesis fails it when its draws are all filtered out."""
+    low, high = bounds
+    constraints = Constraints(min_len=low, max_len=high, pattern=pattern)
+
+    @settings(max_examples=15, deadline=None)
+    @given(values(STR, constraints))
+    def drawn_values_are_valid(value: object) -> None:
+        assert check_value(value, STR, "", constraints) == []
+
+    drawn_values_are_valid()
+
+
+def test_sized_patterns_reach_every_length_they_allow() -> None:
+    """Not one length only: both ends of ``min_len``..``max_len`` are drawn."""
+    constraints = Constraints(min_len=50, max_len=60, pattern="T-[0-9]+")
+    for length in (50, 60):
+        found = find(values(STR, constraints), lambda text, n=length: len(str(text)) == n)
+        assert str(found).startswith("T-")
+
+
 def test_optional_values_are_sometimes_none() -> None:
     """An optional type yields ``None`` as well as inner values."""
     assert find(values(OptionalType(INT)), lambda v: v is None) is None

@@ -406,10 +406,36 @@ def test_a_cycle_search_over_budget_is_reported_as_undecided(
     assert "whether every cycle is bounded was not decided" in finding.message
 
 
+SIZED = """
+workflow: sized
+contracts:
+  Commit: {sha: {type: str, min_len: 40, max_len: 40, pattern: "[0-9a-f]+"}}
+context:
+  commit: Commit
+states:
+  start: {}
+  zero: {final: true}
+  other: {final: true}
+initial: start
+transitions:
+  start:
+    - {to: zero, when: "commit.sha.startswith('0')"}
+    - {to: other}
+"""
+
+
+def test_a_pattern_with_a_far_length_is_drawn_at_that_length() -> None:
+    """`[0-9a-f]+` of exactly 40 characters (a hash): hypothesis' own matches are short and
+    filtering them by length finds none; the sized strategy builds them at that length, so
+    both routes are reached."""
+    report = check_routing(checked_from_text(SIZED, "sized.yaml"), examples=60, runs=0)
+    assert report.ok, report.findings
+
+
 UNDRAWABLE = """
 workflow: undrawable
 contracts:
-  Commit: {sha: {type: str, min_len: 40, max_len: 40, pattern: "[0-9a-f]+"}}
+  Commit: {sha: {type: str, min_len: 300, max_len: 300, pattern: "(?:0|ab)+"}}
 context:
   commit: Commit
 states:
@@ -425,8 +451,9 @@ transitions:
 
 
 def test_values_the_search_cannot_draw_are_an_error_naming_the_suspect_field() -> None:
-    """`[0-9a-f]+` with exactly 40 characters is valid, but hypothesis draws short matches and
-    gives up: an FsmError (printed without a traceback) names the field and the rewrite."""
+    """A pattern of another shape (a group, a choice) is still drawn unsized and filtered by
+    length; when hypothesis gives up, an FsmError (printed without a traceback) names the
+    field and the rewrite."""
     checked = checked_from_text(UNDRAWABLE, "undrawable.yaml")
     with pytest.raises(FsmError) as caught:
         check_routing(checked, examples=20, runs=0)
