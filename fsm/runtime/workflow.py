@@ -23,7 +23,7 @@ from fsm.runtime.stepper import LiveRun, status_after
 from fsm.spec.checked import CheckedSpec
 from fsm.spec.validate import load_checked
 from fsm.store import Frame, RunRecord, RunState, Snapshot, Store, new_run_id, open_store
-from fsm.values import is_text
+from fsm.values import is_text, short_repr
 
 
 class Workflow:
@@ -192,7 +192,13 @@ class Workflow:
         compiled = self.compiled
         limit = compiled.checked.spec.max_steps if max_steps is None else _step_limit(max_steps)
         # ``validate``: values may be JSON or instances of contract classes, as for agents
-        context = compiled.converter.validate(dict(input or {}), compiled.context_type, "input")
+        if input is not None and not isinstance(input, Mapping):
+            raise RunError(
+                f"a run's input is a mapping of context fields to values; got "
+                f"{type(input).__name__} {short_repr(input)}"
+            )
+        data = dict(input) if input is not None else {}
+        context = compiled.converter.validate(data, compiled.context_type, "input")
         context_json = compiled.converter.unstructure(context)
         assert isinstance(context_json, dict)
         initial = compiled.checked.spec.initial

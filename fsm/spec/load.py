@@ -147,7 +147,7 @@ def load_tree(text: str, path: str) -> tuple[LNode, list[Diagnostic]]:
     """Like ``load_document``, but returns the problems after which the tree is still usable
     (it leaves out duplicate and non-string keys), so a parser can report them together with
     its own. Raises ``SpecError`` when there is no tree: syntax errors, alias bombs."""
-    yaml_text = _json_as_yaml(text) if path.endswith(".json") else text
+    yaml_text = _json_as_yaml(text) if path.lower().endswith(".json") else text
     try:
         root = compose(yaml_text)
     except NestingTooDeepError as error:

@@ -160,6 +160,16 @@ def test_start_options_of_the_wrong_kind_are_refused(options: dict[str, Any], me
     assert store.list_runs() == []
 
 
+@pytest.mark.parametrize("given", [[], [("a", 1)], "ab", 3])
+def test_an_input_that_is_not_a_mapping_is_refused(given: Any) -> None:
+    """`dict(input or {})` took an empty list as no input and a list of pairs as a mapping."""
+    store = MemoryStore()
+    workflow = Workflow.from_spec(TWO_AGENTS, agents={"one": out, "two": out}, store=store)
+    with pytest.raises(RunError, match="a run's input is a mapping of context fields to values"):
+        workflow.start(given, detach=True)
+    assert store.list_runs() == []
+
+
 def test_negative_zero_written_over_zero_is_a_change() -> None:
     """-0.0 equals 0.0 as a number but not as what the context holds: it is merged and
     recorded (it used to be dropped as unchanged)."""

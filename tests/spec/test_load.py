@@ -401,6 +401,12 @@ def test_json_with_tabs_and_escaped_slashes_loads() -> None:
     assert key.span == SourceSpan("spec.json", 3, 2, 3, 5)
 
 
+def test_a_json_suffix_in_capitals_is_json_too() -> None:
+    """`SPEC.JSON` (as some tools save it) is read as JSON: its tab indentation loads."""
+    text = '{\n\t"n": 1\n}\n'
+    assert to_plain(load_map(text, "SPEC.JSON")) == {"n": 1}
+
+
 def test_json_surrogate_pairs_become_one_character() -> None:
     """`\\ud83d\\ude00` is one emoji in JSON; PyYAML's two halves are joined."""
     assert to_plain(load_document('{"e": "\\ud83d\\ude00"}', "x.json")) == {"e": "\U0001f600"}
