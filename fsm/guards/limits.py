@@ -88,7 +88,8 @@ def depth_diagnostic(span: SourceSpan) -> Diagnostic:
         span,
         f"guard nests deeper than {MAX_DEPTH} levels",
         "guard-limit",
-        hint="flatten it: split it over several transitions or simplify the expression",
+        hint="flatten it: split it over several transitions or simplify the expression (a "
+        "chain such as a + b + c + … nests one level per operator)",
     )
 
 

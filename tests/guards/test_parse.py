@@ -319,6 +319,16 @@ def test_deep_not_chain_is_rejected() -> None:
     assert only("not " * 40 + "flag").code == "guard-limit"
 
 
+def test_a_long_operator_chain_is_told_why_it_counts_as_deep() -> None:
+    """`a + a + … + a` (40 terms) nests one level per `+` in Python's tree: the hint says so,
+    as the guard has no bracket a reader would call nesting."""
+    diagnostic = only("count + " * 40 + "count > 1")
+    assert diagnostic.code == "guard-limit"
+    assert diagnostic.message == "guard nests deeper than 32 levels"
+    assert diagnostic.hint is not None
+    assert "a + b + c + … nests one level per operator" in diagnostic.hint
+
+
 def test_deep_nesting_within_the_limit_parses() -> None:
     """Thirty levels of parentheses are fine."""
     assert isinstance(parse_guard("(" * 30 + "flag" + ")" * 30, SPAN), n.Name)
