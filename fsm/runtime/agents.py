@@ -7,8 +7,9 @@ plain dict; the runtime validates it before anything touches the context.
 
 ``impl`` is resolved once per ``Workflow``: ``package.module:attr`` is imported normally;
 ``relative/file.py:attr`` is loaded from the spec's folder under a private module name derived
-from the file's absolute path, so it never shadows or clashes with an importable module. A class
-is instantiated once, with no arguments.
+from the file's absolute path, so it never shadows or clashes with an importable module (a file
+in a package is loaded as a submodule of its package, named so too, so its relative imports
+work). A class is instantiated once, with no arguments.
 """
 
 from __future__ import annotations
@@ -126,9 +127,54 @@ def _load_file(agent: AgentDef, path: Path, modules: dict[Path, ModuleType]) -> 
             f"agent '{agent.name}': impl file {path} does not exist (impl paths ending in .py "
             f"are relative to the spec's folder)"
         )
-    digest = hashlib.sha256(str(path).encode("utf-8")).hexdigest()[:12]
-    name = f"_fsm_agents_{path.stem}_{digest}"
-    module_spec = importlib.util.spec_from_file_location(name, path)
+    root = _package_root(path) if path.stem.isidentifier() else None
+    try:
+        if root is None:
+            module = _exec_private(agent, path, path, None)
+        else:
+            # A file in a package (a generated scaffold in pkg/agents_impl/) is imported as a
+            # submodule of its package, itself under a private name: its relative imports work.
+            package = _exec_private(agent, path, root / "__init__.py", [str(root)])
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            module = importlib.import_module(".".join((package.__name__, *parts)))
+    except AgentError:
+        raise
+    except Exception as error:
+        raise AgentError(
+            f"agent '{agent.name}': loading {path} failed: {type(error).__name__}: {error}"
+        ) from error
+    modules[path] = module
+    return module
+
+
+def _package_root(path: Path) -> Path | None:
+    """The outermost folder of the package ``path`` is in (each level has an ``__init__.py``),
+    or None for a file outside any package."""
+    root = None
+    folder = path.parent
+    while (folder / "__init__.py").is_file() and folder.name.isidentifier():
+        root = folder
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return root
+
+
+def _exec_private(
+    agent: AgentDef, path: Path, source: Path, search: list[str] | None
+) -> ModuleType:
+    """Execute ``source`` as a module (a package when ``search`` is given) under a private name
+    derived from its absolute path, once per process."""
+    digest = hashlib.sha256(str(source.parent if search else source).encode("utf-8"))
+    stem = source.parent.name if search else source.stem
+    name = f"_fsm_agents_{stem}_{digest.hexdigest()[:12]}"
+    if search is not None and name in sys.modules:
+        return sys.modules[name]
+    module_spec = importlib.util.spec_from_file_location(
+        name, source, submodule_search_locations=search
+    )
     if module_spec is None or module_spec.loader is None:
         raise AgentError(f"agent '{agent.name}': cannot load {path} as a Python module")
     module = importlib.util.module_from_spec(module_spec)
@@ -137,12 +183,9 @@ def _load_file(agent: AgentDef, path: Path, modules: dict[Path, ModuleType]) -> 
     sys.modules[name] = module
     try:
         module_spec.loader.exec_module(module)
-    except Exception as error:
+    except BaseException:
         del sys.modules[name]
-        raise AgentError(
-            f"agent '{agent.name}': loading {path} failed: {type(error).__name__}: {error}"
-        ) from error
-    modules[path] = module
+        raise
     return module
 
 

@@ -60,3 +60,32 @@ def test_workflow_names_from_folder_names() -> None:
     assert workflow_name_for(Path("My Flow-2")) == "my_flow_2"
     assert workflow_name_for(Path("2fast")) == "wf_2fast"
     assert workflow_name_for(Path("class")) == "wf_class"
+
+
+def test_fsm_run_calls_the_filled_in_scaffolds_the_readme_points_impl_at(tmp_path: Path) -> None:
+    """The README's path from `fsm init` to `fsm run` on the generated scaffolds works: impl
+    pointed at a scaffold file loads it with its relative imports, from any working folder."""
+    runner = CliRunner()
+    project = tmp_path / "starter"
+    assert runner.invoke(main, ["init", str(project)]).exit_code == 0
+    spec_path, out = project / "starter.yaml", str(project / "starter_pkg")
+    readme = (project / "README.md").read_text()
+    impl = "starter_pkg/agents_impl/answerer.py:answerer"
+    assert f"`impl: {impl}`" in readme
+    spec_path.write_text(spec_path.read_text().replace("agents.py:answer", impl))
+    assert runner.invoke(main, ["generate", str(spec_path), "-o", out]).exit_code == 0
+    scaffold = project / "starter_pkg" / "agents_impl" / "answerer.py"
+    body = scaffold.read_text()
+    start = body.index("    raise NotImplementedError(")
+    scaffold.write_text(
+        body[:start] + '    return Answer(text="from the scaffold", confidence=0.9)\n'
+    )
+    given = f"@{project / 'input.json'}"
+    ran = runner.invoke(
+        main, ["run", str(spec_path), "--input", given, "--store", "memory://", "--json"]
+    )
+    assert ran.exit_code == 0, ran.output
+    assert '"state": "answered"' in ran.output
+    assert "from the scaffold" in ran.output
+    check = runner.invoke(main, ["generate", str(spec_path), "-o", out, "--check"])
+    assert check.exit_code == 0, check.output

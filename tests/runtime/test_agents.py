@@ -84,3 +84,20 @@ def test_bad_impl_is_a_clear_agent_error(tmp_path: Path, impl: str, message: str
     (tmp_path / "agents" / "bumpers.py").write_text(AGENT_FILE)
     with pytest.raises(AgentError, match=f"agent 'bump'.*{message}"):
         Workflow.from_spec(_spec(tmp_path, impl), store=MemoryStore())
+
+
+def test_file_impl_inside_a_package_keeps_its_relative_imports(tmp_path: Path) -> None:
+    """A file in a package (a generated scaffold in ``pkg/agents_impl/``) is loaded as part of
+    its package, under a private name, so ``from ..helpers import X`` works in it."""
+    package = tmp_path / "counter_pkg"
+    (package / "agents_impl").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text("TEN = 10\n")
+    (package / "agents_impl" / "__init__.py").write_text("")
+    (package / "agents_impl" / "ten.py").write_text(
+        "from ..helpers import TEN\n\ndef ten(inputs, call):\n    return {'value': TEN}\n"
+    )
+    spec = _spec(tmp_path, "counter_pkg/agents_impl/ten.py:ten")
+    workflow = Workflow.from_spec(spec, store=MemoryStore())
+    assert workflow.start().context_json["value"] == 10
+    assert "counter_pkg" not in sys.modules  # loaded privately, like any impl file
