@@ -35,6 +35,7 @@ from codegen.pysource import (
 from codegen.typehints import annotation, field_arguments, referenced_types, simple_default
 from fsm.contracts.schema import json_schema
 from fsm.datatypes import EnumType, FieldDef, RecordType
+from fsm.diagnostics import indefinite
 from fsm.spec.checked import CheckedSpec
 from fsm.spec.model import Spec
 
@@ -285,8 +286,8 @@ def agents_view(checked: CheckedSpec, names: GeneratedNames, spec_path: str) -> 
                 input_class=record_view(record, f"Input of agent '{agent.name}'."),
                 protocol=names.protocol_classes[agent.name],
                 protocol_docstring=docstring(
-                    f"{about}\n\nCalled as agent(inputs, call); returns a {agent.output}, or an "
-                    "awaitable of one.",
+                    f"{about}\n\nCalled as agent(inputs, call); returns "
+                    f"{indefinite(agent.output)}, or an awaitable of one.",
                     INDENT,
                 ),
                 protocol_returns=annotation_layout(
