@@ -245,6 +245,19 @@ def import_order(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(names), key=key))
 
 
+def dunder_all_order(names: Iterable[str]) -> tuple[str, ...]:
+    """Names of an ``__all__`` in the order ruff's RUF022 expects (its "isort-style" sort):
+    constants, then classes, then everything else, each in case-sensitive natural order
+    (``JSON_SCHEMAS`` before ``Answer``, ``Item9`` before ``Item10``)."""
+
+    def key(name: str) -> tuple[int, object]:
+        if name.isupper() and len(name) > 1:
+            return (0, _natural(name))
+        return (1 if name[:1].isupper() else 2, _natural(name))
+
+    return tuple(sorted(set(names), key=key))
+
+
 def module_key(name: str) -> tuple[object, object]:
     """Sort key of a module (or imported name) as ruff's isort orders them: natural order of the
     lowercased name, then of the name itself."""

@@ -21,6 +21,7 @@ from codegen.pysource import (
     annotation_layout,
     assignment,
     docstring,
+    dunder_all_order,
     exempt_overlong,
     fitted_string_literal,
     from_import,
@@ -180,7 +181,7 @@ def build_package_view(
         ("contracts", contracts.exports),
         ("workflow", (facade.class_name,)),
     )
-    all_names = tuple(sorted(name for _, group in exports for name in group))
+    all_names = dunder_all_order(name for _, group in exports for name in group)
     return PackageView(
         docstring=docstring(
             f"The {spec.workflow} workflow: typed contracts, agent Protocols and a workflow "
