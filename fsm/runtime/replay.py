@@ -66,7 +66,6 @@ def replay_records(
     if not records or records[0].frame is None:
         raise RunError("a replay starts from a run's start record (seq 0, a full frame)")
     start = records[0]
-    live, sink = _scratch_run(workflow, start, max_steps)
     report = ReplayReport(
         run_id=start.run_id,
         spec_hash=workflow.spec_hash,
@@ -75,6 +74,11 @@ def replay_records(
         matched=0,
         divergence=None,
     )
+    scratch = _scratch_run(workflow, start, max_steps)
+    if isinstance(scratch, str):
+        divergence = Divergence(0, start.target, describe(start), scratch)
+        return attrs.evolve(report, divergence=divergence)
+    live, sink = scratch
     for matched, recorded in enumerate(records[1:]):
         replayed = _replay_one(workflow, sink, live, recorded)
         if isinstance(replayed, str) or _decision(replayed) != _decision(recorded):
@@ -114,25 +118,23 @@ def _short(value: object) -> str:
 
 def _scratch_run(
     workflow: CompiledWorkflow, start: Snapshot, max_steps: int
-) -> tuple[LiveRun, MemoryStore]:
-    """The run as its start record left it, in a store of its own."""
+) -> tuple[LiveRun, MemoryStore] | str:
+    """The run as its start record left it, in a store of its own; or why the spec cannot
+    start it so (the start record is a decision too: the status its state has in the spec)."""
     frame = start.frame
     assert frame is not None
     state, steps = frame["state"], frame["steps"]
     if state not in workflow.states:
-        raise RunError(
-            f"run {start.run_id} starts in state '{state}', which the spec "
-            f"{workflow.checked.spec.path} does not declare"
-        )
+        return f"the spec does not declare state '{state}', where the run starts"
     context_json = copy.deepcopy(frame["context"])
     try:
         context = workflow.context_instance(context_json)
     except ContractError as error:
-        raise RunError(
-            f"the start context of run {start.run_id} does not fit "
-            f"{workflow.checked.spec.path} ({error})"
-        ) from error
+        return f"the run's start context does not fit the spec: {error}"
     status, waiting_for, error_text = status_after(workflow, state, steps, max_steps)
+    replayed = attrs.evolve(start, spec_hash=workflow.spec_hash, status=status, error=error_text)
+    if status != start.status:
+        return describe(replayed)
     record = RunRecord(
         run_id=start.run_id,
         workflow=workflow.checked.spec.workflow,
@@ -146,7 +148,7 @@ def _scratch_run(
         updated_at=start.started_at,
     )
     sink = MemoryStore(frame_interval=_FRAME_INTERVAL_NEVER)
-    sink.create_run(record, attrs.evolve(start, spec_hash=workflow.spec_hash))
+    sink.create_run(record, replayed)
     live = LiveRun(record, context_json, context, steps, dict(frame["visits"]), max_steps)
     return live, sink
 

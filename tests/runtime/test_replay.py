@@ -157,3 +157,48 @@ def test_a_run_of_another_workflow_is_refused(store: Store) -> None:
     workflow = Workflow.from_spec(counter(), agents={"bump": Worker()}, store=store)
     with pytest.raises(RunError, match="belongs to workflow 'gated'"):
         workflow.replay(run_id)
+
+
+def test_a_start_whose_status_the_edited_spec_changes_is_a_divergence_at_seq_0(
+    store: Store,
+) -> None:
+    """A fork of a completed run starts in 'done'; the edit makes 'done' wait for an event.
+    The start record's status is the spec's decision too (the scratch store refused the
+    mismatched start with a ValueError, and a run of no later record matched)."""
+    run_id = gated_run(store, Worker())
+    workflow = Workflow.from_spec(gated(), agents={"worker": Worker()}, store=store)
+    fork = workflow.fork(run_id, at=store.get_run(run_id).seq)
+    assert fork.record.status == "completed"
+    waits = GATED.replace("done: {final: true}", "done: {wait: {again: null}}").replace(
+        "  gate:\n    - {on: go", "  done: [{on: again, to: working}]\n  gate:\n    - {on: go"
+    )
+    spec = checked_from_text(waits, "edited.yaml")
+    report = Workflow.from_spec(spec, agents={"worker": Worker()}, store=store).replay(fork.run_id)
+    assert (report.records, report.matched) == (0, 0)
+    assert report.divergence is not None
+    assert (report.divergence.seq, report.divergence.state) == (0, "done")
+    assert report.divergence.recorded == "→ done by `fork` (completed)"
+    assert report.divergence.replayed == "→ done by `fork` (waiting)"
+
+
+def test_a_start_the_edited_spec_cannot_take_is_a_divergence_at_seq_0(store: Store) -> None:
+    """A start state the edit removed, or a start context its contracts refuse, is reported
+    like any other record the edit changes (it was a RunError: no report, no --json)."""
+    run_id = gated_run(store, Worker())
+    workflow = Workflow.from_spec(gated(), agents={"worker": Worker()}, store=store)
+    fork = workflow.fork(run_id, at=3)
+    assert fork.record.state == "gate"
+    renamed = GATED.replace("gate", "checkpoint").replace("checkpointd", "gated")
+    spec = checked_from_text(renamed, "edited.yaml")
+    report = Workflow.from_spec(spec, agents={"worker": Worker()}, store=store).replay(fork.run_id)
+    assert report.divergence is not None
+    assert report.divergence.seq == 0
+    expected = "the spec does not declare state 'gate', where the run starts"
+    assert report.divergence.replayed == expected
+    tightened = edited(GATED, "n: {type: int, default: 0}", "n: {type: int, default: 0, max: 1}")
+    report = Workflow.from_spec(tightened, agents={"worker": Worker()}, store=store).replay(
+        fork.run_id
+    )
+    assert report.divergence is not None
+    assert report.divergence.seq == 0
+    assert report.divergence.replayed.startswith("the run's start context does not fit the spec")
