@@ -658,13 +658,24 @@ def replay_command(
                 f"({which}): every route and context change is as recorded"
             )
         else:
+            # Records written after the run was continued under another version of its spec:
+            # the spec it started with is then not the one that decided them.
+            later = report.pinned and divergence.spec_hash != report.spec_hash
             click.echo(
-                f"run {run_id} replayed against {path} ({which}) differs at seq "
+                f"run {run_id} replayed against {path} "
+                f"({'the spec it started with' if later else which}) differs at seq "
                 f"{divergence.seq} in '{divergence.state}', after "
                 f"{counted(report.matched, 'matching record')}:\n"
                 f"  recorded: {divergence.recorded}\n"
                 f"  replayed: {divergence.replayed}"
             )
+            if later:
+                click.echo(
+                    f"seq {divergence.seq} was written under another version of the spec "
+                    f"(hash {divergence.spec_hash[:12]}): the run was continued with "
+                    f"--allow-spec-change, so that version decided it; replay against it "
+                    f"with --spec"
+                )
     if divergence is not None:
         sys.exit(EXIT_FAILED)
 

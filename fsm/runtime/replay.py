@@ -38,6 +38,7 @@ class Divergence:
     state: str
     recorded: str
     replayed: str
+    spec_hash: str  # the spec the record was written under: another after --allow-spec-change
 
 
 @attrs.frozen
@@ -76,14 +77,16 @@ def replay_records(
     )
     scratch = _scratch_run(workflow, start, max_steps)
     if isinstance(scratch, str):
-        divergence = Divergence(0, start.target, describe(start), scratch)
+        divergence = Divergence(0, start.target, describe(start), scratch, start.spec_hash)
         return attrs.evolve(report, divergence=divergence)
     live, sink = scratch
     for matched, recorded in enumerate(records[1:]):
         replayed = _replay_one(workflow, sink, live, recorded)
         if isinstance(replayed, str) or _decision(replayed) != _decision(recorded):
             what = replayed if isinstance(replayed, str) else _contrasted(replayed, recorded)
-            divergence = Divergence(recorded.seq, recorded.source or "", describe(recorded), what)
+            divergence = Divergence(
+                recorded.seq, recorded.source or "", describe(recorded), what, recorded.spec_hash
+            )
             return attrs.evolve(report, matched=matched, divergence=divergence)
     return attrs.evolve(report, matched=report.records)
 

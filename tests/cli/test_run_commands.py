@@ -568,3 +568,47 @@ def test_replay_of_a_run_whose_spec_is_gone_asks_for_one(store: str, tmp_path: P
     assert "which no longer exists; pass the spec to replay against with --spec PATH" in (
         result.output
     )
+
+
+def test_replay_of_a_record_written_under_a_later_spec_version_says_so(
+    store: str, tmp_path: Path
+) -> None:
+    """A run continued with --allow-spec-change holds records of two spec versions: against
+    the one it started with, the later record differs because the edit decided it, not
+    because the store was tampered with (the docs' reading of a difference under "the spec
+    it ran with")."""
+    original = tmp_path / "original.yaml"
+    original.write_text(Path(SPEC).read_text(encoding="utf-8"), "utf-8")
+    (tmp_path / "agents").symlink_to(ROOT / "specs" / "agents")
+    result = fsm("run", str(original), "--input", INPUT, "--store", store, "--json")
+    run_id = json.loads(result.stdout)["run_id"]
+    copy = tmp_path / "copy.yaml"
+    copy.write_text(original.read_text(encoding="utf-8"), "utf-8")
+    original.write_text(
+        original.read_text(encoding="utf-8").replace(
+            "    - {on: approve, to: published}",
+            "    - {on: approve, to: failed, when: \"decision.editor == 'ada'\", name: veto}\n"
+            "    - {on: approve, to: published}",
+        ),
+        "utf-8",
+    )
+    sent = fsm(
+        "send", run_id, "approve", "--data", APPROVE, "--store", store, "--allow-spec-change"
+    )
+    assert sent.exit_code == 0, sent.output
+    result = fsm("replay", run_id, "--spec", str(copy), "--store", store)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        f"run {run_id} replayed against {copy} (the spec it started with) differs at seq 7 in "
+        "'approval', after 6 matching records:"
+    )
+    assert lines[-1].startswith("seq 7 was written under another version of the spec (hash ")
+    assert lines[-1].endswith(
+        "the run was continued with --allow-spec-change, so that version "
+        "decided it; replay against it with --spec"
+    )
+    data = json.loads(fsm("replay", run_id, "--spec", str(copy), "--store", store, "--json").stdout)
+    history = json.loads(fsm("history", run_id, "--store", store, "--json").stdout)["history"]
+    assert data["divergence"]["spec_hash"] == history[7]["spec_hash"] != data["spec_hash"]
+    assert fsm("replay", run_id, "--store", store).exit_code == 0  # the edited file: as recorded
