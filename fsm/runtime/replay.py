@@ -177,6 +177,15 @@ def _replay_one(
     if live.record.status == "waiting":
         return f"the spec makes '{state}' wait for an event; the record took a step instead"
     plan = workflow.agent_plans.get(state)
+    # An agent state's record always holds the output or the failure: without either, the
+    # state called no agent when it was recorded (else the replay would read as a failure).
+    if plan is not None and recorded.output is None and recorded.error is None:
+        return (
+            f"the spec calls agent '{plan.agent.definition.name}' in '{state}', but the record "
+            f"holds no output of it (the state called no agent when it was recorded)"
+        )
+    if plan is None and recorded.output is not None:
+        return f"the spec calls no agent in '{state}', but the record holds an agent's output"
     outcome: Outcome | None = None
     if plan is not None:
         if recorded.output is not None:

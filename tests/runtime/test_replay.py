@@ -202,3 +202,45 @@ def test_a_start_the_edited_spec_cannot_take_is_a_divergence_at_seq_0(store: Sto
     assert report.divergence is not None
     assert report.divergence.seq == 0
     assert report.divergence.replayed.startswith("the run's start context does not fit the spec")
+
+
+ROUTED = """
+workflow: routed
+contracts:
+  Out: {x: int}
+context:
+  x: {type: int, default: 0}
+agents:
+  a: {input: {x: x}, output: Out}
+states:
+  s: {agent: a, writes: {x: x}, on_error: done}
+  r: {}
+  done: {final: true}
+initial: s
+transitions:
+  s: [{to: r}]
+  r: [{to: done}]
+"""
+
+
+def test_a_state_that_gains_or_loses_its_agent_is_named(store: Store) -> None:
+    """A route state given an agent read as that agent failing (`by on_error`), and an agent
+    state made a route state whose output changed nothing matched as if nothing changed."""
+    agents = {"a": lambda inputs, call: {"x": 0}}
+    original = checked_from_text(ROUTED, "routed.yaml")
+    run_id = Workflow.from_spec(original, agents=agents, store=store).start().run_id
+    gains = edited(ROUTED, "  r: {}", "  r: {agent: a, writes: {x: x}, on_error: done}")
+    report = Workflow.from_spec(gains, agents=agents, store=store).replay(run_id)
+    assert report.divergence is not None
+    assert (report.divergence.seq, report.divergence.state) == (2, "r")
+    assert report.divergence.replayed == (
+        "the spec calls agent 'a' in 'r', but the record holds no output of it (the state "
+        "called no agent when it was recorded)"
+    )
+    loses = edited(ROUTED, "  s: {agent: a, writes: {x: x}, on_error: done}", "  s: {}")
+    report = Workflow.from_spec(loses, agents=agents, store=store).replay(run_id)
+    assert report.divergence is not None
+    assert (report.divergence.seq, report.divergence.state) == (1, "s")
+    assert report.divergence.replayed == (
+        "the spec calls no agent in 's', but the record holds an agent's output"
+    )
