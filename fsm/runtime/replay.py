@@ -194,6 +194,17 @@ def _replay_one(
             except ContractError as error:
                 return f"the recorded output breaks the spec's contract: {error}"
             outcome = Outcome(recorded.attempt, instance, output_json)
+            allowed = plan.agent.definition.retry.attempts
+            if recorded.attempt > allowed:
+                # Every attempt before the recorded one failed, so with fewer attempts the step
+                # fails at the last one the spec allows: that failure is what the spec decides.
+                failed = Outcome(allowed, error="the agent failed")
+                snapshot = commit_agent(workflow, sink, live, failed, started())
+                return (
+                    f"{describe(snapshot)}: the spec gives agent '{plan.agent.definition.name}' "
+                    f"{allowed} attempt{'s' if allowed != 1 else ''}, and the recorded output "
+                    f"came at attempt {recorded.attempt}"
+                )
         else:
             outcome = Outcome(recorded.attempt, error=recorded.error or "the agent failed")
     return commit_agent(workflow, sink, live, outcome, started())

@@ -9,7 +9,7 @@ import pytest
 from fsm.errors import RunError
 from fsm.runtime import AgentCall, Workflow
 from fsm.spec.validate import checked_from_text
-from fsm.store import Store
+from fsm.store import MemoryStore, Store
 
 from .specs import GATED, counter, gated
 
@@ -244,3 +244,31 @@ def test_a_state_that_gains_or_loses_its_agent_is_named(store: Store) -> None:
     assert report.divergence.replayed == (
         "the spec calls no agent in 's', but the record holds an agent's output"
     )
+
+
+def test_an_output_from_an_attempt_the_edited_retry_no_longer_allows_is_a_divergence(
+    store: Store,
+) -> None:
+    """The worker succeeds at attempt 3; with `attempts: 2` the step fails and takes its
+    on_error route (as a live run under the edit does), which replay matched as recorded."""
+
+    def third_time(inputs: Any, call: AgentCall) -> dict[str, object]:
+        if call.attempt < 3:
+            raise ValueError("flaky")
+        return {"n": inputs.n + 1, "tag": "t"}
+
+    workflow = Workflow.from_spec(gated(), agents={"worker": third_time}, store=store)
+    run_id = workflow.start().run_id
+    assert workflow.history(run_id)[1].attempt == 3
+    spec = edited(GATED, "retry: {attempts: 3}", "retry: {attempts: 2}")
+    live = Workflow.from_spec(spec, agents={"worker": third_time}, store=MemoryStore()).start()
+    assert (live.record.state, workflow.history(run_id)[1].seq) == ("broken", 1)
+    report = Workflow.from_spec(spec, agents={"worker": third_time}, store=store).replay(run_id)
+    assert report.divergence is not None
+    assert (report.divergence.seq, report.matched) == (1, 0)
+    assert report.divergence.replayed == (
+        "→ broken by `on_error` (completed): the spec gives agent 'worker' 2 attempts, and the "
+        "recorded output came at attempt 3"
+    )
+    own = Workflow.from_spec(gated(), agents={"worker": third_time}, store=store)
+    assert own.replay(run_id).matches
