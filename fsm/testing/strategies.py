@@ -148,6 +148,12 @@ def _floats(constraints: Constraints) -> st.SearchStrategy[object]:
         high = math.nextafter(float(high), -math.inf)
     if low is not None and high is not None and low > high:
         raise ValueError(f"no float lies within {constraints.minimum}..{constraints.maximum}")
+    # Bounds compare as numbers (-0.0 >= 0 holds), hypothesis' by sign (it refuses 0.0..-0.0):
+    # a zero bound lets in both zeros.
+    if low == 0:
+        low = -0.0
+    if high == 0:
+        high = 0.0
     return st.floats(low, high, allow_nan=False, allow_infinity=False)
 
 

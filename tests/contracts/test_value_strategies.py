@@ -155,6 +155,20 @@ def test_float_bounds_no_float_holds_exactly(data: st.DataObject) -> None:
         assert low <= fields(drawn)["x"] <= high
 
 
+@pytest.mark.parametrize(("low", "high"), [(0, -0.0), (-0.0, 0.0), (0.0, 0.0), (0, 5)])
+def test_zero_bounds_of_either_sign_get_values(low: float, high: float) -> None:
+    """`min: 0, max: -0.0` holds the zeros (bounds compare as numbers); hypothesis, comparing
+    signs, refused 0.0..-0.0, so fsm check and the generated tests failed on such a field."""
+    constraints = Constraints(minimum=low, maximum=high)
+
+    @settings(max_examples=20, deadline=None)
+    @given(values(FLOAT, constraints))
+    def drawn_values_are_valid(value: object) -> None:
+        assert check_value(value, FLOAT, "", constraints) == []
+
+    drawn_values_are_valid()
+
+
 def test_extra_values_are_mixed_in_at_their_path() -> None:
     """A candidate for ``review.score`` shows up, so guard boundaries get hit."""
     strategy = values(CONTEXT, extra_values={("review", "score"): [0.8]})
