@@ -110,7 +110,7 @@ def graph_command(
     taken: list[TakenStep] = []
     current = None
     if run_id is not None:
-        with closing(open_store(store_url, cwd=Path.cwd())) as store:
+        with closing(open_store(store_url, cwd=Path.cwd(), existing=True)) as store:
             record = store.get_run(run_id)
             if record.workflow != checked.spec.workflow:
                 fail(

@@ -46,8 +46,10 @@ _allow_option = click.option(
 
 
 @contextmanager
-def _opened(store_url: str | None) -> Iterator[Store]:
-    with closing(open_store(store_url, cwd=Path.cwd())) as store:
+def _opened(store_url: str | None, *, existing: bool = True) -> Iterator[Store]:
+    """The store of ``--store``; a SQLite file must exist unless ``existing`` is false (only
+    for commands that create runs)."""
+    with closing(open_store(store_url, cwd=Path.cwd(), existing=existing)) as store:
         yield store
 
 
@@ -344,7 +346,7 @@ def run_command(
         )
     answers = [_parse_send(value) for value in sends]
     printer = _printer(as_json or detach)  # detached: stdout is only the run id
-    with _opened(store_url) as store:
+    with _opened(store_url, existing=False) as store:
         workflow = Workflow.from_spec(spec, store=store, on_transition=printer)
         _check_events(workflow, [event for event, _ in answers])
         owner = None if detach else _cli_owner()

@@ -28,14 +28,19 @@ DEFAULT_FILE = "runs.db"
 _EXAMPLES = "memory://, sqlite:///abs/path.db, sqlite:relative.db or postgresql://host/db"
 
 
-def open_store(url: str | None, *, cwd: Path) -> Store:
-    """The store ``url`` names; see the module docstring for the forms it takes."""
+def open_store(url: str | None, *, cwd: Path, existing: bool = False) -> Store:
+    """The store ``url`` names; see the module docstring for the forms it takes.
+
+    ``existing``: a SQLite file must be there already (a command that reads runs would
+    otherwise leave an empty ``.fsm/runs.db`` behind, and say only that the run is unknown)."""
     if url is None:
         url = os.environ.get(ENV_VAR) or None
     if url is None:
-        directory = cwd / DEFAULT_DIRECTORY
-        directory.mkdir(parents=True, exist_ok=True)
-        return SqliteStore(directory / DEFAULT_FILE)
+        path = cwd / DEFAULT_DIRECTORY / DEFAULT_FILE
+        if existing:
+            _check_exists(path, f"the default store {path}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteStore(path)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "memory":
@@ -43,14 +48,22 @@ def open_store(url: str | None, *, cwd: Path) -> Store:
             raise StoreError(f"store URL {url!r}: memory:// takes no path or options")
         return MemoryStore()
     if scheme == "sqlite":
-        return _open_sqlite(url, cwd)
+        return _open_sqlite(url, cwd, existing)
     if scheme in ("postgresql", "postgres"):
         return _open_postgres(url)
     found = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
     raise StoreError(f"store URL {url!r} has {found}; expected one of {_EXAMPLES}")
 
 
-def _open_sqlite(url: str, cwd: Path) -> SqliteStore:
+def _check_exists(path: Path, what: str) -> None:
+    if not path.exists():
+        raise StoreError(
+            f"{what} does not exist: no run was started with it; start one with `fsm run`, "
+            f"or name the store that holds the run with --store URL (or {ENV_VAR})"
+        )
+
+
+def _open_sqlite(url: str, cwd: Path, existing: bool = False) -> SqliteStore:
     parts = urlsplit(url)
     if parts.netloc:
         raise StoreError(
@@ -74,6 +87,8 @@ def _open_sqlite(url: str, cwd: Path) -> SqliteStore:
     path = Path(parts.path)
     if not path.is_absolute():
         path = cwd / path
+    if existing:
+        _check_exists(path, f"the store {url!r} ({path})")
     if not path.parent.is_dir():
         raise StoreError(
             f"store URL {url!r}: directory {path.parent} does not exist; create it first"

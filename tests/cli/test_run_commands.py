@@ -137,6 +137,7 @@ def test_bad_input_is_a_message_and_an_exit_code(
     store: str, args: tuple[str, ...], code: int, message: str
 ) -> None:
     """Errors print a message (never a traceback): 1 for bad data or runs, 2 for usage."""
+    SqliteStore(Path(store.removeprefix("sqlite:///"))).close()  # a store without that run
     result = fsm(*args, "--store", store)
     assert result.exit_code == code, result.output
     assert message in result.output
@@ -612,3 +613,19 @@ def test_replay_of_a_record_written_under_a_later_spec_version_says_so(
     history = json.loads(fsm("history", run_id, "--store", store, "--json").stdout)["history"]
     assert data["divergence"]["spec_hash"] == history[7]["spec_hash"] != data["spec_hash"]
     assert fsm("replay", run_id, "--store", store).exit_code == 0  # the edited file: as recorded
+
+
+@pytest.mark.parametrize(
+    "args", [("history", "abc"), ("show", "abc"), ("replay", "abc"), ("runs",), ("resume", "abc")]
+)
+def test_commands_that_read_runs_leave_no_empty_store_behind(
+    args: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a folder where no run was started, they say so instead of creating .fsm/runs.db
+    and then not finding the run in it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FSM_STORE", raising=False)
+    result = fsm(*args)
+    assert result.exit_code == 1
+    assert f"the default store {tmp_path / '.fsm' / 'runs.db'} does not exist" in result.output
+    assert not (tmp_path / ".fsm").exists()
