@@ -11,9 +11,10 @@ so the machines running workers need not agree on the time. See ``docs/scaling.m
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -43,6 +44,40 @@ from fsm.store.records import (
 from fsm.store.replay import full_frame, rebuild
 
 Connection = psycopg.Connection[tuple[Any, ...]]
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class _ConnectionLostError(StoreError):
+    """The pooled connection broke under a call (server restarted, backend terminated, idle
+    timeout): the call may be made once more on a fresh connection (``_once_more``)."""
+
+
+def _once_more(
+    method: Callable[Concatenate[PostgresStore, P], T],
+) -> Callable[Concatenate[PostgresStore, P], T]:
+    """Retry a store call on a fresh connection when the one it got turned out to be dead.
+
+    Why: the pool hands out connections without checking them, so after connections are
+    killed server-side (a restart, a failover, an administrator, an idle timeout) the next
+    calls on them fail although the server is fine, and a worker would park its run for a
+    whole lease. The pool discards each broken connection, so after at most ``pool_size``
+    dead ones a call gets a new one. Every call is safe to repeat: reads, and writes that are
+    conditional (an append only moves the head from seq N and recognises its own record; a
+    lease, renewal or release by the same owner lands the same way twice).
+    """
+
+    @functools.wraps(method)
+    def retrying(store: PostgresStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        for _ in range(store.pool_size):
+            try:
+                return method(store, *args, **kwargs)
+            except _ConnectionLostError:
+                continue
+        return method(store, *args, **kwargs)
+
+    return retrying
+
 
 _INSERT_RUN = """
     INSERT INTO runs (
@@ -95,6 +130,7 @@ _SELECT_SNAPSHOTS = """
     SELECT seq, payload, checksum FROM snapshots
     WHERE run_id = %s AND seq >= %s AND seq < %s ORDER BY seq
 """
+_SELECT_CHECKSUM = "SELECT checksum FROM snapshots WHERE run_id = %s AND seq = %s"
 _SELECT_FROM_FRAME = """
     SELECT seq, payload, checksum FROM snapshots
     WHERE run_id = %(run_id)s AND seq <= %(seq)s AND seq >= (
@@ -174,6 +210,7 @@ class PostgresStore:
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"pool_size must be >= 1; got {pool_size}")
+        self.pool_size = pool_size
         self.frame_interval = check_interval(frame_interval)
         self._where = _redacted(url)
         self._clock = clock
@@ -215,24 +252,30 @@ class PostgresStore:
             self._pool.close()
             raise
 
+    @_once_more
     def create_run(
         self, run: RunRecord, start: Snapshot, *, lease: tuple[str, float] | None = None
     ) -> None:
         check_start(run, start)
         payload, checksum = encode_snapshot(start)
-        with self._connection() as connection, connection.transaction():
+        with self._connection() as connection:
             try:
-                connection.execute(_INSERT_RUN, _run_row(run))
+                with connection.transaction():
+                    connection.execute(_INSERT_RUN, _run_row(run))
+                    row = (run.run_id, 0, True, payload, checksum)
+                    connection.execute(_INSERT_SNAPSHOT, row)
+                    if lease is not None:  # on the database clock, like every lease here
+                        owner, seconds = lease
+                        params = {"now": self._now(), "lease": seconds, "run_id": run.run_id}
+                        connection.execute(_LEASE_RUN, {**params, "owner": owner})
             except pg_errors.UniqueViolation:
+                if _stored_checksum(connection, run.run_id, 0) == checksum:
+                    return  # created by a first attempt whose connection broke after COMMIT
                 raise ConflictError(
                     f"run {run.run_id} already exists; choose a new run id"
                 ) from None
-            connection.execute(_INSERT_SNAPSHOT, (run.run_id, 0, True, payload, checksum))
-            if lease is not None:  # on the database clock, like every lease here
-                owner, seconds = lease
-                params = {"now": self._now(), "lease": seconds, "run_id": run.run_id}
-                connection.execute(_LEASE_RUN, {**params, "owner": owner})
 
+    @_once_more
     def append(self, snapshot: Snapshot, run: RunRecord) -> None:
         check_append(snapshot, run)
         if snapshot.seq % self.frame_interval == 0:
@@ -248,8 +291,11 @@ class PostgresStore:
             except pg_errors.UniqueViolation:
                 cursor = None
             if cursor is None or cursor.rowcount != 1:
+                if _stored_checksum(connection, run.run_id, snapshot.seq) == checksum:
+                    return  # appended by a first attempt whose connection broke after COMMIT
                 raise self._not_at(connection, run.run_id, snapshot.seq - 1)
 
+    @_once_more
     def get_run(self, run_id: str) -> RunRecord:
         with self._connection() as connection:
             row = connection.execute(_SELECT_RUN, (run_id,)).fetchone()
@@ -257,6 +303,7 @@ class PostgresStore:
             raise NotFoundError(f"no run {run_id!r} in {self._where}")
         return _run_from_row(row)
 
+    @_once_more
     def list_runs(self, status: RunStatus | None = None, limit: int = 100) -> list[RunRecord]:
         limit = check_limit(limit)
         if status is not None and status not in RUN_STATUSES:
@@ -268,6 +315,7 @@ class PostgresStore:
                 rows = connection.execute(_LIST_RUNS_BY_STATUS, (status, limit)).fetchall()
         return [_run_from_row(row) for row in rows]
 
+    @_once_more
     def history(self, run_id: str, start: int = 0, end: int | None = None) -> list[Snapshot]:
         with self._connection() as connection:
             found = connection.execute(_SELECT_HEAD, (run_id,)).fetchone()
@@ -284,6 +332,7 @@ class PostgresStore:
             )
         return [decode_snapshot(run_id, seq, bytes(data), digest) for seq, data, digest in rows]
 
+    @_once_more
     def load_state(self, run_id: str, seq: int | None = None) -> RunState:
         with self._connection() as connection:
             found = connection.execute(_SELECT_HEAD, (run_id,)).fetchone()
@@ -297,6 +346,7 @@ class PostgresStore:
                 )
             return self._rebuild(connection, run_id, target)
 
+    @_once_more
     def update_run(self, run: RunRecord) -> None:
         values = (run.status, list(run.waiting_for), run.error, run.updated_at)
         with self._connection() as connection:
@@ -316,6 +366,7 @@ class PostgresStore:
             f" {run.state!r}; a state change is a transition, so append it"
         )
 
+    @_once_more
     def claim(self, worker_id: str, lease_seconds: float, limit: int = 1) -> list[str]:
         limit = check_limit(limit)
         params = {"now": self._now(), "limit": limit, "worker": worker_id, "lease": lease_seconds}
@@ -323,6 +374,7 @@ class PostgresStore:
             rows = connection.execute(_CLAIM, params).fetchall()
         return [run_id for run_id, _ in sorted(rows, key=lambda row: (row[1], row[0]))]
 
+    @_once_more
     def lease(self, run_id: str, owner: str, lease_seconds: float) -> bool:
         params = {"now": self._now(), "lease": lease_seconds, "run_id": run_id, "owner": owner}
         with self._connection() as connection:
@@ -332,6 +384,7 @@ class PostgresStore:
                 raise NotFoundError(f"no run {run_id!r} in {self._where}")
         return False
 
+    @_once_more
     def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
         params = {"now": self._now(), "lease": lease_seconds, "run_id": run_id, "worker": worker_id}
         with self._connection() as connection:
@@ -341,6 +394,7 @@ class PostgresStore:
                 raise NotFoundError(f"no run {run_id!r} in {self._where}")
         return False
 
+    @_once_more
     def release(self, run_id: str, worker_id: str) -> None:
         with self._connection() as connection:
             dropped = connection.execute(_DROP_LEASE, (run_id, worker_id)).rowcount
@@ -389,7 +443,14 @@ class PostgresStore:
         ``transaction()`` block groups several); driver failures become ``StoreError``."""
         try:
             with self._pool.connection() as connection:
-                yield connection
+                try:
+                    yield connection
+                except psycopg.OperationalError as exc:
+                    if connection.broken:
+                        raise _ConnectionLostError(
+                            f"PostgreSQL store {self._where} failed: {exc}"
+                        ) from exc
+                    raise
         except PoolClosed:
             raise StoreError(f"the store {self._where} is closed; open a new one") from None
         except PoolTimeout as exc:
@@ -459,6 +520,12 @@ def _redacted(url: str) -> str:
     port = info.get("port", "5432")
     database = info.get("dbname", info.get("user", ""))
     return f"postgresql://{host}:{port}/{database}"
+
+
+def _stored_checksum(connection: Connection, run_id: str, seq: int) -> str | None:
+    """The checksum of the record at ``seq``: equal to ours only if it is our own record."""
+    row = connection.execute(_SELECT_CHECKSUM, (run_id, seq)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def _head_row(run: RunRecord) -> tuple[object, ...]:

@@ -4,6 +4,8 @@ database clock for leases, and clear errors when the server cannot be used."""
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -122,3 +124,69 @@ def test_an_agent_failure_whose_message_holds_a_nul_is_recorded(postgres_url: st
         assert error is not None
         assert "ValueError: the model replied 'ok\\x00'" in error
         assert "\x00" not in error
+
+
+def _terminate_backends(url: str, application: str) -> int:
+    """Kill, server-side, every connection whose application_name is ``application``."""
+    with psycopg.connect(url, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = %s",
+            (application,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_connection_killed_server_side_is_replaced_not_reported(postgres_url: str) -> None:
+    """The pool hands out connections unchecked: after an administrator, a failover or an
+    idle timeout ended one, the next call on it failed with StoreError although the server
+    was up, and a worker parked its run for a whole lease. A call now retries on another
+    connection, through as many dead ones as the pool holds."""
+    application = f"fsm_kill_{uuid.uuid4().hex[:12]}"
+    url = f"{postgres_url}&application_name={application}"
+    with closing(PostgresStore(url, pool_size=3)) as store:
+        run, start = new_run()
+        store.create_run(run, start)
+        with store._connection(), store._connection(), store._connection():
+            pass  # the pool holds three connections now, all of them killed below
+        calls: list[Callable[[], object]] = [
+            lambda: store.claim("w1", 30),
+            lambda: store.renew(run.run_id, "w1", 30),
+            lambda: store.append(*step(run, "reviewing")),
+            lambda: store.get_run(run.run_id),
+            lambda: store.history(run.run_id),
+            lambda: store.load_state(run.run_id),
+            store.list_runs,
+            lambda: store.release(run.run_id, "w1"),
+            lambda: store.lease(run.run_id, "cli", 30),
+            lambda: store.create_run(*new_run()),
+        ]
+        for call in calls:
+            assert _terminate_backends(postgres_url, application) >= 1
+            call()
+        assert [snapshot.seq for snapshot in store.history(run.run_id)] == [0, 1]
+        assert store.get_run(run.run_id).lease_owner == "cli"
+
+
+def test_repeating_an_append_whose_commit_was_not_acknowledged_succeeds(
+    postgres_url: str,
+) -> None:
+    """A connection may break after the server committed an append or a create_run but before
+    the client heard so; the retry then finds its own record (same checksum) and succeeds
+    instead of reporting a conflict with itself. Another writer's record still conflicts."""
+    from fsm.errors import ConflictError
+
+    with closing(PostgresStore(postgres_url)) as store:
+        run, start = new_run()
+        store.create_run(run, start)
+        store.create_run(run, start)  # the same run again: already there, so done
+        snapshot, head = step(run, "reviewing", output={"by": "me"})
+        store.append(snapshot, head)
+        store.append(snapshot, head)
+        assert [record.seq for record in store.history(run.run_id)] == [0, 1]
+        other, other_head = step(run, "reviewing", output={"by": "other"})
+        with pytest.raises(ConflictError, match="head is at seq 1"):
+            store.append(other, other_head)
+        with pytest.raises(ConflictError, match="already exists"):
+            store.create_run(*new_run(run.run_id, context={"n": 2}))
