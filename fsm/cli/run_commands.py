@@ -33,7 +33,7 @@ from fsm.errors import ConflictError, ContractError, FsmError, RunError
 from fsm.runtime import AgentCall, RunHandle, Workflow
 from fsm.spec.validate import load_checked
 from fsm.store import RUN_STATUSES, RunRecord, Snapshot, Store, open_store
-from fsm.worker.options import default_worker_id
+from fsm.worker.options import PARKED, default_worker_id
 
 _STORE_HELP = "Store URL (default: $FSM_STORE, else sqlite:///<cwd>/.fsm/runs.db)."
 _store_option = click.option("--store", "store_url", metavar="URL", help=_STORE_HELP)
@@ -122,8 +122,9 @@ def _leased(
     taken = created_by is not None or store.lease(run_id, owner, CLI_LEASE_SECONDS)
     if not taken:
         holder = store.get_run(run_id).lease_owner
-        if holder is not None and _dead_holder(holder):
-            store.release(run_id, holder)  # on behalf of a process that no longer exists
+        if holder is not None and (_dead_holder(holder) or holder.startswith(PARKED)):
+            # on behalf of a process that no longer exists, or a worker that could not drive it
+            store.release(run_id, holder)
             taken = store.lease(run_id, owner, CLI_LEASE_SECONDS)
     if not taken:
         holder = store.get_run(run_id).lease_owner

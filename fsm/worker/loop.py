@@ -31,7 +31,7 @@ from fsm.errors import ConflictError, FsmError
 from fsm.runtime import RunHandle, Workflow
 from fsm.store import Store
 from fsm.worker.lanes import Lanes
-from fsm.worker.options import WorkerOptions, WorkerReport
+from fsm.worker.options import WorkerOptions, WorkerReport, parked_owner
 from fsm.worker.workflows import WorkflowSource
 
 log = logging.getLogger("fsm.worker")
@@ -210,8 +210,10 @@ class Worker:
             log.info("%s: run %s taken over: %s", self.worker_id, run_id, error)
         except FsmError as error:
             log.error("%s: cannot drive run %s (parked): %s", self.worker_id, run_id, error)
+            await self._park(run_id)
         except Exception:
             log.exception("%s: unexpected failure driving run %s (parked)", self.worker_id, run_id)
+            await self._park(run_id)
         finally:
             if outcome != "parked":
                 await self._release(run_id)
@@ -220,6 +222,22 @@ class Worker:
     def _open(self, run_id: str) -> RunHandle:
         record = self.store.get_run(run_id)
         return self._source.for_run(record).run(run_id)
+
+    async def _park(self, run_id: str) -> None:
+        """Leave the run leased under ``parked:<worker id>`` for a lease: workers do not claim
+        it again before then, but a command may take it over at once (e.g. ``fsm resume
+        --allow-spec-change``), since nobody is advancing it. If the store cannot be reached,
+        the lease stays under this worker's name and simply expires."""
+        options = self.options
+
+        def hand_over() -> None:
+            self.store.release(run_id, options.worker_id)
+            self.store.lease(run_id, parked_owner(options.worker_id), options.lease_seconds)
+
+        try:
+            await asyncio.to_thread(hand_over)
+        except FsmError as error:
+            log.warning("%s: marking run %s parked failed: %s", self.worker_id, run_id, error)
 
     async def _release(self, run_id: str) -> None:
         try:

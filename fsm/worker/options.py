@@ -14,6 +14,17 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
 
 
+PARKED = "parked:"
+"""Prefix of the lease owner a worker leaves on a run it parked: nobody advances such a run, so
+a command (``fsm resume``, ``fsm send``) may take it over at once instead of being refused
+for as long as workers keep claiming and parking it again."""
+
+
+def parked_owner(worker_id: str) -> str:
+    """The lease owner naming a run ``worker_id`` could not drive: ``parked:<worker id>``."""
+    return f"{PARKED}{worker_id}"
+
+
 def _positive(_instance: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
     if value is not None and value <= 0:
         raise ValueError(f"{attribute.name} must be > 0; got {value}")
@@ -24,6 +35,8 @@ def _printable(_instance: object, attribute: attrs.Attribute[Any], value: str) -
     shown by ``fsm runs``: printable text only."""
     if not isinstance(value, str) or not value.strip() or not value.isprintable():
         raise ValueError(f"{attribute.name} must be non-empty printable text; got {value!r}")
+    if value.startswith(PARKED):  # commands would take this worker's live runs over
+        raise ValueError(f"{attribute.name} must not start with {PARKED!r}; got {value!r}")
 
 
 @attrs.frozen(kw_only=True)

@@ -96,7 +96,39 @@ def test_a_run_whose_spec_is_missing_is_parked_not_dropped(tmp_path: Path) -> No
     report = work(store, worker_id="w1", lease_seconds=30)
     assert (report.claimed, report.parked, report.finished) == (1, 1, 0)
     record = store.get_run(run_id)
-    assert (record.status, record.lease_owner) == ("running", "w1")
+    assert (record.status, record.lease_owner) == ("running", "parked:w1")
+    assert store.claim("w2", 30) == []  # not retried before its lease expires
+
+
+def test_a_parked_run_can_be_resumed_from_the_cli_while_workers_run(tmp_path: Path) -> None:
+    """A run parked because its spec changed used to stay leased to the live worker (which
+    claims it again at each expiry), so `fsm resume --allow-spec-change`, the fix the log
+    suggests, was refused as 'leased by w1, which is advancing it' for as long as workers ran.
+    The parked lease names the run as parked, and a command takes it over at once."""
+    spec = tmp_path / SPEC.name
+    shutil.copy(SPEC, spec)
+    shutil.copy(SPEC.parent / "chaos_agents.py", tmp_path)
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    from fsm.store import open_store
+
+    with closing(open_store(url, cwd=tmp_path)) as store:
+        (run_id,) = enqueue(store, 1, spec=spec)
+        spec.write_text(spec.read_text().replace("leaves one mark.", "leaves a mark."))
+        report = work(store, worker_id="w1", lease_seconds=300)
+        assert (report.parked, store.get_run(run_id).status) == (1, "running")
+    resumed = CliRunner().invoke(
+        main, ["resume", run_id, "--allow-spec-change", "--store", url, "--json"]
+    )
+    assert resumed.exit_code == 0, resumed.output
+    with closing(open_store(url, cwd=tmp_path)) as store:
+        record = store.get_run(run_id)
+        assert (record.status, record.lease_owner) == ("completed", None)
+
+
+def test_a_worker_id_cannot_pose_as_a_parked_lease() -> None:
+    """Commands take over leases named parked:…, so a live worker may not be named so."""
+    with pytest.raises(ValueError, match="must not start with 'parked:'"):
+        WorkerOptions(worker_id="parked:w1")
 
 
 def test_a_parked_run_claimed_again_does_not_keep_an_idle_worker_alive(tmp_path: Path) -> None:
