@@ -456,7 +456,9 @@ class PostgresStore:
         except PoolTimeout as exc:
             raise StoreError(
                 f"no connection to the PostgreSQL store {self._where} became free in time"
-                f" ({exc}); check the server, or raise pool_size"
+                f" ({exc}): the server may be down or refusing connections (psycopg_pool logs"
+                f" each failed attempt), or every connection of this store's pool stayed busy"
+                f" (pool_size {self.pool_size}: PostgresStore(url, pool_size=...) in Python)"
             ) from exc
         except psycopg.Error as exc:
             raise StoreError(f"PostgreSQL store {self._where} failed: {exc}") from exc

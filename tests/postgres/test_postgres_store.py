@@ -190,3 +190,16 @@ def test_repeating_an_append_whose_commit_was_not_acknowledged_succeeds(
             store.append(other, other_head)
         with pytest.raises(ConflictError, match="already exists"):
             store.create_run(*new_run(run.run_id, context={"n": 2}))
+
+
+def test_a_pool_with_no_free_connection_says_what_may_be_wrong(postgres_url: str) -> None:
+    """All connections busy (here the only one, held by a transaction): the error names both
+    causes, a server refusing connections or a pool too small, and how to size the pool."""
+    store = PostgresStore(postgres_url, pool_size=1, connect_timeout=1)
+    # the pool's one connection, held while another call waits for it
+    with closing(store), store._pool.connection(), pytest.raises(StoreError) as caught:
+        store.list_runs()
+    message = str(caught.value)
+    assert "became free in time" in message
+    assert "every connection of this store's pool stayed busy (pool_size 1:" in message
+    assert "PostgresStore(url, pool_size=...)" in message
