@@ -347,8 +347,11 @@ def _merge_json(context_json: dict[str, object], merge: Merge) -> None:
     """Write a merge into a JSON context, copying lists and dicts: the merge's values are also
     the snapshot's ``changes``, ``appended`` and ``output``, which ``step()`` returns and
     ``on_transition`` receives, so whatever a caller does to those never reaches the run."""
-    for name, value in merge.changes.items():
-        context_json[name] = _owned(value)
+    changes = merge.changes
+    context_json.update(changes)  # scalars, nearly all changes: no copy needed
+    for name, value in changes.items():
+        if type(value) is dict or type(value) is list:
+            context_json[name] = _owned(value)
     for name, added in merge.appended.items():
         current = context_json[name]
         assert isinstance(current, list)
