@@ -123,11 +123,16 @@ def check_generated_names_are_free(spec: Spec) -> list[Diagnostic]:
     names would be ambiguous (the run failed on it, with a traceback, when it built the
     input)."""
     taken = {"Context": "the context record"}
+    clashes: list[Diagnostic] = []
     for agent in spec.agents:
-        taken[input_record_name(agent.name)] = f"the input record of agent '{agent.name}'"
+        name = input_record_name(agent.name)
+        if name in taken:  # my_agent and myAgent: two different records named MyAgentInput
+            clashes.append(_input_name_clash(agent.name, agent.span, name, taken[name]))
+            continue
+        taken[name] = f"the input record of agent '{agent.name}'"
     named = [(c.name, "contract name", c.span) for c in spec.contracts]
     named.extend(_inline_enums(spec))
-    return [
+    return clashes + [
         Diagnostic(
             span,
             f"{kind} '{name}' is taken by {taken[name]}",
@@ -139,6 +144,15 @@ def check_generated_names_are_free(spec: Spec) -> list[Diagnostic]:
         for name, kind, span in named
         if name in taken
     ]
+
+
+def _input_name_clash(agent: str, span: SourceSpan, name: str, owner: str) -> Diagnostic:
+    return Diagnostic(
+        span,
+        f"agent '{agent}' would name its input record '{name}', which is taken by {owner}",
+        "reserved-contract-name",
+        hint="rename one of the agents",
+    )
 
 
 def _inline_enums(spec: Spec) -> list[tuple[str, str, SourceSpan]]:
