@@ -115,8 +115,14 @@ def render_all(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> st
 
 
 def indefinite(noun: str) -> str:
-    """``noun`` with its indefinite article by its first letter: "an Answer", "a Review"."""
-    return f"{'an' if noun[:1].lower() in 'aeiou' and noun[:1] else 'a'} {noun}"
+    """``noun`` with its indefinite article: "an Answer", "a Review", "a User" (by spelling:
+    a vowel, except the 'you' sound of Use…, Uni…, Eu… and the 'w' of One…)."""
+    lower = noun.lower()
+    vowel = lower[:1] in ("a", "e", "i", "o", "u") and not lower.startswith(_CONSONANT_SOUNDS)
+    return f"{'an' if vowel else 'a'} {noun}"
+
+
+_CONSONANT_SOUNDS = ("use", "usu", "uni", "ura", "eu", "one", "once")
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

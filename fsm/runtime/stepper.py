@@ -173,8 +173,9 @@ def status_after(
             (),
             f"step limit reached: {steps} transitions taken (max_steps {max_steps}) without "
             f"reaching a final state, now in '{target}'; raise max_steps in the spec or pass "
-            f"--max-steps (`fsm fork --max-steps` continues this run), or check the loop for "
-            f"a missing visits.<state> bound",
+            f"--max-steps (to continue this run, fork it at its last seq with a higher limit: "
+            f"`fsm fork RUN_ID --at SEQ --max-steps N`), or check the loop for a missing "
+            f"visits.<state> bound",
         )
     if state.kind == "wait":
         return "waiting", tuple(event.name for event in state.events), None

@@ -359,4 +359,9 @@ def _run_id(given: str | None) -> str:
             f"a run id must be printable text (no control characters, no lone surrogates); "
             f"got {given!r}"
         )
+    if given.startswith("-"):
+        raise RunError(
+            f"a run id must not start with '-' (got {given!r}): `fsm send`, `resume` and "
+            f"`history` would read it as an option"
+        )
     return given

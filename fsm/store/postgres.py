@@ -62,9 +62,12 @@ def _once_more(
     killed server-side (a restart, a failover, an administrator, an idle timeout) the next
     calls on them fail although the server is fine, and a worker would park its run for a
     whole lease. The pool discards each broken connection, so after at most ``pool_size``
-    dead ones a call gets a new one. Every call is safe to repeat: reads, and writes that are
-    conditional (an append only moves the head from seq N and recognises its own record; a
-    lease, renewal or release by the same owner lands the same way twice).
+    dead ones a call gets a new one. A repeated call does no harm: reads; writes that are
+    conditional (an append only moves the head from seq N and, unlike the other stores,
+    recognises its own record committed by an unacknowledged first try; a lease, renewal or
+    release by the same owner lands the same way twice); and a ``claim`` whose first commit
+    went through unseen, which leaves those runs leased to the worker without its knowing, so
+    they wait out one lease as after any lost claim reply.
     """
 
     @functools.wraps(method)

@@ -273,3 +273,14 @@ def test_a_record_expected_where_other_data_is_names_it_with_its_article() -> No
         with pytest.raises(ContractError) as caught:
             converter.structure(3, data_type, "out")
         assert [problem.expected for problem in caught.value.problems] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("noun", "phrase"),
+    [("Answer", "an Answer"), ("Draft", "a Draft"), ("User", "a User"), ("Euro", "a Euro"),
+     ("Update", "an Update"), ("Unit", "a Unit"), ("Item", "an Item"), ("OneShot", "a OneShot")],
+)  # fmt: skip
+def test_the_article_follows_the_sound_of_the_name(noun: str, phrase: str) -> None:
+    from fsm.diagnostics import indefinite
+
+    assert indefinite(noun) == phrase

@@ -150,6 +150,7 @@ def test_a_raising_on_transition_names_the_committed_run() -> None:
         ({"run_id": "a\x00b"}, "a run id must be printable text"),
         ({"run_id": "two\nlines"}, "a run id must be printable text"),
         ({"run_id": "cut\ud83d"}, "a run id must be printable text"),
+        ({"run_id": "-x"}, "a run id must not start with '-'"),
     ],
 )
 def test_start_options_of_the_wrong_kind_are_refused(options: dict[str, Any], message: str) -> None:

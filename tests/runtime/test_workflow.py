@@ -158,6 +158,7 @@ def test_step_limit_fails_the_run_at_the_limit(store: Store) -> None:
     assert (handle.status, handle.steps, handle.seq) == ("failed", 4, 4)
     assert handle.error is not None
     assert "step limit reached" in handle.error
+    assert "`fsm fork RUN_ID --at SEQ --max-steps N`" in handle.error  # all that fork needs
     reopened = workflow.run(handle.run_id)
     assert reopened.max_steps == 4
 
