@@ -477,7 +477,7 @@ def test_a_run_stopped_by_the_step_limit_is_continued_by_a_fork_with_more_steps(
     result = fsm("run", SPEC, "--input", INPUT, "--store", store, "--json", "--max-steps", "3")
     stopped = json.loads(result.stdout)
     assert (result.exit_code, stopped["status"]) == (1, "failed")
-    assert "fsm fork --max-steps" in str(stopped["error"])
+    assert "fsm fork RUN_ID --at SEQ --max-steps N" in str(stopped["error"])
     run_id = str(stopped["run_id"])
     again = fsm("fork", run_id, "--at", "3", "--store", store, "--json")
     assert json.loads(again.stdout)["status"] == "failed"  # by default the parent's limit
