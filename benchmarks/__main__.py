@@ -1,7 +1,7 @@
 """``python -m benchmarks``: every variant side by side, results in ``benchmarks/RESULTS.md``.
 
     python -m benchmarks                 # full run (~10 minutes on 2 cores)
-    python -m benchmarks --quick         # small sizes, a couple of minutes
+    python -m benchmarks --quick         # small sizes, printed (RESULTS.md is left alone)
     python -m benchmarks profile-w1      # where ours spends a W1 step
     python -m benchmarks fusion-bound    # what fusing a step into one function could save
     python -m benchmarks worker ...      # one measurement (the runner starts these)
@@ -54,9 +54,22 @@ def _parser() -> argparse.ArgumentParser:
         "--no-fsync-audit", action="store_true", help="skip counting fsyncs per step under strace"
     )
     parser.add_argument(
-        "--out", default=str(DEFAULT_OUT), help="results file ('-' prints it instead)"
+        "--out",
+        help="results file ('-' prints it instead; default: benchmarks/RESULTS.md, "
+        "or '-' with --quick)",
     )
     return parser
+
+
+def _destination(args: argparse.Namespace) -> str:
+    """Where the results go: a quick run prints them unless told otherwise.
+
+    RESULTS.md holds the committed full run the docs quote; two small repetitions must not
+    silently replace it.
+    """
+    if args.out is not None:
+        return str(args.out)
+    return "-" if args.quick else str(DEFAULT_OUT)
 
 
 def _pick(value: int | None, quick: bool, small: int, full: int) -> int:
@@ -100,11 +113,12 @@ def run(argv: list[str]) -> None:
     command = shlex.join(["python", "-m", "benchmarks", *argv])
     text = render(results, command)
     text += f"\nWhole run: {time.perf_counter() - began:.0f} s.\n"
-    if args.out == "-":
+    out = _destination(args)
+    if out == "-":
         print(text)
     else:
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"wrote {args.out}", file=sys.stderr)
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
 
 
 def main(argv: list[str]) -> None:

@@ -156,6 +156,15 @@ def test_one_command_writes_the_results_file(tmp_path: Path) -> None:
     assert "nproc" in text
 
 
+def test_a_quick_run_prints_instead_of_replacing_the_committed_results() -> None:
+    """``--quick`` (the README's command) leaves RESULTS.md alone unless ``--out`` names it."""
+    from benchmarks.__main__ import DEFAULT_OUT, _destination, _parser
+
+    assert _destination(_parser().parse_args(["--quick"])) == "-"
+    assert _destination(_parser().parse_args([])) == str(DEFAULT_OUT)
+    assert _destination(_parser().parse_args(["--quick", "--out", "q.md"])) == "q.md"
+
+
 def test_results_name_the_commit_of_an_exported_tree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
