@@ -102,3 +102,24 @@ def test_the_codegen_python_example_runs(tmp_path: Path) -> None:
     code = _blocks("codegen.md", "python")[0] + "print(run.status, run.state)\n"
     out = _run_snippet(code, tmp_path / "run", pythonpath=tmp_path / "gen" / "src")
     assert out.strip() == "completed failed"
+
+
+def test_the_codegen_impl_example_points_at_the_scaffold(tmp_path: Path) -> None:
+    """docs/codegen.md's ``impl:`` for a scaffold, read from the spec's folder, runs it."""
+    text = (REPO / "docs" / "codegen.md").read_text(encoding="utf-8")
+    impl = re.search(r"`impl: ([^`]*agents_impl/writer\.py:writer)`", text)
+    assert impl is not None
+    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    spec = tmp_path / "specs" / "content_pipeline.yaml"
+    original = "impl: agents/content_pipeline.py:write_draft"
+    spec.write_text(spec.read_text(encoding="utf-8").replace(original, f"impl: {impl[1]}"))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("FSM_STORE", None)
+    fsm = [sys.executable, "-m", "fsm"]
+    generate = [*fsm, "generate", "specs/content_pipeline.yaml", "-o", "src/pipeline"]
+    subprocess.run(generate, cwd=tmp_path, env=env, capture_output=True, check=True, timeout=120)
+    run = [*fsm, "run", "specs/content_pipeline.yaml", "--input", '{"brief": {"topic": "abc"}}']
+    done = subprocess.run(
+        run, cwd=tmp_path, env=env, capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "fill in agents_impl/writer.py" in done.stdout
