@@ -70,6 +70,19 @@ def test_patterns_are_fully_matched(data: st.DataObject, pattern: str) -> None:
     assert check_value(data.draw(values(STR, constraints)), STR, "", constraints) == []
 
 
+def assert_drawn_values_are_valid(data_type: Any, constraints: Constraints) -> None:
+    """Draws values of one type and constraints on their own: hypothesis fails the caller when
+    every draw is filtered out (a strategy that cannot reach the constraints), which a shared
+    ``st.data()`` test would skip as an invalid example."""
+
+    @settings(max_examples=15, deadline=None)
+    @given(values(data_type, constraints))
+    def drawn_values_are_valid(value: object) -> None:
+        assert check_value(value, data_type, "", constraints) == []
+
+    drawn_values_are_valid()
+
+
 SIZED_PATTERNS = (
     "[a-z]+",
     "T-[0-9]+",
@@ -100,14 +113,7 @@ def test_patterns_with_far_lengths_are_drawn_at_those_lengths(
     from the short matches hypothesis makes (a hash: `[0-9a-f]+` of exactly 40). Each case
     on its own: hypothesis fails it when its draws are all filtered out."""
     low, high = bounds
-    constraints = Constraints(min_len=low, max_len=high, pattern=pattern)
-
-    @settings(max_examples=15, deadline=None)
-    @given(values(STR, constraints))
-    def drawn_values_are_valid(value: object) -> None:
-        assert check_value(value, STR, "", constraints) == []
-
-    drawn_values_are_valid()
+    assert_drawn_values_are_valid(STR, Constraints(min_len=low, max_len=high, pattern=pattern))
 
 
 def test_sized_patterns_reach_every_length_they_allow() -> None:
@@ -159,14 +165,7 @@ def test_float_bounds_no_float_holds_exactly(data: st.DataObject) -> None:
 def test_zero_bounds_of_either_sign_get_values(low: float, high: float) -> None:
     """`min: 0, max: -0.0` holds the zeros (bounds compare as numbers); hypothesis, comparing
     signs, refused 0.0..-0.0, so fsm check and the generated tests failed on such a field."""
-    constraints = Constraints(minimum=low, maximum=high)
-
-    @settings(max_examples=20, deadline=None)
-    @given(values(FLOAT, constraints))
-    def drawn_values_are_valid(value: object) -> None:
-        assert check_value(value, FLOAT, "", constraints) == []
-
-    drawn_values_are_valid()
+    assert_drawn_values_are_valid(FLOAT, Constraints(minimum=low, maximum=high))
 
 
 def test_extra_values_are_mixed_in_at_their_path() -> None:
