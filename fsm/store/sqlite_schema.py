@@ -119,6 +119,7 @@ _CREATE_VERSIONS = """
     )
 """
 _SELECT_VERSION = "SELECT coalesce(max(version) + 1, 0) FROM schema_migrations"
+_VERSIONS_EXIST = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
 _INSERT_VERSION = "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"
 
 # --- runs -----------------------------------------------------------------------------------
@@ -231,16 +232,21 @@ def seq_of(key: int) -> int:
 
 
 def migrate(connection: sqlite3.Connection, path: str) -> int:
-    """Bring the database up to ``SCHEMA_VERSION``; return the version it was at."""
+    """Bring the database up to ``SCHEMA_VERSION``; return the version it was at.
+
+    A file already at the current version (nearly every open) is only read: taking the write
+    lock for nothing would make every reader (``fsm runs``, ``history``) wait for, and fail
+    behind, a writer holding it."""
+    found = _found_version(connection)
+    if found is not None:
+        _check_not_newer(found, path)
+        if found == SCHEMA_VERSION:
+            return found
     connection.execute("BEGIN IMMEDIATE")
     try:
         connection.execute(_CREATE_VERSIONS)
         (found,) = connection.execute(_SELECT_VERSION).fetchone()
-        if found > SCHEMA_VERSION:
-            raise StoreError(
-                f"{path} has schema version {found}, newer than this Flow Orchestra knows"
-                f" ({SCHEMA_VERSION}); upgrade Flow Orchestra to open it"
-            )
+        _check_not_newer(found, path)
         for version in range(found, SCHEMA_VERSION):
             for statement in MIGRATIONS[version]:
                 connection.execute(statement)
@@ -250,6 +256,26 @@ def migrate(connection: sqlite3.Connection, path: str) -> int:
         connection.execute("ROLLBACK")
         raise
     return int(found)
+
+
+def _found_version(connection: sqlite3.Connection) -> int | None:
+    """The file's schema version, read without the write lock; None before any migration."""
+    connection.execute("BEGIN")  # one read transaction: both reads see one state of the file
+    try:
+        if connection.execute(_VERSIONS_EXIST).fetchone() is None:
+            return None
+        (found,) = connection.execute(_SELECT_VERSION).fetchone()
+        return int(found)
+    finally:
+        connection.execute("COMMIT")
+
+
+def _check_not_newer(found: int, path: str) -> None:
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has schema version {found}, newer than this Flow Orchestra knows"
+            f" ({SCHEMA_VERSION}); upgrade Flow Orchestra to open it"
+        )
 
 
 def schema_version(connection: sqlite3.Connection) -> int:

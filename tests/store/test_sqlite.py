@@ -88,6 +88,21 @@ def test_a_writer_holding_the_lock_too_long_is_reported(tmp_path: Path) -> None:
     store.close()
 
 
+def test_opening_a_current_file_to_read_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    """A store opened while another connection holds the write lock reads at once (WAL lets
+    readers through); only a file that needs a migration takes the lock."""
+    path = tmp_path / "r.db"
+    run, start = new_run("r1")
+    with closing(SqliteStore(path)) as store:
+        store.create_run(run, start)
+    with closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        with closing(SqliteStore(path, busy_timeout=0.05)) as reader:
+            assert reader.get_run("r1") == run
+            assert [s.seq for s in reader.history("r1")] == [0]
+        other.execute("ROLLBACK")
+
+
 def test_one_handle_serves_many_threads(tmp_path: Path) -> None:
     """Threads sharing one store object each append their own run without errors."""
     store = SqliteStore(tmp_path / "r.db")
