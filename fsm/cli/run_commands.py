@@ -367,8 +367,8 @@ def run_command(
             _detached(handle, store_url, as_json)
             return
         with _leased(store, handle.run_id, printer, created_by=owner):
-            going = _advanced(handle, handle.advance)
             try:
+                going = _advanced(handle, handle.advance)
                 for index, (event, event_data) in enumerate(answers):
                     if not going:
                         unsent = ", ".join(name for name, _ in answers[index:])
@@ -382,8 +382,15 @@ def run_command(
                     handle.deliver(event, event_data)
                     going = _advanced(handle, handle.advance, f"event {event!r} delivered; ")
             except FsmError:
-                # The run exists and stays where it is: say which run, and how to answer it.
+                # The run exists and stays where it is (a failed step, e.g. a full disk, is
+                # undone): say which run, and how to answer or continue it.
                 _report(handle, store_url, as_json, to_stderr=not as_json)
+                if handle.status == "running" and not as_json:
+                    store_option = f" --store {shlex.quote(store_url)}" if store_url else ""
+                    click.echo(
+                        f"continue it with: fsm resume {shlex.quote(handle.run_id)}{store_option}",
+                        err=True,
+                    )
                 raise
         _summary(handle, store_url, as_json)
 

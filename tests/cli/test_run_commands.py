@@ -16,8 +16,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from fsm.cli import main
+from fsm.errors import StoreError
 from fsm.runtime import RunHandle, Workflow
-from fsm.store import SqliteStore, open_store
+from fsm.store import RunRecord, Snapshot, SqliteStore, open_store
 
 ROOT = Path(__file__).parents[2]
 SPEC = str(ROOT / "specs" / "content_pipeline.yaml")
@@ -205,6 +206,31 @@ def test_a_refused_send_still_names_the_run_it_left_waiting(store: str, as_json:
     else:
         assert f"run {run['run_id']}" in result.stderr
         assert f"fsm send {run['run_id']} approve --data" in result.stderr
+
+
+def test_a_run_stopped_by_a_store_failure_names_the_run_and_how_to_continue_it(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step the store refuses (here a full disk at seq 3) stops `fsm run` with the error,
+    and the run it created, which keeps its committed steps, is named with its resume command."""
+    append = SqliteStore.append
+
+    def disk_full_at_3(self: SqliteStore, snapshot: Snapshot, run: RunRecord) -> None:
+        if snapshot.seq == 3:
+            raise StoreError(f"SQLite store {self.path} failed: database or disk is full")
+        append(self, snapshot, run)
+
+    monkeypatch.setattr(SqliteStore, "append", disk_full_at_3)
+    result = CliRunner().invoke(main, ["run", SPEC, "--input", INPUT, "--store", store])
+    assert result.exit_code == 1
+    assert "database or disk is full" in result.stderr
+    [run] = json.loads(fsm("runs", "--store", store, "--json").stdout)
+    assert (run["seq"], run["status"]) == (2, "running")
+    assert f"run {run['run_id']}" in result.stderr
+    assert f"fsm resume {run['run_id']} --store {shlex.quote(store)}" in result.stderr
+    monkeypatch.setattr(SqliteStore, "append", append)
+    resumed = fsm("resume", str(run["run_id"]), "--store", store, "--json")
+    assert json.loads(resumed.stdout)["status"] == "waiting"
 
 
 def test_a_memory_store_run_says_it_cannot_be_answered_later() -> None:
