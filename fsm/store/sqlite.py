@@ -317,7 +317,7 @@ class SqliteStore:
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
             return StoreError(
                 f"{self.path} stayed locked by another writer past the busy timeout; retry,"
-                " or raise busy_timeout"
+                " or raise it (?busy_timeout=SECONDS in the store URL)"
             )
         return StoreError(f"SQLite store {self.path} failed: {exc}")
 

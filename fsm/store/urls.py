@@ -2,14 +2,15 @@
 
 ``None`` means the ``FSM_STORE`` environment variable, else ``sqlite:///<cwd>/.fsm/runs.db``.
 Schemes: ``memory://``; ``sqlite:///abs/path.db`` or ``sqlite:relative.db`` (relative to
-``cwd``), with ``?durability=normal|full``; ``postgresql://…`` (``postgres://…``), handed
-whole to ``fsm.store.postgres.open_postgres`` which is imported only then, so the SQLite path
-never needs psycopg.
+``cwd``), with ``?durability=normal|full`` and ``?busy_timeout=SECONDS``; ``postgresql://…``
+(``postgres://…``), handed whole to ``fsm.store.postgres.open_postgres`` which is imported
+only then, so the SQLite path never needs psycopg.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -73,17 +74,18 @@ def _open_sqlite(url: str, cwd: Path, existing: bool = False) -> SqliteStore:
     if not parts.path:
         raise StoreError(f"store URL {url!r} names no file; expected {_EXAMPLES}")
     options = parse_qs(parts.query, keep_blank_values=True)
-    unknown = sorted(set(options) - {"durability"})
+    unknown = sorted(set(options) - {"durability", "busy_timeout"})
     if unknown:
         raise StoreError(
             f"store URL {url!r}: unknown option {unknown[0]!r}; SQLite takes"
-            " ?durability=normal|full"
+            " ?durability=normal|full and ?busy_timeout=SECONDS"
         )
     durability = options.get("durability", ["normal"])[-1]
     if durability not in DURABILITIES:
         raise StoreError(
             f"store URL {url!r}: durability must be {' or '.join(DURABILITIES)}, got {durability!r}"
         )
+    busy_timeout = _seconds(url, options.get("busy_timeout", ["5"])[-1])
     path = Path(parts.path)
     if not path.is_absolute():
         path = cwd / path
@@ -93,7 +95,25 @@ def _open_sqlite(url: str, cwd: Path, existing: bool = False) -> SqliteStore:
         raise StoreError(
             f"store URL {url!r}: directory {path.parent} does not exist; create it first"
         )
-    return SqliteStore(path, durability=durability)
+    return SqliteStore(path, durability=durability, busy_timeout=busy_timeout)
+
+
+def _seconds(url: str, text: str) -> float:
+    """``?busy_timeout=``: how long a write waits for another writer's lock, the only way to
+    raise it for the CLI and workers, which open stores from URLs."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= _MAX_BUSY_TIMEOUT:
+        raise StoreError(
+            f"store URL {url!r}: busy_timeout must be seconds from 0 to {_MAX_BUSY_TIMEOUT:g},"
+            f" got {text!r}"
+        )
+    return seconds
+
+
+_MAX_BUSY_TIMEOUT = 86_400.0  # a day: SQLite keeps the timeout in int milliseconds
 
 
 def _open_postgres(url: str) -> Store:

@@ -65,11 +65,23 @@ def test_sqlite_durability_option(tmp_path: Path, query: str, level: str) -> Non
         assert store.settings().synchronous == level
 
 
+def test_sqlite_busy_timeout_option(tmp_path: Path) -> None:
+    """?busy_timeout=SECONDS is how long a write waits for another writer; 5 s by default."""
+    with closing(open_store("sqlite:r.db?busy_timeout=30", cwd=tmp_path)) as store:
+        assert isinstance(store, SqliteStore)
+        assert store.settings().busy_timeout_ms == 30_000
+    with closing(open_store("sqlite:r.db", cwd=tmp_path)) as store:
+        assert isinstance(store, SqliteStore)
+        assert store.settings().busy_timeout_ms == 5_000
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
         ("sqlite:r.db?durability=off", "durability must be normal or full, got 'off'"),
-        ("sqlite:r.db?journal=wal", "unknown option 'journal'; SQLite takes \\?durability"),
+        ("sqlite:r.db?busy_timeout=soon", "busy_timeout must be seconds from 0 to 86400, got 'so"),
+        ("sqlite:r.db?busy_timeout=-1", "busy_timeout must be seconds from 0 to 86400, got '-1'"),
+        ("sqlite:r.db?busy_timeout=nan", "busy_timeout must be seconds from 0 to 86400, got 'na"),
         ("sqlite://runs.db", "names a host \\('runs.db'\\); SQLite stores are files"),
         ("sqlite:", "names no file"),
         ("sqlite:missing/dir/r.db", "directory .*missing/dir does not exist; create it first"),
