@@ -133,7 +133,9 @@ class SqliteStore:
                 raise StoreError(f"{self.path} holds the most runs one SQLite store can key")
             start_row = (sql.record_key(run_key, 0), 1, bytes.fromhex(checksum), payload)
             db.execute(sql.INSERT_SNAPSHOT, (*start_row, *_head_columns(run)))
-            self._remember(run.run_id, (run_key, run.spec_hash))
+        # Only once committed: a failed COMMIT (disk full) must not leave this handle a key
+        # for a run that does not exist, which another process could create under another key.
+        self._remember(run.run_id, (run_key, run.spec_hash))
         self._appended[run.run_id] = 0
 
     def append(self, snapshot: Snapshot, run: RunRecord) -> None:

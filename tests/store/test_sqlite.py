@@ -331,3 +331,34 @@ def test_a_version_2_file_keeps_each_runs_status_after_the_migration(tmp_path: P
         assert store.get_run("r2") == other
         assert [r.run_id for r in store.list_runs(status="waiting")] == ["r1"]
         assert store.claim("w", 30) == ["r2"]
+
+
+class _FullDisk:
+    """A connection whose COMMIT fails as on a full disk; everything else is the real one."""
+
+    def __init__(self, real: sqlite3.Connection) -> None:
+        self._real = real
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._real.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+
+def test_a_run_whose_creation_did_not_commit_is_not_remembered(tmp_path: Path) -> None:
+    """The handle keeps a run's internal key only once the run is committed: a key kept from
+    a failed COMMIT names no run, or (once another process creates that run id) another row."""
+    run, start = new_run("r1")
+    with closing(SqliteStore(tmp_path / "runs.db")) as store:
+        real = store._db
+        store._db = _FullDisk(real)  # type: ignore[assignment]
+        with pytest.raises(StoreError, match="disk is full"):
+            store.create_run(run, start)
+        store._db = real
+        assert "r1" not in store._run_keys
+        assert store.list_runs() == []
+        store.create_run(run, start)  # the same id, now committed, works as new
+        assert store.get_run("r1").seq == 0
