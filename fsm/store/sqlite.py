@@ -15,6 +15,7 @@ commit). Details in ``docs/storage.md``.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -108,7 +109,9 @@ class SqliteStore:
             self._appender = self._db.cursor()
         except sqlite3.Error as exc:
             self._db.close()
-            raise StoreError(f"cannot use {self.path} as a SQLite store: {exc}") from exc
+            raise StoreError(
+                f"cannot use {self.path} as a SQLite store: {exc}{_folder_hint(self.path)}"
+            ) from exc
         except BaseException:
             self._db.close()
             raise
@@ -480,6 +483,19 @@ class _Transaction:
             store._lock.release()
         if isinstance(exc, sqlite3.Error):
             raise store._failure(exc) from exc
+
+
+def _folder_hint(path: str) -> str:
+    """Why an existing, readable file may still not open: in WAL mode SQLite creates
+    ``<file>-wal`` and ``<file>-shm`` beside it, even to read."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.exists(path) and not os.access(folder, os.W_OK):
+        return (
+            f" (SQLite keeps {os.path.basename(path)}-wal and -shm files beside the store, even"
+            f" to read it, and the folder {folder} is not writable: make it writable, or copy"
+            f" the file to a folder that is)"
+        )
+    return ""
 
 
 def _run_row(run: RunRecord) -> tuple[object, ...]:

@@ -362,3 +362,20 @@ def test_a_run_whose_creation_did_not_commit_is_not_remembered(tmp_path: Path) -
         assert store.list_runs() == []
         store.create_run(run, start)  # the same id, now committed, works as new
         assert store.get_run("r1").seq == 0
+
+
+def test_a_store_in_a_folder_it_cannot_write_says_why_it_cannot_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In WAL mode SQLite creates -wal and -shm files beside the store even to read it: an
+    existing, readable file in a read-only folder failed with only 'unable to open database
+    file'. (Root writes anywhere, so the folder's access is what the test takes away.)"""
+    from fsm.store import sqlite as sqlite_store
+
+    path = tmp_path / "runs.db"
+    SqliteStore(path).close()
+    monkeypatch.setattr(sqlite_store.os, "access", lambda folder, mode: False)
+    hint = sqlite_store._folder_hint(str(path))
+    assert f"the folder {tmp_path} is not writable" in hint
+    assert "runs.db-wal and -shm files" in hint
+    assert sqlite_store._folder_hint(str(tmp_path / "missing.db")) == ""
