@@ -233,6 +233,7 @@ def _ordered(place: Expr, literals: list[object], types: _PlaceTypes, found: Can
             _add(found, (*path, LENGTH), lengths)
         return
     if isinstance(place, Call | Arithmetic | Unary):
+        _solved(place, literals, types, found)
         numbers = [n for lit in literals for n in _number_neighbours(lit, "float")]
         for inner in _places_within(place):
             resolved = types.resolve(inner)
@@ -247,6 +248,76 @@ def _ordered(place: Expr, literals: list[object], types: _PlaceTypes, found: Can
         _, data_type, constraints = resolved
         path = resolved[0]
         _add(found, path, _scalar_candidates(strip_optional(data_type), constraints, literals))
+
+
+def _solved(place: Expr, literals: list[object], types: _PlaceTypes, found: Candidates) -> None:
+    """``n - 100 == 7``, ``-n > 3``, ``n // 10 < 5``: the literal alone is not where such a
+    guard turns (n = 107, -3, 50), so each place is also aimed at the value that puts the
+    expression on the literal, and that value's neighbours."""
+    for literal in literals:
+        if not isinstance(literal, int | float) or isinstance(literal, bool):
+            continue
+        for inner, target in _solve(place, float(literal)):
+            resolved = types.resolve(inner)
+            if resolved is not None and math.isfinite(target):
+                data_type = strip_optional(resolved[1])
+                _add(found, resolved[0], _scalar_candidates(data_type, resolved[2], [target]))
+
+
+def _solve(expr: Expr, target: float) -> list[tuple[Expr, float]]:
+    """The places in ``expr`` with the values that make ``expr`` equal ``target`` (or, for
+    ``//`` and ``%``, the edges of where it does), following operations with one literal
+    operand; other operations (two places, ``len``) give nothing."""
+    match expr:
+        case Name() | Attribute() | Subscript():
+            return [(expr, target)]
+        case Unary(op=op, operand=operand):
+            return _solve(operand, -target if op == "-" else target)
+        case Call(function="abs", args=(arg,)):
+            return [*_solve(arg, target), *_solve(arg, -target)]
+        case Call(function="min" | "max", args=args):
+            return [pair for arg in args for pair in _solve(arg, target)]
+        case Arithmetic(op=op, left=left, right=Literal(value=c)) if _is_number(c):
+            assert isinstance(c, int | float)
+            return [pair for t in _right_inverse(op, float(c), target) for pair in _solve(left, t)]
+        case Arithmetic(op=op, left=Literal(value=c), right=right) if _is_number(c):
+            assert isinstance(c, int | float)
+            return [pair for t in _left_inverse(op, float(c), target) for pair in _solve(right, t)]
+        case _:
+            return []
+
+
+def _right_inverse(op: str, c: float, target: float) -> list[float]:
+    """Values of ``p`` at which ``p <op> c`` reaches ``target``."""
+    if op == "+":
+        return [target - c]
+    if op == "-":
+        return [target + c]
+    if op == "*":
+        return [target / c] if c else []
+    if op == "/":
+        return [target * c]
+    if op == "//":
+        return [target * c, (target + 1) * c]
+    if op == "%":
+        return [target, target + c]
+    return []
+
+
+def _left_inverse(op: str, c: float, target: float) -> list[float]:
+    """Values of ``p`` at which ``c <op> p`` reaches ``target`` (``/``, ``//`` and ``%`` need
+    a literal divisor, so only these three remain)."""
+    if op == "+":
+        return [target - c]
+    if op == "-":
+        return [c - target]
+    if op == "*":
+        return [target / c] if c else []
+    return []
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _scalar_candidates(

@@ -167,6 +167,58 @@ def test_guards_counting_strings_and_dicts_are_checked(field: str, guard: str) -
     assert all(count > 0 for count in point.fired.values()), point
 
 
+WIDE_INT = "  n: {type: int, min: -1000000000, max: 1000000000}"
+
+
+@pytest.mark.parametrize(
+    "guard", ["n - 100 == 7", "-n == 1234", "n * 3 == 2001", "n // 1000 == 77", "abs(n + 5) == 99"]
+)
+def test_a_guard_on_arithmetic_of_a_field_is_not_reported_dead(guard: str) -> None:
+    """The guard holds only where the expression meets its literal (n = 107, -1234, ...):
+    aiming n at the literal itself never fired it, so a sound spec was reported dead."""
+    report = check_routing(plain(guard, WIDE_INT), examples=50, runs=0)
+    assert report.ok, report.render()
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "gap"),
+    [
+        ("r.n + 7 > 10", "r.n + 7 < 10", 3),
+        ("-r.n > 3", "-r.n < 3", -3),
+        ("r.n / 3 > 2", "r.n / 3 < 2", 6),
+    ],
+)
+def test_a_gap_behind_arithmetic_is_found(first: str, second: str, gap: int) -> None:
+    """No transition fires where the expression equals the literal; that n is found."""
+    transitions = f'    - {{to: done, when: "{first}"}}\n    - {{to: failed, when: "{second}"}}\n'
+    text = SCORING_INT.replace("{transitions}", transitions)
+    report = check_routing(checked_from_text(text, "gap.yaml"), examples=50, runs=0)
+    (finding,) = report.findings
+    assert finding.kind == "incomplete"
+    assert finding.counterexample is not None
+    assert finding.counterexample.context == {"r": {"n": gap}}
+
+
+SCORING_INT = """
+workflow: arith
+max_steps: 20
+contracts:
+  R: {n: {type: int, min: -1000000000, max: 1000000000}}
+context:
+  r: R?
+agents:
+  a: {input: [], output: R}
+states:
+  s: {agent: a, writes: r}
+  done: {final: true}
+  failed: {final: true}
+initial: s
+transitions:
+  s:
+{transitions}
+"""
+
+
 OVERFLOWING = " * ".join(["9007199254740992"] * 20) + " + 0.5 > 1"
 
 
