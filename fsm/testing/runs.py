@@ -150,7 +150,13 @@ def _drive(checked: CheckedSpec, workflow: Workflow, draws: _Draws) -> None:
     except FsmError as error:
         _guard_raised(draws, handle)
         trail = _trail(handle)
-        raise RunInvariantError(f"{type(error).__name__}: {error}", trail) from None
+        # A refused event (no transition on it fired) raises instead of recording: it is the
+        # same gap as a state's, and the routing cases report it there.
+        stuck = (
+            handle.state if handle is not None and str(error).startswith(NO_ROUTE_MARK) else None
+        )
+        message = f"{type(error).__name__}: {error}"
+        raise RunInvariantError(message, trail, no_route_in=stuck) from None
     except HypothesisException:
         raise  # the search's own control flow (e.g. a draw from a frozen example)
     except Exception as error:  # escaped the runtime: a finding all the same, not a traceback

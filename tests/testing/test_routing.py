@@ -420,6 +420,32 @@ def test_a_gap_the_runs_also_meet_is_reported_once() -> None:
     assert [f.kind for f in report.findings] == ["incomplete"]
 
 
+EVENT_GAP = """
+workflow: desk
+max_steps: 50
+contracts:
+  D: {n: {type: int, min: 0, max: 10}}
+context:
+  d: D?
+states:
+  open: {wait: {go: {data: D, writes: d}}}
+  high: {final: true}
+  low: {final: true}
+initial: open
+transitions:
+  open:
+    - {on: go, to: high, when: "d.n > 5"}
+    - {on: go, to: low, when: "d.n < 5"}
+"""
+
+
+def test_a_gap_on_an_event_the_runs_also_meet_is_reported_once() -> None:
+    """A run whose event no transition takes is refused (not recorded); that is the gap the
+    routing cases report on the event, not a second error spanning the whole file."""
+    report = check_routing(checked_from_text(EVENT_GAP, "desk.yaml"), examples=50, runs=30)
+    assert [(f.kind, f.event) for f in report.findings] == [("incomplete", "go")]
+
+
 EVENT_LOOP = """
 workflow: desk
 max_steps: 50
