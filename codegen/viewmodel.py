@@ -440,7 +440,8 @@ def routing_tests_view(checked: CheckedSpec) -> RoutingTestsView:
         f"Property tests of the {spec.workflow} workflow; run them with pytest.\n\n"
         "They check that the generated contract classes accept exactly what the spec's "
         "contracts accept, and the routing properties of ``fsm check`` (every state routes "
-        "somewhere, no transition is shadowed, routing is deterministic, loops are bounded).",
+        "somewhere, no transition is shadowed, routing is deterministic; an unbounded loop is "
+        "a warning, as in ``fsm check``: pass ``strict=True`` to fail on it).",
         "",
     )
     return RoutingTestsView(about, contracts)
