@@ -69,7 +69,11 @@ def check_command(
                 continue
             if len(specs) == 1:
                 raise
-            click.secho(f"{path}: invalid spec; run `fsm validate {path}`", fg="red", err=True)
+            # The first problem says what is wrong (a missing file is not an invalid spec).
+            first = invalid.diagnostics[0].message if invalid.diagnostics else str(invalid)
+            click.secho(
+                f"{path}: {first}; `fsm validate {path}` lists every problem", fg="red", err=True
+            )
             continue
         report = check_routing(checked, examples=examples, seed=seed, strict=strict, runs=runs)
         failed = failed or not report.ok

@@ -130,3 +130,15 @@ def test_check_command_invalid_spec_is_a_clean_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", str(bad)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
+
+
+def test_check_of_several_specs_says_what_is_wrong_with_each_it_skips(tmp_path: Path) -> None:
+    """A missing file among several is said to be missing, not 'an invalid spec'; the others
+    are still checked."""
+    missing = tmp_path / "missing.yaml"
+    result = CliRunner().invoke(
+        main, ["check", str(missing), str(ROOT / "specs" / "content_pipeline.yaml"), "--runs", "0"]
+    )
+    assert result.exit_code == 1
+    assert f"{missing}: spec file not found: {missing}; `fsm validate {missing}`" in result.output
+    assert "content_pipeline.yaml: routing ok" in result.output
