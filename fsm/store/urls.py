@@ -86,7 +86,8 @@ def _open_sqlite(url: str, cwd: Path, existing: bool = False) -> SqliteStore:
             f"store URL {url!r}: durability must be {' or '.join(DURABILITIES)}, got {durability!r}"
         )
     busy_timeout = _seconds(url, options.get("busy_timeout", ["5"])[-1])
-    path = Path(parts.path)
+    # sqlite:////abs/x.db (four slashes, as SQLAlchemy writes it) names /abs/x.db, not //abs
+    path = Path("/" + parts.path.lstrip("/") if parts.path.startswith("//") else parts.path)
     if not path.is_absolute():
         path = cwd / path
     if existing:

@@ -55,6 +55,8 @@ def test_sqlite_paths_absolute_and_relative(tmp_path: Path) -> None:
     assert sqlite_at(f"sqlite://{absolute}", Path("/nonexistent")).path == str(absolute)
     (tmp_path / "sub").mkdir()
     assert sqlite_at("sqlite:sub/rel.db", tmp_path).path == str(tmp_path / "sub" / "rel.db")
+    # four slashes, as SQLAlchemy spells an absolute path: the same file, shown as such
+    assert sqlite_at(f"sqlite:///{absolute}", Path("/nonexistent")).path == str(absolute)
 
 
 @pytest.mark.parametrize(("query", "level"), [("", "normal"), ("?durability=full", "full")])
