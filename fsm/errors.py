@@ -36,6 +36,11 @@ class SpecError(FsmError):
         self.sources = dict(sources or {})
         super().__init__(render_all(self.diagnostics, self.sources))
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Rebuilt from its diagnostics, not its message, so it survives ``pickle`` (a process
+        pool, a test worker) and ``copy``, notes and attributes included."""
+        return type(self), (self.diagnostics, self.sources), self.__dict__
+
 
 class GuardError(SpecError):
     """A guard expression is outside the language or ill-typed."""
@@ -61,6 +66,10 @@ class ContractError(FsmError):
         self.problems = list(problems)
         detail = "; ".join(str(p) for p in self.problems)
         super().__init__(f"{contract}: {detail}" if detail else contract)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Rebuilt from its contract and problems (see ``SpecError.__reduce__``)."""
+        return type(self), (self.contract, self.problems), self.__dict__
 
 
 class RoutingError(FsmError):
