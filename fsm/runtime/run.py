@@ -257,5 +257,7 @@ class RunHandle:
         return ConflictError(
             f"run {self.run_id} was advanced by another process (seq {seq} -> {self.seq}) "
             f"while this one was stepping; nothing was applied twice, and this handle has been "
-            f"reloaded: the run is {self.status} in '{self.state}'"
+            f"reloaded: the run is {self.status} in '{self.state}'",
+            run_id=self.run_id,
+            seq=error.seq,
         )

@@ -173,13 +173,17 @@ def decode_snapshot(
         raise CorruptionError(
             f"run {run_id} seq {seq}: the stored record is {type(payload).__name__}, not the"
             " bytes that were written; it was altered after it was written. Restore the store"
-            " from a backup, or fork the run from an earlier seq"
+            " from a backup, or fork the run from an earlier seq",
+            run_id=run_id,
+            seq=seq,
         )
     if checksum(run_id, seq, payload) != stored_checksum:
         raise CorruptionError(
             f"run {run_id} seq {seq}: the stored record does not match its checksum; it was"
             " altered or damaged after it was written. Restore the store from a backup, or"
-            " fork the run from an earlier seq"
+            " fork the run from an earlier seq",
+            run_id=run_id,
+            seq=seq,
         )
     try:
         text = payload if payload[:1] == b"{" else zlib.decompress(payload)
@@ -188,7 +192,9 @@ def decode_snapshot(
             raise CorruptionError(
                 f"run {run_id} seq {seq}: record format {data.get('v')!r} is not a format"
                 f" this version reads ({', '.join(map(str, READABLE_VERSIONS))}); upgrade"
-                " Flow Orchestra"
+                " Flow Orchestra",
+                run_id=run_id,
+                seq=seq,
             )
         changes = data.get("changes", {})
         appended = data.get("appended", {})
@@ -218,7 +224,9 @@ def decode_snapshot(
     except (ValueError, KeyError, IndexError, TypeError, AttributeError, zlib.error) as exc:
         raise CorruptionError(
             f"run {run_id} seq {seq}: the stored record passed its checksum but does not"
-            f" decode ({exc!r}); it was written by an incompatible version"
+            f" decode ({exc!r}); it was written by an incompatible version",
+            run_id=run_id,
+            seq=seq,
         ) from exc
 
 

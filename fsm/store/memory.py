@@ -56,7 +56,9 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             if run.run_id in self._runs:
-                raise ConflictError(f"run {run.run_id} already exists; choose a new run id")
+                raise ConflictError(
+                    f"run {run.run_id} already exists; choose a new run id", run_id=run.run_id
+                )
             if lease is not None:
                 owner, seconds = lease
                 expires = self._clock() + seconds
@@ -72,7 +74,9 @@ class MemoryStore:
             if head.seq != snapshot.seq - 1:
                 raise ConflictError(
                     f"run {run.run_id}: cannot append seq {snapshot.seq}, the head is at seq"
-                    f" {head.seq}; reload the run and retry"
+                    f" {head.seq}; reload the run and retry",
+                    run_id=run.run_id,
+                    seq=snapshot.seq,
                 )
             if snapshot.seq % self.frame_interval == 0:
                 payload, checksum, framed = self._encode_candidate(snapshot, head.spec_hash)
@@ -122,7 +126,9 @@ class MemoryStore:
             target = head.seq if seq is None else seq
             if not 0 <= target <= head.seq:
                 raise NotFoundError(
-                    f"run {run_id} has no seq {target}; its records run from 0 to {head.seq}"
+                    f"run {run_id} has no seq {target}; its records run from 0 to {head.seq}",
+                    run_id=run_id,
+                    seq=target,
                 )
             return self._rebuild(run_id, target)
 
@@ -132,7 +138,9 @@ class MemoryStore:
             if head.seq != run.seq:
                 raise ConflictError(
                     f"run {run.run_id} moved on to seq {head.seq} (update was for seq"
-                    f" {run.seq}); reload the run and retry"
+                    f" {run.seq}); reload the run and retry",
+                    run_id=run.run_id,
+                    seq=run.seq,
                 )
             if head.state != run.state:
                 raise ValueError(
@@ -205,7 +213,7 @@ class MemoryStore:
         try:
             return self._runs[run_id]
         except KeyError:
-            raise NotFoundError(f"no run {run_id!r} in this store") from None
+            raise NotFoundError(f"no run {run_id!r} in this store", run_id=run_id) from None
 
     def _encode_candidate(self, snapshot: Snapshot, pinned: str) -> tuple[bytes, str, bool]:
         """Payload, checksum and whether it holds a frame, for a record on a candidate seq."""

@@ -275,7 +275,7 @@ class PostgresStore:
                 if _stored_checksum(connection, run.run_id, 0) == checksum:
                     return  # created by a first attempt whose connection broke after COMMIT
                 raise ConflictError(
-                    f"run {run.run_id} already exists; choose a new run id"
+                    f"run {run.run_id} already exists; choose a new run id", run_id=run.run_id
                 ) from None
 
     @_once_more
@@ -303,7 +303,7 @@ class PostgresStore:
         with self._connection() as connection:
             row = connection.execute(_SELECT_RUN, (run_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no run {run_id!r} in {self._where}")
+            raise NotFoundError(f"no run {run_id!r} in {self._where}", run_id=run_id)
         return _run_from_row(row)
 
     @_once_more
@@ -323,7 +323,7 @@ class PostgresStore:
         with self._connection() as connection:
             found = connection.execute(_SELECT_HEAD, (run_id,)).fetchone()
             if found is None:
-                raise NotFoundError(f"no run {run_id!r} in {self._where}")
+                raise NotFoundError(f"no run {run_id!r} in {self._where}", run_id=run_id)
             first = max(start, 0)
             stop = found[0] + 1 if end is None else min(end, found[0] + 1)
             rows = connection.execute(_SELECT_SNAPSHOTS, (run_id, first, stop)).fetchall()
@@ -331,7 +331,8 @@ class PostgresStore:
         if len(rows) != expected:  # rows deleted behind the store's back: never skip them
             raise CorruptionError(
                 f"run {run_id}: {expected - len(rows)} of the records from seq {first} to"
-                f" {stop - 1} are missing from {self._where}; restore it from a backup"
+                f" {stop - 1} are missing from {self._where}; restore it from a backup",
+                run_id=run_id,
             )
         return [decode_snapshot(run_id, seq, bytes(data), digest) for seq, data, digest in rows]
 
@@ -340,12 +341,14 @@ class PostgresStore:
         with self._connection() as connection:
             found = connection.execute(_SELECT_HEAD, (run_id,)).fetchone()
             if found is None:
-                raise NotFoundError(f"no run {run_id!r} in {self._where}")
+                raise NotFoundError(f"no run {run_id!r} in {self._where}", run_id=run_id)
             head_seq: int = found[0]
             target = head_seq if seq is None else seq
             if not 0 <= target <= head_seq:
                 raise NotFoundError(
-                    f"run {run_id} has no seq {target}; its records run from 0 to {head_seq}"
+                    f"run {run_id} has no seq {target}; its records run from 0 to {head_seq}",
+                    run_id=run_id,
+                    seq=target,
                 )
             return self._rebuild(connection, run_id, target)
 
@@ -358,11 +361,13 @@ class PostgresStore:
                 return
             found = connection.execute(_SELECT_HEAD, (run.run_id,)).fetchone()
         if found is None:
-            raise NotFoundError(f"no run {run.run_id!r} in {self._where}")
+            raise NotFoundError(f"no run {run.run_id!r} in {self._where}", run_id=run.run_id)
         if found[0] != run.seq:
             raise ConflictError(
                 f"run {run.run_id} moved on to seq {found[0]} (update was for seq {run.seq});"
-                " reload the run and retry"
+                " reload the run and retry",
+                run_id=run.run_id,
+                seq=run.seq,
             )
         raise ValueError(
             f"run {run.run_id}: update_run cannot move the run from {found[1]!r} to"
@@ -384,7 +389,7 @@ class PostgresStore:
             if connection.execute(_LEASE_RUN, params).rowcount == 1:
                 return True
             if connection.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
-                raise NotFoundError(f"no run {run_id!r} in {self._where}")
+                raise NotFoundError(f"no run {run_id!r} in {self._where}", run_id=run_id)
         return False
 
     @_once_more
@@ -394,7 +399,7 @@ class PostgresStore:
             if connection.execute(_RENEW_LEASE, params).rowcount == 1:
                 return True
             if connection.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
-                raise NotFoundError(f"no run {run_id!r} in {self._where}")
+                raise NotFoundError(f"no run {run_id!r} in {self._where}", run_id=run_id)
         return False
 
     @_once_more
@@ -402,7 +407,7 @@ class PostgresStore:
         with self._connection() as connection:
             dropped = connection.execute(_DROP_LEASE, (run_id, worker_id)).rowcount
             if not dropped and connection.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
-                raise NotFoundError(f"no run {run_id!r} in {self._where}")
+                raise NotFoundError(f"no run {run_id!r} in {self._where}", run_id=run_id)
 
     def close(self) -> None:
         self._pool.close()
@@ -422,7 +427,9 @@ class PostgresStore:
             if found is None:
                 raise CorruptionError(
                     f"run {run.run_id}: no frame record before seq {snapshot.seq} in"
-                    f" {self._where}; restore the database from a backup"
+                    f" {self._where}; restore the database from a backup",
+                    run_id=run.run_id,
+                    seq=snapshot.seq,
                 )
 
             def rebuild_frame() -> Frame:
@@ -472,10 +479,12 @@ class PostgresStore:
     def _not_at(self, connection: Connection, run_id: str, seq: int) -> StoreError:
         found = connection.execute(_SELECT_HEAD, (run_id,)).fetchone()
         if found is None:
-            return NotFoundError(f"no run {run_id!r} in {self._where}")
+            return NotFoundError(f"no run {run_id!r} in {self._where}", run_id=run_id)
         return ConflictError(
             f"run {run_id}: cannot append seq {seq + 1}, the head is at seq {found[0]};"
-            " reload the run and retry"
+            " reload the run and retry",
+            run_id=run_id,
+            seq=seq + 1,
         )
 
     def _rebuild(self, connection: Connection, run_id: str, seq: int, *extra: Snapshot) -> RunState:
@@ -484,7 +493,9 @@ class PostgresStore:
         if not rows or rows[-1][0] != seq:
             raise CorruptionError(
                 f"run {run_id}: the records up to seq {seq} are missing from {self._where}"
-                " although the run's head is past them; restore the database from a backup"
+                " although the run's head is past them; restore the database from a backup",
+                run_id=run_id,
+                seq=seq,
             )
         decoded = [
             decode_snapshot(run_id, found, bytes(data), digest) for found, data, digest in rows

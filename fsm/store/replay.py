@@ -32,7 +32,9 @@ def rebuild(frame_record: Snapshot, deltas: Sequence[Snapshot]) -> RunState:
         if record.run_id != last.run_id or record.seq != last.seq + 1:
             raise CorruptionError(
                 f"run {frame_record.run_id}: record {record.run_id} seq {record.seq} does not"
-                f" follow seq {last.seq}; records are missing"
+                f" follow seq {last.seq}; records are missing",
+                run_id=record.run_id,
+                seq=record.seq,
             )
         for name, value in record.changes.items():
             context[name] = value
@@ -66,6 +68,8 @@ def _copy_list(value: JsonValue, record: Snapshot, name: str) -> list[JsonValue]
     if not isinstance(value, list):
         raise CorruptionError(
             f"run {record.run_id} seq {record.seq}: appends to {name!r}, which holds"
-            f" {type(value).__name__}, not a list"
+            f" {type(value).__name__}, not a list",
+            run_id=record.run_id,
+            seq=record.seq,
         )
     return list(value)

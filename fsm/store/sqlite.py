@@ -130,7 +130,7 @@ class SqliteStore:
                 run_key = db.execute(sql.INSERT_RUN, _run_row(run)).lastrowid
             except sqlite3.IntegrityError:
                 raise ConflictError(
-                    f"run {run.run_id} already exists; choose a new run id"
+                    f"run {run.run_id} already exists; choose a new run id", run_id=run.run_id
                 ) from None
             if run_key is None or run_key > sql.MAX_RUN_KEY:
                 raise StoreError(f"{self.path} holds the most runs one SQLite store can key")
@@ -210,7 +210,7 @@ class SqliteStore:
         with self._read as db:
             row = db.execute(sql.SELECT_RUN, (run_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no run {run_id!r} in {self.path}")
+            raise NotFoundError(f"no run {run_id!r} in {self.path}", run_id=run_id)
         return self._run_from_row(row)
 
     def list_runs(self, status: RunStatus | None = None, limit: int = 100) -> list[RunRecord]:
@@ -234,7 +234,8 @@ class SqliteStore:
         if len(rows) != max(stop - first, 0):
             raise CorruptionError(
                 f"run {run_id}: {max(stop - first, 0) - len(rows)} of the records from seq"
-                f" {first} to {stop - 1} are missing from {self.path}; restore it from a backup"
+                f" {first} to {stop - 1} are missing from {self.path}; restore it from a backup",
+                run_id=run_id,
             )
         return [
             decode_snapshot(run_id, sql.seq_of(key), payload, _hex(digest), pinned)
@@ -247,7 +248,9 @@ class SqliteStore:
             target = head if seq is None else seq
             if not 0 <= target <= head:
                 raise NotFoundError(
-                    f"run {run_id} has no seq {target}; its records run from 0 to {head}"
+                    f"run {run_id} has no seq {target}; its records run from 0 to {head}",
+                    run_id=run_id,
+                    seq=target,
                 )
             return self._rebuild(run_key, run_id, target)
 
@@ -257,7 +260,9 @@ class SqliteStore:
             if seq != run.seq:
                 raise ConflictError(
                     f"run {run.run_id} moved on to seq {seq} (update was for seq"
-                    f" {run.seq}); reload the run and retry"
+                    f" {run.seq}); reload the run and retry",
+                    run_id=run.run_id,
+                    seq=run.seq,
                 )
             if state != run.state:
                 raise ValueError(
@@ -332,7 +337,7 @@ class SqliteStore:
         if identity is None:
             found = db.execute(sql.SELECT_IDENTITY, (run_id,)).fetchone()
             if found is None:
-                raise NotFoundError(f"no run {run_id!r} in {self.path}")
+                raise NotFoundError(f"no run {run_id!r} in {self.path}", run_id=run_id)
             identity = (int(found[0]), str(found[1]))
             self._remember(run_id, identity)
         return identity
@@ -353,7 +358,7 @@ class SqliteStore:
         (written by ``update_run``, a status change, or version 1 of the schema)."""
         found = db.execute(sql.SELECT_HEAD, (run_id,)).fetchone()
         if found is None:
-            raise NotFoundError(f"no run {run_id!r} in {self.path}")
+            raise NotFoundError(f"no run {run_id!r} in {self.path}", run_id=run_id)
         run_key, row_seq, row_state, newest_key, newest_state = found
         newest = self._newest_seq(run_id, row_seq, newest_key)
         if newest > row_seq:
@@ -366,7 +371,9 @@ class SqliteStore:
         if newest < row_seq:
             raise CorruptionError(
                 f"run {run_id}: its head is seq {row_seq} but the newest record in {self.path}"
-                f" is seq {newest}; records were deleted, restore the file from a backup"
+                f" is seq {newest}; records were deleted, restore the file from a backup",
+                run_id=run_id,
+                seq=row_seq,
             )
         return newest
 
@@ -397,7 +404,9 @@ class SqliteStore:
         if found is None:
             raise CorruptionError(
                 f"run {snapshot.run_id}: no frame record before seq {snapshot.seq} in"
-                f" {self.path} (the start record is missing); restore the file from a backup"
+                f" {self.path} (the start record is missing); restore the file from a backup",
+                run_id=snapshot.run_id,
+                seq=snapshot.seq,
             )
         frame_key, since_bytes = found
 
@@ -422,7 +431,9 @@ class SqliteStore:
             return missing
         return ConflictError(
             f"run {run_id}: cannot append seq {seq + 1}, the head is at seq {head};"
-            " reload the run and retry"
+            " reload the run and retry",
+            run_id=run_id,
+            seq=seq + 1,
         )
 
     def _rebuild(self, run_key: int, run_id: str, seq: int, *extra: Snapshot) -> RunState:
@@ -432,7 +443,9 @@ class SqliteStore:
         if not rows or rows[-1][0] != keys[1]:
             raise CorruptionError(
                 f"run {run_id}: the records up to seq {seq} are missing from {self.path} although"
-                " the run's head is past them; restore the file from a backup"
+                " the run's head is past them; restore the file from a backup",
+                run_id=run_id,
+                seq=seq,
             )
         _, pinned = self._identity(self._db, run_id)
         decoded = [

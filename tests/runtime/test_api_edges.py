@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fsm.errors import RunError
+from fsm.errors import ConflictError, RunError
 from fsm.runtime import AgentCall, Workflow
 from fsm.runtime.invoke import BlockingCallInEventLoopError
 from fsm.spec.validate import checked_from_text
@@ -238,3 +238,17 @@ def test_a_run_created_leased_shows_its_lease_on_the_handle() -> None:
     handle = workflow.start(detach=True, lease=("me", 30))
     assert handle.record.lease_owner == "me"
     assert handle.record == store.get_run(handle.run_id)
+
+
+def test_a_conflict_between_two_handles_names_the_run_and_seq() -> None:
+    """A handle that lost a seq to another raises ConflictError whose ``run_id`` and ``seq``
+    say where (StoreError's documented fields), not only its message."""
+    agents = {"one": lambda inputs, call: out("one"), "two": lambda inputs, call: out("two")}
+    workflow = Workflow.from_spec(TWO_AGENTS, agents=agents, store=MemoryStore())
+    run = workflow.start(detach=True)
+    late = workflow.run(run.run_id)
+    run.step()
+    with pytest.raises(ConflictError, match="advanced by another process") as caught:
+        late.step()
+    assert (caught.value.run_id, caught.value.seq) == (run.run_id, 1)
+    assert late.seq == 1

@@ -59,7 +59,8 @@ def test_creating_an_existing_run_conflicts(store: Store) -> None:
 
 
 def test_unknown_run_is_not_found_everywhere(store: Store) -> None:
-    """Every operation on a run id the store does not hold raises NotFoundError."""
+    """Every operation on a run id the store does not hold raises NotFoundError, whose
+    ``run_id`` names the run (StoreError's documented field, for callers that handle it)."""
     ghost, _ = new_run()
     snapshot, head = step(ghost, "reviewing")
     calls = [
@@ -72,8 +73,9 @@ def test_unknown_run_is_not_found_everywhere(store: Store) -> None:
         lambda: store.release(ghost.run_id, "w1"),
     ]
     for call in calls:
-        with pytest.raises(NotFoundError, match=ghost.run_id):
+        with pytest.raises(NotFoundError, match=ghost.run_id) as caught:
             call()
+        assert caught.value.run_id == ghost.run_id
 
 
 def test_list_runs_newest_first_within_limit(store: Store) -> None:
@@ -137,8 +139,9 @@ def test_appending_a_taken_seq_conflicts(store: Store) -> None:
     first, head = step(run, "reviewing", output={"by": "first"})
     second, second_head = step(run, "failed", output={"by": "second"}, status="failed")
     store.append(first, head)
-    with pytest.raises(ConflictError, match="head is at seq 1"):
+    with pytest.raises(ConflictError, match="head is at seq 1") as caught:
         store.append(second, second_head)
+    assert (caught.value.run_id, caught.value.seq) == (run.run_id, 1)
     assert store.history(run.run_id, 1) == [first]
     assert store.get_run(run.run_id) == head
 
@@ -440,8 +443,9 @@ def test_a_corrupted_record_is_never_used(backend: Backend) -> None:
     store = backend.store
     run = advance(store, started(store, context={"log": []}), 6)
     backend.corrupt(run.run_id, 5)
-    with pytest.raises(CorruptionError, match=f"run {run.run_id} seq 5"):
+    with pytest.raises(CorruptionError, match=f"run {run.run_id} seq 5") as caught:
         store.history(run.run_id)
+    assert (caught.value.run_id, caught.value.seq) == (run.run_id, 5)
     with pytest.raises(CorruptionError, match="seq 5"):
         store.load_state(run.run_id)
     assert store.load_state(run.run_id, 4).seq == 4
