@@ -62,6 +62,10 @@ class Workflow:
             return cls(compiled, opened, on_transition=on_transition, owns_store=True)
         return cls(compiled, store, on_transition=on_transition)
 
+    def __repr__(self) -> str:
+        spec = self.compiled.checked.spec
+        return f"<Workflow {spec.workflow} version {spec.version} ({spec.path}) on {self.store!r}>"
+
     @property
     def checked(self) -> CheckedSpec:
         return self.compiled.checked

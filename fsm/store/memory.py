@@ -200,6 +200,10 @@ class MemoryStore:
             if head.lease_owner == worker_id:
                 self._runs[run_id] = attrs.evolve(head, lease_owner=None, lease_expires_at=None)
 
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{len(self._runs)} runs"
+        return f"<MemoryStore {state}>"
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

@@ -409,6 +409,9 @@ class PostgresStore:
             if not dropped and connection.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
                 raise NotFoundError(f"no run {run_id!r} in {self._where}", run_id=run_id)
 
+    def __repr__(self) -> str:
+        return f"<PostgresStore {self._where}>"  # redacted: no password
+
     def close(self) -> None:
         self._pool.close()
 

@@ -317,6 +317,9 @@ class SqliteStore:
             schema_version=version,
         )
 
+    def __repr__(self) -> str:
+        return f"<SqliteStore {self.path}>"
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from fsm.errors import ConflictError, RunError
 from fsm.runtime import AgentCall, Workflow
 from fsm.runtime.invoke import BlockingCallInEventLoopError
 from fsm.spec.validate import checked_from_text
-from fsm.store import MemoryStore, Store
+from fsm.store import MemoryStore, SqliteStore, Store
 
 TWO_AGENTS = checked_from_text(
     """
@@ -252,3 +254,16 @@ def test_a_conflict_between_two_handles_names_the_run_and_seq() -> None:
         late.step()
     assert (caught.value.run_id, caught.value.seq) == (run.run_id, 1)
     assert late.seq == 1
+
+
+def test_workflow_and_store_reprs_say_what_they_are(tmp_path: Path) -> None:
+    """Reprs name the workflow, its spec and where its runs live (a log line or a debugger
+    showed ``<... object at 0x...>``)."""
+    store = MemoryStore()
+    agents = {"one": lambda inputs, call: out("one"), "two": lambda inputs, call: out("two")}
+    workflow = Workflow.from_spec(TWO_AGENTS, agents=agents, store=store)
+    assert repr(workflow) == "<Workflow two version 1 (two.yaml) on <MemoryStore 0 runs>>"
+    store.close()
+    assert repr(store) == "<MemoryStore closed>"
+    with closing(SqliteStore(tmp_path / "runs.db")) as sqlite:
+        assert repr(sqlite) == f"<SqliteStore {tmp_path / 'runs.db'}>"
