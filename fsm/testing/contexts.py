@@ -401,8 +401,10 @@ def contexts(
     checked = as_checked(spec)
     points = [p for p in routing_points(checked) if state is None or p[0] == state]
     if not points:
-        known = ", ".join(name for name, _ in routing_points(checked))
-        raise ValueError(f"state {state!r} does not route (routing states: {known})")
+        known = ", ".join(dict.fromkeys(name for name, _ in routing_points(checked)))
+        declared = checked.spec.state(state or "") is not None
+        problem = "does not route" if declared else "is not a state of the spec"
+        raise ValueError(f"state {state!r} {problem} (routing states: {known})")
     return st.one_of(
         *(routing_cases(checked, name, event, boundaries=boundaries) for name, event in points)
     )

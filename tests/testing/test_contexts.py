@@ -91,6 +91,23 @@ def test_unknown_state_is_a_clear_error() -> None:
         contexts(PIPELINE, "published")
 
 
+def test_an_undeclared_state_is_named_as_such_and_each_routing_state_listed_once() -> None:
+    """A typo is not "does not route": it is no state at all; the wait state with two events
+    is listed once (it used to read "drafting, reviewing, approval, approval")."""
+    expected = (
+        "state 'reviewng' is not a state of the spec "
+        "(routing states: drafting, reviewing, approval)"
+    )
+    with pytest.raises(ValueError, match="not a state") as caught:
+        contexts(PIPELINE, "reviewng")
+    assert str(caught.value) == expected
+    with pytest.raises(
+        ValueError,
+        match=r"'published' does not route \(routing states: drafting, reviewing, approval\)$",
+    ):
+        contexts(PIPELINE, "published")
+
+
 def test_data_strategy_draws() -> None:
     """`contexts(spec)` without a state mixes every routing point."""
 
