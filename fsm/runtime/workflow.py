@@ -115,6 +115,8 @@ class Workflow:
         detach: bool = False,
         lease: tuple[str, float] | None = None,
     ) -> RunHandle:
+        """``start`` for an event loop: async agents are awaited, sync ones run as ``start``
+        runs them, and retries' backoff does not block the loop."""
         handle = self._create(input, run_id, max_steps, lease)
         return handle if detach else await handle.async_advance()
 
@@ -163,6 +165,7 @@ class Workflow:
         )
 
     def history(self, run_id: str) -> list[Snapshot]:
+        """Every record of ``run_id``, from its start record (seq 0) to its newest."""
         return self.store.history(run_id)
 
     def replay(self, run_id: str) -> ReplayReport:

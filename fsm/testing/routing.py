@@ -139,7 +139,12 @@ def check_routing(
     """Check every routing property of ``spec``; never raises for a failing property.
 
     Raises ``FsmError`` when no values meeting the contracts can be drawn (hypothesis gives
-    up: a ``pattern`` only some of whose matches fit ``min_len``/``max_len``)."""
+    up: a ``pattern`` only some of whose matches fit ``min_len``/``max_len``), and
+    ``ValueError`` for ``examples`` below 1 or ``runs`` below 0."""
+    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
+        raise ValueError(f"examples must be an integer of at least 1; got {examples!r}")
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 0:
+        raise ValueError(f"runs must be an integer of at least 0; got {runs!r}")
     checked = as_checked(spec)
     try:
         return _check_routing(checked, CheckOptions(examples, seed, strict, runs))

@@ -538,3 +538,17 @@ def test_values_the_search_cannot_draw_are_an_error_naming_the_suspect_field() -
     message = str(caught.value)
     assert message.startswith("fsm check could not draw values that meet the contracts of")
     assert "likely Commit.sha, whose pattern" in message
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"examples": 0}, "examples must be an integer of at least 1; got 0"),
+    ({"examples": -3}, "examples must be an integer of at least 1; got -3"),
+    ({"runs": -1}, "runs must be an integer of at least 0; got -1"),
+])  # fmt: skip
+def test_check_routing_refuses_counts_it_cannot_honour(
+    options: dict[str, int], message: str
+) -> None:
+    """`examples=0` ran one example, silently."""
+    spec = load_checked(str(Path(__file__).parents[2] / "specs" / "content_pipeline.yaml"))
+    with pytest.raises(ValueError, match=message):
+        check_routing(spec, **options)
