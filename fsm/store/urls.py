@@ -29,11 +29,13 @@ DEFAULT_FILE = "runs.db"
 _EXAMPLES = "memory://, sqlite:///abs/path.db, sqlite:relative.db or postgresql://host/db"
 
 
-def open_store(url: str | None, *, cwd: Path, existing: bool = False) -> Store:
-    """The store ``url`` names; see the module docstring for the forms it takes.
+def open_store(url: str | None, *, cwd: Path | None = None, existing: bool = False) -> Store:
+    """The store ``url`` names; see the module docstring for the forms it takes. Relative
+    SQLite paths and the default store are under ``cwd`` (default: the working directory).
 
     ``existing``: a SQLite file must be there already (a command that reads runs would
     otherwise leave an empty ``.fsm/runs.db`` behind, and say only that the run is unknown)."""
+    cwd = Path.cwd() if cwd is None else cwd
     if url is None:
         url = os.environ.get(ENV_VAR) or None
     if url is None:

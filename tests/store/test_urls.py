@@ -118,3 +118,13 @@ def test_postgres_without_its_driver_names_the_install_command(
     monkeypatch.setattr(importlib, "import_module", import_without_driver)
     with pytest.raises(StoreError, match=r"pip install 'flow-orchestra\[postgres\]'"):
         open_store("postgresql://localhost/fsm", cwd=tmp_path)
+
+
+def test_open_store_resolves_relative_paths_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cwd` may be left out, as a user calling open_store from a script would."""
+    monkeypatch.chdir(tmp_path)
+    with closing(open_store("sqlite:here.db")) as store:
+        assert isinstance(store, SqliteStore)
+        assert store.path == str(tmp_path / "here.db")
