@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -234,3 +235,42 @@ def test_the_fused_bound_does_the_real_steps_work() -> None:
     _, fused, fallbacks = measure_fused(60, fused=True)
     assert fused == real == expected_context(Workload("W1", 60))
     assert fallbacks <= 3  # the first step (head unknown), frame candidates, the last step
+
+
+@pytest.mark.skipif(not variant_named("langgraph").available(), reason="langgraph not installed")
+def test_langgraph_sets_up_its_tables_before_any_timing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SqliteSaver creates its tables lazily, on first use: unless set up first, LangGraph's
+    first timed step and its W3 load pay the setup ours and Burr pay when they open."""
+    from benchmarks.variants import langgraph_peer
+
+    saver_class = langgraph_peer.SqliteSaver
+    done: list[bool] = []  # whether the saver of the current process is set up
+    built: list[bool] = []
+    loaded: list[bool] = []
+    real_setup, real_build = saver_class.setup, langgraph_peer.build_graph
+    real_time_load = langgraph_peer.time_load
+
+    def setup(saver: Any) -> None:
+        real_setup(saver)
+        done.append(True)
+
+    def build(workload: Workload, saver: Any) -> Any:
+        built.append(bool(done))
+        return real_build(workload, saver)
+
+    def time_load(load: Any, context_of: Any) -> Any:
+        loaded.append(bool(done))
+        return real_time_load(load, context_of)
+
+    monkeypatch.setattr(saver_class, "setup", setup)
+    monkeypatch.setattr(langgraph_peer, "build_graph", build)
+    monkeypatch.setattr(langgraph_peer, "time_load", time_load)
+    workload = Workload("W1", 4)
+    steps_task("langgraph", workload, "normal", tmp_path / "bench.db")
+    done.clear()  # a resuming process starts with a saver of its own
+    load_task("langgraph", workload, tmp_path / "bench.db")
+    assert built == [True]
+    assert loaded == [True]
+
