@@ -274,3 +274,19 @@ def test_langgraph_sets_up_its_tables_before_any_timing(
     assert built == [True]
     assert loaded == [True]
 
+
+def test_ours_loads_its_run_without_reading_the_runs_table_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The peers know their thread / app id; ours knows its run id too, so no lookup before
+    the timed W3 load warms the cache it is about to read."""
+    from fsm import SqliteStore
+
+    workload = Workload("W1", 4)
+    steps_task(OURS, workload, "normal", tmp_path / "bench.db")
+
+    def lookup(self: SqliteStore, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("list_runs before the timed load")
+
+    monkeypatch.setattr(SqliteStore, "list_runs", lookup)
+    assert load_task(OURS, workload, tmp_path / "bench.db")["first_us"] > 0
