@@ -290,3 +290,29 @@ def test_ours_loads_its_run_without_reading_the_runs_table_first(
 
     monkeypatch.setattr(SqliteStore, "list_runs", lookup)
     assert load_task(OURS, workload, tmp_path / "bench.db")["first_us"] > 0
+
+
+def test_w2_growth_is_judged_against_the_floors() -> None:
+    """At FULL the last W2 steps are cheaper for every variant (the WAL is reused, not grown):
+    the floor, whose work per step never changes, goes 300 -> 150 µs. Ours going 300 -> 270
+    then grows with its state 1.8x as fast as the floor, which must not pass as 0.9x."""
+
+    def sample(variant: str, early: float, late: float) -> StepSample:
+        times = (early,) + (200.0,) * 8 + (late,)
+        return StepSample(variant, "W2", "full", 1, 10, times, 1, 1, "wal", "full")
+
+    results = Results(
+        None,  # type: ignore[arg-type]
+        (sample("floor-json", 300.0, 150.0), sample(OURS, 300.0, 270.0)),
+        (),
+        {},
+        (),
+        (),
+        None,
+    )
+    (line,) = [line for line in targets(results) if "late/early" in line]
+    assert "= 0.90x, the floor's 0.50x: 1.80x the floor's" in line
+    assert line.endswith("**not met**")
+    alone = Results(None, (sample(OURS, 300.0, 270.0),), (), {}, (), (), None)  # type: ignore[arg-type]
+    (line,) = [line for line in targets(alone) if "late/early" in line]
+    assert line.endswith("0.90x (target ≤ 1.2x): met")
