@@ -56,7 +56,12 @@ VARIANTS = (
         ("langgraph", "langgraph.checkpoint.sqlite"),
         "StateGraph + conditional edge + SqliteSaver, durability=sync",
     ),
-    Variant("burr", "burr_peer", ("burr",), "ApplicationBuilder + expr/default + SQLitePersister"),
+    Variant(
+        "burr",
+        "burr_peer",
+        ("burr",),
+        "ApplicationBuilder + Condition.lmda/default + SQLitePersister",
+    ),
     Variant(
         "transitions",
         "transitions_peer",

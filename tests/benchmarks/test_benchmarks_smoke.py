@@ -316,3 +316,34 @@ def test_w2_growth_is_judged_against_the_floors() -> None:
     alone = Results(None, (sample(OURS, 300.0, 270.0),), (), {}, (), (), None)  # type: ignore[arg-type]
     (line,) = [line for line in targets(alone) if "late/early" in line]
     assert line.endswith("0.90x (target ≤ 1.2x): met")
+
+
+@pytest.mark.skipif(not variant_named("burr").available(), reason="burr not installed")
+def test_burr_routes_without_compiling_at_every_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Burr routes with a Python function, like LangGraph and transitions: its ``expr`` helper
+    would compile the expression again at every reviewing step, a cost the others do not pay."""
+    import builtins
+
+    from benchmarks.measure import connect
+    from benchmarks.variants import burr_peer
+
+    db = connect(tmp_path / "bench.db", "normal", check_same_thread=False)
+    persister = burr_peer.SQLitePersister(str(tmp_path / "bench.db"), connection=db)
+    persister.initialize()  # type: ignore[no-untyped-call]
+    app = burr_peer.build_app(Workload("W1", 6), persister)
+    compiled: list[object] = []
+    real_compile = builtins.compile
+
+    def counting_compile(*args: Any, **kwargs: Any) -> Any:
+        compiled.append(args[0])
+        return real_compile(*args, **kwargs)
+
+    monkeypatch.setattr(builtins, "compile", counting_compile)
+    for _ in range(6):
+        app.step()
+    monkeypatch.undo()
+    db.close()
+    assert app.get_next_action().name == "published"
+    assert compiled == []
