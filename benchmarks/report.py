@@ -346,7 +346,7 @@ def _peer_targets(results: Results, workload: str, sync: str) -> list[str]:
     medians = step_medians(results, workload, sync)
     means = step_means(results, workload, sync)
     lines = []
-    for peer, factor in (("burr", 4.0), ("langgraph", 20.0)):
+    for peer, factor in (("burr", 4.0), ("burr-lmda", 4.0), ("langgraph", 20.0)):
         if OURS in medians and peer in medians:
             speedup = medians[peer] / medians[OURS]
             by_mean = means[peer] / means[OURS]

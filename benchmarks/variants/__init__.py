@@ -41,6 +41,8 @@ class Variant:
             return partial(module.run_steps, dumps=module.json_dumps), module.load_head
         if self.name == "floor-orjson":
             return partial(module.run_steps, dumps=module.orjson_dumps), module.load_head
+        if self.name == "burr-lmda":
+            return partial(module.run_steps, routing="lmda"), module.load_head
         return module.run_steps, module.load_head
 
 
@@ -60,7 +62,13 @@ VARIANTS = (
         "burr",
         "burr_peer",
         ("burr",),
-        "ApplicationBuilder + Condition.lmda/default + SQLitePersister",
+        "ApplicationBuilder + expr/default + SQLitePersister (as issue 6 names it)",
+    ),
+    Variant(
+        "burr-lmda",
+        "burr_peer",
+        ("burr",),
+        "the same with Condition.lmda: routing by a Python function, no expr compile per step",
     ),
     Variant(
         "transitions",
