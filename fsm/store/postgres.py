@@ -518,8 +518,9 @@ _SETUP_HINTS: dict[type[psycopg.Error], str] = {
         " (CREATE SCHEMA name), or leave search_path out for the public schema"
     ),
     pg_errors.InsufficientPrivilege: (
-        "the user may not create tables there; grant it CREATE on the schema, or open the"
-        " store once as a user who may (the tables are created on first use)"
+        "the user needs CREATE on the schema to create the tables (on first use; or open the"
+        " store once as a user who has it), and SELECT, INSERT and UPDATE on the tables"
+        " (GRANT them when another user created them)"
     ),
 }
 

@@ -4,8 +4,10 @@ Tables are created unqualified, so they land in the first schema of the connecti
 ``search_path`` (``?options=-csearch_path%3Dtenant`` in the URL picks another). Applied
 versions are recorded in ``schema_migrations``. Opening a store migrates inside one
 transaction holding a transaction-scoped advisory lock, so workers starting together on a new
-database wait for the first one instead of racing on ``CREATE TABLE``. Migrations are only ever
-appended, never edited.
+database wait for the first one instead of racing on ``CREATE TABLE``. Opening a schema that is
+already current only reads its version, so a user with rights on the tables but not CREATE on
+the schema (tables set up by another user) can use it. Migrations are only ever appended, never
+edited.
 """
 
 from __future__ import annotations
@@ -69,25 +71,40 @@ _CREATE_VERSIONS = """
     )
 """
 _SELECT_VERSION = "SELECT coalesce(max(version) + 1, 0) FROM schema_migrations"
+# Whether the schema tables are created in (the first existing one of the search_path) has
+# the version table: NULL when it has not, or when no schema of the search_path exists.
+_HAS_VERSIONS = "SELECT to_regclass(quote_ident(current_schema()) || '.schema_migrations')"
 _INSERT_VERSION = "INSERT INTO schema_migrations (version) VALUES (%s)"
 
 
 def migrate(connection: psycopg.Connection[tuple[object, ...]], where: str) -> int:
     """Bring the schema up to ``SCHEMA_VERSION``; return the version it was at."""
+    row = connection.execute(_HAS_VERSIONS).fetchone()
+    if row is not None and row[0] is not None:
+        # Why: CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when the table
+        # exists, which a least-privilege application user does not have.
+        found = schema_version(connection)
+        _check_not_newer(found, where)
+        if found == SCHEMA_VERSION:
+            return found
     with connection.transaction():
         connection.execute(_LOCK, (_MIGRATION_LOCK,))
         connection.execute(_CREATE_VERSIONS)
         found = schema_version(connection)
-        if found > SCHEMA_VERSION:
-            raise StoreError(
-                f"{where} has schema version {found}, newer than this Flow Orchestra knows"
-                f" ({SCHEMA_VERSION}); upgrade Flow Orchestra to open it"
-            )
+        _check_not_newer(found, where)
         for version in range(found, SCHEMA_VERSION):
             for statement in MIGRATIONS[version]:
                 connection.execute(statement)
             connection.execute(_INSERT_VERSION, (version,))
     return found
+
+
+def _check_not_newer(found: int, where: str) -> None:
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"{where} has schema version {found}, newer than this Flow Orchestra knows"
+            f" ({SCHEMA_VERSION}); upgrade Flow Orchestra to open it"
+        )
 
 
 def schema_version(connection: psycopg.Connection[tuple[object, ...]]) -> int:

@@ -16,6 +16,7 @@ from fsm.errors import CorruptionError, StoreError
 from fsm.store import open_store
 from fsm.store.postgres import PostgresStore
 from fsm.store.postgres_schema import SCHEMA_VERSION
+from tests.postgres.conftest import scoped, server_url
 from tests.store.builders import new_run, step
 
 
@@ -75,6 +76,41 @@ def test_a_search_path_naming_no_schema_is_a_clear_store_error(postgres_url: str
     with pytest.raises(StoreError, match=r"cannot set up .*CREATE SCHEMA") as caught:
         PostgresStore(url)
     assert "no schema has been selected" in str(caught.value)
+
+
+def test_a_user_without_create_on_the_schema_uses_tables_another_user_set_up(
+    postgres_url: str,
+) -> None:
+    """An application user with rights on the tables but not CREATE on the schema (the usual
+    least-privilege setup, and PostgreSQL 15's default on ``public``) opens a store whose
+    tables an owner created, as the setup error advises; before, every open ran a CREATE
+    TABLE IF NOT EXISTS and was refused. Without rights on the tables the error names them."""
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        row = admin.execute("SELECT current_schema()").fetchone()
+        assert row is not None
+        schema = str(row[0])
+        role = f"fsm_app_{uuid.uuid4().hex[:12]}"
+        admin.execute(f'CREATE ROLE "{role}"')
+        try:
+            admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+            # the application user's URL: the session takes its role, as a login would
+            url = scoped(server_url(), f"{schema} -c role={role}")
+            with pytest.raises(StoreError, match="needs CREATE on the schema"):
+                PostgresStore(url)
+            with closing(PostgresStore(postgres_url)):  # the owner sets the tables up
+                pass
+            with pytest.raises(StoreError, match=r"permission denied for table .*GRANT them"):
+                PostgresStore(url)
+            admin.execute(
+                f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
+            )
+            with closing(PostgresStore(url)) as store:
+                run, start = new_run()
+                store.create_run(run, start)
+                assert store.claim("w1", 30) == [run.run_id]
+        finally:
+            admin.execute(f'DROP OWNED BY "{role}"')
+            admin.execute(f'DROP ROLE "{role}"')
 
 
 def test_a_deleted_record_is_reported_not_skipped(postgres_url: str) -> None:
