@@ -83,6 +83,34 @@ def test_the_runtime_python_example_runs(tmp_path: Path) -> None:
     assert out[1] == "{'max_steps': 40, 'spec_version': '3'}"
 
 
+def test_the_scaling_example_moves_runs_out_of_sqlite(tmp_path: Path) -> None:
+    """docs/scaling.md's copy of the SQLite runs that can still move on, into another store
+    (SQLite here for the PostgreSQL URL): the waiting run is copied and continues there."""
+    code = _blocks("scaling.md", "python")[0]
+    target = "postgresql://fsm@db.internal:5432/flows"
+    assert target in code
+    code = code.replace(target, "sqlite:moved.db")
+    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    subprocess.run(
+        [sys.executable, "-m", "fsm", "run", "specs/content_pipeline.yaml", "--input",
+         "@specs/inputs/content_pipeline.json"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO), "FSM_STORE": ""},
+        capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    shutil.rmtree(tmp_path / "specs")  # _run_snippet copies the same specs again
+    copied = _run_snippet(code, tmp_path).split()
+    assert copied[0] == "copied"
+    assert copied[2:] == ["waiting", "in", "approval"]
+    sent = subprocess.run(
+        [sys.executable, "-m", "fsm", "send", copied[1], "approve", "--data",
+         '{"editor": "ada"}', "--store", "sqlite:moved.db"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    assert "completed in 'published'" in sent.stdout
+
+
 def test_the_routing_checks_python_api_example_runs(tmp_path: Path) -> None:
     """docs/routing-checks.md's example imports everything it uses."""
     code = _blocks("routing-checks.md", "python")[0]

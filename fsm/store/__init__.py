@@ -19,6 +19,7 @@ from fsm.store.records import (
 )
 from fsm.store.replay import full_frame, rebuild
 from fsm.store.sqlite import Durability, SqliteSettings, SqliteStore
+from fsm.store.transfer import copy_run
 from fsm.store.urls import open_store
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "SqliteSettings",
     "SqliteStore",
     "Store",
+    "copy_run",
     "decode_snapshot",
     "encode_snapshot",
     "full_frame",
