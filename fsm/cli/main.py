@@ -30,6 +30,7 @@ COMMAND_MODULES: dict[str, str] = {
     "generate": "fsm.cli.generate_commands",
     "init": "fsm.cli.generate_commands",
     "worker": "fsm.cli.worker_commands",
+    "copy": "fsm.cli.copy_commands",
 }
 """Command name → the module whose ``register(group)`` adds it."""
 

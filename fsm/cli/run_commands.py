@@ -78,7 +78,7 @@ has passed, so a worker claims the run only if one agent call outlasts about 40 
 command then reports that a worker continued)."""
 
 
-def _dead_holder(holder: str) -> bool:
+def dead_holder(holder: str) -> bool:
     """Whether a lease names a process of this machine that has ended (a command or worker
     killed mid-run): ``host:pid:random``, with an ``fsm-cli:`` prefix for commands. Its lease
     would otherwise keep ``fsm resume`` out until it expires."""
@@ -122,7 +122,7 @@ def _leased(
     taken = created_by is not None or store.lease(run_id, owner, CLI_LEASE_SECONDS)
     if not taken:
         holder = store.get_run(run_id).lease_owner
-        if holder is not None and (_dead_holder(holder) or holder.startswith(PARKED)):
+        if holder is not None and (dead_holder(holder) or holder.startswith(PARKED)):
             # on behalf of a process that no longer exists, or a worker that could not drive it
             store.release(run_id, holder)
             taken = store.lease(run_id, owner, CLI_LEASE_SECONDS)

@@ -9,40 +9,110 @@ import socket
 
 import attrs
 
-from fsm.errors import CorruptionError
+from fsm.errors import ConflictError, CorruptionError, NotFoundError
 from fsm.store.base import Store
 from fsm.store.records import RunRecord, Snapshot
 
 _LEASE_SECONDS = 60.0
-_RENEW_EVERY = 500  # records: a copy keeps its lease well within _LEASE_SECONDS
+_RENEW_EVERY = 500  # records: a copy keeps its leases well within _LEASE_SECONDS
+
+
+_COPY_PREFIX = "fsm-copy:"
+
+
+def copy_owner() -> str:
+    """The lease holder a copy writes into both stores: ``fsm-copy:host:pid``."""
+    return f"{_COPY_PREFIX}{socket.gethostname()}:{os.getpid()}"
 
 
 def copy_run(source: Store, target: Store, run_id: str) -> RunRecord:
     """Copy run ``run_id`` with every record from ``source`` into ``target``; return its head.
 
     The copy keeps the run's id, records (checksummed again by ``target``), lineage and head,
-    without the lease. It is leased while it is written, so workers serving ``target`` take it
-    up only once it is complete (a copy that stops half-way is a run interrupted at its last
-    copied record). ``ConflictError`` if ``target`` has the run already. The run stays in
-    ``source``: continue it in one store only, or its agents are called in both."""
+    without the lease. The run is leased in both stores while it is copied: in ``source`` so
+    nothing advances it half-way through (``ConflictError`` naming the holder if something
+    holds it), in ``target`` so workers there take it up only once it is complete. A copy that
+    stopped half-way is finished by copying again (the records ``target`` has must be the
+    source's first ones); a complete copy is left as it is. ``ConflictError`` if ``target``
+    holds another run under that id. The run stays in ``source``: continue it in one store
+    only, or its agents are called in both."""
+    owner = copy_owner()
+    if not source.lease(run_id, owner, _LEASE_SECONDS):
+        holder = source.get_run(run_id).lease_owner
+        raise ConflictError(
+            f"run {run_id} is leased by {holder}, which is advancing it; stop that process "
+            f"(or wait until its lease expires), then copy again",
+            run_id=run_id,
+        )
+    try:
+        return _copy_leased(source, target, run_id, owner)
+    finally:
+        source.release(run_id, owner)
+
+
+def _copy_leased(source: Store, target: Store, run_id: str, owner: str) -> RunRecord:
     head = attrs.evolve(source.get_run(run_id), lease_owner=None, lease_expires_at=None)
     records = source.history(run_id)
     if len(records) != head.seq + 1:
         raise CorruptionError(
-            f"run {run_id}: its head is at seq {head.seq} but {len(records)} records were read"
+            f"run {run_id}: its head is at seq {head.seq} but {len(records)} records were read",
+            run_id=run_id,
         )
-    owner = f"fsm-copy:{socket.gethostname()}:{os.getpid()}"
-    target.create_run(_head_at(head, records[0]), records[0], lease=(owner, _LEASE_SECONDS))
-    for snapshot in records[1:]:
+    copied = _copied_so_far(target, run_id, records, owner)
+    if not copied:
+        target.create_run(_head_at(head, records[0]), records[0], lease=(owner, _LEASE_SECONDS))
+        copied = 1
+    elif copied == len(records) and target.get_run(run_id).lease_owner is None:
+        return target.get_run(run_id)  # copied whole before
+    for snapshot in records[copied:]:
         target.append(snapshot, _head_at(head, snapshot))
         if snapshot.seq % _RENEW_EVERY == 0:
             target.renew(run_id, owner, _LEASE_SECONDS)
+            source.renew(run_id, owner, _LEASE_SECONDS)
     if _head_at(head, records[-1]) is not head:
         # Why: a head changed without a record (``update_run``, e.g. a cancelled run) is
         # written the same way, so the copy's head equals the source's.
         target.update_run(head)
     target.release(run_id, owner)
     return target.get_run(run_id)
+
+
+def _copied_so_far(target: Store, run_id: str, records: list[Snapshot], owner: str) -> int:
+    """How many of ``records`` ``target`` holds already (0 when it has no such run), leased to
+    ``owner`` unless the copy there is complete; ``ConflictError`` when ``target`` holds a
+    different run, or this one moved on there."""
+    try:
+        there = target.history(run_id)
+    except NotFoundError:
+        return 0
+    if _without_frames(there[: len(records)]) != _without_frames(records[: len(there)]):
+        raise ConflictError(
+            f"the target store already holds a different run {run_id} (its records differ "
+            f"from this one's); copy into another store, or continue the run where it is",
+            run_id=run_id,
+        )
+    if len(there) > len(records):
+        raise ConflictError(
+            f"run {run_id} was copied before and has moved on in the target store (seq "
+            f"{len(there) - 1} there, {len(records) - 1} here); continue it there",
+            run_id=run_id,
+        )
+    holder = target.get_run(run_id).lease_owner
+    if len(there) == len(records) and holder is None:
+        return len(there)
+    if holder is not None and holder.startswith(_COPY_PREFIX):
+        target.release(run_id, holder)  # a copy that was interrupted: this one finishes it
+    if not target.lease(run_id, owner, _LEASE_SECONDS):
+        raise ConflictError(
+            f"run {run_id} is leased in the target store by {holder}, which is advancing it",
+            run_id=run_id,
+        )
+    return len(there)
+
+
+def _without_frames(records: list[Snapshot]) -> list[Snapshot]:
+    """Records as two stores compare them: each store keeps full frames at its own interval."""
+    return [attrs.evolve(record, frame=None) if record.seq else record for record in records]
 
 
 def _head_at(head: RunRecord, snapshot: Snapshot) -> RunRecord:

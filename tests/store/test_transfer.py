@@ -10,12 +10,20 @@ from pathlib import Path
 import attrs
 import pytest
 
-from fsm.errors import ConflictError
+from fsm.errors import ConflictError, NotFoundError
 from fsm.runtime import Workflow
 from fsm.store import SqliteStore, Store, copy_run
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 BRIEF = {"brief": {"topic": "moving runs between stores", "audience": "technical"}}
+
+
+def _records(store: Store, run_id: str) -> list[object]:
+    """A run's records without their frames, which each store keeps at its own interval."""
+    return [
+        attrs.evolve(record, frame=None) if record.seq else record
+        for record in store.history(run_id)
+    ]
 
 
 def _without_lease(store: Store, run_id: str) -> object:
@@ -59,3 +67,75 @@ def test_a_head_changed_without_a_record_is_copied_as_it_is(store: Store, tmp_pa
             copy_run(source, store, run_id)
             assert _without_lease(store, run_id) == _without_lease(source, run_id)
         assert store.claim("w1", 30, limit=5) == [queued.run_id]
+
+
+class _FailingAfter:
+    """A target store that breaks down after ``appends`` appends (a copy killed half-way)."""
+
+    def __init__(self, store: Store, appends: int) -> None:
+        self._store = store
+        self._left = appends
+
+    def append(self, snapshot: object, run: object) -> None:
+        if self._left == 0:
+            raise KeyboardInterrupt
+        self._left -= 1
+        self._store.append(snapshot, run)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+
+def test_a_copy_stopped_half_way_is_finished_by_copying_again(store: Store, tmp_path: Path) -> None:
+    """The half copy stays leased (no worker of the target takes it up), the source is not
+    left leased, and copying again finishes it from where it stopped: one record each."""
+    with closing(SqliteStore(tmp_path / "source.db")) as source:
+        run = Workflow.from_spec(SPECS / "content_pipeline.yaml", store=source).start(BRIEF)
+        with pytest.raises(KeyboardInterrupt):
+            copy_run(source, _FailingAfter(store, 2), run.run_id)  # type: ignore[arg-type]
+        assert len(store.history(run.run_id)) == 3
+        assert store.get_run(run.run_id).lease_owner is not None
+        assert store.claim("w1", 30, limit=5) == []
+        assert source.get_run(run.run_id).lease_owner is None
+        copied = copy_run(source, store, run.run_id)
+        assert copied == source.get_run(run.run_id)
+        assert _records(store, run.run_id) == _records(source, run.run_id)
+        assert copy_run(source, store, run.run_id) == copied  # whole already: left as it is
+
+
+def test_a_run_leased_in_the_source_or_moved_on_in_the_target_is_not_copied(
+    store: Store, tmp_path: Path
+) -> None:
+    """Something advancing the run in the source holds it back (named in the error); a copy
+    that moved on in the target is neither copied over nor reported as a different run."""
+    spec = tmp_path / "specs"
+    shutil.copytree(SPECS, spec)
+    with closing(SqliteStore(tmp_path / "source.db")) as source:
+        run = Workflow.from_spec(spec / "content_pipeline.yaml", store=source).start(BRIEF)
+        assert source.lease(run.run_id, "worker-7", 30)
+        with pytest.raises(ConflictError, match="leased by worker-7"):
+            copy_run(source, store, run.run_id)
+        with pytest.raises(NotFoundError):
+            store.get_run(run.run_id)
+        source.release(run.run_id, "worker-7")
+        copy_run(source, store, run.run_id)
+        there = Workflow.from_spec(spec / "content_pipeline.yaml", store=store)
+        there.run(run.run_id).send("approve", {"editor": "ada"})
+        with pytest.raises(ConflictError, match="moved on in the target store"):
+            copy_run(source, store, run.run_id)
+        assert store.get_run(run.run_id).status == "completed"
+
+
+def test_another_run_under_the_same_id_is_refused(store: Store, tmp_path: Path) -> None:
+    with (
+        closing(SqliteStore(tmp_path / "a.db")) as first,
+        closing(SqliteStore(tmp_path / "b.db")) as second,
+    ):
+        for where in (first, second):
+            Workflow.from_spec(SPECS / "content_pipeline.yaml", store=where).start(
+                BRIEF, run_id="same-id"
+            )
+        copy_run(first, store, "same-id")
+        with pytest.raises(ConflictError, match="different run same-id"):
+            copy_run(second, store, "same-id")
+        assert _records(store, "same-id") == _records(first, "same-id")

@@ -1,0 +1,105 @@
+"""``fsm copy``: runs moved to another store with their history, safely repeatable."""
+
+from __future__ import annotations
+
+import json
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fsm.cli import main
+from fsm.store import open_store
+
+ROOT = Path(__file__).parents[2]
+SPEC = str(ROOT / "specs" / "content_pipeline.yaml")
+INPUT = f"@{ROOT / 'specs' / 'inputs' / 'content_pipeline.json'}"
+APPROVE = f"@{ROOT / 'specs' / 'inputs' / 'content_pipeline_approve.json'}"
+
+
+def fsm(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def stores(tmp_path: Path) -> tuple[str, str]:
+    return f"sqlite:///{tmp_path / 'old.db'}", f"sqlite:///{tmp_path / 'new.db'}"
+
+
+def _start(store: str, *extra: str) -> str:
+    result = fsm("run", SPEC, "--input", INPUT, "--store", store, "--json", *extra)
+    assert result.exit_code == 0, result.output
+    run_id: str = json.loads(result.stdout)["run_id"]
+    return run_id
+
+
+def test_unfinished_runs_are_copied_and_continue_in_the_target(stores: tuple[str, str]) -> None:
+    """--unfinished takes the waiting run, not the completed one; the copy answers its wait
+    in the target; copying again reports it as already there and changes nothing."""
+    old, new = stores
+    waiting = _start(old)
+    done = _start(old, "--send", f"approve={APPROVE}")
+    result = fsm("copy", "--unfinished", "--store", old, "--to", new)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"{waiting}  copied: content_pipeline waiting in approval at seq 6",
+        "1 run copied of 1",
+    ]
+    history = fsm("history", waiting, "--store", new, "--json")
+    assert history.exit_code == 0, history.output
+    assert history.stdout == fsm("history", waiting, "--store", old, "--json").stdout
+    again = fsm("copy", "--unfinished", "--store", old, "--to", new, "--json")
+    assert again.exit_code == 0, again.output
+    assert [entry["result"] for entry in json.loads(again.stdout)] == ["already there"]
+    sent = fsm("send", waiting, "approve", "--data", APPROVE, "--store", new)
+    assert sent.exit_code == 0, sent.output
+    with closing(open_store(new)) as target:
+        assert target.get_run(waiting).status == "completed"
+        assert [run.run_id for run in target.list_runs()] == [waiting]
+    assert fsm("copy", done, "--store", old, "--to", new).exit_code == 0
+
+
+def test_one_run_that_cannot_be_copied_does_not_stop_the_others(stores: tuple[str, str]) -> None:
+    """A run something is advancing is named with its holder and exits 1; the rest are copied."""
+    old, new = stores
+    busy, free = _start(old), _start(old)
+    with closing(open_store(old)) as source:
+        assert source.lease(busy, "worker-elsewhere", 60)
+    result = fsm("copy", busy, free, "--store", old, "--to", new)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{busy}  not copied: run {busy} is leased by worker-elsewhere")
+    assert lines[1].startswith(f"{free}  copied: ")
+    assert lines[2] == "1 run copied of 2"
+
+
+def test_a_run_moved_on_in_the_target_is_not_copied_over(stores: tuple[str, str]) -> None:
+    old, new = stores
+    run_id = _start(old)
+    assert fsm("copy", run_id, "--store", old, "--to", new).exit_code == 0
+    assert fsm("send", run_id, "approve", "--data", APPROVE, "--store", new).exit_code == 0
+    result = fsm("copy", run_id, "--store", old, "--to", new, "--json")
+    assert result.exit_code == 1
+    (entry,) = json.loads(result.stdout)
+    assert entry["result"] == "failed"
+    assert "copied before and has moved on in the target store" in entry["error"]
+
+
+@pytest.mark.parametrize(
+    "args", [(), ("--all", "--unfinished"), ("some-run", "--all")], ids=["none", "both", "ids+all"]
+)
+def test_which_runs_must_be_said_once(stores: tuple[str, str], args: tuple[str, ...]) -> None:
+    old, new = stores
+    _start(old)
+    result = fsm("copy", *args, "--store", old, "--to", new)
+    assert result.exit_code == 2
+    assert "name the runs to copy, or pass --unfinished or --all" in result.output
+
+
+def test_a_missing_source_store_is_an_error_not_an_empty_copy(tmp_path: Path) -> None:
+    result = fsm(
+        "copy", "--all", "--store", f"sqlite:///{tmp_path / 'nope.db'}", "--to", "memory://"
+    )
+    assert result.exit_code == 1
+    assert "nope.db" in result.output
