@@ -123,9 +123,9 @@ def _leased(
     if not taken:
         holder = store.get_run(run_id).lease_owner
         if holder is not None and (dead_holder(holder) or holder.startswith(PARKED)):
-            # on behalf of a process that no longer exists, or a worker that could not drive it
-            store.release(run_id, holder)
-            taken = store.lease(run_id, owner, CLI_LEASE_SECONDS)
+            # from a process that no longer exists, or a worker that could not drive it; in one
+            # write, so no worker claims the run between the holder's lease and this one
+            taken = store.hand_over(run_id, holder, owner, CLI_LEASE_SECONDS)
     if not taken:
         holder = store.get_run(run_id).lease_owner
         raise RunError(

@@ -106,6 +106,15 @@ class Store(Protocol):
         """Give the lease up; a no-op unless ``worker_id`` holds it."""
         ...
 
+    def hand_over(self, run_id: str, owner: str, new_owner: str, lease_seconds: float) -> bool:
+        """Pass the lease ``owner`` holds to ``new_owner`` for ``lease_seconds`` from now, in one
+        write, so no moment passes in which another process could claim or lease the run (a
+        worker parking a run it cannot drive, a command taking over a dead holder's lease).
+        ``True`` if ``new_owner`` holds it now; ``False``, changing nothing, if the lease names
+        neither (released, or expired and taken by someone else). Like ``renew`` it goes by
+        the name, not the expiry: a lapsed lease nobody took since is still ``owner``'s."""
+        ...
+
     def close(self) -> None:
         """Release the connection; further calls fail. Closing twice is harmless."""
         ...

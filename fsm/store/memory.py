@@ -200,6 +200,15 @@ class MemoryStore:
             if head.lease_owner == worker_id:
                 self._runs[run_id] = attrs.evolve(head, lease_owner=None, lease_expires_at=None)
 
+    def hand_over(self, run_id: str, owner: str, new_owner: str, lease_seconds: float) -> bool:
+        with self._lock:
+            head = self._head(run_id)
+            if head.lease_owner not in (owner, new_owner):
+                return False
+            expires = self._clock() + lease_seconds
+            self._runs[run_id] = attrs.evolve(head, lease_owner=new_owner, lease_expires_at=expires)
+            return True
+
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._runs)} runs"
         return f"<MemoryStore {state}>"

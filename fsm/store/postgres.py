@@ -188,6 +188,13 @@ _LEASE_RUN = """
         AND (runs.lease_owner IS NULL OR runs.lease_owner = %(owner)s
             OR runs.lease_expires_at <= moment.now)
 """
+# One statement: the lease never passes through "no owner" on its way to the new one.
+_HAND_OVER_LEASE = """
+    UPDATE runs
+    SET lease_owner = %(new_owner)s, lease_expires_at
+        = coalesce(%(now)s::float8, extract(epoch FROM clock_timestamp())::float8) + %(lease)s
+    WHERE run_id = %(run_id)s AND lease_owner IN (%(owner)s, %(new_owner)s)
+"""
 _DROP_LEASE = """
     UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL
     WHERE run_id = %s AND lease_owner = %s
@@ -408,6 +415,22 @@ class PostgresStore:
             dropped = connection.execute(_DROP_LEASE, (run_id, worker_id)).rowcount
             if not dropped and connection.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
                 raise NotFoundError(f"no run {run_id!r} in {self._where}", run_id=run_id)
+
+    @_once_more
+    def hand_over(self, run_id: str, owner: str, new_owner: str, lease_seconds: float) -> bool:
+        params = {
+            "now": self._now(),
+            "lease": lease_seconds,
+            "run_id": run_id,
+            "owner": owner,
+            "new_owner": new_owner,
+        }
+        with self._connection() as connection:
+            if connection.execute(_HAND_OVER_LEASE, params).rowcount == 1:
+                return True
+            if connection.execute(_SELECT_HEAD, (run_id,)).fetchone() is None:
+                raise NotFoundError(f"no run {run_id!r} in {self._where}", run_id=run_id)
+        return False
 
     def __repr__(self) -> str:
         return f"<PostgresStore {self._where}>"  # redacted: no password

@@ -303,6 +303,14 @@ class SqliteStore:
             if not db.execute(sql.DROP_LEASE, (run_id, worker_id)).rowcount:
                 self._head(db, run_id)  # NotFoundError for an unknown run
 
+    def hand_over(self, run_id: str, owner: str, new_owner: str, lease_seconds: float) -> bool:
+        with self._write as db:
+            values = (new_owner, self._clock() + lease_seconds, run_id, owner, new_owner)
+            if db.execute(sql.HAND_OVER_LEASE, values).rowcount == 1:
+                return True
+            self._head(db, run_id)  # NotFoundError for an unknown run
+            return False
+
     def settings(self) -> SqliteSettings:
         """The pragmas and schema version in effect, as SQLite reports them."""
         with self._read as db:

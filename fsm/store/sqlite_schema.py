@@ -216,6 +216,10 @@ LEASE_RUN = """
     UPDATE runs SET lease_owner = ?, lease_expires_at = ?
     WHERE run_id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at <= ?)
 """
+HAND_OVER_LEASE = """
+    UPDATE runs SET lease_owner = ?, lease_expires_at = ?
+    WHERE run_id = ? AND lease_owner IN (?, ?)
+"""
 DROP_LEASE = """
     UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL
     WHERE run_id = ? AND lease_owner = ?

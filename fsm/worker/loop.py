@@ -226,16 +226,16 @@ class Worker:
     async def _park(self, run_id: str) -> None:
         """Leave the run leased under ``parked:<worker id>`` for a lease: workers do not claim
         it again before then, but a command may take it over at once (e.g. ``fsm resume
-        --allow-spec-change``), since nobody is advancing it. If the store cannot be reached,
-        the lease stays under this worker's name and simply expires."""
+        --allow-spec-change``), since nobody is advancing it. The lease changes hands in one
+        store write (``Store.hand_over``), so no other worker claims the run meanwhile; if this
+        worker no longer holds it, nothing changes. If the store cannot be reached, the lease
+        stays under this worker's name and simply expires."""
         options = self.options
-
-        def hand_over() -> None:
-            self.store.release(run_id, options.worker_id)
-            self.store.lease(run_id, parked_owner(options.worker_id), options.lease_seconds)
-
+        parked = parked_owner(options.worker_id)
         try:
-            await asyncio.to_thread(hand_over)
+            await asyncio.to_thread(
+                self.store.hand_over, run_id, options.worker_id, parked, options.lease_seconds
+            )
         except FsmError as error:
             log.warning("%s: marking run %s parked failed: %s", self.worker_id, run_id, error)
 

@@ -436,6 +436,36 @@ def test_resume_takes_over_the_lease_of_a_process_that_died(store: str) -> None:
     assert "completed in 'resolved'" in sent.stdout
 
 
+def test_resume_takes_over_a_parked_lease_without_a_worker_slipping_in(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taking over a parked (or dead holder's) lease used to be a release, then a lease: a
+    worker claiming in between took the run and `fsm resume` was refused as if that worker
+    had been holding it all along. The lease now changes hands in one write."""
+    queued = fsm("run", SPEC, "--input", INPUT, "--store", store, "--detach")
+    assert queued.exit_code == 0, queued.output
+    run_id = queued.stdout.strip()
+    with closing(open_store(store, cwd=Path.cwd())) as other:
+        assert other.lease(run_id, "parked:w1", 300)  # as a worker leaves a run it parked
+    rival_got: list[list[str]] = []
+    for name in ("lease", "release", "hand_over"):
+        original = getattr(SqliteStore, name, None)
+        if original is None:
+            continue
+
+        def then_a_worker_claims(self: SqliteStore, *args: object, _o: object = original) -> object:
+            result = _o(self, *args)  # type: ignore[operator]
+            with closing(open_store(store, cwd=Path.cwd())) as other:
+                rival_got.append(other.claim("w2", 300))
+            return result
+
+        monkeypatch.setattr(SqliteStore, name, then_a_worker_claims)
+    resumed = fsm("resume", run_id, "--store", store)
+    assert resumed.exit_code == 0, resumed.output
+    assert rival_got
+    assert all(got == [] for got in rival_got)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_resume_takes_over_the_lease_of_a_killed_process_not_yet_reaped(store: str) -> None:
     """A supervisor that kills a command and has not waited for it yet leaves a zombie, which

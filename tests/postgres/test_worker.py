@@ -11,6 +11,7 @@ import shutil
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner
@@ -98,6 +99,45 @@ def test_a_run_whose_spec_is_missing_is_parked_not_dropped(tmp_path: Path) -> No
     record = store.get_run(run_id)
     assert (record.status, record.lease_owner) == ("running", "parked:w1")
     assert store.claim("w2", 30) == []  # not retried before its lease expires
+
+
+class _RivalAfterEachLeaseWrite:
+    """A store whose every lease write is followed at once by another worker's claim: what a
+    worker polling at that moment would get."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.rival_got: list[list[str]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.store, name)
+        if name not in {"lease", "release", "hand_over"}:
+            return method
+
+        def then_a_rival_claims(*args: Any, **kwargs: Any) -> Any:
+            result = method(*args, **kwargs)
+            self.rival_got.append(self.store.claim("w2", 30, 10))
+            return result
+
+        return then_a_rival_claims
+
+
+def test_parking_a_run_leaves_no_moment_without_a_lease(tmp_path: Path) -> None:
+    """Parking used to release the worker's lease and then lease the run again under
+    parked:<worker>: a worker claiming in between took the run (and the parked lease was
+    refused). The lease now changes hands in one store write, so no claim gets the run."""
+    spec = tmp_path / SPEC.name
+    shutil.copy(SPEC, spec)
+    shutil.copy(SPEC.parent / "chaos_agents.py", tmp_path)
+    store = MemoryStore()
+    (run_id,) = enqueue(store, 1, spec=spec)
+    spec.unlink()
+    watched = _RivalAfterEachLeaseWrite(store)
+    report = work(cast(Store, watched), worker_id="w1", lease_seconds=30)
+    assert report.parked == 1
+    assert watched.rival_got
+    assert all(got == [] for got in watched.rival_got)
+    assert store.get_run(run_id).lease_owner == "parked:w1"
 
 
 def test_a_parked_run_can_be_resumed_from_the_cli_while_workers_run(tmp_path: Path) -> None:

@@ -71,6 +71,7 @@ def test_unknown_run_is_not_found_everywhere(store: Store) -> None:
         lambda: store.update_run(ghost),
         lambda: store.renew(ghost.run_id, "w1", 10),
         lambda: store.release(ghost.run_id, "w1"),
+        lambda: store.hand_over(ghost.run_id, "w1", "w2", 10),
     ]
     for call in calls:
         with pytest.raises(NotFoundError, match=ghost.run_id) as caught:
@@ -575,6 +576,29 @@ def test_lease_takes_one_given_run_whatever_its_status(backend: Backend) -> None
     assert store.get_run(waiting.run_id).lease_owner == "w1"
     with pytest.raises(NotFoundError):
         store.lease("no-such-run", "cli", 10)
+
+
+def test_hand_over_passes_a_lease_on_without_freeing_the_run(backend: Backend) -> None:
+    """hand_over moves the lease from its holder to another owner in one write (a worker
+    parking a run, a command taking over a dead holder's), with a fresh expiry; it goes by
+    the holder's name like renew, and changes nothing when the lease names someone else."""
+    store = backend.store
+    run = started(store)
+    assert store.claim("w1", 10) == [run.run_id]
+    backend.clock.advance(15)  # lapsed, but nobody took it: still w1's to pass on
+    assert store.hand_over(run.run_id, "w1", "parked:w1", 30) is True
+    head = store.get_run(run.run_id)
+    assert (head.lease_owner, head.lease_expires_at) == ("parked:w1", pytest.approx(1_000_045.0))
+    assert store.claim("w2", 10) == []
+    assert store.hand_over(run.run_id, "w1", "parked:w1", 60) is True  # a repeat lands the same
+    assert store.hand_over(run.run_id, "w2", "cli", 60) is False
+    assert store.get_run(run.run_id).lease_owner == "parked:w1"
+    backend.clock.advance(60.1)
+    assert store.claim("w2", 10) == [run.run_id]
+    assert store.hand_over(run.run_id, "parked:w1", "cli", 60) is False  # taken meanwhile
+    assert store.get_run(run.run_id).lease_owner == "w2"
+    with pytest.raises(NotFoundError, match="no-such-run"):
+        store.hand_over("no-such-run", "w1", "cli", 10)
 
 
 def test_a_run_created_leased_is_held_from_its_first_moment(backend: Backend) -> None:
