@@ -538,12 +538,13 @@ def runs_command(status: str | None, limit: int, store_url: str | None, as_json:
     """List runs, newest first."""
     with _opened(store_url) as store:
         runs = store.list_runs(status, limit)  # type: ignore[arg-type]  # click checked it
+        # by the clock the leases were set with (PostgreSQL's), not this machine's
+        now = store.now() if any(run.lease_expires_at is not None for run in runs) else 0.0
     if as_json:
         print_json([_run_json(run) for run in runs])
         return
     if not runs:
         click.echo("no runs" + (f" with status {status}" if status else ""))
-    now = time.time()
     for run in runs:
         click.echo(
             f"{run.run_id}  {run.workflow:<20} {run.status:<9} {run.state:<16} seq {run.seq}"

@@ -90,6 +90,12 @@ class Store(Protocol):
         first. Runnable: status ``running`` and no lease, or a lease that has expired."""
         ...
 
+    def now(self) -> float:
+        """The time now (epoch seconds) by the clock this store sets lease expiries with:
+        ``lease_expires_at`` minus this is the time a lease has left. On PostgreSQL that is
+        the database's clock, which this machine's need not agree with."""
+        ...
+
     def lease(self, run_id: str, owner: str, lease_seconds: float) -> bool:
         """Lease one given run to ``owner`` (whatever its status) for ``lease_seconds``, unless
         another owner's lease is still live: ``True`` if ``owner`` holds it now. A process

@@ -174,6 +174,9 @@ class MemoryStore:
                 )
             return [run.run_id for run in runnable]
 
+    def now(self) -> float:
+        return self._clock()
+
     def lease(self, run_id: str, owner: str, lease_seconds: float) -> bool:
         with self._lock:
             head = self._head(run_id)

@@ -188,6 +188,7 @@ _LEASE_RUN = """
         AND (runs.lease_owner IS NULL OR runs.lease_owner = %(owner)s
             OR runs.lease_expires_at <= moment.now)
 """
+_DATABASE_NOW = "SELECT extract(epoch FROM clock_timestamp())::float8"
 # One statement: the lease never passes through "no owner" on its way to the new one.
 _HAND_OVER_LEASE = """
     UPDATE runs
@@ -388,6 +389,15 @@ class PostgresStore:
         with self._connection() as connection:
             rows = connection.execute(_CLAIM, params).fetchall()
         return [run_id for run_id, _ in sorted(rows, key=lambda row: (row[1], row[0]))]
+
+    @_once_more
+    def now(self) -> float:
+        if self._clock is not None:
+            return self._clock()
+        with self._connection() as connection:
+            row = connection.execute(_DATABASE_NOW).fetchone()
+        assert row is not None
+        return float(row[0])
 
     @_once_more
     def lease(self, run_id: str, owner: str, lease_seconds: float) -> bool:

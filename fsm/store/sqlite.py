@@ -281,6 +281,9 @@ class SqliteStore:
             db.executemany(sql.TAKE_LEASE, [(worker_id, expires, run_id) for run_id in claimed])
         return claimed
 
+    def now(self) -> float:
+        return self._clock()
+
     def lease(self, run_id: str, owner: str, lease_seconds: float) -> bool:
         with self._write as db:
             now = self._clock()

@@ -3,6 +3,7 @@ database clock for leases, and clear errors when the server cannot be used."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 
+from fsm.cli import main
 from fsm.errors import CorruptionError, StoreError
 from fsm.store import open_store
 from fsm.store.postgres import PostgresStore
@@ -52,6 +55,27 @@ def test_leases_use_the_database_clock_by_default(postgres_url: str) -> None:
         assert store.claim("w2", 30) == []
         assert store.renew(run.run_id, "w1", 0.0) is True
         assert store.claim("w2", 30) == [run.run_id]
+
+
+def test_fsm_runs_counts_a_lease_down_by_the_database_clock(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Leases expire by the server's clock; `fsm runs` used to subtract this machine's time
+    from that, so a client clock 1000 s ahead showed a live 300 s lease as expired 700 s
+    ago (and one behind, as lasting 1000 s longer). The time left is the store's to say."""
+    with closing(PostgresStore(postgres_url)) as store:
+        run, start = new_run()
+        store.create_run(run, start)
+        assert store.lease(run.run_id, "w1", 300)
+    real_time = time.time
+    for skew in (1000.0, -1000.0):
+        monkeypatch.setattr(time, "time", lambda skew=skew: real_time() + skew)
+        listed = CliRunner().invoke(main, ["runs", "--store", postgres_url])
+        monkeypatch.setattr(time, "time", real_time)
+        assert listed.exit_code == 0, listed.output
+        left = re.search(r"leased to w1 for (\d+) s more", listed.stdout)
+        assert left is not None, listed.stdout
+        assert 290 <= int(left.group(1)) <= 300
 
 
 def test_an_unreachable_server_is_a_clear_store_error(caplog: pytest.LogCaptureFixture) -> None:

@@ -578,6 +578,18 @@ def test_lease_takes_one_given_run_whatever_its_status(backend: Backend) -> None
         store.lease("no-such-run", "cli", 10)
 
 
+def test_now_is_the_clock_leases_expire_by(backend: Backend) -> None:
+    """``now()`` reads the clock lease expiries are set with, so expiry minus ``now()`` is
+    the time a lease has left, whatever this machine's clock says."""
+    store = backend.store
+    run = started(store)
+    store.claim("w1", 30)
+    backend.clock.advance(12)
+    expires = store.get_run(run.run_id).lease_expires_at
+    assert expires is not None
+    assert expires - store.now() == pytest.approx(18.0)
+
+
 def test_hand_over_passes_a_lease_on_without_freeing_the_run(backend: Backend) -> None:
     """hand_over moves the lease from its holder to another owner in one write (a worker
     parking a run, a command taking over a dead holder's), with a fresh expiry; it goes by
