@@ -27,11 +27,11 @@ from typing import Any, Literal
 
 import attrs
 
-from fsm.errors import ConflictError, FsmError
+from fsm.errors import ConflictError, FsmError, NotFoundError
 from fsm.runtime import RunHandle, Workflow
-from fsm.store import Store
+from fsm.store import RunRecord, Store
 from fsm.worker.lanes import Lanes
-from fsm.worker.options import WorkerOptions, WorkerReport, parked_owner
+from fsm.worker.options import PARKED, WorkerOptions, WorkerReport, parked_owner
 from fsm.worker.workflows import WorkflowSource
 
 log = logging.getLogger("fsm.worker")
@@ -69,7 +69,8 @@ class Worker:
         self._tally = _Tally()
         self._active: dict[str, asyncio.Task[None]] = {}
         self._seen: set[str] = set()  # runs claimed at least once: ``claimed`` counts runs
-        self._parked: set[str] = set()  # runs this worker could not drive (yet)
+        # runs this worker could not drive (yet), with the seq it left each at (None: unread)
+        self._parked: dict[str, int | None] = {}
         self._stopping = asyncio.Event()
         self._stop_requested = threading.Event()  # what drivers on other lanes read
 
@@ -97,6 +98,7 @@ class Worker:
                 task.cancel()
             await asyncio.gather(heartbeat, *self._active.values(), return_exceptions=True)
             lanes.close()
+        parked = await asyncio.to_thread(self._still_parked)
         tally = self._tally
         return WorkerReport(
             worker_id=self.worker_id,
@@ -105,8 +107,33 @@ class Worker:
             finished=tally.outcomes["finished"],
             handed_back=tally.outcomes["handed_back"],
             lost=tally.outcomes["lost"],
-            parked=len(self._parked),
+            parked=parked,
         )
+
+    def _still_parked(self) -> int:
+        """How many runs this worker parked are, read now, still where it left them: running,
+        at the seq it parked them at, and leased to nobody advancing them (no lease, an
+        expired one, or a ``parked:`` one). A run someone else has finished or moved on since
+        is not stuck any more; one the store cannot be asked about counts, as last seen."""
+        if not self._parked:
+            return 0
+        try:
+            now = self.store.now()
+        except FsmError as error:
+            log.warning("%s: cannot recheck parked runs: %s", self.worker_id, error)
+            return len(self._parked)
+        count = 0
+        for run_id, seq in self._parked.items():
+            try:
+                run = self.store.get_run(run_id)
+            except NotFoundError:
+                continue
+            except FsmError as error:
+                log.warning("%s: cannot recheck parked run %s: %s", self.worker_id, run_id, error)
+                count += 1
+                continue
+            count += _left_as_parked(run, seq, now)
+        return count
 
     # Claiming ----------------------------------------------------------------------------------
 
@@ -173,30 +200,35 @@ class Worker:
 
     async def _supervise(self, run_id: str, lanes: Lanes) -> None:
         """Drive ``run_id`` on a lane and count how that ended (cancelled: lease lost)."""
-        outcome, steps = await lanes.run(self._drive(run_id))
+        outcome, steps, seq = await lanes.run(self._drive(run_id))
         self._tally.steps += steps
         self._tally.outcomes[outcome] += 1
         if outcome == "parked":
-            self._parked.add(run_id)
+            self._parked[run_id] = seq
         else:
-            self._parked.discard(run_id)
+            self._parked.pop(run_id, None)
 
-    async def _drive(self, run_id: str) -> tuple[Outcome, int]:
+    async def _drive(self, run_id: str) -> tuple[Outcome, int, int | None]:
         """Step ``run_id`` until it leaves ``running`` or the worker stops; then release it.
         Runs on a lane's loop.
 
         A run this worker cannot drive is parked: logged and left leased, so it is retried
-        after the lease expires instead of being claimed again at once."""
+        after the lease expires instead of being claimed again at once. Also returns the seq
+        the run was last seen at (None if it could not be read)."""
         outcome: Outcome = "parked"
         steps = 0
+        seq: int | None = None
         try:
-            handle = await asyncio.to_thread(self._open, run_id)
+            record = await asyncio.to_thread(self.store.get_run, run_id)
+            seq = record.seq
+            handle = await asyncio.to_thread(self._open, record)
             while handle.status == "running":
                 if self._stop_requested.is_set():
                     outcome = "handed_back"
-                    return outcome, steps
+                    return outcome, steps, seq
                 await handle.async_step()
                 steps += 1
+                seq = handle.seq
                 # A step with a sync agent never suspends, so without this turn the lane's loop
                 # would never deliver a cancel (lease taken over) nor run its other runs.
                 await asyncio.sleep(0)
@@ -217,11 +249,10 @@ class Worker:
         finally:
             if outcome != "parked":
                 await self._release(run_id)
-        return outcome, steps
+        return outcome, steps, seq
 
-    def _open(self, run_id: str) -> RunHandle:
-        record = self.store.get_run(run_id)
-        return self._source.for_run(record).run(run_id)
+    def _open(self, record: RunRecord) -> RunHandle:
+        return self._source.for_run(record).run(record.run_id)
 
     async def _park(self, run_id: str) -> None:
         """Leave the run leased under ``parked:<worker id>`` for a lease: workers do not claim
@@ -273,3 +304,12 @@ class Worker:
             except FsmError as error:  # the server may be back by the next beat
                 log.warning("%s: renewing run %s failed: %s", self.worker_id, run_id, error)
         return lost
+
+
+def _left_as_parked(run: RunRecord, seq: int | None, now: float) -> bool:
+    """Whether ``run``, parked at ``seq``, is still stuck there: nobody finished or advanced
+    it since, and nobody but a parking worker holds a live lease on it."""
+    if run.status != "running" or (seq is not None and run.seq != seq):
+        return False
+    owner, expires = run.lease_owner, run.lease_expires_at
+    return owner is None or owner.startswith(PARKED) or expires is None or expires <= now

@@ -74,8 +74,11 @@ class WorkerReport:
     ``finished``: runs it drove until they waited, completed or failed. ``handed_back``: runs
     it stopped driving before that (shutdown, ``max_runs`` reached mid-way is not one of them).
     ``lost``: runs another worker advanced first (its lease had expired). ``parked``: runs it
-    could not drive when it stopped (spec missing or changed, unexpected error); their lease is
-    left to expire so they are retried later, by this worker or another.
+    could not drive (spec missing or changed, unexpected error) that, read from the store as it
+    reports, are still where it left them: running at the seq it parked them at, and leased to
+    nobody advancing them (a run ``fsm resume`` or another worker finished or moved on since
+    is not counted). Their lease is left to expire so they are retried later, by this worker
+    or another.
     """
 
     worker_id: str

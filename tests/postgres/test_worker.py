@@ -165,6 +165,37 @@ def test_a_parked_run_can_be_resumed_from_the_cli_while_workers_run(tmp_path: Pa
         assert (record.status, record.lease_owner) == ("completed", None)
 
 
+def test_a_parked_run_someone_else_finished_is_not_reported_parked(tmp_path: Path) -> None:
+    """The report's ``parked`` used to count every run the worker ever parked, so a run that
+    `fsm resume` (or another worker) finished meanwhile was still reported as stuck. It
+    counts the runs still where the worker left them when it reports."""
+    spec = tmp_path / SPEC.name
+    shutil.copy(SPEC, spec)
+    shutil.copy(SPEC.parent / "chaos_agents.py", tmp_path)
+    moved = tmp_path / "elsewhere.yaml"
+    store = MemoryStore()
+    fixed, stuck = enqueue(store, 2, spec=spec)
+    spec.rename(moved)
+
+    async def finish_one_meanwhile() -> WorkerReport:
+        worker = Worker(store, WorkerOptions(worker_id="w1", lease_seconds=30, idle_exit=1.0))
+        running = asyncio.create_task(worker.run())
+        deadline = time.monotonic() + 30
+        while {store.get_run(run_id).lease_owner for run_id in (fixed, stuck)} != {"parked:w1"}:
+            assert time.monotonic() < deadline, "the worker never parked both runs"
+            await asyncio.sleep(0.01)
+        moved.rename(spec)  # the spec is back: `fsm resume` finishes one of them
+        handle = Workflow.from_spec(spec, store=store).run(fixed)
+        await asyncio.to_thread(handle.advance)
+        spec.unlink()
+        return await running
+
+    report = asyncio.run(finish_one_meanwhile())
+    assert store.get_run(fixed).status == "completed"
+    assert store.get_run(stuck).status == "running"
+    assert (report.claimed, report.parked, report.finished) == (2, 1, 0)
+
+
 def test_a_worker_id_cannot_pose_as_a_parked_lease() -> None:
     """Commands take over leases named parked:…, so a live worker may not be named so."""
     with pytest.raises(ValueError, match="must not start with 'parked:'"):
