@@ -81,7 +81,12 @@ class AgentError(FsmError):
 
 
 class RunError(FsmError):
-    """A run cannot perform the requested operation."""
+    """A run cannot perform the requested operation. ``run_id`` names the run, as it does on
+    ``StoreError``; None when no run exists yet (e.g. ``start`` given a bad option)."""
+
+    def __init__(self, message: str, *, run_id: str | None = None):
+        self.run_id = run_id
+        super().__init__(message)
 
 
 class StoreError(FsmError):

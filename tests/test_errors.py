@@ -15,6 +15,7 @@ from fsm.errors import (
     FsmError,
     GuardError,
     NotFoundError,
+    RunError,
     SpecError,
 )
 
@@ -52,3 +53,14 @@ def test_spec_error_keeps_its_diagnostics_through_pickle_and_copy(kind: type[Spe
 def test_store_errors_keep_run_id_and_seq_through_pickle(kind: type[ConflictError]) -> None:
     again = pickle.loads(pickle.dumps(kind("no such seq", run_id="r1", seq=4)))
     assert (type(again), again.run_id, again.seq, str(again)) == (kind, "r1", 4, "no such seq")
+
+
+def test_run_error_keeps_its_run_id_through_pickle_and_copy() -> None:
+    """RunError names its run like StoreError does (None where no run exists yet), and the
+    name survives a process pool."""
+    error = RunError("run r1 is completed in state 'done', not waiting", run_id="r1")
+    error.add_note("while sending 'go'")
+    for again in _roundtrips(error):
+        assert (type(again), again.run_id, str(again)) == (RunError, "r1", str(error))
+        assert again.__notes__ == ["while sending 'go'"]
+    assert RunError("max_steps must be an integer").run_id is None

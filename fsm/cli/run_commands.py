@@ -130,7 +130,8 @@ def _leased(
         holder = store.get_run(run_id).lease_owner
         raise RunError(
             f"run {run_id} is leased by {holder}, which is advancing it; wait until it lets go "
-            f"(see `fsm runs`), or with `fsm send` pass --detach to leave the run to workers"
+            f"(see `fsm runs`), or with `fsm send` pass --detach to leave the run to workers",
+            run_id=run_id,
         )
     renewed = time.monotonic()
 
@@ -285,7 +286,8 @@ def _workflow_for(record: RunRecord, store: Store, printer: Printer) -> Workflow
     if not Path(record.spec_path).is_file():
         raise RunError(
             f"run {record.run_id} was started from {record.spec_path}, which no longer exists; "
-            f"restore the spec there to continue the run"
+            f"restore the spec there to continue the run",
+            run_id=record.run_id,
         )
     return Workflow.from_spec(record.spec_path, store=store, on_transition=printer)
 
@@ -377,7 +379,8 @@ def run_command(
                     if handle.status != "waiting":
                         raise RunError(
                             f"--send {event}: run {handle.run_id} is {handle.status} in "
-                            f"'{handle.state}', not waiting for an event"
+                            f"'{handle.state}', not waiting for an event",
+                            run_id=handle.run_id,
                         )
                     handle.deliver(event, event_data)
                     going = _advanced(handle, handle.advance, f"event {event!r} delivered; ")
@@ -596,7 +599,9 @@ def show_command(run_id: str, at: int | None, store_url: str | None, as_json: bo
     with _opened(store_url) as store:
         run = store.get_run(run_id)
         if at is not None and at > run.seq:
-            raise RunError(f"run {run_id} has records 0..{run.seq}; there is no seq {at}")
+            raise RunError(
+                f"run {run_id} has records 0..{run.seq}; there is no seq {at}", run_id=run_id
+            )
         state = store.load_state(run_id, at)
     data = {
         "run_id": run_id,
@@ -643,7 +648,8 @@ def replay_command(
         if spec_path is None and not Path(path).is_file():
             raise RunError(
                 f"run {run_id} was started from {path}, which no longer exists; pass the spec "
-                f"to replay against with --spec PATH"
+                f"to replay against with --spec PATH",
+                run_id=run_id,
             )
         checked = load_checked(path)
         stand_ins = {agent.name: _not_called for agent in checked.spec.agents}
@@ -694,7 +700,7 @@ def replay_command(
 def _not_called(inputs: object, call: AgentCall) -> object:
     """Stands in for every agent in a replay, which takes outputs from the records: a replay
     needs no agent code, so it also works where that code is not installed."""
-    raise RunError(f"replay called agent '{call.agent}', which it never should")
+    raise RunError(f"replay called agent '{call.agent}', which it never should", run_id=call.run_id)
 
 
 def _run_json(run: RunRecord) -> dict[str, object]:

@@ -156,7 +156,7 @@ def _message(failure: Exception) -> str:
 def _call_sync(agent: LoadedAgent, inputs: object, call: AgentCall) -> object:
     timeout = agent.definition.timeout
     if agent.is_async:
-        return _run_blocking(agent.fn(inputs, call), timeout)
+        return _run_blocking(agent.fn(inputs, call), call, timeout)
     if timeout is None:
         result = agent.fn(inputs, call)
     else:
@@ -168,15 +168,15 @@ def _call_sync(agent: LoadedAgent, inputs: object, call: AgentCall) -> object:
             raise _timed_out(timeout)
         result = future.result()
         if type(result) is not dict and inspect.isawaitable(result):  # one timeout for both
-            return _run_blocking(result, timeout, timeout - (time.monotonic() - began))
+            return _run_blocking(result, call, timeout, timeout - (time.monotonic() - began))
     # a sync function that returned a coroutine (a dict, the common result, cannot be one)
     if type(result) is not dict and inspect.isawaitable(result):
-        return _run_blocking(result, timeout)
+        return _run_blocking(result, call, timeout)
     return result
 
 
 def _run_blocking(
-    awaitable: Awaitable[Any], timeout: float | None, left: float | None = None
+    awaitable: Awaitable[Any], call: AgentCall, timeout: float | None, left: float | None = None
 ) -> object:
     """Await an agent's coroutine from the blocking API, which cannot run inside a running
     event loop: there it is a misuse to report, not an attempt to spend."""
@@ -189,7 +189,8 @@ def _run_blocking(
     raise BlockingCallInEventLoopError(
         "an agent returned a coroutine to the blocking API while an event loop is running in"
         " this thread; inside async code use async_start / async_step / async_advance /"
-        " async_send; nothing was recorded"
+        " async_send; nothing was recorded",
+        run_id=call.run_id,
     )
 
 

@@ -65,7 +65,10 @@ def replay_records(
 ) -> ReplayReport:
     """Replay ``records`` (a run's history from its start record) through ``workflow``."""
     if not records or records[0].frame is None:
-        raise RunError("a replay starts from a run's start record (seq 0, a full frame)")
+        raise RunError(
+            "a replay starts from a run's start record (seq 0, a full frame)",
+            run_id=records[0].run_id if records else None,
+        )
     start = records[0]
     report = ReplayReport(
         run_id=start.run_id,

@@ -214,13 +214,15 @@ class RunHandle:
             }.get(record.status, "")
             raise RunError(
                 f"run {record.run_id} is {record.status} in state '{record.state}', not waiting "
-                f"for an event: {hint}"
+                f"for an event: {hint}",
+                run_id=record.run_id,
             )
         if event not in record.waiting_for:
             accepted = ", ".join(record.waiting_for)
             raise RunError(
                 f"run {record.run_id} is waiting in state '{record.state}' for one of: "
-                f"{accepted}; '{event}' is not one of them"
+                f"{accepted}; '{event}' is not one of them",
+                run_id=record.run_id,
             )
         try:
             snapshot = commit_event(self._workflow, self._store, live, event, data)
@@ -234,7 +236,8 @@ class RunHandle:
         if self._stepping:
             raise RunError(
                 f"run {self.run_id}: a step of this handle is still in progress; await it before"
-                " the next (one RunHandle drives one step at a time; use a handle per task)"
+                " the next (one RunHandle drives one step at a time; use a handle per task)",
+                run_id=self.run_id,
             )
         self._stepping = True
 

@@ -146,7 +146,8 @@ class Workflow:
         if not 0 <= at <= parent.seq:
             raise RunError(
                 f"run {run_id} has records 0..{parent.seq}; cannot fork at seq {at} (pick one "
-                f"of those, e.g. from `fsm history {run_id}`)"
+                f"of those, e.g. from `fsm history {run_id}`)",
+                run_id=run_id,
             )
         state = self.store.load_state(run_id, at)
         self._check_state_known(run_id, state.state)
@@ -178,7 +179,8 @@ class Workflow:
         if record.workflow != spec.workflow:
             raise RunError(
                 f"run {run_id} belongs to workflow '{record.workflow}', not '{spec.workflow}' "
-                f"({spec.path}); replay it against its own spec ({record.spec_path})"
+                f"({spec.path}); replay it against its own spec ({record.spec_path})",
+                run_id=run_id,
             )
         records = self.store.history(run_id, 0, record.seq + 1)
         return replay_records(self.compiled, records, self._start_options(run_id))
@@ -307,7 +309,8 @@ class Workflow:
         if record.workflow != spec.workflow:
             raise RunError(
                 f"run {record.run_id} belongs to workflow '{record.workflow}', not "
-                f"'{spec.workflow}' ({spec.path}); open it with its own spec ({record.spec_path})"
+                f"'{spec.workflow}' ({spec.path}); open it with its own spec ({record.spec_path})",
+                run_id=record.run_id,
             )
         if record.spec_hash != self.compiled.spec_hash and not allow_spec_change:
             raise RunError(
@@ -315,7 +318,8 @@ class Workflow:
                 f"(spec hash {record.spec_hash[:12]}, now {self.compiled.spec_hash[:12]}); a run "
                 f"stays pinned to its spec so routing cannot change under it. Restore that "
                 f"spec, or continue under the new one with --allow-spec-change "
-                f"(allow_spec_change=True) if the change is compatible"
+                f"(allow_spec_change=True) if the change is compatible",
+                run_id=record.run_id,
             )
 
     def _stored_context(self, record: RunRecord, context_json: object) -> object:
@@ -330,14 +334,16 @@ class Workflow:
             raise RunError(
                 f"the context of run {record.run_id} does not fit {self.compiled.checked.spec.path}"
                 f" as edited since the run started ({error}); restore the spec the run was"
-                f" started with, or change it so the stored context stays valid"
+                f" started with, or change it so the stored context stays valid",
+                run_id=record.run_id,
             ) from error
 
     def _check_state_known(self, run_id: str, state: str) -> None:
         if state not in self.compiled.states:
             raise RunError(
                 f"run {run_id} is in state '{state}', which the spec "
-                f"{self.compiled.checked.spec.path} no longer declares"
+                f"{self.compiled.checked.spec.path} no longer declares",
+                run_id=run_id,
             )
 
 

@@ -42,7 +42,8 @@ class WorkflowSource:
             raise RunError(
                 f"run {record.run_id} was started from {record.spec_path}, which does not exist"
                 f" on this machine; deploy the spec (and its agents) at that path on every"
-                f" machine running workers"
+                f" machine running workers",
+                run_id=record.run_id,
             )
         loaded = Workflow.from_spec(record.spec_path, store=self._store)
         self._loaded[record.spec_path] = loaded

@@ -75,10 +75,12 @@ def test_two_steps_gathered_on_one_handle_are_refused_not_interleaved() -> None:
         assert handle.context_json["second"]["text"] == "two"
         return results
 
-    first, second = asyncio.run(race(MemoryStore()))
+    store = MemoryStore()
+    first, second = asyncio.run(race(store))
     assert first is not None
     assert not isinstance(first, BaseException)
     assert isinstance(second, RunError)
+    assert second.run_id == store.list_runs()[0].run_id
     assert "a step of this handle is still in progress" in str(second)
     assert called == ["one", "two"]
 
@@ -116,10 +118,11 @@ def test_the_blocking_api_inside_an_event_loop_is_refused_and_records_nothing() 
     async def misuse() -> None:
         workflow.start()
 
-    with pytest.raises(BlockingCallInEventLoopError, match="use async_start"):
+    with pytest.raises(BlockingCallInEventLoopError, match="use async_start") as caught:
         asyncio.run(misuse())
     (run,) = store.list_runs()
     assert (run.status, run.seq) == ("running", 0)
+    assert caught.value.run_id == run.run_id
 
 
 def test_a_raising_on_transition_names_the_committed_run() -> None:

@@ -488,6 +488,33 @@ def test_spec_change_is_refused_unless_allowed(store: Store) -> None:
     assert reopened.seq == 2
 
 
+def test_a_run_error_names_the_run_it_is_about(store: Store) -> None:
+    """Each RunError about an existing run carries its id in ``run_id`` (as StoreError
+    does), so a caller handling many runs need not parse the message; one about a run not
+    created yet (bad start options) has None."""
+    workflow = Workflow.from_spec(gated(), agents={"worker": work}, store=store)
+    handle = workflow.start()
+    changed = checked_from_text(GATED.replace("max_steps: 30", "max_steps: 31"), "gated.yaml")
+    other = Workflow.from_spec(changed, agents={"worker": work}, store=store)
+    calls = [
+        lambda: handle.send("launch"),
+        lambda: workflow.fork(handle.run_id, 99),
+        lambda: other.run(handle.run_id),
+        lambda: other.fork(handle.run_id, 1),
+    ]
+    for call in calls:
+        with pytest.raises(RunError) as caught:
+            call()
+        assert caught.value.run_id == handle.run_id, caught.value
+    handle.send("go", {"by": "boss"})
+    with pytest.raises(RunError, match="not waiting") as caught:
+        handle.send("go", {"by": "boss"})
+    assert caught.value.run_id == handle.run_id
+    with pytest.raises(RunError, match="max_steps must be an integer") as caught:
+        workflow.start(max_steps=0)
+    assert caught.value.run_id is None
+
+
 def test_fork_takes_its_own_step_limit(store: Store) -> None:
     """fork(max_steps=...) replaces the parent's limit; a bad one is refused before storing."""
     workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
