@@ -535,7 +535,12 @@ def fork_command(
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @_store_option
-@_json_option
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON list, one object per run (lease_seconds_left by the store's clock).",
+)
 @handled
 def runs_command(status: str | None, limit: int, store_url: str | None, as_json: bool) -> None:
     """List runs, newest first."""
@@ -544,7 +549,7 @@ def runs_command(status: str | None, limit: int, store_url: str | None, as_json:
         # by the clock the leases were set with (PostgreSQL's), not this machine's
         now = store.now() if any(run.lease_expires_at is not None for run in runs) else 0.0
     if as_json:
-        print_json([_run_json(run) for run in runs])
+        print_json([{**_run_json(run), "lease_seconds_left": _left(run, now)} for run in runs])
         return
     if not runs:
         click.echo("no runs" + (f" with status {status}" if status else ""))
@@ -555,11 +560,18 @@ def runs_command(status: str | None, limit: int, store_url: str | None, as_json:
         )
 
 
+def _left(run: RunRecord, now: float) -> float | None:
+    """Seconds until the run's lease expires (negative: expired), None when it has none."""
+    if run.lease_owner is None or run.lease_expires_at is None:
+        return None
+    return round(run.lease_expires_at - now, 3)
+
+
 def _lease_note(run: RunRecord, now: float) -> str:
     """Who holds the run, for the listing: what a refused `send` or `resume` points to."""
-    if run.lease_owner is None or run.lease_expires_at is None:
+    left = _left(run, now)
+    if left is None:
         return ""
-    left = run.lease_expires_at - now
     if left <= 0:
         return f"  lease of {run.lease_owner} expired {-left:.0f} s ago"
     return f"  leased to {run.lease_owner} for {left:.0f} s more"

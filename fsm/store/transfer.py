@@ -101,8 +101,12 @@ def _copied_so_far(target: Store, run_id: str, records: list[Snapshot], owner: s
     if len(there) == len(records) and holder is None:
         return len(there)
     if holder is not None and holder.startswith(_COPY_PREFIX):
-        target.release(run_id, holder)  # a copy that was interrupted: this one finishes it
-    if not target.lease(run_id, owner, _LEASE_SECONDS):
+        # a copy that was interrupted: this one finishes it, taking its lease over in one
+        # write, so no worker of the target claims the half-copied run in between
+        taken = target.hand_over(run_id, holder, owner, _LEASE_SECONDS)
+    else:
+        taken = target.lease(run_id, owner, _LEASE_SECONDS)
+    if not taken:
         raise ConflictError(
             f"run {run_id} is leased in the target store by {holder}, which is advancing it",
             run_id=run_id,

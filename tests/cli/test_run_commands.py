@@ -201,6 +201,7 @@ def test_a_refused_send_still_names_the_run_it_left_waiting(store: str, as_json:
     assert "invalid data for Decision: approve.editor" in result.stderr
     (run,) = json.loads(fsm("runs", "--store", store, "--json").stdout)
     assert run["status"] == "waiting"
+    assert run["lease_owner"] is None and run["lease_seconds_left"] is None
     if as_json:
         assert json.loads(result.stdout)["run_id"] == run["run_id"]
     else:
@@ -685,3 +686,13 @@ def test_commands_that_read_runs_leave_no_empty_store_behind(
     assert result.exit_code == 1
     assert f"the default store {tmp_path / '.fsm' / 'runs.db'} does not exist" in result.output
     assert not (tmp_path / ".fsm").exists()
+
+
+def test_runs_json_counts_a_held_lease_down(store: str) -> None:
+    """`lease_seconds_left` spares a script comparing `lease_expires_at` with its own clock."""
+    run_id = started(store)["run_id"]
+    with closing(open_store(store)) as opened:
+        assert opened.lease(str(run_id), "worker-9", 120)
+    (run,) = json.loads(fsm("runs", "--store", store, "--json").stdout)
+    assert run["lease_owner"] == "worker-9"
+    assert 100 < run["lease_seconds_left"] <= 120

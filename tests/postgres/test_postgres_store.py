@@ -3,6 +3,7 @@ database clock for leases, and clear errors when the server cannot be used."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -71,11 +72,14 @@ def test_fsm_runs_counts_a_lease_down_by_the_database_clock(
     for skew in (1000.0, -1000.0):
         monkeypatch.setattr(time, "time", lambda skew=skew: real_time() + skew)
         listed = CliRunner().invoke(main, ["runs", "--store", postgres_url])
+        as_json = CliRunner().invoke(main, ["runs", "--store", postgres_url, "--json"])
         monkeypatch.setattr(time, "time", real_time)
         assert listed.exit_code == 0, listed.output
         left = re.search(r"leased to w1 for (\d+) s more", listed.stdout)
         assert left is not None, listed.stdout
         assert 290 <= int(left.group(1)) <= 300
+        (entry,) = [e for e in json.loads(as_json.stdout) if e["run_id"] == run.run_id]
+        assert 290 <= entry["lease_seconds_left"] <= 300
 
 
 def test_an_unreachable_server_is_a_clear_store_error(caplog: pytest.LogCaptureFixture) -> None:
