@@ -201,7 +201,8 @@ def test_a_refused_send_still_names_the_run_it_left_waiting(store: str, as_json:
     assert "invalid data for Decision: approve.editor" in result.stderr
     (run,) = json.loads(fsm("runs", "--store", store, "--json").stdout)
     assert run["status"] == "waiting"
-    assert run["lease_owner"] is None and run["lease_seconds_left"] is None
+    assert run["lease_owner"] is None
+    assert run["lease_seconds_left"] is None
     if as_json:
         assert json.loads(result.stdout)["run_id"] == run["run_id"]
     else:
