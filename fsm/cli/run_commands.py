@@ -127,10 +127,12 @@ def _leased(
             # write, so no worker claims the run between the holder's lease and this one
             taken = store.hand_over(run_id, holder, owner, CLI_LEASE_SECONDS)
     if not taken:
-        holder = store.get_run(run_id).lease_owner
+        run = store.get_run(run_id)
+        # --detach records an event without the lease: of use only while the run waits
+        detach = ", or with `fsm send` pass --detach" if run.status == "waiting" else ""
         raise RunError(
-            f"run {run_id} is leased by {holder}, which is advancing it; wait until it lets go "
-            f"(see `fsm runs`), or with `fsm send` pass --detach to leave the run to workers",
+            f"run {run_id} is leased by {run.lease_owner}, which is advancing it; wait until "
+            f"it lets go (see `fsm runs`){detach}",
             run_id=run_id,
         )
     renewed = time.monotonic()

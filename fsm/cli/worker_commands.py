@@ -17,7 +17,7 @@ from pathlib import Path
 import attrs
 import click
 
-from fsm.cli.output import handled, print_json
+from fsm.cli.output import counted, handled, print_json
 from fsm.store import open_store
 from fsm.worker import Worker, WorkerOptions, WorkerReport, default_worker_id
 
@@ -126,10 +126,13 @@ def _configure_logging(quiet: bool) -> None:
 
 
 def _summary(report: WorkerReport) -> str:
+    """One line, in the words of ``--json``'s keys: finished (driven until the run waited,
+    completed or failed), handed_back, lost (to another worker), parked."""
     return (
-        f"worker {report.worker_id}: claimed {report.claimed} runs, took {report.steps} steps;"
-        f" {report.finished} finished, {report.handed_back} handed back, {report.lost} taken"
-        f" over, {report.parked} parked"
+        f"worker {report.worker_id}: claimed {counted(report.claimed, 'run')}, took"
+        f" {counted(report.steps, 'step')}; {report.finished} finished (waiting, completed or"
+        f" failed), {report.handed_back} handed back, {report.lost} lost to another worker,"
+        f" {report.parked} parked"
     )
 
 

@@ -697,3 +697,21 @@ def test_runs_json_counts_a_held_lease_down(store: str) -> None:
     (run,) = json.loads(fsm("runs", "--store", store, "--json").stdout)
     assert run["lease_owner"] == "worker-9"
     assert 100 < run["lease_seconds_left"] <= 120
+
+
+def test_a_refused_lease_suggests_detach_only_where_it_helps(store: str) -> None:
+    """`send --detach` records an event without the lease: the hint is for a waiting run, not
+    for a running one that someone is advancing (which --detach cannot reach)."""
+    waiting = str(started(store)["run_id"])
+    running = str(started(store, "--detach")["run_id"])
+    with closing(open_store(store)) as opened:
+        for run_id in (waiting, running):
+            assert opened.lease(run_id, "worker-9", 120)
+    sent = fsm("send", waiting, "approve", "--data", APPROVE, "--store", store)
+    assert sent.exit_code == 1
+    assert "leased by worker-9, which is advancing it" in sent.stderr
+    assert "with `fsm send` pass --detach" in sent.stderr
+    resumed = fsm("resume", running, "--store", store)
+    assert resumed.exit_code == 1
+    assert "leased by worker-9, which is advancing it" in resumed.stderr
+    assert "--detach" not in resumed.stderr
