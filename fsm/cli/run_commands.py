@@ -503,6 +503,11 @@ def send_command(
     type=click.IntRange(min=1),
     help="Step limit of the fork, counting the steps before AT (default: RUN_ID's).",
 )
+@click.option(
+    "--detach",
+    is_flag=True,
+    help="Only create the fork and print its id; `fsm worker` processes advance it.",
+)
 @_allow_option
 @_store_option
 @_json_option
@@ -512,12 +517,13 @@ def fork_command(
     run_id: str,
     at: int,
     max_steps: int | None,
+    detach: bool,
     allow_spec_change: bool,
     store_url: str | None,
     as_json: bool,
 ) -> None:
     """Start a new run from RUN_ID's exact state after step AT, and continue it."""
-    printer = _printer(as_json)
+    printer = _printer(as_json or detach)  # detached: stdout is only the fork's id
     with _opened(store_url) as store:
         workflow = _workflow_for(store.get_run(run_id), store, printer)
         owner = _cli_owner()
@@ -525,9 +531,12 @@ def fork_command(
             run_id,
             at,
             allow_spec_change=allow_spec_change,
-            lease=(owner, CLI_LEASE_SECONDS),
+            lease=None if detach else (owner, CLI_LEASE_SECONDS),
             max_steps=max_steps,
         )
+        if detach:
+            _detached(handle, store_url, as_json)
+            return
         with _leased(store, handle.run_id, printer, created_by=owner):
             _advanced(handle, handle.resume)
         _summary(handle, store_url, as_json)

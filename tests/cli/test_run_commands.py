@@ -255,6 +255,25 @@ def test_a_fork_says_which_steps_it_inherited(store: str) -> None:
     assert "after 6 steps\n" in plain.stdout
 
 
+def test_a_detached_fork_is_queued_for_workers(store: str) -> None:
+    """--detach creates the fork unleased at its start and prints its id; a worker drives it."""
+    run_id = str(started(store)["run_id"])
+    forked = fsm("fork", run_id, "--at", "3", "--detach", "--store", store)
+    assert forked.exit_code == 0, forked.output
+    fork_id = forked.stdout.strip()
+    assert f"queued in 'reviewing'; workers advance it: fsm worker --store {store}" in (
+        forked.stderr
+    )
+    with closing(open_store(store)) as opened:
+        queued = opened.get_run(fork_id)
+        assert (queued.status, queued.seq, queued.lease_owner) == ("running", 0, None)
+        assert queued.parent_run_id == run_id
+    worked = fsm("worker", "--store", store, "--idle-exit", "0.2", "--json")
+    assert worked.exit_code == 0, worked.output
+    with closing(open_store(store)) as opened:
+        assert opened.get_run(fork_id).status == "waiting"
+
+
 TRIAGE = str(ROOT / "specs" / "support_triage.yaml")
 URGENT = f"@{ROOT / 'specs' / 'inputs' / 'support_triage_urgent.json'}"
 RESOLVE = ("resolve", "--data", f"@{ROOT / 'specs' / 'inputs' / 'support_triage_resolve.json'}")
