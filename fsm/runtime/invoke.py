@@ -5,7 +5,7 @@ the output is validated here, before the caller can merge anything. After a fail
 runtime waits ``RetryPolicy.delay(attempt)`` and tries again, up to ``attempts`` times.
 
 Timeouts (``AgentDef.timeout``): an async agent is cancelled with ``asyncio.timeout`` (and has
-failed even if it catches that and returns). A sync
+failed even if it catches that and returns, or blocks the event loop past its deadline). A sync
 agent with a timeout runs in a daemon thread that is abandoned when the timeout passes (Python
 cannot stop a thread): the attempt fails, the late result is discarded, and whatever the
 function still does is its own business. A sync agent without a timeout runs inline.
@@ -226,6 +226,11 @@ async def _with_timeout(
             raise _timed_out(timeout) from None
         raise  # the agent's own TimeoutError, not ours
     if scope.expired():  # cancelled, but it caught the cancellation and returned anyway
+        raise _timed_out(timeout)
+    deadline = scope.when()
+    if deadline is not None and asyncio.get_running_loop().time() >= deadline:
+        # It blocked the event loop past the deadline, so the timer never got to cancel it:
+        # a late result all the same, discarded as a sync agent's late result is.
         raise _timed_out(timeout)
     return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -409,6 +410,27 @@ def test_async_timeout_counts_as_a_failed_attempt(store: Store) -> None:
     assert handle.status == "failed"
     assert handle.error is not None
     assert "timeout of 0.01 s" in handle.error
+
+
+@pytest.mark.parametrize("driver", ["blocking", "async"])
+def test_an_async_agent_blocking_the_loop_past_its_timeout_has_failed(
+    store: Store, driver: str
+) -> None:
+    """An async agent that never awaits cannot be cancelled; its result, arriving after the
+    timeout, is late all the same (as a sync agent's is), not a success."""
+    text = COUNTER.replace("retry: {attempts: 2}", "retry: 1, timeout: 0.05")
+
+    async def blocks(inputs: Any, call: AgentCall) -> dict[str, object]:
+        time.sleep(0.1)  # a blocking client inside async def: the event loop never runs
+        return {"value": 10}
+
+    workflow = Workflow.from_spec(
+        checked_from_text(text, "t.yaml"), agents={"bump": blocks}, store=store
+    )
+    handle = workflow.start() if driver == "blocking" else asyncio.run(workflow.async_start())
+    assert handle.status == "failed"
+    assert "no result within its timeout of 0.05 s" in (handle.error or "")
+    assert handle.context_json["value"] == 0
 
 
 @pytest.mark.parametrize("driver", ["blocking", "async"])
