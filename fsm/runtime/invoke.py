@@ -50,7 +50,7 @@ class AgentTimeoutError(Exception):
 
 class BlockingCallInEventLoopError(RunError):
     """The blocking API met a coroutine while an event loop runs in this thread: a misuse of
-    the API, raised to the caller (nothing recorded), never an attempt of the agent."""
+    the API, raised to the caller (the step is not recorded), never an attempt of the agent."""
 
 
 Rebuild = Callable[[], object]
@@ -189,7 +189,7 @@ def _run_blocking(
     raise BlockingCallInEventLoopError(
         "an agent returned a coroutine to the blocking API while an event loop is running in"
         " this thread; inside async code use async_start / async_step / async_advance /"
-        " async_send; nothing was recorded",
+        " async_send; this step was not recorded",
         run_id=call.run_id,
     )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from fsm.errors import ConflictError, RunError
 from fsm.runtime.compiled import CompiledWorkflow
-from fsm.runtime.invoke import call_agent, call_agent_async
+from fsm.runtime.invoke import BlockingCallInEventLoopError, call_agent, call_agent_async
 from fsm.runtime.stepper import LiveRun, commit_agent, commit_event, prepare, started
 from fsm.spec.model import EventDef
 from fsm.store import RunRecord, RunStatus, Snapshot, Store
@@ -133,6 +133,15 @@ class RunHandle:
             snapshot = commit_agent(self._workflow, self._store, live, outcome, when)
         except ConflictError as error:
             raise self._conflict(error) from error
+        except BlockingCallInEventLoopError as error:
+            # ``start`` and ``send`` have already stored the run or the event by now: say which
+            # run is left where, or the caller holds neither its id nor a way back to it.
+            error.add_note(
+                f"run {self.run_id} stays {self.status} in '{self.state}' at seq {self.seq}"
+                f" (its records so far are kept); continue it from async code:"
+                f" await workflow.run({self.run_id!r}).async_resume()"
+            )
+            raise
         finally:
             self._stepping = False
         return self._notify(snapshot)

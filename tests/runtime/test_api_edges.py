@@ -105,7 +105,7 @@ def test_each_retry_gets_inputs_built_afresh_from_the_context() -> None:
     assert handle.context_json["items"] == ["a", "b"]
 
 
-def test_the_blocking_api_inside_an_event_loop_is_refused_and_records_nothing() -> None:
+def test_the_blocking_api_inside_an_event_loop_is_refused_and_names_the_run_left_behind() -> None:
     """An async agent under `start()` inside a running loop: a usage error to the caller, not
     three failed attempts and an error route recorded against the agent."""
 
@@ -118,11 +118,17 @@ def test_the_blocking_api_inside_an_event_loop_is_refused_and_records_nothing() 
     async def misuse() -> None:
         workflow.start()
 
-    with pytest.raises(BlockingCallInEventLoopError, match="use async_start") as caught:
+    with pytest.raises(BlockingCallInEventLoopError, match="use async_start") as raised:
         asyncio.run(misuse())
     (run,) = store.list_runs()
     assert (run.status, run.seq) == ("running", 0)
-    assert caught.value.run_id == run.run_id
+    assert raised.value.run_id == run.run_id
+    # The run was stored before the step: the error must not say nothing was, and must name
+    # it, since start() never returned its handle.
+    assert "nothing was recorded" not in str(raised.value)
+    (note,) = raised.value.__notes__
+    assert f"run {run.run_id} stays running in 's1' at seq 0" in note
+    assert f"workflow.run({run.run_id!r}).async_resume()" in note
 
 
 def test_a_raising_on_transition_names_the_committed_run() -> None:
