@@ -14,7 +14,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
 import attrs
@@ -158,10 +158,14 @@ class _TakenOverError(Exception):
     worker, holds the run now: this command stops advancing it."""
 
 
-def _advanced(handle: RunHandle, advance: Callable[[], object], note: str = "") -> bool:
+def _advanced(
+    handle: RunHandle, advance: Callable[[], object], store_url: str | None, note: str = ""
+) -> bool:
     """Call ``advance`` (which steps ``handle``); False when another process took the run over
     meanwhile (an append conflicted, or the lease renewal found the lease gone). That is not a
-    failure of the command: it says so, reloads the run, and goes on to its summary."""
+    failure of the command: it says so, reloads the run, and goes on to its summary. Ctrl-C or
+    an agent's ``sys.exit()`` mid-step is a ``_StoppedError`` naming the run and how to resume
+    it (not click's bare "Aborted!", nor an exit status that reads as success)."""
     try:
         advance()
     except ConflictError:
@@ -181,7 +185,37 @@ def _advanced(handle: RunHandle, advance: Callable[[], object], note: str = "") 
             err=True,
         )
         return False
+    except Exception:
+        raise
+    except BaseException as error:  # KeyboardInterrupt, SystemExit, GeneratorExit, ...
+        raise _stopped(handle, error, store_url) from error
     return True
+
+
+class _StoppedError(RunError):
+    """A step cut short by a ``BaseException`` that is no ``Exception`` (Ctrl-C, an agent
+    calling ``sys.exit``): nothing of it is recorded, and the run can be resumed."""
+
+
+def _stopped(handle: RunHandle, error: BaseException, store_url: str | None) -> _StoppedError:
+    """The error saying which run was stopped, where the store has it, and how to go on."""
+    if isinstance(error, KeyboardInterrupt):
+        why = f"interrupted while advancing run {handle.run_id}"
+    else:
+        hint = " (did an agent call sys.exit()?)" if isinstance(error, SystemExit) else ""
+        why = f"a step of run {handle.run_id} raised {type(error).__name__}({error}){hint}"
+    # The store's word (the interrupt may have come just after a commit); failing that, the
+    # handle's own view, the last step it saw committed.
+    with suppress(Exception):
+        handle.reload()
+    where = f"it is {handle.status} in '{handle.state}' at seq {handle.seq}"
+    if handle.status != "running":
+        return _StoppedError(f"{why}; {where}")
+    store = f" --store {shlex.quote(store_url)}" if store_url else ""
+    return _StoppedError(
+        f"{why}; the step in flight was not recorded, and {where}: continue it with"
+        f" `fsm resume {shlex.quote(handle.run_id)}{store}`"
+    )
 
 
 def transition_line(snapshot: Snapshot) -> str:
@@ -372,7 +406,7 @@ def run_command(
             return
         with _leased(store, handle.run_id, printer, created_by=owner):
             try:
-                going = _advanced(handle, handle.advance)
+                going = _advanced(handle, handle.advance, store_url)
                 for index, (event, event_data) in enumerate(answers):
                     if not going:
                         unsent = ", ".join(name for name, _ in answers[index:])
@@ -385,7 +419,11 @@ def run_command(
                             run_id=handle.run_id,
                         )
                     handle.deliver(event, event_data)
-                    going = _advanced(handle, handle.advance, f"event {event!r} delivered; ")
+                    going = _advanced(
+                        handle, handle.advance, store_url, f"event {event!r} delivered; "
+                    )
+            except _StoppedError:
+                raise  # its message says where the run is and how to continue it
             except FsmError:
                 # The run exists and stays where it is (a failed step, e.g. a full disk, is
                 # undone): say which run, and how to answer or continue it.
@@ -450,7 +488,7 @@ def resume_command(
         workflow = _workflow_for(store.get_run(run_id), store, printer)
         with _leased(store, run_id, printer):
             handle = workflow.run(run_id, allow_spec_change=allow_spec_change)
-            _advanced(handle, handle.resume)
+            _advanced(handle, handle.resume, store_url)
         _summary(handle, store_url, as_json)
 
 
@@ -491,7 +529,7 @@ def send_command(
         with _leased(store, run_id, printer):
             handle = workflow.run(run_id, allow_spec_change=allow_spec_change)
             handle.deliver(event, data)
-            _advanced(handle, handle.advance, f"event {event!r} delivered; ")
+            _advanced(handle, handle.advance, store_url, f"event {event!r} delivered; ")
         _summary(handle, store_url, as_json)
 
 
@@ -538,7 +576,7 @@ def fork_command(
             _detached(handle, store_url, as_json)
             return
         with _leased(store, handle.run_id, printer, created_by=owner):
-            _advanced(handle, handle.resume)
+            _advanced(handle, handle.resume, store_url)
         _summary(handle, store_url, as_json)
 
 

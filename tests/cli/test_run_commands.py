@@ -235,6 +235,64 @@ def test_a_run_stopped_by_a_store_failure_names_the_run_and_how_to_continue_it(
     assert json.loads(resumed.stdout)["status"] == "waiting"
 
 
+STOPPING_SPEC = """
+workflow: stopping
+max_steps: 10
+contracts:
+  Out: {n: int}
+context:
+  n: {type: int, default: 0}
+agents:
+  count: {input: {n: n}, output: Out, impl: "stopping.py:count"}
+states:
+  counting: {agent: count, writes: {n: n}}
+  done: {final: true}
+initial: counting
+transitions:
+  counting:
+    - {to: done, when: "n >= 3"}
+    - {to: counting}
+"""
+
+STOPPING_AGENT = """
+import os, sys
+
+def count(inputs, call):
+    marker = os.path.join(os.path.dirname(__file__), "stopped")
+    if inputs.n == 1 and not os.path.exists(marker):
+        open(marker, "w").close()
+        if os.environ["HOW"] == "exit":
+            sys.exit(0)
+        raise KeyboardInterrupt
+    return {"n": inputs.n + 1}
+"""
+
+
+@pytest.mark.parametrize("how", ["exit", "interrupt"])
+def test_a_step_cut_short_by_ctrl_c_or_sys_exit_names_the_run_and_how_to_resume_it(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Ctrl-C (or an agent's sys.exit(0)) mid-step used to end `fsm run` with a bare
+    "Aborted!" (or exit 0, as if the run had succeeded), naming no run: the run is left
+    running, so the command fails, names it, and says how to continue it."""
+    (tmp_path / "stopping.yaml").write_text(STOPPING_SPEC, encoding="utf-8")
+    (tmp_path / "stopping.py").write_text(STOPPING_AGENT, encoding="utf-8")
+    monkeypatch.setenv("HOW", how)
+    result = fsm("run", str(tmp_path / "stopping.yaml"), "--store", store)
+    assert result.exit_code == 1
+    [run] = json.loads(fsm("runs", "--store", store, "--json").stdout)
+    assert (run["seq"], run["status"], run["lease_owner"]) == (1, "running", None)
+    stopped = {
+        "interrupt": f"interrupted while advancing run {run['run_id']}",
+        "exit": f"a step of run {run['run_id']} raised SystemExit(0)",
+    }[how]
+    assert stopped in result.stderr
+    assert "the step in flight was not recorded" in result.stderr
+    assert f"fsm resume {run['run_id']} --store {shlex.quote(store)}" in result.stderr
+    resumed = fsm("resume", str(run["run_id"]), "--store", store, "--json")
+    assert json.loads(resumed.stdout)["status"] == "completed"
+
+
 def test_a_memory_store_run_says_it_cannot_be_answered_later() -> None:
     """The send hint would name a store that ends with the process: say so instead."""
     result = fsm("run", SPEC, "--input", INPUT, "--store", "memory://")
