@@ -87,7 +87,9 @@ def _attempt(agent: LoadedAgent, inputs: object, call: AgentCall, validate: Vali
         instance, data = validate(_call_sync(agent, inputs, call))
     except BlockingCallInEventLoopError:
         raise
-    except Exception as failure:  # an agent may raise anything; it is recorded, not lost
+    except (Exception, asyncio.CancelledError) as failure:  # recorded, not lost
+        # Nothing can cancel a blocking call: a CancelledError here is the agent's own (a
+        # task inside it was cancelled), a failure like any other.
         return Outcome(call.attempt, error=describe_failure(agent, call.attempt, failure))
     return Outcome(call.attempt, instance, data)
 
@@ -121,12 +123,22 @@ async def _attempt_async(
 ) -> Outcome:
     try:
         instance, data = validate(await _call_async(agent, inputs, call))
+    except asyncio.CancelledError as failure:
+        task = asyncio.current_task()
+        if task is None or task.cancelling():
+            raise  # the caller cancelled this step (or a worker lost the run's lease)
+        # Nobody cancelled this task: the agent let a cancellation of its own escape (a task
+        # it awaited was cancelled). Propagated, it would look like the caller's cancel, and
+        # the step would be run again and again, never recorded.
+        return Outcome(call.attempt, error=describe_failure(agent, call.attempt, failure))
     except Exception as failure:  # an agent may raise anything; it is recorded, not lost
         return Outcome(call.attempt, error=describe_failure(agent, call.attempt, failure))
     return Outcome(call.attempt, instance, data)
 
 
-def describe_failure(agent: LoadedAgent, attempt: int, failure: Exception) -> str:
+def describe_failure(
+    agent: LoadedAgent, attempt: int, failure: Exception | asyncio.CancelledError
+) -> str:
     """The error a failed attempt records: always text a store can write."""
     tries = agent.definition.retry.attempts
     where = f"agent '{agent.name}' failed (attempt {attempt} of {tries})"
@@ -134,10 +146,21 @@ def describe_failure(agent: LoadedAgent, attempt: int, failure: Exception) -> st
         return f"{where}: its output breaks the contract {_message(failure)}"
     if isinstance(failure, AgentTimeoutError):
         return f"{where}: {failure}"
+    if isinstance(failure, asyncio.CancelledError):
+        return (
+            f"{where}: a CancelledError escaped it, though nothing cancelled the step (a task or"
+            f" future it awaited was cancelled){_detail(failure)}"
+        )
     return f"{where}: {type(failure).__name__}: {_message(failure)}"
 
 
-def _message(failure: Exception) -> str:
+def _detail(failure: BaseException) -> str:
+    """``: message``, or nothing for an exception without one."""
+    text = _message(failure)
+    return f": {text}" if text else ""
+
+
+def _message(failure: BaseException) -> str:
     """``str(failure)`` as text every store can write. An agent's message may quote a model's
     reply cut inside an emoji (a lone surrogate, which UTF-8 cannot encode) or holding a NUL
     (which a PostgreSQL ``text`` column refuses): either would fail the step instead of

@@ -434,6 +434,63 @@ def test_an_async_agent_blocking_the_loop_past_its_timeout_has_failed(
 
 
 @pytest.mark.parametrize("driver", ["blocking", "async"])
+def test_a_cancelled_error_the_agent_lets_escape_is_a_recorded_failed_attempt(
+    store: Store, driver: str
+) -> None:
+    """Nobody cancelled the step: a CancelledError out of the agent (a task it awaited was
+    cancelled) is its failure, retried and recorded. It used to escape the step, so the run
+    stayed where it was and a worker would run that step again after every lease expiry."""
+
+    async def awaits_a_cancelled_task(inputs: Any, call: AgentCall) -> dict[str, object]:
+        inner = asyncio.ensure_future(asyncio.sleep(5))
+        inner.cancel()
+        await inner
+        return {"value": 10}
+
+    workflow = Workflow.from_spec(counter(), agents={"bump": awaits_a_cancelled_task}, store=store)
+    handle = workflow.start() if driver == "blocking" else asyncio.run(workflow.async_start())
+    assert (handle.status, handle.seq) == ("failed", 1)
+    (failed,) = handle.history()[1:]
+    assert failed.attempt == 2
+    assert "agent 'bump' failed (attempt 2 of 2): a CancelledError escaped it" in (
+        failed.error or ""
+    )
+
+
+def test_a_caller_cancelling_an_awaited_step_records_nothing_and_the_run_resumes(
+    store: Store,
+) -> None:
+    """The caller's own cancel is not the agent's failure: it reaches the caller, no attempt
+    is recorded, and the run continues from where it was."""
+    started = asyncio.Event()
+
+    async def slow(inputs: Any, call: AgentCall) -> dict[str, object]:
+        if call.seq == 2 and not started.is_set():  # the first try only, not the resumed one
+            started.set()
+            await asyncio.sleep(5)
+        return {"value": inputs.value + 5}
+
+    workflow = Workflow.from_spec(counter(), agents={"bump": slow}, store=store)
+
+    async def cancel_mid_step() -> str:
+        handle = await workflow.async_start(detach=True)
+        await handle.async_step()
+        task = asyncio.ensure_future(handle.async_step())
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert (handle.status, handle.seq) == ("running", 1)
+        return handle.run_id
+
+    run_id = asyncio.run(cancel_mid_step())
+    assert store.get_run(run_id).seq == 1
+    handle = asyncio.run(workflow.run(run_id).async_resume())
+    assert (handle.status, handle.context_json["items"]) == ("completed", [5, 10])
+    assert [record.attempt for record in handle.history()[1:]] == [1, 1]
+
+
+@pytest.mark.parametrize("driver", ["blocking", "async"])
 def test_an_agents_own_timeout_error_is_its_failure_not_the_specs_timeout(
     store: Store, driver: str
 ) -> None:
