@@ -90,8 +90,16 @@ class RetryPolicy:
     max_backoff: float = 30.0
 
     def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        return min(self.backoff * self.multiplier ** (attempt - 1), self.max_backoff)
+        """Seconds to wait after failed attempt number ``attempt`` (1-based). The growth
+        saturates at ``max_backoff``: past about 1,000 doublings a float power overflows, and
+        a long retry policy (``retry: 2000``) must not crash its step there."""
+        if self.backoff == 0:
+            return 0.0
+        try:
+            grown = self.backoff * float(self.multiplier) ** (attempt - 1)
+        except OverflowError:
+            return self.max_backoff
+        return min(grown, self.max_backoff)
 
 
 @attrs.frozen

@@ -14,6 +14,7 @@ import pytest
 from fsm.errors import ConflictError, RunError
 from fsm.runtime import AgentCall, Workflow
 from fsm.runtime.invoke import BlockingCallInEventLoopError
+from fsm.spec.model import RetryPolicy
 from fsm.spec.validate import checked_from_text
 from fsm.store import MemoryStore, SqliteStore, Store
 
@@ -103,6 +104,43 @@ def test_each_retry_gets_inputs_built_afresh_from_the_context() -> None:
     assert seen == [["a", "b"], ["a", "b"]]
     assert handle.status == "completed"
     assert handle.context_json["items"] == ["a", "b"]
+
+
+def test_a_long_retry_policy_runs_every_attempt_and_records_the_last() -> None:
+    """`retry: 1100` used to crash the step with OverflowError after attempt 1025 (the
+    backoff's power overflowed, even with no backoff at all): the run stayed running, and a
+    resume started the attempts over. The delay saturates at max_backoff instead."""
+    policy = RetryPolicy(attempts=5000, backoff=0.5, multiplier=2, max_backoff=30)
+    assert (policy.delay(1), policy.delay(3), policy.delay(4000)) == (0.5, 2.0, 30.0)
+    assert RetryPolicy(attempts=5000).delay(4000) == 0.0
+    text = """
+workflow: flaky
+contracts:
+  Out: {n: int}
+context:
+  n: {type: int, default: 0}
+agents:
+  a: {input: {n: n}, output: Out, retry: 1100}
+states:
+  s: {agent: a, writes: {n: n}}
+  e: {final: true}
+initial: s
+transitions:
+  s:
+    - {to: e}
+"""
+
+    def down(inputs: Any, call: AgentCall) -> object:
+        raise RuntimeError("upstream down")
+
+    store = MemoryStore()
+    workflow = Workflow.from_spec(
+        checked_from_text(text, "flaky.yaml"), agents={"a": down}, store=store
+    )
+    handle = workflow.start()
+    assert handle.status == "failed"
+    assert handle.history()[-1].attempt == 1100
+    assert "(attempt 1100 of 1100): RuntimeError: upstream down" in (handle.error or "")
 
 
 def test_the_blocking_api_inside_an_event_loop_is_refused_and_names_the_run_left_behind() -> None:
