@@ -246,6 +246,18 @@ class Worker:
         except Exception:
             log.exception("%s: unexpected failure driving run %s (parked)", self.worker_id, run_id)
             await self._park(run_id)
+        except asyncio.CancelledError:
+            raise  # the lease was taken over, or the worker is shutting down
+        except BaseException as error:
+            # An agent's sys.exit(), KeyboardInterrupt or GeneratorExit: no signal reaches a
+            # lane's thread, so it is the agent's. Escaping this task it would stop the lane's
+            # loop, and the worker would wait for that run forever (SIGTERM included).
+            log.error(
+                "%s: a step of run %s raised %s(%s), not recorded (parked); an agent must not"
+                " exit the process",
+                *(self.worker_id, run_id, type(error).__name__, error),
+            )
+            await self._park(run_id)
         finally:
             if outcome != "parked":
                 await self._release(run_id)

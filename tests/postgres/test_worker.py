@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from fsm.cli.main import main
-from fsm.runtime import Workflow
+from fsm.runtime import AgentCall, Workflow
 from fsm.store import MemoryStore, Store
 from fsm.store.postgres import PostgresStore
 from fsm.worker import Worker, WorkerOptions, WorkerReport
@@ -138,6 +138,36 @@ def test_parking_a_run_leaves_no_moment_without_a_lease(tmp_path: Path) -> None:
     assert watched.rival_got
     assert all(got == [] for got in watched.rival_got)
     assert store.get_run(run_id).lease_owner == "parked:w1"
+
+
+@pytest.mark.parametrize("escape", [SystemExit(0), KeyboardInterrupt(), GeneratorExit()])
+def test_an_agent_exiting_parks_its_run_and_the_worker_goes_on(escape: BaseException) -> None:
+    """An agent's sys.exit() on a lane used to stop that lane's loop: the worker never heard
+    back from the run and hung for good, SIGTERM included. The run is parked instead and the
+    other runs are driven to the end."""
+    store = MemoryStore()
+    run_ids = enqueue(store, 3)
+
+    tick = Workflow.from_spec(SPEC, store=store).compiled.agents["ticker"].fn
+
+    async def ticker(inputs: object, call: AgentCall) -> object:
+        if call.run_id == run_ids[0]:
+            raise escape
+        return await tick(inputs, call)
+
+    workflow = Workflow.from_spec(SPEC, store=store, agents={"ticker": ticker})
+    report = asyncio.run(
+        asyncio.wait_for(
+            Worker(
+                store, WorkerOptions(idle_exit=0.05, poll_seconds=0.01), workflows=[workflow]
+            ).run(),
+            timeout=20,
+        )
+    )
+    assert (report.finished, report.parked) == (2, 1)
+    assert store.get_run(run_ids[0]).status == "running"
+    assert store.get_run(run_ids[0]).lease_owner is not None  # parked: not claimed at once
+    assert [store.get_run(run_id).status for run_id in run_ids[1:]] == ["completed"] * 2
 
 
 def test_a_parked_run_can_be_resumed_from_the_cli_while_workers_run(tmp_path: Path) -> None:
