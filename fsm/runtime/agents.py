@@ -204,8 +204,34 @@ def _as_callable(agent: AgentDef, target: object) -> AgentFn:
             f"agent '{agent.name}': {target!r} is not callable; an agent is a function "
             f"agent(inputs, call) or an object with __call__"
         )
+    generates = _generator_kind(target)
+    if generates is not None:
+        raise AgentError(
+            f"agent '{agent.name}': {_name_of(target)} is {generates} "
+            f"function, which yields values instead of returning one; an agent returns its "
+            f"output (with `return`), or, if async, is an `async def` that returns it"
+        )
     fn: AgentFn = target
     return fn
+
+
+def _name_of(target: object) -> str:
+    name = getattr(target, "__qualname__", None)
+    return name if isinstance(name, str) else f"{type(target).__qualname__}.__call__"
+
+
+def _generator_kind(target: object) -> str | None:
+    """'a generator' or 'an async generator' for a function (or ``__call__``) that yields:
+    called, it would hand back an iterator, which every attempt's contract check refuses."""
+    dunder_call = type(target).__dict__.get("__call__")
+    for candidate in (target, dunder_call):
+        if candidate is None:
+            continue
+        if inspect.isasyncgenfunction(candidate):
+            return "an async generator"
+        if inspect.isgeneratorfunction(candidate):
+            return "a generator"
+    return None
 
 
 def _is_async(fn: AgentFn) -> bool:

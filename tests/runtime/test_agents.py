@@ -26,6 +26,16 @@ class Bump:
 
 def plain(inputs, call):
     return {"value": 10}
+
+def yielding(inputs, call):
+    yield {"value": 10}
+
+async def streaming(inputs, call):
+    yield {"value": 10}
+
+class Streams:
+    async def __call__(self, inputs, call):
+        yield {"value": 10}
 """
 
 
@@ -76,6 +86,9 @@ def ten(inputs: object, call: object) -> dict[str, int]:
         ("agents/bumpers.py:nothing", "has no attribute 'nothing'"),
         ("no_such_module_xyz:plain", "cannot import module 'no_such_module_xyz'"),
         ("agents/bumpers.py:CREATED", "is not callable"),
+        ("agents/bumpers.py:yielding", "is a generator function, which yields values"),
+        ("agents/bumpers.py:streaming", "is an async generator function, which yields"),
+        ("agents/bumpers.py:Streams", "Streams.__call__ is an async generator function"),
     ],
 )
 def test_bad_impl_is_a_clear_agent_error(tmp_path: Path, impl: str, message: str) -> None:
