@@ -239,12 +239,28 @@ def routing_cases(
     With ``focus``, context fields no guard of the point reads hold one small fixed value:
     routing cannot depend on them (guards are pure), and generating them is most of the cost.
     """
+    return _routing_cases(checked, state, event, boundaries=boundaries, focus=focus)[0]
+
+
+def focused_routing_cases(
+    checked: CheckedSpec, state: str, event: str | None = None
+) -> tuple[st.SearchStrategy[RoutingCase], Mapping[str, object]]:
+    """``routing_cases(..., focus=True)`` and the values it holds fixed, by field. Every case
+    it draws shares these very objects (not copies), so an evaluator can recognise them and
+    build them once (``Evaluator.hold``); nothing may change them."""
+    return _routing_cases(checked, state, event, boundaries=True, focus=True)
+
+
+def _routing_cases(
+    checked: CheckedSpec, state: str, event: str | None, *, boundaries: bool, focus: bool
+) -> tuple[st.SearchStrategy[RoutingCase], Mapping[str, object]]:
     extras = boundary_candidates(checked, state) if boundaries else {}
     lengths = length_candidates(checked, state) if boundaries else {}
     record = narrowed_context(checked, state, event)
     only = guard_fields(checked, state, event) if focus else None
     counted_steps = steps_bounds(checked, state)
-    return st.builds(
+    held = _held_values(record, only)
+    strategy = st.builds(
         RoutingCase,
         state=st.just(state),
         event=st.just(event),
@@ -252,12 +268,26 @@ def routing_cases(
             record,
             _under(extras, CONTEXT),
             _under(lengths, CONTEXT),
-            only,
+            held,
             counted_only(checked, state, event) if focus else frozenset(),
         ),
         steps=values(INT, counted_steps, extra_values=_under(extras, STEPS)),
         visits=_visits_strategy(checked, state, event, _under(extras, VISITS), focus),
     )
+    return strategy, held
+
+
+def _held_values(record: RecordType, only: frozenset[str] | None) -> dict[str, object]:
+    """The fields a focused strategy holds fixed (no guard reads them) and their value; none
+    without focus."""
+    if only is None:
+        return {}
+    held: dict[str, object] = {}
+    for field in record.fields:
+        fixed = minimal(field.type, field.constraints)
+        if field.name not in only and fixed is not UNBUILDABLE:
+            held[field.name] = fixed
+    return held
 
 
 def _visits_strategy(
@@ -302,19 +332,16 @@ def _context_strategy(
     record: RecordType,
     extras: Mapping[Path, list[object]],
     lengths: Mapping[Path, list[int]],
-    only: frozenset[str] | None,
+    held: Mapping[str, object],
     counted_only: frozenset[str] = frozenset(),
 ) -> st.SearchStrategy[dict[str, object]]:
     fields: dict[str, st.SearchStrategy[object]] = {}
-    held: dict[str, object] = {}
     for field in record.fields:
-        fixed = minimal(field.type, field.constraints)
-        if only is not None and field.name not in only and fixed is not UNBUILDABLE:
-            held[field.name] = fixed
+        if field.name in held:
             continue
         wanted = lengths.get((field.name,))
         sized = _repeated(field, wanted) if wanted else None
-        if only is not None and field.name in counted_only and sized is not None:
+        if field.name in counted_only and sized is not None:
             fields[field.name] = sized
             continue
         strategy = values(field.type, field.constraints, extra_values=_under(extras, field.name))
@@ -324,11 +351,13 @@ def _context_strategy(
     if not held:
         return st.fixed_dictionaries(fields)
     # Fields held fixed are added after drawing (one draw per field, however trivial, was most
-    # of the cost on contexts of hundreds of fields); the record's field order is kept.
+    # of the cost on contexts of hundreds of fields); the record's field order is kept. Every
+    # case shares the held objects themselves: a copy per case cost as much as the rest of
+    # drawing it on large contexts, and the evaluator recognises them (``Evaluator.hold``).
     order = [field.name for field in record.fields]
 
     def complete(drawn: dict[str, object]) -> dict[str, object]:
-        return {name: drawn[name] if name in drawn else copy.deepcopy(held[name]) for name in order}
+        return {name: drawn[name] if name in drawn else held[name] for name in order}
 
     return st.fixed_dictionaries(fields).map(complete)
 

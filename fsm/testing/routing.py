@@ -33,7 +33,13 @@ from fsm.diagnostics import Severity
 from fsm.errors import FsmError
 from fsm.spec.checked import CheckedSpec, CheckedTransition
 from fsm.spec.graph import reachable_from
-from fsm.testing.contexts import RoutingCase, SpecLike, as_checked, routing_cases, routing_points
+from fsm.testing.contexts import (
+    RoutingCase,
+    SpecLike,
+    as_checked,
+    focused_routing_cases,
+    routing_points,
+)
 from fsm.testing.evaluate import Evaluator, Observation, Outcome
 from fsm.testing.report import (
     GUARD_ERROR_HINT,
@@ -43,7 +49,7 @@ from fsm.testing.report import (
     PointSummary,
     RoutingReport,
 )
-from fsm.testing.sweep import SWEEP_CAP, routing_grid, shrink
+from fsm.testing.sweep import SWEEP_CAP, Grid, routing_grid, shrink
 from fsm.testing.termination import (
     CycleSearchBudgetExceededError,
     WalkBudgetExceededError,
@@ -231,13 +237,17 @@ def _check_point(
 ) -> tuple[PointSummary, list[Finding], set[int]]:
     """Explore one routing point; its findings and the transitions that never fire."""
     transitions = checked.outgoing(state, event)
-    strategy = routing_cases(checked, state, event, focus=True)
+    strategy, held = focused_routing_cases(checked, state, event)
     stats = _PointStats()
     if all(t.guard is None for t in transitions):
         stats.fired[transitions[0].definition.index] = 1  # a lone default always fires
+        evaluator.hold(held)
     else:
+        grid = routing_grid(checked, state, event)
+        # the point's cases share these values; each is built once, not once per case
+        evaluator.hold(held, grid.base_context if grid is not None else {})
         _explore(strategy, evaluator, stats, options)
-        _sweep(checked, evaluator, (state, event), stats, options)
+        _sweep(grid, evaluator, stats, options)
     findings = [
         _anomaly_finding(
             checked, evaluator, strategy, kind, first, options=options, shrunk=kind in stats.swept
@@ -276,15 +286,10 @@ def _explore(
 
 
 def _sweep(
-    checked: CheckedSpec,
-    evaluator: Evaluator,
-    point: tuple[str, str | None],
-    stats: _PointStats,
-    options: CheckOptions,
+    grid: Grid | None, evaluator: Evaluator, stats: _PointStats, options: CheckOptions
 ) -> None:
     """Evaluate the boundary grid of the point (``fsm.testing.sweep``); each anomaly it alone
     finds is shrunk on the grid and recorded."""
-    grid = routing_grid(checked, *point)
     if grid is None:
         return
     stats.exhaustive = grid.size <= SWEEP_CAP
