@@ -11,7 +11,9 @@ can say which earlier transitions win whenever a shadowed one's guard holds.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Mapping
+from itertools import compress, repeat
 from typing import Any
 
 import attrs
@@ -104,15 +106,39 @@ def _guard_result(
     return GuardResult(transition, value)
 
 
+_INVALID = object()
+"""A held value whose JSON round trip the contract refuses (never in practice)."""
+
+
+@attrs.frozen
+class _Held:
+    """Values the cases of a routing point share by reference (``Evaluator.hold``), each
+    checked, structured and round-tripped through JSON once."""
+
+    names: tuple[str, ...]
+    raws: tuple[object, ...]
+    """The shared data, by field."""
+    structured: tuple[object, ...]
+    """Each value as the context class holds it."""
+    restored: tuple[object, ...]
+    """Each structured value after a JSON round trip, as ``Evaluator.round_trip`` makes it."""
+    present: frozenset[str]
+
+    def matches(self, found: tuple[object, ...]) -> list[bool]:
+        """Per field, whether ``found`` holds the very object shared there (C-level loop)."""
+        return list(map(operator.is_, found, self.raws))
+
+
 class Evaluator:
     """Observes routing cases of one spec; builds the spec's contract classes once.
 
     A routing point's cases share most of their context: the fields its guards do not read
     hold one fixed value, and the sweep's grid varies a few places of one base context. Those
-    shared values are registered with ``hold``; a context is then assembled field by field,
-    and each held value is checked and structured once per point instead of once per case
-    (rebuilding a context of a hundred fields for each of thousands of cases made `fsm check`
-    grow with states x fields)."""
+    shared values are registered with ``hold``; a context is then assembled from the held
+    values, built once per point, and the few fields a case changes, instead of checking and
+    structuring every field of every case (a context of a hundred fields rebuilt for each of
+    thousands of cases made `fsm check` grow with states x fields). The result is the same
+    instance: a record is structured field by field by its fields' types either way."""
 
     def __init__(self, checked: CheckedSpec) -> None:
         self._checked = checked
@@ -121,29 +147,40 @@ class Evaluator:
         self._router = Router(checked)
         context_type = checked.context_type
         self._context_class: Any = self._converter.classes.python_type(context_type)
-        self._fields: dict[str, tuple[bool, Check, DataType]] = {
-            field.name: (
-                not field.has_default and not isinstance(field.type, OptionalType),
-                compile_check(field.type, field.constraints),
-                field.type,
-            )
+        self._fields: dict[str, tuple[Check, DataType]] = {
+            field.name: (compile_check(field.type, field.constraints), field.type)
             for field in context_type.fields
         }
-        self._held: dict[tuple[str, int], tuple[object, object]] = {}
+        self._names = frozenset(self._fields)
+        self._required = frozenset(
+            field.name
+            for field in context_type.fields
+            if not field.has_default and not isinstance(field.type, OptionalType)
+        )
+        self._held: tuple[_Held, ...] = ()
 
     def hold(self, *shared: Mapping[str, object]) -> None:
         """Register the values the next cases share by reference (replacing those held
         before). The caller promises never to change them: a held value is recognised by
         identity, and its structured form is reused for every case that holds it. Invalid
         values are not held (a case holding one takes the checked path and its error)."""
-        self._held = {}
+        held: list[_Held] = []
         for values in shared:
+            kept: list[tuple[str, object, object, object]] = []
             for name, raw in values.items():
                 known = self._fields.get(name)
-                if known is None or not known[1](raw):
+                if known is None or not known[0](raw):
                     continue
-                structured = self._converter.structure_valid(raw, known[2])
-                self._held[(name, id(raw))] = (raw, structured)
+                structured = self._converter.structure_valid(raw, known[1])
+                restored = self._restored_field(name, structured)
+                if restored is not _INVALID:
+                    kept.append((name, raw, structured, restored))
+            if kept:
+                names, raws, structured_values, restored_values = zip(*kept, strict=True)
+                held.append(
+                    _Held(names, raws, structured_values, restored_values, frozenset(names))
+                )
+        self._held = tuple(held)
 
     def context_object(self, data: Mapping[str, object]) -> object:
         """The context instance the runtime would hold for this data (checked by the compiled
@@ -165,31 +202,40 @@ class Evaluator:
         return self._converter.structure(plain, context_type, "context")
 
     def _assembled(self, plain: dict[str, object]) -> object | None:
-        """The context built field by field, held values taken as structured before; None
-        when the data is not valid (the caller takes the checked path, which reports it).
-        Field by field is what the structured record does too: each field by its type, then
-        the class with those fields (absent ones take their defaults)."""
-        fields = self._fields
-        for name in plain:
-            if name not in fields:
-                return None
-        held = self._held
-        values: dict[str, object] = {}
-        for name, (required, check, data_type) in fields.items():
-            if name not in plain:
-                if required:
-                    return None
-                continue
+        """The context from the held values that ``plain`` shares and its other fields checked
+        and structured; None when the data is not valid or shares nothing (the caller takes
+        the whole path, which reports any problem)."""
+        keys = plain.keys()
+        if not keys <= self._names or not self._required <= keys:
+            return None
+        best: tuple[_Held, list[bool]] | None = None
+        for held in self._held:
+            if held.present <= keys:
+                same = held.matches(tuple(map(plain.__getitem__, held.names)))
+                if best is None or sum(same) > sum(best[1]):
+                    best = (held, same)
+        if best is None:
+            return None
+        held, same = best
+        values = dict(zip(compress(held.names, same), compress(held.structured, same), strict=True))
+        for name in keys - values.keys():
+            check, data_type = self._fields[name]
             raw = plain[name]
-            hit = held.get((name, id(raw)))
-            if hit is not None and hit[0] is raw:
-                values[name] = hit[1]
-            elif check(raw):
-                values[name] = self._converter.structure_valid(raw, data_type)
-            else:
+            if not check(raw):
                 return None
+            values[name] = self._converter.structure_valid(raw, data_type)
         context: object = self._context_class(**values)
         return context
+
+    def _restored_field(self, name: str, value: object) -> object:
+        """One structured field after a JSON round trip, as the whole context's would be;
+        ``_INVALID`` when the trip breaks it (not held then: the whole trip reports it)."""
+        check, data_type = self._fields[name]
+        try:
+            data = json.loads(json.dumps(self._converter.unstructure(value), allow_nan=False))
+        except ValueError:
+            return _INVALID
+        return self._converter.structure_valid(data, data_type) if check(data) else _INVALID
 
     def context_json(self, context: object) -> dict[str, object]:
         data = self._converter.unstructure(context)
@@ -197,12 +243,43 @@ class Evaluator:
         return data
 
     def round_trip(self, context: object, data: Mapping[str, object] | None = None) -> object:
-        """Serialise and deserialise as a snapshot does (JSON text in between), the whole
-        context structured again (no held value reused); ``data`` is ``context_json(context)``
-        when the caller has it already."""
+        """Serialise and deserialise as a snapshot does (JSON text in between); ``data`` is
+        ``context_json(context)`` when the caller has it already. A field whose value is a
+        held one (the very instance ``hold`` built) takes the round trip made of it then: a
+        record's JSON is its fields' JSON side by side, so each field's trip is its own."""
         as_json = self.context_json(context) if data is None else data
-        text = json.dumps(as_json, allow_nan=False)
-        return self._built(json.loads(text))
+        loaded = json.loads(json.dumps(as_json, allow_nan=False))
+        if self._held:
+            assembled = self._restored(context, loaded)
+            if assembled is not None:
+                return assembled
+        return self._built(loaded)
+
+    def _restored(self, context: object, loaded: dict[str, object]) -> object | None:
+        """``loaded`` (the context after a JSON round trip) assembled from the held values'
+        own round trips where ``context`` holds a held instance; None as ``_assembled``."""
+        keys = loaded.keys()
+        if not keys <= self._names or not self._required <= keys:
+            return None
+        best: tuple[_Held, list[bool]] | None = None
+        for held in self._held:
+            if held.present <= keys:
+                found = tuple(map(getattr, repeat(context), held.names))
+                same = list(map(operator.is_, found, held.structured))
+                if best is None or sum(same) > sum(best[1]):
+                    best = (held, same)
+        if best is None:
+            return None
+        held, same = best
+        values = dict(zip(compress(held.names, same), compress(held.restored, same), strict=True))
+        for name in keys - values.keys():
+            check, data_type = self._fields[name]
+            raw = loaded[name]
+            if not check(raw):
+                return None
+            values[name] = self._converter.structure_valid(raw, data_type)
+        restored: object = self._context_class(**values)
+        return restored
 
     def outcome(self, case: RoutingCase, context: object | None = None) -> Outcome:
         transitions = self._checked.outgoing(case.state, case.event)

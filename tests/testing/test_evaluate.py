@@ -134,3 +134,24 @@ def test_an_invalid_value_is_never_held() -> None:
     data = {**sample(), "b": bad}
     with pytest.raises(ContractError, match=r"b\.w"):
         evaluator.context_object(data)
+
+
+@settings(max_examples=100, deadline=None)
+@given(STRATEGY)
+def test_held_values_round_trip_as_the_whole_context(case: RoutingCase) -> None:
+    """The JSON round trip of an assembled context (held fields take the trip made of them
+    once) equals the round trip of the context built whole."""
+    evaluator = held_evaluator()
+    restored = evaluator.round_trip(evaluator.context_object(case.context))
+    whole = built(dict(case.context))
+    assert restored == EVALUATOR.round_trip(whole)
+    assert EVALUATOR.context_json(restored) == EVALUATOR.context_json(whole)
+
+
+def test_a_grid_case_round_trips_as_the_whole_context() -> None:
+    assert GRID is not None
+    for choice in GRID.choices(100, seed=0):
+        context = dict(GRID.case(choice).context)
+        evaluator = held_evaluator()
+        restored = evaluator.round_trip(evaluator.context_object(context))
+        assert restored == EVALUATOR.round_trip(built(context))
