@@ -16,6 +16,7 @@ the step limit; ``steps`` is below the step limit. The whole case is drawn by
 from __future__ import annotations
 
 import copy
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path as FilePath
 from typing import Any, TypeVar, cast
@@ -137,12 +138,13 @@ def visit_bounds(checked: CheckedSpec, state: str) -> dict[str, Constraints]:
             reverse[target].append(source)
     can_lead_here = reachable_from(reverse, state)
     cyclic = cyclic_states(graph)
+    dominators = path_dominators(graph, spec.initial, state)
     bounds: dict[str, Constraints] = {}
     for other in graph:
         most = limit if other in cyclic else 1
         if other not in can_lead_here:
             bounds[other] = Constraints(minimum=0, maximum=0)
-        elif other in (state, spec.initial) or _dominates(graph, spec.initial, other, state):
+        elif other in (state, spec.initial) or dominators is None or other in dominators:
             bounds[other] = Constraints(minimum=1, maximum=most)
         else:
             bounds[other] = Constraints(minimum=0, maximum=most)
@@ -200,10 +202,45 @@ def _topological(graph: Mapping[str, list[str]], nodes: set[str]) -> list[str]:
     return ordered
 
 
-def _dominates(graph: Mapping[str, list[str]], start: str, node: str, goal: str) -> bool:
-    """Every path from ``start`` to ``goal`` passes through ``node``."""
-    pruned = {k: [t for t in v if t != node] for k, v in graph.items() if k != node}
-    return goal not in reachable_from(pruned, start)
+def path_dominators(graph: Mapping[str, list[str]], start: str, goal: str) -> set[str] | None:
+    """The nodes every path from ``start`` to ``goal`` passes through, both ends included;
+    None when no path leads there (every node then does, vacuously).
+
+    Only the nodes of one path can be such nodes. Walking that path in order, with everything
+    reachable off it from the nodes before, a path node is passed by every path exactly when
+    nothing reached so far jumps past it. One walk of the graph: testing each node by removing
+    it and searching again was quadratic per routing point, cubic per spec."""
+    parents: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for target in graph.get(node, ()):
+            if target not in parents:
+                parents[target] = node
+                queue.append(target)
+    if goal not in parents:
+        return None
+    path = [goal]
+    while (before := parents[path[-1]]) is not None:
+        path.append(before)
+    path.reverse()
+    position = {node: index for index, node in enumerate(path)}
+    seen = set(path)
+    furthest = 0
+    passed: set[str] = set()
+    for index, node in enumerate(path):
+        if furthest <= index:
+            passed.add(node)
+        stack = [node]
+        while stack:
+            for target in graph.get(stack.pop(), ()):
+                at = position.get(target)
+                if at is not None:
+                    furthest = max(furthest, at)
+                elif target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+    return passed
 
 
 def visits_type(checked: CheckedSpec, state: str) -> RecordType:

@@ -9,11 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fsm.datatypes import OptionalType, RecordType
+from fsm.spec.graph import reachable_from
 from fsm.spec.validate import checked_from_text, load_checked
 from fsm.testing import RoutingCase, check_routing, contexts, outputs
 from fsm.testing.contexts import (
     assigned_at_routing,
     narrowed_context,
+    path_dominators,
     routing_cases,
     steps_bounds,
     visit_bounds,
@@ -201,3 +203,39 @@ def test_an_agent_state_that_can_fail_in_place_counts_as_a_loop() -> None:
     assert visit_bounds(checked, "a")["a"].maximum == 10
     report = check_routing(checked, examples=50, runs=0)
     assert [f.kind for f in report.findings] == ["incomplete"]
+
+
+def _passes_every_path(graph: dict[str, list[str]], start: str, node: str, goal: str) -> bool:
+    """The definition: with ``node`` removed, ``goal`` cannot be reached from ``start``."""
+    if node in (start, goal):
+        return goal in reachable_from(graph, start)
+    pruned = {k: [t for t in v if t != node] for k, v in graph.items() if k != node}
+    return goal not in reachable_from(pruned, start)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(2, 9).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n),
+            st.integers(0, n - 1),
+        )
+    )
+)
+def test_path_dominators_agree_with_removing_each_node(
+    drawn: tuple[int, list[tuple[int, int]], int],
+) -> None:
+    """On random graphs (cycles, self loops, unreachable parts), the one-walk answer is the
+    set of nodes whose removal cuts every path, or None when no path exists."""
+    size, edges, goal_index = drawn
+    graph: dict[str, list[str]] = {f"n{i}": [] for i in range(size)}
+    for source, target in edges:
+        graph[f"n{source}"].append(f"n{target}")
+    goal = f"n{goal_index}"
+    found = path_dominators(graph, "n0", goal)
+    if goal not in reachable_from(graph, "n0"):
+        assert found is None
+        return
+    expected = {node for node in graph if _passes_every_path(graph, "n0", node, goal)}
+    assert found == expected
