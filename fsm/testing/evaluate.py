@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import operator
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import compress, repeat
 from typing import Any
 
@@ -214,27 +214,11 @@ class Evaluator:
         """The context from the held values that ``plain`` shares and its other fields checked
         and structured; None when the data is not valid or shares nothing (the caller takes
         the whole path, which reports any problem)."""
-        keys = plain.keys()
-        if not keys <= self._names or not self._required <= keys:
-            return None
-        best: tuple[_Held, list[bool]] | None = None
-        for held in self._held:
-            if held.present <= keys:
-                same = held.matches(tuple(map(plain.__getitem__, held.names)))
-                if best is None or sum(same) > sum(best[1]):
-                    best = (held, same)
-        if best is None:
-            return None
-        held, same = best
-        values = dict(zip(compress(held.names, same), compress(held.structured, same), strict=True))
-        for name in keys - values.keys():
-            check, data_type = self._fields[name]
-            raw = plain[name]
-            if not check(raw):
-                return None
-            values[self._interned[name]] = self._converter.structure_valid(raw, data_type)
-        context: object = self._context_class(**values)
-        return context
+        return self._assemble(
+            plain,
+            lambda held: held.matches(tuple(map(plain.__getitem__, held.names))),
+            lambda held: held.structured,
+        )
 
     def _restored_field(self, name: str, value: object) -> object:
         """One structured field after a JSON round trip, as the whole context's would be;
@@ -267,28 +251,44 @@ class Evaluator:
     def _restored(self, context: object, loaded: dict[str, object]) -> object | None:
         """``loaded`` (the context after a JSON round trip) assembled from the held values'
         own round trips where ``context`` holds a held instance; None as ``_assembled``."""
-        keys = loaded.keys()
+        return self._assemble(
+            loaded,
+            lambda held: list(
+                map(operator.is_, map(getattr, repeat(context), held.names), held.structured)
+            ),
+            lambda held: held.restored,
+        )
+
+    def _assemble(
+        self,
+        data: dict[str, object],
+        sharing: Callable[[_Held], list[bool]],
+        reused: Callable[[_Held], tuple[object, ...]],
+    ) -> object | None:
+        """A context of ``data``: the ``reused`` values of the held set it shares most with
+        (``sharing``: per held field, whether the case holds it), its other fields checked and
+        structured; None when a field is missing, unknown or invalid, or nothing is held."""
+        keys = data.keys()
         if not keys <= self._names or not self._required <= keys:
             return None
         best: tuple[_Held, list[bool]] | None = None
         for held in self._held:
             if held.present <= keys:
-                found = tuple(map(getattr, repeat(context), held.names))
-                same = list(map(operator.is_, found, held.structured))
+                same = sharing(held)
                 if best is None or sum(same) > sum(best[1]):
                     best = (held, same)
         if best is None:
             return None
         held, same = best
-        values = dict(zip(compress(held.names, same), compress(held.restored, same), strict=True))
+        values = dict(zip(compress(held.names, same), compress(reused(held), same), strict=True))
         for name in keys - values.keys():
             check, data_type = self._fields[name]
-            raw = loaded[name]
+            raw = data[name]
             if not check(raw):
                 return None
             values[self._interned[name]] = self._converter.structure_valid(raw, data_type)
-        restored: object = self._context_class(**values)
-        return restored
+        context: object = self._context_class(**values)
+        return context
 
     def outcome(self, case: RoutingCase, context: object | None = None) -> Outcome:
         transitions = self._checked.outgoing(case.state, case.event)
