@@ -13,13 +13,16 @@ from typing import Any
 
 import pytest
 
+from benchmarks.check_bench import main as check_bench
 from benchmarks.fusion_bound import measure as measure_fused
 from benchmarks.profile_w1 import profile, summary
 from benchmarks.report import paired_ratio, targets
 from benchmarks.runner import REPO, Results, StepSample, _syscall_total, worker
+from benchmarks.specgen import generate_record_chain
 from benchmarks.variants import NAMES, OURS, variant_named
 from benchmarks.worker import MismatchError, _check, load_task, steps_task
 from benchmarks.workloads import Workload, appended_bytes, digest, expected_context
+from fsm.spec.validate import checked_from_text
 
 ALWAYS = ("floor-json", OURS, "transitions")
 
@@ -349,3 +352,19 @@ def test_burr_expr_compiles_at_every_step_and_lmda_does_not(
     db.close()
     assert app.get_next_action().name == "published"
     assert bool(compiled) == compiles
+
+
+def test_check_bench_times_a_checkout(capsys: pytest.CaptureFixture[str]) -> None:
+    """``benchmarks.check_bench`` checks a generated record chain with this checkout and
+    prints each run's summary and the medians."""
+    check_bench(["--states", "3", "--reps", "1", "--tree", f"here={REPO}"])
+    out = capsys.readouterr().out
+    assert "chain_3.yaml: routing ok" in out
+    assert "3 states here: median" in out
+
+
+def test_record_chain_specs_are_valid_and_grow_their_context() -> None:
+    """Each state of a record chain writes its own optional record: N + 2 context fields."""
+    checked = checked_from_text(generate_record_chain(5), "chain_5.yaml")
+    assert len(checked.context_type.fields) == 7
+    assert len(checked.spec.states) == 7
