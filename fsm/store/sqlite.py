@@ -139,7 +139,8 @@ class SqliteStore:
         # Only once committed: a failed COMMIT (disk full) must not leave this handle a key
         # for a run that does not exist, which another process could create under another key.
         self._remember(run.run_id, (run_key, run.spec_hash))
-        self._appended[run.run_id] = 0
+        if _plain(run):  # else the next append rewrites the row: the checked path
+            self._appended[run.run_id] = 0
 
     def append(self, snapshot: Snapshot, run: RunRecord) -> None:
         check_append(snapshot, run)
@@ -158,6 +159,10 @@ class SqliteStore:
             or not _plain(run)
         ):
             self._append_checked(snapshot, run)
+            if not _plain(run):
+                # The row now holds this status: the next append must rewrite it (checked).
+                self._appended.pop(run_id, None)
+                return
         else:
             run_key, pinned = identity
             payload, checksum = encode_sealed(snapshot, pinned)  # outside the write lock
@@ -182,7 +187,8 @@ class SqliteStore:
         candidate = snapshot.seq % self.frame_interval == 0
         with self._write as db:
             run_key, pinned = self._identity(db, run.run_id)
-            if self._head(db, run.run_id)[1] != snapshot.seq - 1:
+            _, head, _, row_running = self._head_state(db, run.run_id)
+            if head != snapshot.seq - 1:
                 raise self._not_at(run.run_id, snapshot.seq - 1)
             if candidate:
                 payload, checksum, framed = self._encode_candidate(db, run_key, pinned, snapshot)
@@ -192,9 +198,11 @@ class SqliteStore:
             key = sql.record_key(run_key, run.seq)
             row = (key, framed, bytes.fromhex(checksum), payload, *_head_columns(run))
             self._insert(db, row, run.run_id, snapshot.seq)
-            if not _plain(run):
+            if not _plain(run) or not row_running:
                 # The row keeps the last status change: a deleted tail behind it is detected
-                # (``_newest_seq``), and runs that wait or ended are found by their row.
+                # (``_newest_seq``), and runs that wait or ended are found by their row. A row
+                # that is not 'running' is always the current head, so the status index finds
+                # a status's runs (``list_runs``, ``claim``) without reading every run.
                 values = (run.status, _json_list(run.waiting_for), run.error, run.updated_at)
                 db.execute(sql.UPDATE_RUN, (*values, run.seq, run.state, run_key))
 
@@ -256,7 +264,7 @@ class SqliteStore:
 
     def update_run(self, run: RunRecord) -> None:
         with self._write as db:
-            run_key, seq, state = self._head_state(db, run.run_id)
+            run_key, seq, state, _ = self._head_state(db, run.run_id)
             if seq != run.seq:
                 raise ConflictError(
                     f"run {run.run_id} moved on to seq {seq} (update was for seq"
@@ -271,6 +279,8 @@ class SqliteStore:
                 )
             values = (run.status, _json_list(run.waiting_for), run.error, run.updated_at)
             db.execute(sql.UPDATE_RUN, (*values, seq, state, run_key))
+        if not _plain(run):  # the next append of this handle must rewrite the row
+            self._appended.pop(run.run_id, None)
 
     def claim(self, worker_id: str, lease_seconds: float, limit: int = 1) -> list[str]:
         limit = check_limit(limit)
@@ -364,20 +374,22 @@ class SqliteStore:
 
     def _head(self, db: sqlite3.Connection, run_id: str) -> tuple[int, int]:
         """The run's key and head seq; ``NotFoundError`` if there is no such run."""
-        run_key, seq, _ = self._head_state(db, run_id)
+        run_key, seq, _, _ = self._head_state(db, run_id)
         return run_key, seq
 
-    def _head_state(self, db: sqlite3.Connection, run_id: str) -> tuple[int, int, str]:
+    def _head_state(self, db: sqlite3.Connection, run_id: str) -> tuple[int, int, str, bool]:
         """The run's key, head seq and state: its newest record, unless the runs row is newer
-        (written by ``update_run``, a status change, or version 1 of the schema)."""
+        (written by ``update_run``, a status change, or version 1 of the schema); and whether
+        the runs row says 'running'."""
         found = db.execute(sql.SELECT_HEAD, (run_id,)).fetchone()
         if found is None:
             raise NotFoundError(f"no run {run_id!r} in {self.path}", run_id=run_id)
-        run_key, row_seq, row_state, newest_key, newest_state = found
+        run_key, row_seq, row_state, newest_key, newest_state, row_status = found
         newest = self._newest_seq(run_id, row_seq, newest_key)
+        row_running = row_status == "running"
         if newest > row_seq:
-            return int(run_key), newest, str(newest_state)
-        return int(run_key), int(row_seq), str(row_state)
+            return int(run_key), newest, str(newest_state), row_running
+        return int(run_key), int(row_seq), str(row_state), row_running
 
     def _newest_seq(self, run_id: str, row_seq: int, newest_key: int | None) -> int:
         """The seq of the newest record, which is never behind the runs row."""

@@ -108,6 +108,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # Version 4: a runs row whose status is not 'running' is the run's current head (an
+    # append after it rewrites the row), so the status index finds the runs of a status and
+    # the runnable ones. Rows that earlier versions left behind a newer running record (a
+    # waiting run that received its event) are brought up to that record.
+    (
+        """
+        UPDATE runs SET (status, waiting_for, error, seq, state, updated_at) = (
+            SELECT coalesce(status, 'running'), coalesce(waiting_for, '[]'), error,
+                key & 4294967295, state, updated_at
+            FROM records
+            WHERE key >= runs.run_key << 32 AND key <= (runs.run_key << 32) | 4294967295
+            ORDER BY key DESC LIMIT 1
+        )
+        WHERE status != 'running' AND seq < (
+            SELECT key & 4294967295 FROM records
+            WHERE key >= runs.run_key << 32 AND key <= (runs.run_key << 32) | 4294967295
+            ORDER BY key DESC LIMIT 1
+        )
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -149,11 +169,16 @@ _HEADS = """
 """
 SELECT_RUN = _HEADS + "WHERE run_id = ?"
 LIST_RUNS = _HEADS + "ORDER BY created_at DESC, run_id DESC LIMIT ?"
+# ``runs.status = ?1`` lets the status index find the candidates (a run's row is 'running'
+# unless its status changed at its newest record, see ``SqliteStore.append``); the current
+# status is still checked, so a listing never shows a run by a stale row.
 LIST_RUNS_BY_STATUS = (
-    _HEADS + "WHERE current_status = ? ORDER BY created_at DESC, run_id DESC LIMIT ?"
+    _HEADS
+    + "WHERE runs.status = ?1 AND current_status = ?1"
+    + " ORDER BY created_at DESC, run_id DESC LIMIT ?2"
 )
 SELECT_HEAD = """
-    SELECT run_key, runs.seq, runs.state, newest.key, newest.state
+    SELECT run_key, runs.seq, runs.state, newest.key, newest.state, runs.status
     FROM runs LEFT JOIN records AS newest ON newest.key = (
         SELECT key FROM records
         WHERE key >= runs.run_key << 32 AND key <= (runs.run_key << 32) | 4294967295
@@ -207,7 +232,8 @@ SELECT_FROM_FRAME = """
 SELECT_RUNNABLE = (
     "SELECT run_id FROM ("  # noqa: S608 -- joins constant SQL texts, no values
     + _HEADS
-    + """) WHERE current_status = 'running' AND (lease_owner IS NULL OR lease_expires_at <= ?)
+    + """ WHERE runs.status = 'running') WHERE current_status = 'running'
+        AND (lease_owner IS NULL OR lease_expires_at <= ?)
     ORDER BY created_at, run_id LIMIT ?"""
 )
 TAKE_LEASE = "UPDATE runs SET lease_owner = ?, lease_expires_at = ? WHERE run_id = ?"

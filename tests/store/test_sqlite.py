@@ -302,7 +302,11 @@ def test_an_append_after_an_update_run_elsewhere_brings_the_runs_row_back(tmp_pa
         snapshot, run = step(run, "drafting", appended={"log": ["y"]})
         writer.append(snapshot, run)  # this handle wrote seq 1: no head check
         assert other.get_run("r1") == run
-        assert [r.run_id for r in other.list_runs(status="running")] == ["r1"]
+        # The stale row keeps it out of status listings (a lease prevents the race) until
+        # its next status change rewrites the row.
+        snapshot, run = step(run, "approval", changes={"x": 1}, status="waiting")
+        writer.append(snapshot, run)
+        assert [r.run_id for r in other.list_runs(status="waiting")] == ["r1"]
 
 
 def test_a_version_2_file_keeps_each_runs_status_after_the_migration(tmp_path: Path) -> None:
@@ -379,3 +383,64 @@ def test_a_store_in_a_folder_it_cannot_write_says_why_it_cannot_open(
     assert f"the folder {tmp_path} is not writable" in hint
     assert "runs.db-wal and -shm files" in hint
     assert sqlite_store._folder_hint(str(tmp_path / "missing.db")) == ""
+
+
+def _plan(path: Path, query: str, values: tuple[object, ...]) -> str:
+    with closing(sqlite3.connect(path)) as db:
+        return " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + query, values))
+
+
+def test_listing_by_status_and_claiming_search_the_status_index(tmp_path: Path) -> None:
+    """With many finished runs, a worker's claim and ``fsm runs --status`` must not read
+    every run: their plans search the status index instead of scanning by creation time."""
+    from fsm.store import sqlite_schema as sql
+
+    path = tmp_path / "r.db"
+    with closing(SqliteStore(path)):
+        pass
+    by_status = _plan(path, sql.LIST_RUNS_BY_STATUS, ("running", 50))
+    runnable = _plan(path, sql.SELECT_RUNNABLE, (0.0, 8))
+    assert "SEARCH runs USING INDEX runs_by_status (status=?)" in by_status
+    assert "SEARCH runs USING INDEX runs_by_status (status=?)" in runnable
+
+
+def test_a_waiting_run_that_received_its_event_is_listed_and_claimed_as_running(
+    tmp_path: Path,
+) -> None:
+    """The append after a status change rewrites the runs row, so the status index finds the
+    run by its current status, on this handle and on any other."""
+    path = tmp_path / "r.db"
+    with closing(SqliteStore(path)) as store, closing(SqliteStore(path)) as other:
+        run, start = new_run("r1", context={"log": []})
+        store.create_run(run, start)
+        snapshot, run = step(run, "approval", status="waiting", waiting_for=("go",))
+        store.append(snapshot, run)
+        assert [r.run_id for r in other.list_runs(status="waiting")] == ["r1"]
+        snapshot, run = step(run, "drafting", event="go", status="running")
+        store.append(snapshot, run)
+        snapshot, run = step(run, "reviewing", appended={"log": ["x"]})
+        store.append(snapshot, run)
+        assert [r.run_id for r in other.list_runs(status="running")] == ["r1"]
+        assert other.list_runs(status="waiting") == []
+        assert other.claim("w", 30.0, limit=5) == ["r1"]
+
+
+def test_a_version_3_file_brings_rows_behind_a_newer_record_up_to_date(tmp_path: Path) -> None:
+    """Schema 3 left a waiting run's row 'waiting' once its event made it run again; the
+    migration to 4 moves such rows to their newest record, so the run is listed and claimed."""
+    path = tmp_path / "r.db"
+    run, start = new_run("r1", context={"log": []})
+    with closing(SqliteStore(path)) as store:
+        store.create_run(run, start)
+        snapshot, run = step(run, "approval", status="waiting", waiting_for=("go",))
+        store.append(snapshot, run)
+        snapshot, run = step(run, "drafting", event="go", status="running")
+        store.append(snapshot, run)
+    with closing(sqlite3.connect(path)) as db, db:  # the row as schema 3 left it
+        db.execute("UPDATE runs SET status = 'waiting', waiting_for = '[\"go\"]', seq = 1")
+        db.execute("DELETE FROM schema_migrations WHERE version >= 3")
+    with closing(SqliteStore(path)) as store:
+        assert store.settings().schema_version == SCHEMA_VERSION
+        assert store.get_run("r1") == run
+        assert [r.run_id for r in store.list_runs(status="running")] == ["r1"]
+        assert store.claim("w", 30.0) == ["r1"]
