@@ -12,6 +12,7 @@ import os
 import shlex
 import socket
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
@@ -626,27 +627,83 @@ def _lease_note(run: RunRecord, now: float) -> str:
     return f"  leased to {run.lease_owner} for {left:.0f} s more"
 
 
+_HISTORY_BATCH = 1_000
+"""Records `fsm history` reads at a time: a run of a million steps is printed in flat memory."""
+
+
 @click.command("history")
 @click.argument("run_id")
+@click.option("--from", "first", type=click.IntRange(min=0), help="First seq to show (default: 0).")
+@click.option("--to", "last", type=click.IntRange(min=0), help="Last seq to show (default: now).")
+@click.option(
+    "--last",
+    "newest",
+    type=click.IntRange(min=1),
+    help="Show only the newest N records (instead of --from).",
+)
 @_store_option
 @_json_option
 @handled
-def history_command(run_id: str, store_url: str | None, as_json: bool) -> None:
-    """Every transition of RUN_ID: the rule that fired, what changed, how long it took."""
+def history_command(
+    *,
+    run_id: str,
+    first: int | None,
+    last: int | None,
+    newest: int | None,
+    store_url: str | None,
+    as_json: bool,
+) -> None:
+    """Every transition of RUN_ID: the rule that fired, what changed, how long it took.
+
+    \b
+    A long run's records are read and printed a thousand at a time; --from, --to and --last
+    pick a range:
+      fsm history RUN_ID --last 20           the newest 20 records
+      fsm history RUN_ID --from 5000 --to 5100"""
+    if newest is not None and first is not None:
+        raise click.UsageError("give --from or --last, not both")
     with _opened(store_url) as store:
         run = store.get_run(run_id)
         # Up to the run's seq as just read: records another process commits meanwhile would
         # contradict the head printed with them (its seq, status and state).
-        records = store.history(run_id, 0, run.seq + 1)
-    if as_json:
-        print_json({"run": _run_json(run), "history": [_snapshot_json(s) for s in records]})
-        return
-    click.echo(f"run {run.run_id} ({run.workflow}): {run.status} in '{run.state}'")
+        stop = run.seq if last is None else min(last, run.seq)
+        start = first or 0
+        if newest is not None:
+            start = max(stop - newest + 1, 0)
+        if start > run.seq:
+            raise RunError(
+                f"run {run_id} has records 0..{run.seq}; there is no seq {start}", run_id=run_id
+            )
+        records = _records(store, run_id, start, stop)
+        if as_json:
+            _print_history_json(run, records)
+            return
+        click.echo(f"run {run.run_id} ({run.workflow}): {run.status} in '{run.state}'")
+        for snapshot in records:
+            click.echo(transition_line(snapshot))
+            changed = [*snapshot.changes, *(f"{name}+" for name in snapshot.appended)]
+            if changed:
+                click.echo(f"        changed: {', '.join(changed)}")
+
+
+def _records(store: Store, run_id: str, start: int, stop: int) -> Iterator[Snapshot]:
+    """The run's records from seq ``start`` through ``stop``, read ``_HISTORY_BATCH`` at a
+    time, so only one batch is in memory however long the run is."""
+    for batch in range(start, stop + 1, _HISTORY_BATCH):
+        yield from store.history(run_id, batch, min(batch + _HISTORY_BATCH, stop + 1))
+
+
+def _print_history_json(run: RunRecord, records: Iterator[Snapshot]) -> None:
+    """``{"run": …, "history": […]}`` as ``print_json`` prints it, written record by record."""
+    head = json.dumps({"run": _run_json(run)}, indent=2, ensure_ascii=False, default=str)
+    click.echo(head[: -len("\n}")] + ",")
+    separator = ""
     for snapshot in records:
-        click.echo(transition_line(snapshot))
-        changed = [*snapshot.changes, *(f"{name}+" for name in snapshot.appended)]
-        if changed:
-            click.echo(f"        changed: {', '.join(changed)}")
+        item = json.dumps(_snapshot_json(snapshot), indent=2, ensure_ascii=False, default=str)
+        click.echo(separator + ('  "history": [\n' if not separator else ""), nl=False)
+        click.echo(textwrap.indent(item, "    "), nl=False)
+        separator = ",\n"
+    click.echo("\n  ]\n}" if separator else '  "history": []\n}')
 
 
 @click.command("show")

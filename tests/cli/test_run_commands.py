@@ -118,6 +118,43 @@ def test_history_is_one_consistent_view_while_the_run_advances(
     assert [record["seq"] for record in shown["history"]] == list(range(7))
 
 
+def test_history_reads_a_long_run_in_batches_and_pages(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fsm history` never holds a whole long run: it reads the records a batch at a time
+    (the same output as one read), and --from/--to/--last read only the records they show."""
+    from fsm.cli import run_commands
+
+    run_id = str(started(store, "--send", f"approve={APPROVE}")["run_id"])
+    whole = fsm("history", run_id, "--store", store, "--json").stdout
+    text = fsm("history", run_id, "--store", store).stdout
+    reads: list[tuple[int, int]] = []
+    read_history = SqliteStore.history
+
+    def counted_read(self: SqliteStore, run: str, start: int = 0, end: int | None = None) -> object:
+        reads.append((start, -1 if end is None else end))
+        return read_history(self, run, start, end)
+
+    monkeypatch.setattr(SqliteStore, "history", counted_read)
+    monkeypatch.setattr(run_commands, "_HISTORY_BATCH", 3)
+    assert fsm("history", run_id, "--store", store, "--json").stdout == whole
+    assert reads == [(0, 3), (3, 6), (6, 8)]
+    assert fsm("history", run_id, "--store", store).stdout == text
+    reads.clear()
+    last = json.loads(fsm("history", run_id, "--store", store, "--json", "--last", "2").stdout)
+    assert [record["seq"] for record in last["history"]] == [6, 7]
+    assert reads == [(6, 8)]
+    ranged = fsm("history", run_id, "--store", store, "--from", "2", "--to", "3").stdout
+    assert [line.split()[1] for line in ranged.splitlines() if line.startswith("step")] == [
+        "2",
+        "3",
+    ]
+    past = fsm("history", run_id, "--store", store, "--from", "9")
+    assert past.exit_code == 1
+    assert "has records 0..7; there is no seq 9" in past.output
+    assert fsm("history", run_id, "--store", store, "--from", "1", "--last", "2").exit_code == 2
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
