@@ -16,7 +16,7 @@ the spec decides), and times and attempt counts are not compared.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 import attrs
 
@@ -61,20 +61,31 @@ class ReplayReport:
 
 
 def replay_records(
-    workflow: CompiledWorkflow, records: Sequence[Snapshot], max_steps: int
+    workflow: CompiledWorkflow,
+    records: Iterable[Snapshot],
+    max_steps: int,
+    count: int | None = None,
 ) -> ReplayReport:
-    """Replay ``records`` (a run's history from its start record) through ``workflow``."""
-    if not records or records[0].frame is None:
+    """Replay ``records`` (a run's history from its start record) through ``workflow``.
+
+    ``records`` may be an iterator reading the run a batch at a time, so a long run is never
+    held whole; ``count`` is then how many records follow the start record (without it the
+    records are read into a list to count them)."""
+    if count is None:
+        records = list(records)
+        count = len(records) - 1
+    remaining = iter(records)
+    start = next(remaining, None)
+    if start is None or start.frame is None:
         raise RunError(
             "a replay starts from a run's start record (seq 0, a full frame)",
-            run_id=records[0].run_id if records else None,
+            run_id=start.run_id if start is not None else None,
         )
-    start = records[0]
     report = ReplayReport(
         run_id=start.run_id,
         spec_hash=workflow.spec_hash,
         pinned=start.spec_hash == workflow.spec_hash,
-        records=len(records) - 1,
+        records=count,
         matched=0,
         divergence=None,
     )
@@ -83,7 +94,7 @@ def replay_records(
         divergence = Divergence(0, start.target, describe(start), scratch, start.spec_hash)
         return attrs.evolve(report, divergence=divergence)
     live, sink = scratch
-    for matched, recorded in enumerate(records[1:]):
+    for matched, recorded in enumerate(remaining):
         replayed = _replay_one(workflow, sink, live, recorded)
         if isinstance(replayed, str) or _decision(replayed) != _decision(recorded):
             what = replayed if isinstance(replayed, str) else _contrasted(replayed, recorded)

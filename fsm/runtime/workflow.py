@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -182,8 +182,8 @@ class Workflow:
                 f"({spec.path}); replay it against its own spec ({record.spec_path})",
                 run_id=run_id,
             )
-        records = self.store.history(run_id, 0, record.seq + 1)
-        return replay_records(self.compiled, records, self._start_options(run_id))
+        records = _read_in_batches(self.store, run_id, record.seq)
+        return replay_records(self.compiled, records, self._start_options(run_id), record.seq)
 
     def state_at(self, run_id: str, seq: int | None = None) -> RunState:
         """The run's exact state after record ``seq`` (default: now)."""
@@ -378,3 +378,13 @@ def _run_id(given: str | None) -> str:
             f"`history` would read it as an option"
         )
     return given
+
+
+REPLAY_BATCH = 1_000
+"""Records a replay reads at a time: a run of a million steps is replayed in flat memory."""
+
+
+def _read_in_batches(store: Store, run_id: str, head: int) -> Iterator[Snapshot]:
+    """The run's records from seq 0 through ``head``, ``REPLAY_BATCH`` at a time."""
+    for start in range(0, head + 1, REPLAY_BATCH):
+        yield from store.history(run_id, start, min(start + REPLAY_BATCH, head + 1))

@@ -57,6 +57,37 @@ def test_a_run_replays_as_recorded_against_its_own_spec_without_calling_agents(
     assert report.divergence is None
 
 
+def test_a_replay_reads_the_run_a_batch_at_a_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long run is never held whole: the records are read in batches as the replay goes,
+    and a divergence stops the reading (the edit changes seq 4: no batch past it is read)."""
+    from fsm.runtime import workflow as workflow_module
+
+    run_id = gated_run(store, Worker())
+    reads: list[tuple[int, int | None]] = []
+
+    class Counted(MemoryStore):
+        def history(self, run: str, start: int = 0, end: int | None = None) -> Any:
+            reads.append((start, end))
+            return store.history(run, start, end)
+
+        def get_run(self, run: str) -> Any:
+            return store.get_run(run)
+
+    monkeypatch.setattr(workflow_module, "REPLAY_BATCH", 2)
+    counted = Counted()
+    report = Workflow.from_spec(gated(), agents={"worker": Worker()}, store=counted).replay(run_id)
+    assert (report.matches, report.records, report.matched) == (True, 6, 6)
+    # (0, 1): the start record's options (its step limit)
+    assert reads == [(0, 1), (0, 2), (2, 4), (4, 6), (6, 7)]
+    reads.clear()
+    spec = edited(GATED, "ack.by == 'boss'", "ack.by == 'intern'")
+    report = Workflow.from_spec(spec, agents={"worker": Worker()}, store=counted).replay(run_id)
+    assert (report.records, report.matched) == (6, 3)
+    assert reads == [(0, 1), (0, 2), (2, 4), (4, 6)]
+
+
 def test_an_edited_guard_is_found_at_the_first_record_it_changes(store: Store) -> None:
     run_id = gated_run(store, Worker())
     spec = edited(GATED, "ack.by == 'boss'", "ack.by == 'intern'")
