@@ -50,26 +50,28 @@ def copy_run(source: Store, target: Store, run_id: str) -> RunRecord:
         source.release(run_id, owner)
 
 
+_BATCH = 1_000
+"""Records a copy reads (and compares) at a time: a run of a million steps is copied in flat
+memory instead of being read whole from both stores."""
+
+
 def _copy_leased(source: Store, target: Store, run_id: str, owner: str) -> RunRecord:
     head = attrs.evolve(source.get_run(run_id), lease_owner=None, lease_expires_at=None)
-    records = source.history(run_id)
-    if len(records) != head.seq + 1:
-        raise CorruptionError(
-            f"run {run_id}: its head is at seq {head.seq} but {len(records)} records were read",
-            run_id=run_id,
-        )
-    copied = _copied_so_far(target, run_id, records, owner)
+    copied = _copied_so_far(source, target, head, owner)
     if not copied:
-        target.create_run(_head_at(head, records[0]), records[0], lease=(owner, _LEASE_SECONDS))
+        (start,) = _read(source, run_id, 0, 1)
+        target.create_run(_head_at(head, start), start, lease=(owner, _LEASE_SECONDS))
         copied = 1
-    elif copied == len(records) and target.get_run(run_id).lease_owner is None:
+    elif copied == head.seq + 1 and target.get_run(run_id).lease_owner is None:
         return target.get_run(run_id)  # copied whole before
-    for snapshot in records[copied:]:
-        target.append(snapshot, _head_at(head, snapshot))
-        if snapshot.seq % _RENEW_EVERY == 0:
-            target.renew(run_id, owner, _LEASE_SECONDS)
-            source.renew(run_id, owner, _LEASE_SECONDS)
-    if _head_at(head, records[-1]) is not head:
+    for first in range(copied, head.seq + 1, _BATCH):
+        for snapshot in _read(source, run_id, first, min(first + _BATCH, head.seq + 1)):
+            target.append(snapshot, _head_at(head, snapshot))
+            if snapshot.seq % _RENEW_EVERY == 0:
+                target.renew(run_id, owner, _LEASE_SECONDS)
+                source.renew(run_id, owner, _LEASE_SECONDS)
+    (newest,) = _read(source, run_id, head.seq, head.seq + 1)
+    if _head_at(head, newest) is not head:
         # Why: a head changed without a record (``update_run``, e.g. a cancelled run) is
         # written the same way, so the copy's head equals the source's.
         target.update_run(head)
@@ -77,29 +79,47 @@ def _copy_leased(source: Store, target: Store, run_id: str, owner: str) -> RunRe
     return target.get_run(run_id)
 
 
-def _copied_so_far(target: Store, run_id: str, records: list[Snapshot], owner: str) -> int:
-    """How many of ``records`` ``target`` holds already (0 when it has no such run), leased to
-    ``owner`` unless the copy there is complete; ``ConflictError`` when ``target`` holds a
-    different run, or this one moved on there."""
-    try:
-        there = target.history(run_id)
-    except NotFoundError:
-        return 0
-    if _without_frames(there[: len(records)]) != _without_frames(records[: len(there)]):
-        raise ConflictError(
-            f"the target store already holds a different run {run_id} (its records differ "
-            f"from this one's); copy into another store, or continue the run where it is",
+def _read(store: Store, run_id: str, start: int, end: int) -> list[Snapshot]:
+    """Records ``start`` to ``end - 1`` of the run; ``CorruptionError`` if any is missing."""
+    records = store.history(run_id, start, end)
+    if len(records) != end - start:
+        raise CorruptionError(
+            f"run {run_id}: its head is at seq {end - 1} or later but {len(records)} of the "
+            f"records from seq {start} to {end - 1} were read",
             run_id=run_id,
         )
-    if len(there) > len(records):
+    return records
+
+
+def _copied_so_far(source: Store, target: Store, head: RunRecord, owner: str) -> int:
+    """How many of the run's records ``target`` holds already (0 when it has no such run),
+    leased to ``owner`` unless the copy there is complete; ``ConflictError`` when ``target``
+    holds a different run, or this one moved on there. The records both hold are compared a
+    batch at a time."""
+    run_id = head.run_id
+    try:
+        there_seq = target.get_run(run_id).seq
+    except NotFoundError:
+        return 0
+    common = min(there_seq, head.seq) + 1
+    for first in range(0, common, _BATCH):
+        end = min(first + _BATCH, common)
+        there = _without_frames(target.history(run_id, first, end))
+        if there != _without_frames(_read(source, run_id, first, end)):
+            raise ConflictError(
+                f"the target store already holds a different run {run_id} (its records differ "
+                f"from this one's); copy into another store, or continue the run where it is",
+                run_id=run_id,
+            )
+    if there_seq > head.seq:
         raise ConflictError(
             f"run {run_id} was copied before and has moved on in the target store (seq "
-            f"{len(there) - 1} there, {len(records) - 1} here); continue it there",
+            f"{there_seq} there, {head.seq} here); continue it there",
             run_id=run_id,
         )
     holder = target.get_run(run_id).lease_owner
-    if len(there) == len(records) and holder is None:
-        return len(there)
+    if there_seq == head.seq and holder is None:
+        return there_seq + 1
     if holder is not None and holder.startswith(_COPY_PREFIX):
         # a copy that was interrupted: this one finishes it, taking its lease over in one
         # write, so no worker of the target claims the half-copied run in between
@@ -111,7 +131,7 @@ def _copied_so_far(target: Store, run_id: str, records: list[Snapshot], owner: s
             f"run {run_id} is leased in the target store by {holder}, which is advancing it",
             run_id=run_id,
         )
-    return len(there)
+    return there_seq + 1
 
 
 def _without_frames(records: list[Snapshot]) -> list[Snapshot]:

@@ -139,3 +139,40 @@ def test_another_run_under_the_same_id_is_refused(store: Store, tmp_path: Path) 
         with pytest.raises(ConflictError, match="different run same-id"):
             copy_run(second, store, "same-id")
         assert _records(store, "same-id") == _records(first, "same-id")
+
+
+class _Counting:
+    """A store that notes how many records each ``history`` call returns."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.reads: list[int] = []
+
+    def history(self, run_id: str, start: int = 0, end: int | None = None) -> object:
+        records = self._store.history(run_id, start, end)
+        self.reads.append(len(records))
+        return records
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+
+def test_a_long_run_is_read_a_batch_at_a_time(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither store's history is read whole: a run of a million steps is copied, and a half
+    copy compared, in flat memory."""
+    from fsm.store import transfer
+
+    monkeypatch.setattr(transfer, "_BATCH", 3)
+    with closing(SqliteStore(tmp_path / "source.db")) as source:
+        run = Workflow.from_spec(SPECS / "content_pipeline.yaml", store=source).start(BRIEF)
+        assert run.seq == 6
+        with pytest.raises(KeyboardInterrupt):
+            copy_run(source, _FailingAfter(store, 2), run.run_id)  # type: ignore[arg-type]
+        counted_source, counted_target = _Counting(source), _Counting(store)
+        copied = copy_run(counted_source, counted_target, run.run_id)  # type: ignore[arg-type]
+        assert copied == source.get_run(run.run_id)
+        assert _records(store, run.run_id) == _records(source, run.run_id)
+        assert max(counted_source.reads) <= 3
+        assert counted_target.reads == [3]  # the three records the half copy holds
