@@ -14,7 +14,7 @@ from typing import Protocol
 
 import attrs
 
-from fsm.store.codec import encode_json, seal
+from fsm.store.codec import encode_json, seal, weigh_frame
 from fsm.store.records import RUN_STATUSES, Frame, RunRecord, RunState, RunStatus, Snapshot
 
 DEFAULT_FRAME_INTERVAL = 100
@@ -155,12 +155,13 @@ def encode_candidate(
     records since the last frame and the payload bytes of the records in between.
 
     The frame the caller sent is used, else ``rebuild_frame()`` (a replay) supplies one; it is
-    encoded only to weigh it, and kept when ``keeps_frame`` says so."""
+    weighed, and encoded into the record only when ``keeps_frame`` says to keep it."""
     bare = encode_json(attrs.evolve(snapshot, frame=None), pinned_hash)
     frame = snapshot.frame if snapshot.frame is not None else rebuild_frame()
-    framed = encode_json(attrs.evolve(snapshot, frame=frame), pinned_hash)
-    # Weighed uncompressed, so only the frames that are kept pay for compression.
-    if keeps_frame(interval, gap, since_bytes + len(bare), len(framed) - len(bare)):
+    # Weighed uncompressed and unchecked (most frames are not kept, and checking a large one
+    # costs several times its encoding); a kept one is encoded and checked with its record.
+    if keeps_frame(interval, gap, since_bytes + len(bare), weigh_frame(frame)):
+        framed = encode_json(attrs.evolve(snapshot, frame=frame), pinned_hash)
         return (*seal(snapshot.run_id, snapshot.seq, framed), True)
     return (*seal(snapshot.run_id, snapshot.seq, bare), False)
 

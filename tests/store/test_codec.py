@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fsm.errors import CorruptionError, StoreError
-from fsm.store import Frame, Snapshot, decode_snapshot, encode_snapshot
+from fsm.store import Frame, Snapshot, codec, decode_snapshot, encode_snapshot
+from fsm.store.base import encode_candidate
 from fsm.store.codec import COMPRESS_FROM, FORMAT_VERSION, checksum, encode_json
 from tests.strategies import json_values
 
@@ -268,3 +269,86 @@ def test_a_checksummed_payload_that_does_not_inflate_is_corruption() -> None:
     payload = b"\x78\x01not zlib at all"
     with pytest.raises(CorruptionError, match="does not decode"):
         decode_snapshot("r1", 1, payload, checksum("r1", 1, payload))
+
+
+nested_with_floats = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers(-(2**63), 2**63 - 1) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300)
+@given(nested_with_floats)
+def test_the_fast_encoder_writes_what_json_writes_and_refuses_what_it_refuses(
+    value: object,
+) -> None:
+    """Whatever nulls, "null" text and floats the data holds, the JSON is the standard
+    encoder's (strict: NaN and infinities refused; floats may be spelled otherwise). orjson
+    writes those as null, so a payload with null is searched for them; a None alone no
+    longer sends it to the slow encoder."""
+    strict = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    try:
+        expected = strict.encode(value).encode()
+    except ValueError:
+        with pytest.raises(ValueError, match="Out of range float values"):
+            codec._dumps(value)
+        return
+    assert json.loads(codec._dumps(value)) == json.loads(expected)
+
+
+def test_a_none_beside_a_large_text_stays_on_the_fast_encoder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The standard encoder is not called for data whose only nulls are None."""
+    called: list[object] = []
+    monkeypatch.setattr(codec, "_stdlib_dumps", lambda data: called.append(data) or b"")
+    payload = codec._dumps({"notes": ["annulled " * 100] * 50, "review": None})
+    assert payload.startswith(b'{"notes":["annulled')
+    assert called == []
+    codec._dumps({"review": None, "score": [1.0, float("nan")]})
+    assert len(called) == 1
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {},
+        {"draft": None, "log": ["a", "b"]},
+        {"n": 2**70, "text": "caf\u00e9 \u2713"},
+        {"x": {"y": [1, {}]}},
+    ],
+)
+def test_a_frame_weighs_what_it_adds_to_its_record(context: dict[str, Any]) -> None:
+    """The frame rule weighs a frame without encoding its record twice: by the bytes it adds."""
+    frame = Frame(context=context, state="drafting", steps=3, visits={"drafting": 2})
+    bare = attrs.evolve(_transition(), frame=None)
+    added = len(encode_json(attrs.evolve(bare, frame=frame))) - len(encode_json(bare))
+    assert codec.weigh_frame(frame) == added
+
+
+def test_a_frame_that_is_not_kept_is_weighed_not_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Searching a large frame for NaN costs several times encoding it: only a kept frame is
+    checked (with its record); one the rule skips is only weighed."""
+    checked: list[object] = []
+    search = codec._holds_non_finite
+    monkeypatch.setattr(
+        codec, "_holds_non_finite", lambda data: checked.append(data) or search(data)
+    )
+    frame = Frame(context={"big": "x" * 5_000, "none": None}, state="drafting", steps=3, visits={})
+    snapshot = attrs.evolve(_transition(), changes={"n": None}, frame=frame)
+    payload, _, framed = encode_candidate(
+        snapshot, interval=4, gap=4, since_bytes=10, rebuild_frame=lambda: frame
+    )
+    assert not framed
+    assert b"frame" not in payload
+    assert all("frame" not in data for data in checked if isinstance(data, dict))
+    _, _, framed = encode_candidate(
+        snapshot, interval=4, gap=4, since_bytes=10_000, rebuild_frame=lambda: frame
+    )
+    assert framed
+    assert any("frame" in data for data in checked if isinstance(data, dict))
