@@ -34,6 +34,7 @@ from fsm.errors import ConflictError, ContractError, FsmError, RunError
 from fsm.runtime import AgentCall, RunHandle, Workflow
 from fsm.spec.validate import load_checked
 from fsm.store import RUN_STATUSES, RunRecord, Snapshot, Store, open_store
+from fsm.store.transfer import COPY_PREFIX
 from fsm.worker.options import PARKED, default_worker_id
 
 _STORE_HELP = "Store URL (default: $FSM_STORE, else sqlite:///<cwd>/.fsm/runs.db)."
@@ -129,6 +130,14 @@ def _leased(
             taken = store.hand_over(run_id, holder, owner, CLI_LEASE_SECONDS)
     if not taken:
         run = store.get_run(run_id)
+        if run.lease_owner is not None and run.lease_owner.startswith(COPY_PREFIX):
+            # Why: a half copy stays leased until a copy finishes it; waiting would not help
+            raise RunError(
+                f"run {run_id} is leased by {run.lease_owner}, an `fsm copy` of it: wait until "
+                f"the copy ends; if it was interrupted, copy the run again, which finishes "
+                f"it (a half copy stays leased until then)",
+                run_id=run_id,
+            )
         # --detach records an event without the lease: of use only while the run waits
         detach = ", or with `fsm send` pass --detach" if run.status == "waiting" else ""
         raise RunError(

@@ -14,15 +14,20 @@ from fsm.store.base import Store
 from fsm.store.records import RunRecord, Snapshot
 
 _LEASE_SECONDS = 60.0
-_RENEW_EVERY = 500  # records: a copy keeps its leases well within _LEASE_SECONDS
+_RENEW_EVERY = 500  # records: a copy keeps its source lease well within _LEASE_SECONDS
+_UNTIL_COPIED = 100 * 365 * 86400.0
+"""The target's lease on a copy being written: it never lapses on its own, so a half copy
+whose copy was killed is never claimed by the target's workers (they would advance it from a
+past step, calling agents the source had called); copying again takes it over and ends it."""
 
 
-_COPY_PREFIX = "fsm-copy:"
+COPY_PREFIX = "fsm-copy:"
+"""Prefix of the lease owner ``copy_run`` writes into both stores while it copies a run."""
 
 
 def copy_owner() -> str:
     """The lease holder a copy writes into both stores: ``fsm-copy:host:pid``."""
-    return f"{_COPY_PREFIX}{socket.gethostname()}:{os.getpid()}"
+    return f"{COPY_PREFIX}{socket.gethostname()}:{os.getpid()}"
 
 
 def copy_run(source: Store, target: Store, run_id: str) -> RunRecord:
@@ -31,8 +36,9 @@ def copy_run(source: Store, target: Store, run_id: str) -> RunRecord:
     The copy keeps the run's id, records (checksummed again by ``target``), lineage and head,
     without the lease. The run is leased in both stores while it is copied: in ``source`` so
     nothing advances it half-way through (``ConflictError`` naming the holder if something
-    holds it), in ``target`` so workers there take it up only once it is complete. A copy that
-    stopped half-way is finished by copying again (the records ``target`` has must be the
+    holds it), in ``target`` so workers there take it up only once it is complete (a copy that
+    was killed leaves its half copy leased there for good). A copy that stopped half-way is
+    finished by copying again (the records ``target`` has must be the
     source's first ones); a complete copy is left as it is. ``ConflictError`` if ``target``
     holds another run under that id. The run stays in ``source``: continue it in one store
     only, or its agents are called in both."""
@@ -60,7 +66,7 @@ def _copy_leased(source: Store, target: Store, run_id: str, owner: str) -> RunRe
     copied = _copied_so_far(source, target, head, owner)
     if not copied:
         (start,) = _read(source, run_id, 0, 1)
-        target.create_run(_head_at(head, start), start, lease=(owner, _LEASE_SECONDS))
+        target.create_run(_head_at(head, start), start, lease=(owner, _UNTIL_COPIED))
         copied = 1
     elif copied == head.seq + 1 and target.get_run(run_id).lease_owner is None:
         return target.get_run(run_id)  # copied whole before
@@ -68,7 +74,6 @@ def _copy_leased(source: Store, target: Store, run_id: str, owner: str) -> RunRe
         for snapshot in _read(source, run_id, first, min(first + _BATCH, head.seq + 1)):
             target.append(snapshot, _head_at(head, snapshot))
             if snapshot.seq % _RENEW_EVERY == 0:
-                target.renew(run_id, owner, _LEASE_SECONDS)
                 source.renew(run_id, owner, _LEASE_SECONDS)
     (newest,) = _read(source, run_id, head.seq, head.seq + 1)
     if _head_at(head, newest) is not head:
@@ -120,12 +125,12 @@ def _copied_so_far(source: Store, target: Store, head: RunRecord, owner: str) ->
     holder = target.get_run(run_id).lease_owner
     if there_seq == head.seq and holder is None:
         return there_seq + 1
-    if holder is not None and holder.startswith(_COPY_PREFIX):
+    if holder is not None and holder.startswith(COPY_PREFIX):
         # a copy that was interrupted: this one finishes it, taking its lease over in one
         # write, so no worker of the target claims the half-copied run in between
-        taken = target.hand_over(run_id, holder, owner, _LEASE_SECONDS)
+        taken = target.hand_over(run_id, holder, owner, _UNTIL_COPIED)
     else:
-        taken = target.lease(run_id, owner, _LEASE_SECONDS)
+        taken = target.lease(run_id, owner, _UNTIL_COPIED)
     if not taken:
         raise ConflictError(
             f"run {run_id} is leased in the target store by {holder}, which is advancing it",

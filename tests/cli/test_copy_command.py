@@ -6,6 +6,7 @@ import json
 from contextlib import closing
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner, Result
 
@@ -103,3 +104,27 @@ def test_a_missing_source_store_is_an_error_not_an_empty_copy(tmp_path: Path) ->
     )
     assert result.exit_code == 1
     assert "nope.db" in result.output
+
+
+def test_a_half_copy_is_refused_by_commands_with_the_way_to_finish_it(
+    stores: tuple[str, str],
+) -> None:
+    """A run whose copy stopped half-way is not resumed in the target, and the refusal says
+    to copy it again rather than to wait for a lease that does not lapse."""
+    old, new = stores
+    run_id = _start(old, "--send", f"approve={APPROVE}")
+    with closing(open_store(old)) as source, closing(open_store(new)) as target:
+        head = source.get_run(run_id)
+        start, *rest = source.history(run_id)
+        target.create_run(
+            attrs.evolve(head, seq=0, state=start.target, status=start.status),
+            start,
+            lease=("fsm-copy:elsewhere:1", 60),
+        )
+        assert rest
+    result = fsm("resume", run_id, "--store", new)
+    assert result.exit_code == 1
+    assert "an `fsm copy` of it" in result.output
+    assert "copy the run again" in result.output
+    copied = fsm("copy", run_id, "--store", old, "--to", new)
+    assert copied.exit_code == 0, copied.output

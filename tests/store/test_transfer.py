@@ -12,7 +12,7 @@ import pytest
 
 from fsm.errors import ConflictError, NotFoundError
 from fsm.runtime import Workflow
-from fsm.store import SqliteStore, Store, copy_run
+from fsm.store import MemoryStore, SqliteStore, Store, copy_run
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 BRIEF = {"brief": {"topic": "moving runs between stores", "audience": "technical"}}
@@ -176,3 +176,20 @@ def test_a_long_run_is_read_a_batch_at_a_time(
         assert _records(store, run.run_id) == _records(source, run.run_id)
         assert max(counted_source.reads) <= 3
         assert counted_target.reads == [3]  # the three records the half copy holds
+
+
+def test_a_half_copy_is_never_claimed_by_the_target_s_workers(tmp_path: Path) -> None:
+    """A copy killed half-way leaves its run leased in the target past any lease time, so no
+    worker there advances a run missing its last records; copying again finishes it."""
+    now = [1000.0]
+    target = MemoryStore(clock=lambda: now[0])
+    with closing(SqliteStore(tmp_path / "source.db")) as source:
+        run = Workflow.from_spec(SPECS / "content_pipeline.yaml", store=source).start(BRIEF)
+        with pytest.raises(KeyboardInterrupt):
+            copy_run(source, _FailingAfter(target, 2), run.run_id)  # type: ignore[arg-type]
+        now[0] += 365 * 86400
+        assert target.claim("w1", 30, limit=5) == []
+        assert not target.lease(run.run_id, "fsm-cli:elsewhere", 30)
+        copied = copy_run(source, target, run.run_id)
+        assert copied == source.get_run(run.run_id)
+        assert copied.lease_owner is None
