@@ -13,9 +13,10 @@ from pathlib import Path
 import click
 
 from fsm.cli.output import EXIT_FAILED, counted, handled, print_json
-from fsm.cli.run_commands import dead_holder
+from fsm.cli.run_commands import dead_holder, ended_here
 from fsm.errors import FsmError, NotFoundError
 from fsm.store import RunRecord, RunStatus, Store, copy_run, open_store
+from fsm.store.transfer import COPY_LEASE_SECONDS, COPY_PREFIX, copy_owner
 from fsm.worker.options import PARKED
 
 _UNFINISHED: tuple[RunStatus, ...] = ("running", "waiting")
@@ -97,8 +98,8 @@ def _copy_one(source: Store, target: Store, run_id: str) -> dict[str, object]:
     """Copy one run; what happened, as a JSON-ready record (an error is a result too: the
     other runs are still copied)."""
     try:
+        before = _head_or_none(target, run_id)  # first: a failure here leaves no lease behind
         _free_abandoned_lease(source, run_id)
-        before = _head_or_none(target, run_id)
         head = copy_run(source, target, run_id)
     except FsmError as error:
         return {"run_id": run_id, "result": "failed", "error": str(error)}
@@ -113,11 +114,19 @@ def _head_or_none(store: Store, run_id: str) -> RunRecord | None:
 
 
 def _free_abandoned_lease(store: Store, run_id: str) -> None:
-    """A lease left by a killed command, or by a worker that parked the run, holds nothing
-    back: release it, as `fsm resume` does, so the copy can take the run."""
+    """A lease left by a killed command or copy, or by a worker that parked the run, holds
+    nothing back: hand it to this copy, as `fsm resume` takes such a lease over (in one write,
+    so no worker claims the run in between)."""
     holder = store.get_run(run_id).lease_owner
-    if holder is not None and (holder.startswith(PARKED) or dead_holder(holder)):
-        store.release(run_id, holder)
+    if holder is not None and _abandoned(holder):
+        store.hand_over(run_id, holder, copy_owner(), COPY_LEASE_SECONDS)
+
+
+def _abandoned(holder: str) -> bool:
+    if holder.startswith(COPY_PREFIX):  # ``fsm-copy:host:pid``: a copy killed half-way
+        host, _, pid = holder.removeprefix(COPY_PREFIX).partition(":")
+        return ended_here(host, pid)
+    return holder.startswith(PARKED) or dead_holder(holder)
 
 
 def _outcome(head: RunRecord, result: str) -> dict[str, object]:

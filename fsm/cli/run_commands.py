@@ -85,15 +85,20 @@ def dead_holder(holder: str) -> bool:
     killed mid-run): ``host:pid:random``, with an ``fsm-cli:`` prefix for commands. Its lease
     would otherwise keep ``fsm resume`` out until it expires."""
     parts = holder.removeprefix("fsm-cli:").split(":")
-    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+    return len(parts) == 3 and ended_here(parts[0], parts[1])
+
+
+def ended_here(host: str, pid: str) -> bool:
+    """Whether process ``pid`` of machine ``host`` is this machine's and has ended."""
+    if host != socket.gethostname() or not pid.isdigit():
         return False
     try:
-        os.kill(int(parts[1]), 0)
+        os.kill(int(pid), 0)
     except ProcessLookupError:
         return True
     except OSError:  # exists, owned by someone else (or the check is not allowed): alive
         return False
-    return _zombie(int(parts[1]))
+    return _zombie(int(pid))
 
 
 def _zombie(pid: int) -> bool:
@@ -135,7 +140,7 @@ def _leased(
             raise RunError(
                 f"run {run_id} is leased by {run.lease_owner}, an `fsm copy` of it: wait until "
                 f"the copy ends; if it was interrupted, copy the run again, which finishes "
-                f"it (a half copy stays leased until then)",
+                f"it and lets go of the run (a half copy stays leased until then)",
                 run_id=run_id,
             )
         # --detach records an event without the lease: of use only while the run waits

@@ -13,8 +13,9 @@ from fsm.errors import ConflictError, CorruptionError, NotFoundError
 from fsm.store.base import Store
 from fsm.store.records import RunRecord, Snapshot
 
-_LEASE_SECONDS = 60.0
-_RENEW_EVERY = 500  # records: a copy keeps its source lease well within _LEASE_SECONDS
+COPY_LEASE_SECONDS = 60.0
+"""How long a copy's lease on the run it copies from lasts (renewed while it copies)."""
+_RENEW_EVERY = 500  # records: a copy keeps its source lease well within COPY_LEASE_SECONDS
 _UNTIL_COPIED = 100 * 365 * 86400.0
 """The target's lease on a copy being written: it never lapses on its own, so a half copy
 whose copy was killed is never claimed by the target's workers (they would advance it from a
@@ -43,7 +44,7 @@ def copy_run(source: Store, target: Store, run_id: str) -> RunRecord:
     holds another run under that id. The run stays in ``source``: continue it in one store
     only, or its agents are called in both."""
     owner = copy_owner()
-    if not source.lease(run_id, owner, _LEASE_SECONDS):
+    if not source.lease(run_id, owner, COPY_LEASE_SECONDS):
         holder = source.get_run(run_id).lease_owner
         raise ConflictError(
             f"run {run_id} is leased by {holder}, which is advancing it; stop that process "
@@ -74,7 +75,7 @@ def _copy_leased(source: Store, target: Store, run_id: str, owner: str) -> RunRe
         for snapshot in _read(source, run_id, first, min(first + _BATCH, head.seq + 1)):
             target.append(snapshot, _head_at(head, snapshot))
             if snapshot.seq % _RENEW_EVERY == 0:
-                source.renew(run_id, owner, _LEASE_SECONDS)
+                source.renew(run_id, owner, COPY_LEASE_SECONDS)
     (newest,) = _read(source, run_id, head.seq, head.seq + 1)
     if _head_at(head, newest) is not head:
         # Why: a head changed without a record (``update_run``, e.g. a cancelled run) is

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -128,3 +131,23 @@ def test_a_half_copy_is_refused_by_commands_with_the_way_to_finish_it(
     assert "copy the run again" in result.output
     copied = fsm("copy", run_id, "--store", old, "--to", new)
     assert copied.exit_code == 0, copied.output
+
+
+def test_a_killed_copy_s_lease_on_the_source_is_taken_over_at_once(
+    stores: tuple[str, str],
+) -> None:
+    """A copy killed half-way on this machine leaves its lease on the run it copied from:
+    copying again takes that lease over (as `fsm resume` does a killed command's) instead of
+    refusing the run as one something is advancing, and lets go of it afterwards."""
+    old, new = stores
+    run_id = _start(old)
+    with subprocess.Popen([sys.executable, "-c", "pass"]) as ended:
+        ended.wait()
+    dead = f"fsm-copy:{socket.gethostname()}:{ended.pid}"
+    with closing(open_store(old)) as source:
+        assert source.lease(run_id, dead, 60)
+    result = fsm("copy", run_id, "--store", old, "--to", new)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{run_id}  copied: ")
+    with closing(open_store(old)) as source:
+        assert source.get_run(run_id).lease_owner is None
