@@ -21,7 +21,12 @@ from fsm.testing.routing import DEFAULT_EXAMPLES, DEFAULT_RUNS, check_routing
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report per spec.")
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of the search (reproducible)."
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the search: the same seed, spec, Flow Orchestra and Hypothesis versions draw"
+    " the same contexts.",
 )
 @click.option(
     "--examples",
