@@ -507,6 +507,25 @@ def resume_command(
         _summary(handle, store_url, as_json)
 
 
+def _delivery_stopped(
+    handle: RunHandle, event: str, seq: int, store_url: str | None
+) -> _StoppedError:
+    """Ctrl-C while ``event`` was being recorded: whether it was, by the store's word."""
+    with suppress(Exception):
+        handle.reload()
+    where = f"run {handle.run_id} is {handle.status} in '{handle.state}' at seq {handle.seq}"
+    store = f" --store {shlex.quote(store_url)}" if store_url else ""
+    if handle.seq == seq:
+        return _StoppedError(
+            f"interrupted before event {event!r} was recorded; {where}: send it again"
+        )
+    resume = f": continue it with `fsm resume {shlex.quote(handle.run_id)}{store}`"
+    return _StoppedError(
+        f"interrupted after event {event!r} was recorded; {where}"
+        + (resume if handle.status == "running" else "")
+    )
+
+
 @click.command("send")
 @click.argument("run_id")
 @click.argument("event")
@@ -543,7 +562,13 @@ def send_command(
             return
         with _leased(store, run_id, printer):
             handle = workflow.run(run_id, allow_spec_change=allow_spec_change)
-            handle.deliver(event, data)
+            seq = handle.seq
+            try:
+                handle.deliver(event, data)
+            except Exception:
+                raise
+            except BaseException as error:  # Ctrl-C while the event's record was written
+                raise _delivery_stopped(handle, event, seq, store_url) from error
             _advanced(handle, handle.advance, store_url, f"event {event!r} delivered; ")
         _summary(handle, store_url, as_json)
 

@@ -829,3 +829,32 @@ def test_a_refused_lease_suggests_detach_only_where_it_helps(store: str) -> None
     assert resumed.exit_code == 1
     assert "leased by worker-9, which is advancing it" in resumed.stderr
     assert "--detach" not in resumed.stderr
+
+
+@pytest.mark.parametrize("recorded", [False, True])
+def test_ctrl_c_while_an_event_is_recorded_says_whether_it_was(
+    store: str, monkeypatch: pytest.MonkeyPatch, recorded: bool
+) -> None:
+    """`fsm send` interrupted in the event's own write used to print a bare "Aborted!": the
+    user could not tell whether to send again or resume."""
+    run_id = escalated(store)
+    deliver = RunHandle.deliver
+
+    def interrupted(self: RunHandle, event: str, data: object = None) -> RunHandle:
+        if recorded:
+            deliver(self, event, data)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunHandle, "deliver", interrupted)
+    result = fsm("send", run_id, *RESOLVE, "--store", store)
+    assert result.exit_code == 1
+    if recorded:
+        assert f"interrupted after event 'resolve' was recorded; run {run_id} is running" in (
+            result.stderr
+        )
+        assert f"fsm resume {run_id} --store {shlex.quote(store)}" in result.stderr
+    else:
+        assert f"interrupted before event 'resolve' was recorded; run {run_id} is waiting" in (
+            result.stderr
+        )
+        assert "send it again" in result.stderr
