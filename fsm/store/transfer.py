@@ -70,7 +70,7 @@ def _copy_leased(source: Store, target: Store, run_id: str, owner: str) -> RunRe
         target.create_run(_head_at(head, start), start, lease=(owner, _UNTIL_COPIED))
         copied = 1
     elif copied == head.seq + 1 and target.get_run(run_id).lease_owner is None:
-        return target.get_run(run_id)  # copied whole before
+        return _copied_before(head, target.get_run(run_id))
     for first in range(copied, head.seq + 1, _BATCH):
         for snapshot in _read(source, run_id, first, min(first + _BATCH, head.seq + 1)):
             target.append(snapshot, _head_at(head, snapshot))
@@ -83,6 +83,21 @@ def _copy_leased(source: Store, target: Store, run_id: str, owner: str) -> RunRe
         target.update_run(head)
     target.release(run_id, owner)
     return target.get_run(run_id)
+
+
+def _copied_before(here: RunRecord, there: RunRecord) -> RunRecord:
+    """The target's head of a run copied whole before, if it still says what the source's
+    does; ``ConflictError`` if either was changed since without a record (``update_run``,
+    e.g. a run cancelled in one store): copying cannot tell which one is right."""
+    said = (here.status, here.state, here.waiting_for, here.error)
+    if (there.status, there.state, there.waiting_for, there.error) == said:
+        return there
+    raise ConflictError(
+        f"run {here.run_id} was copied before, but its head has changed since in one of the "
+        f"stores ({here.status} in '{here.state}' here, {there.status} in '{there.state}' "
+        f"there, both at seq {here.seq}); settle it in the store where the run is to go on",
+        run_id=here.run_id,
+    )
 
 
 def _read(store: Store, run_id: str, start: int, end: int) -> list[Snapshot]:

@@ -193,3 +193,19 @@ def test_a_half_copy_is_never_claimed_by_the_target_s_workers(tmp_path: Path) ->
         copied = copy_run(source, target, run.run_id)
         assert copied == source.get_run(run.run_id)
         assert copied.lease_owner is None
+
+
+def test_a_run_changed_without_a_record_since_its_copy_is_not_reported_copied(
+    store: Store, tmp_path: Path
+) -> None:
+    """A run cancelled in the source after it was copied has the same records in both stores,
+    but not the same head: copying again says so instead of 'already there'."""
+    with closing(SqliteStore(tmp_path / "source.db")) as source:
+        run = Workflow.from_spec(SPECS / "content_pipeline.yaml", store=source).start(BRIEF)
+        copy_run(source, store, run.run_id)
+        assert copy_run(source, store, run.run_id) == store.get_run(run.run_id)
+        head = source.get_run(run.run_id)
+        source.update_run(attrs.evolve(head, status="failed", error="cancelled", updated_at=9.0))
+        with pytest.raises(ConflictError, match="its head has changed since in one of the stores"):
+            copy_run(source, store, run.run_id)
+        assert store.get_run(run.run_id).status == "waiting"
