@@ -78,6 +78,8 @@ def copy_command(
     failed = [outcome for outcome in outcomes if outcome["result"] == "failed"]
     if as_json:
         print_json(outcomes)
+    elif not outcomes:
+        click.echo("no running or waiting runs to copy" if unfinished else "no runs to copy")
     else:
         for outcome in outcomes:
             click.echo(_line(outcome))

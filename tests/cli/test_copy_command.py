@@ -151,3 +151,11 @@ def test_a_killed_copy_s_lease_on_the_source_is_taken_over_at_once(
     assert result.stdout.startswith(f"{run_id}  copied: ")
     with closing(open_store(old)) as source:
         assert source.get_run(run_id).lease_owner is None
+
+
+def test_nothing_to_copy_is_said_so(stores: tuple[str, str]) -> None:
+    old, new = stores
+    _start(old, "--send", f"approve={APPROVE}")
+    result = fsm("copy", "--unfinished", "--store", old, "--to", new)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "no running or waiting runs to copy\n"
