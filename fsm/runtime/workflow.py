@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from fsm.errors import ContractError, RunError
+from fsm.errors import ContractError, FsmError, RunError
 from fsm.runtime.compiled import CompiledWorkflow, compile_workflow
 from fsm.runtime.replay import ReplayReport, replay_records
 from fsm.runtime.run import OnTransition, RunHandle
@@ -104,7 +105,10 @@ class Workflow:
         (``Store.create_run``): for a process that advances the run itself while workers
         serve the same store, which then never claim it from under it."""
         handle = self._create(input, run_id, max_steps, lease)
-        return handle if detach else handle.advance()
+        if detach:
+            return handle
+        with _naming_the_run(handle):
+            return handle.advance()
 
     async def async_start(
         self,
@@ -118,7 +122,10 @@ class Workflow:
         """``start`` for an event loop: async agents are awaited, sync ones run as ``start``
         runs them, and retries' backoff does not block the loop."""
         handle = self._create(input, run_id, max_steps, lease)
-        return handle if detach else await handle.async_advance()
+        if detach:
+            return handle
+        with _naming_the_run(handle):
+            return await handle.async_advance()
 
     def run(self, run_id: str, *, allow_spec_change: bool = False) -> RunHandle:
         """Reopen a stored run (``NotFoundError`` if there is none)."""
@@ -388,3 +395,23 @@ def _read_in_batches(store: Store, run_id: str, head: int) -> Iterator[Snapshot]
     """The run's records from seq 0 through ``head``, ``REPLAY_BATCH`` at a time."""
     for start in range(0, head + 1, REPLAY_BATCH):
         yield from store.history(run_id, start, min(start + REPLAY_BATCH, head + 1))
+
+
+@contextmanager
+def _naming_the_run(handle: RunHandle) -> Iterator[None]:
+    """``start`` stores the run before it advances it: when something cuts the advance short
+    (a cancelled task, Ctrl-C, an agent's ``sys.exit``), the caller never receives the handle,
+    so the error names the run and how to go on. ``FsmError``s carry ``run_id`` already."""
+    try:
+        yield
+    except FsmError:
+        raise
+    except BaseException as error:
+        notes = getattr(error, "__notes__", ())
+        if not any(handle.run_id in note for note in notes):
+            error.add_note(
+                f"run {handle.run_id} was created and is {handle.status} in '{handle.state}' at"
+                f" seq {handle.seq} (its records so far are kept); continue it with"
+                f" workflow.run({handle.run_id!r}).resume() (or async_resume())"
+            )
+        raise

@@ -314,3 +314,46 @@ def test_workflow_and_store_reprs_say_what_they_are(tmp_path: Path) -> None:
     assert repr(store) == "<MemoryStore closed>"
     with closing(SqliteStore(tmp_path / "runs.db")) as sqlite:
         assert repr(sqlite) == f"<SqliteStore {tmp_path / 'runs.db'}>"
+
+
+def test_a_start_cut_short_names_the_run_it_created() -> None:
+    """start() stores the run, then advances it: a caller whose start is cancelled (or hit by
+    Ctrl-C) never gets the handle, so the error itself names the run and how to go on."""
+    store = MemoryStore()
+
+    async def slow(inputs: Any, call: AgentCall) -> dict[str, object]:
+        await asyncio.sleep(30)
+        return out("slow")
+
+    workflow = Workflow.from_spec(TWO_AGENTS, agents={"one": slow, "two": slow}, store=store)
+    caught: list[BaseException] = []
+
+    async def caller() -> None:
+        try:
+            await workflow.async_start()
+        except asyncio.CancelledError as error:
+            caught.append(error)
+            raise
+
+    async def cancel_it() -> None:
+        task = asyncio.create_task(caller())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_it())
+    (run,) = store.list_runs()
+    (note,) = caught[0].__notes__
+    assert f"run {run.run_id} was created and is running in 's1' at seq 0" in note
+    assert f"workflow.run({run.run_id!r}).resume()" in note
+
+    def interrupted(inputs: Any, call: AgentCall) -> dict[str, object]:
+        raise KeyboardInterrupt
+
+    workflow = Workflow.from_spec(TWO_AGENTS, agents={"one": interrupted, "two": slow}, store=store)
+    with pytest.raises(KeyboardInterrupt) as raised:
+        workflow.start()
+    newest = store.list_runs()[0]
+    assert newest.run_id != run.run_id
+    assert f"run {newest.run_id} was created" in raised.value.__notes__[0]
