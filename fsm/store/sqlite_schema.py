@@ -128,6 +128,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # Version 5: the file keeps the rule of version 4 itself. A running record after a row
+    # that is not 'running' brings the row up to it, whoever inserts it: a process that
+    # opened the file under version 3 and is still running (it never rewrites the row), or a
+    # handle whose append skipped the head check after another's ``update_run``. Without
+    # this such a run dropped out of the status index: never claimed, in no status listing.
+    (
+        """
+        CREATE TRIGGER records_running_head AFTER INSERT ON records
+        WHEN NEW.status IS NULL BEGIN
+            UPDATE runs SET status = 'running', waiting_for = coalesce(NEW.waiting_for, '[]'),
+                error = NEW.error, seq = NEW.key & 4294967295,
+                state = coalesce(NEW.state, state),
+                updated_at = coalesce(NEW.updated_at, updated_at)
+            WHERE run_key = NEW.key >> 32 AND status != 'running'
+                AND seq < NEW.key & 4294967295;
+        END
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -273,6 +273,7 @@ def test_a_version_1_file_is_migrated_and_its_runs_read_and_continue(tmp_path: P
             "UPDATE runs SET seq = 3, state = 'reviewing', updated_at = ?", (run.updated_at,)
         )
         db.execute("UPDATE records SET checksum = lower(hex(checksum))")
+        db.execute("DROP TRIGGER records_running_head")  # schema 5's
         for column in ("status", "waiting_for", "error"):
             db.execute(f"ALTER TABLE records DROP COLUMN {column}")
         db.execute("ALTER TABLE records DROP COLUMN state")
@@ -302,8 +303,10 @@ def test_an_append_after_an_update_run_elsewhere_brings_the_runs_row_back(tmp_pa
         snapshot, run = step(run, "drafting", appended={"log": ["y"]})
         writer.append(snapshot, run)  # this handle wrote seq 1: no head check
         assert other.get_run("r1") == run
-        # The stale row keeps it out of status listings (a lease prevents the race) until
-        # its next status change rewrites the row.
+        # The record brought the row back too, so the status index finds the run as running.
+        assert [r.run_id for r in other.list_runs(status="running")] == ["r1"]
+        assert other.list_runs(status="failed") == []
+        assert other.claim("w", 30.0) == ["r1"]
         snapshot, run = step(run, "approval", changes={"x": 1}, status="waiting")
         writer.append(snapshot, run)
         assert [r.run_id for r in other.list_runs(status="waiting")] == ["r1"]
@@ -326,6 +329,7 @@ def test_a_version_2_file_keeps_each_runs_status_after_the_migration(tmp_path: P
         store.append(snapshot, other)
     with closing(sqlite3.connect(path)) as db, db:  # as schema 2 left it: row at seq 1
         db.execute("UPDATE runs SET seq = 1, state = 'approval' WHERE run_id = 'r1'")
+        db.execute("DROP TRIGGER records_running_head")  # schema 5's
         for column in ("status", "waiting_for", "error"):
             db.execute(f"ALTER TABLE records DROP COLUMN {column}")
         db.execute("DELETE FROM schema_migrations WHERE version >= 2")
@@ -438,9 +442,36 @@ def test_a_version_3_file_brings_rows_behind_a_newer_record_up_to_date(tmp_path:
         store.append(snapshot, run)
     with closing(sqlite3.connect(path)) as db, db:  # the row as schema 3 left it
         db.execute("UPDATE runs SET status = 'waiting', waiting_for = '[\"go\"]', seq = 1")
+        db.execute("DROP TRIGGER records_running_head")  # schema 5's
         db.execute("DELETE FROM schema_migrations WHERE version >= 3")
     with closing(SqliteStore(path)) as store:
         assert store.settings().schema_version == SCHEMA_VERSION
         assert store.get_run("r1") == run
         assert [r.run_id for r in store.list_runs(status="running")] == ["r1"]
+        assert store.claim("w", 30.0) == ["r1"]
+
+
+def test_a_running_record_from_a_writer_that_keeps_the_row_is_still_listed_and_claimed(
+    tmp_path: Path,
+) -> None:
+    """A process that opened the file under schema 3 and still runs inserts a waiting run's
+    event record without rewriting the runs row; the file itself brings the row up to it, so
+    the run is not lost to ``claim`` and status listings."""
+    from fsm.store import sqlite_schema as sql
+    from fsm.store.codec import encode_snapshot
+
+    path = tmp_path / "r.db"
+    with closing(SqliteStore(path)) as store:
+        run, start = new_run("r1", context={"log": []})
+        store.create_run(run, start)
+        snapshot, run = step(run, "approval", status="waiting", waiting_for=("go",))
+        store.append(snapshot, run)
+        snapshot, run = step(run, "drafting", event="go", status="running")
+        payload, checksum = encode_snapshot(snapshot, run.spec_hash)
+        with closing(sqlite3.connect(path)) as db, db:  # what schema 3 code inserted, alone
+            row = (sql.record_key(1, 2), 0, bytes.fromhex(checksum), payload, run.state)
+            db.execute(sql.INSERT_SNAPSHOT, (*row, run.updated_at, None, None, None))
+        assert store.get_run("r1") == run
+        assert [r.run_id for r in store.list_runs(status="running")] == ["r1"]
+        assert store.list_runs(status="waiting") == []
         assert store.claim("w", 30.0) == ["r1"]
