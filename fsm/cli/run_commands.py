@@ -701,6 +701,9 @@ def history_command(
       fsm history RUN_ID --from 5000 --to 5100"""
     if newest is not None and first is not None:
         raise click.UsageError("give --from or --last, not both")
+    if first is not None and last is not None and last < first:
+        # Why: an empty range would print the run's head alone, as if it had no records.
+        raise click.UsageError(f"--to {last} is before --from {first}; swap them")
     with _opened(store_url) as store:
         run = store.get_run(run_id)
         # Up to the run's seq as just read: records another process commits meanwhile would

@@ -153,6 +153,10 @@ def test_history_reads_a_long_run_in_batches_and_pages(
     assert past.exit_code == 1
     assert "has records 0..7; there is no seq 9" in past.output
     assert fsm("history", run_id, "--store", store, "--from", "1", "--last", "2").exit_code == 2
+    swapped = fsm("history", run_id, "--store", store, "--from", "5", "--to", "3")
+    assert swapped.exit_code == 2
+    assert "--to 3 is before --from 5" in swapped.output
+    assert fsm("history", run_id, "--store", store, "--from", "3", "--to", "3").exit_code == 0
 
 
 @pytest.mark.parametrize(
