@@ -83,8 +83,8 @@ def weigh_frame(frame: Frame) -> int:
     except (TypeError, orjson.JSONEncodeError):  # big ints: the standard encoder measures
         try:
             return len(_FRAME_KEY) + len(_stdlib_dumps(frame))
-        except ValueError:  # not JSON-ready: weighed as nothing, so encoding it says why
-            return 0
+        except (TypeError, ValueError):  # not JSON-ready: weighed as nothing, so it is kept
+            return 0  # and encoding it raises the StoreError that says why
 
 
 _FRAME_KEY = b',"frame":'

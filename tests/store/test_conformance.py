@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fsm.errors import ConflictError, CorruptionError, NotFoundError, StoreError
-from fsm.store import RunRecord, RunState, Snapshot, Store, encode_snapshot, full_frame
+from fsm.store import Frame, RunRecord, RunState, Snapshot, Store, encode_snapshot, full_frame
 from fsm.store.base import MAX_FRAME_GAP
 from tests.strategies import json_values
 
@@ -181,6 +181,21 @@ def test_a_record_that_is_not_json_ready_is_refused_and_not_stored(store: Store)
             store.append(snapshot, head)
     assert store.get_run(run.run_id) == run
     assert len(store.history(run.run_id)) == 1
+
+
+def test_a_frame_that_is_not_json_ready_is_refused_as_a_store_error(store: Store) -> None:
+    """A frame sent with a candidate record holding a value JSON cannot hold (a set, bytes)
+    is a StoreError like any other record that is not JSON-ready, not a bare TypeError."""
+    run = started(store)
+    for _ in range(FRAME_INTERVAL - 1):
+        snapshot, run = step(run, "reviewing")
+        store.append(snapshot, run)
+    for bad in ({1, 2}, b"raw"):
+        frame = Frame(context={"bad": bad}, state="reviewing", steps=4, visits={"reviewing": 4})
+        snapshot, head = step(run, "reviewing", frame=frame)
+        with pytest.raises(StoreError, match="not JSON-ready"):
+            store.append(snapshot, head)
+    assert store.get_run(run.run_id) == run
 
 
 def test_handles_racing_for_one_seq_have_exactly_one_winner(backend: Backend) -> None:
