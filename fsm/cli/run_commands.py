@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import socket
 import sys
 import textwrap
 import time
@@ -31,6 +30,7 @@ from fsm.datatypes import (
     ScalarType,
 )
 from fsm.errors import ConflictError, ContractError, FsmError, RunError
+from fsm.hosts import local_host
 from fsm.runtime import AgentCall, RunHandle, Workflow
 from fsm.spec.validate import load_checked
 from fsm.store import RUN_STATUSES, RunRecord, Snapshot, Store, open_store
@@ -90,7 +90,7 @@ def dead_holder(holder: str) -> bool:
 
 def ended_here(host: str, pid: str) -> bool:
     """Whether process ``pid`` of machine ``host`` is this machine's and has ended."""
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != local_host() or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)

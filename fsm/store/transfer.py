@@ -5,11 +5,11 @@ outgrows one machine, with its whole history, so it can be continued, replayed a
 from __future__ import annotations
 
 import os
-import socket
 
 import attrs
 
 from fsm.errors import ConflictError, CorruptionError, NotFoundError
+from fsm.hosts import local_host
 from fsm.store.base import Store
 from fsm.store.records import RunRecord, Snapshot
 
@@ -28,7 +28,7 @@ COPY_PREFIX = "fsm-copy:"
 
 def copy_owner() -> str:
     """The lease holder a copy writes into both stores: ``fsm-copy:host:pid``."""
-    return f"{COPY_PREFIX}{socket.gethostname()}:{os.getpid()}"
+    return f"{COPY_PREFIX}{local_host()}:{os.getpid()}"
 
 
 def copy_run(source: Store, target: Store, run_id: str) -> RunRecord:

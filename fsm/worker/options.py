@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
 from typing import Any
 
 import attrs
 
+from fsm.hosts import local_host
+
 
 def default_worker_id() -> str:
-    """``host:pid:random``: unique per process, and says where a lease holder runs."""
-    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+    """``host:pid:random``: unique per process, and says where a lease holder runs (the host
+    is ``fsm.hosts.local_host``: the host name, and the PID namespace inside a container)."""
+    return f"{local_host()}:{os.getpid()}:{os.urandom(3).hex()}"
 
 
 PARKED = "parked:"

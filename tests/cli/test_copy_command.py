@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from contextlib import closing
@@ -14,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from fsm.cli import main
+from fsm.hosts import local_host
 from fsm.store import open_store
 
 ROOT = Path(__file__).parents[2]
@@ -143,7 +143,7 @@ def test_a_killed_copy_s_lease_on_the_source_is_taken_over_at_once(
     run_id = _start(old)
     with subprocess.Popen([sys.executable, "-c", "pass"]) as ended:
         ended.wait()
-    dead = f"fsm-copy:{socket.gethostname()}:{ended.pid}"
+    dead = f"fsm-copy:{local_host()}:{ended.pid}"
     with closing(open_store(old)) as source:
         assert source.lease(run_id, dead, 60)
     result = fsm("copy", run_id, "--store", old, "--to", new)

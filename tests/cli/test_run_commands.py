@@ -16,7 +16,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from fsm.cli import main
+from fsm.cli.run_commands import dead_holder
 from fsm.errors import StoreError
+from fsm.hosts import local_host
 from fsm.runtime import RunHandle, Workflow
 from fsm.store import RunRecord, Snapshot, SqliteStore, open_store
 
@@ -543,8 +545,8 @@ def test_resume_takes_over_the_lease_of_a_process_that_died(store: str) -> None:
         capture_output=True,
         text=True,
     )
-    dead = f"fsm-cli:{socket.gethostname()}:{ended.stdout.strip()}:abcdef"
-    alive = f"fsm-cli:{socket.gethostname()}:{os.getpid()}:abcdef"
+    dead = f"fsm-cli:{local_host()}:{ended.stdout.strip()}:abcdef"
+    alive = f"fsm-cli:{local_host()}:{os.getpid()}:abcdef"
     with closing(open_store(store, cwd=Path.cwd())) as other:
         assert other.lease(run_id, alive, 300)
     assert fsm("send", run_id, *RESOLVE, "--store", store).exit_code == 1  # a live holder
@@ -554,6 +556,25 @@ def test_resume_takes_over_the_lease_of_a_process_that_died(store: str) -> None:
     sent = fsm("send", run_id, *RESOLVE, "--store", store)
     assert sent.exit_code == 0, sent.output
     assert "completed in 'resolved'" in sent.stdout
+
+
+def test_a_holder_in_another_pid_namespace_is_never_taken_for_dead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A container with the machine's host name but its own PID namespace (--network host)
+    numbers its processes apart: a PID gone here may be alive there, so only a holder of the
+    same namespace can be found dead."""
+    from fsm import hosts
+
+    gone = str(2**22 + 12345)  # above Linux's default pid_max: no such process here
+    monkeypatch.setattr(hosts, "pid_namespace", lambda: 0xF0001234)
+    here = hosts.local_host()
+    assert here == f"{socket.gethostname()}~f0001234"
+    assert dead_holder(f"fsm-cli:{here}:{gone}:abcdef")
+    assert not dead_holder(f"fsm-cli:{socket.gethostname()}:{gone}:abcdef")
+    monkeypatch.setattr(hosts, "pid_namespace", lambda: 0xEFFFFFFC)  # the machine's own
+    assert hosts.local_host() == socket.gethostname()
+    assert not dead_holder(f"fsm-cli:{here}:{gone}:abcdef")
 
 
 def test_resume_takes_over_a_parked_lease_without_a_worker_slipping_in(
@@ -600,7 +621,7 @@ def test_resume_takes_over_the_lease_of_a_killed_process_not_yet_reaped(store: s
         while stat.read_text().rpartition(")")[2].split()[0] != "Z":
             assert time.monotonic() < deadline
             time.sleep(0.01)
-        holder = f"fsm-cli:{socket.gethostname()}:{killed.pid}:abcdef"
+        holder = f"fsm-cli:{local_host()}:{killed.pid}:abcdef"
         with closing(open_store(store, cwd=Path.cwd())) as other:
             assert other.lease(run_id, holder, 300)
         sent = fsm("send", run_id, *RESOLVE, "--store", store)
