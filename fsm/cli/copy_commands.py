@@ -39,7 +39,7 @@ _UNFINISHED: tuple[RunStatus, ...] = ("running", "waiting")
     metavar="URL",
     help="The store to copy from (default: $FSM_STORE, else sqlite:///<cwd>/.fsm/runs.db).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one entry per run.")
 @handled
 def copy_command(
     *,
