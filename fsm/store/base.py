@@ -150,17 +150,19 @@ def encode_candidate(
     since_bytes: int,
     rebuild_frame: Callable[[], Frame],
     pinned_hash: str | None = None,
+    weigh: Callable[[Frame], int] = weigh_frame,
 ) -> tuple[bytes, str, bool]:
     """``(payload, checksum, framed)`` for a record on a candidate seq, given the ``gap`` in
     records since the last frame and the payload bytes of the records in between.
 
     The frame the caller sent is used, else ``rebuild_frame()`` (a replay) supplies one; it is
-    weighed, and encoded into the record only when ``keeps_frame`` says to keep it."""
+    weighed by ``weigh`` (``weigh_frame``, or a ``FrameWeigher`` bound to the run), and encoded
+    into the record only when ``keeps_frame`` says to keep it."""
     bare = encode_json(attrs.evolve(snapshot, frame=None), pinned_hash)
     frame = snapshot.frame if snapshot.frame is not None else rebuild_frame()
     # Weighed uncompressed and unchecked (most frames are not kept, and checking a large one
     # costs several times its encoding); a kept one is encoded and checked with its record.
-    if keeps_frame(interval, gap, since_bytes + len(bare), weigh_frame(frame)):
+    if keeps_frame(interval, gap, since_bytes + len(bare), weigh(frame)):
         framed = encode_json(attrs.evolve(snapshot, frame=frame), pinned_hash)
         return (*seal(snapshot.run_id, snapshot.seq, framed), True)
     return (*seal(snapshot.run_id, snapshot.seq, bare), False)

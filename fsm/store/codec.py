@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -67,7 +68,7 @@ def _fast_dumps() -> Callable[[object], bytes]:
             return _stdlib_dumps(data)  # encodes subclasses and big ints, or raises
         # NaN and infinities come out as null, as None does: only a non-finite float sends
         # the data to json, which refuses it (a None alone once did, ~25x orjson's time)
-        if b"null" in payload and _holds_non_finite(data):
+        if _may_hold_non_finite(payload, data):
             return _stdlib_dumps(data)
         return payload
 
@@ -79,29 +80,74 @@ def weigh_frame(frame: Frame) -> int:
     what the frame rule weighs. Unchecked, for speed: a frame that is kept is encoded again,
     checked, with its record."""
     try:
-        return len(_FRAME_KEY) + len(orjson.dumps(frame))
+        return len(FRAME_KEY) + len(orjson.dumps(frame))
     except (TypeError, orjson.JSONEncodeError):  # big ints: the standard encoder measures
         try:
-            return len(_FRAME_KEY) + len(_stdlib_dumps(frame))
+            return len(FRAME_KEY) + len(_stdlib_dumps(frame))
         except (TypeError, ValueError):  # not JSON-ready: weighed as nothing, so it is kept
             return 0  # and encoding it raises the StoreError that says why
 
 
-_FRAME_KEY = b',"frame":'
+FRAME_KEY = b',"frame":'
 
 
-def _holds_non_finite(data: object) -> bool:
-    """Whether NaN or an infinity is among ``data``'s values, which orjson has just encoded:
-    so its containers are plain dicts, lists and tuples (subclasses went to ``default``)."""
-    pending: list[object] = [data]
+_SCAN_UP_TO = 512
+"""Payloads up to this many bytes are searched for ``null``, larger ones walked for floats.
+Searching text for "null" takes 2-7 ns a byte (a 20 MB frame of notes: ~130 ms, many times
+encoding it); a walk takes some 20-200 ns a value, however long its strings."""
+_WALK_BYTES_PER_VALUE = 32
+"""A walk gives way to the search past one value per this many payload bytes: data of many
+small numbers is quicker searched (digits skip fast) than walked."""
+_TYPED_AT_ONCE = 16
+"""Containers longer than this have their values' types collected in one pass (C speed);
+shorter ones are looped over (cheaper than building the set)."""
+_NOT_FLOATS = frozenset({str, int, bool, type(None)})
+_JSON_CONTAINERS = (dict, list, tuple)
+
+
+def _may_hold_non_finite(payload: bytes, data: object) -> bool:
+    """Whether NaN or an infinity is among ``data``'s values, which orjson has just encoded
+    as ``payload``: so its containers are plain dicts, lists and tuples (subclasses went to
+    ``default``), nested at most 255 deep."""
+    if len(payload) > _SCAN_UP_TO:
+        found = _holds_non_finite(data, budget=len(payload) // _WALK_BYTES_PER_VALUE)
+        if found is not None:
+            return found
+    return b"null" in payload and bool(_holds_non_finite(data))
+
+
+def _holds_non_finite(data: object, budget: int | None = None) -> bool | None:
+    """Whether ``data`` holds NaN or an infinity; ``None`` if it holds more than ``budget``
+    values, so the walk stopped before it knew."""
+    if type(data) not in _JSON_CONTAINERS:
+        return type(data) is float and not math.isfinite(data)
+    pending: list[Any] = [data]
+    left = budget
     while pending:
-        value = pending.pop()
-        if isinstance(value, dict):
-            pending.extend(value.values())
-        elif isinstance(value, list | tuple):
-            pending.extend(value)
-        elif isinstance(value, float) and value - value != 0.0:  # NaN - NaN, inf - inf: NaN
+        container = pending.pop()
+        values = container.values() if type(container) is dict else container
+        if left is not None:
+            left -= len(values)
+            if left < 0:
+                return None
+        if len(values) <= _TYPED_AT_ONCE:
+            for value in values:
+                kind = type(value)
+                if kind is float:
+                    if value - value != 0.0:  # NaN - NaN and inf - inf are NaN
+                        return True
+                elif kind in _JSON_CONTAINERS:
+                    pending.append(value)
+            continue
+        kinds = set(map(type, values))
+        if kinds <= _NOT_FLOATS:
+            continue
+        if float in kinds and not all(
+            math.isfinite(value) for value in values if type(value) is float
+        ):
             return True
+        if not kinds.isdisjoint(_JSON_CONTAINERS):
+            pending.extend(value for value in values if type(value) in _JSON_CONTAINERS)
     return False
 
 

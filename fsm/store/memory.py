@@ -11,6 +11,7 @@ import bisect
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 import attrs
 
@@ -27,6 +28,7 @@ from fsm.store.base import (
 from fsm.store.codec import decode_snapshot, encode_snapshot
 from fsm.store.records import Frame, RunRecord, RunState, RunStatus, Snapshot
 from fsm.store.replay import full_frame, rebuild
+from fsm.store.weighing import FrameWeigher
 
 EncodedRecord = tuple[bytes, str]  # payload, checksum
 
@@ -53,6 +55,7 @@ class MemoryStore:
         self._runs: dict[str, RunRecord] = {}
         self._records: dict[str, list[EncodedRecord]] = {}  # index = seq
         self._frames: dict[str, list[int]] = {}  # seqs of frame records, ascending
+        self._weigher = FrameWeigher()
         self._closed = False
 
     def create_run(
@@ -93,6 +96,8 @@ class MemoryStore:
             self._records[run.run_id].append(_compact(payload, checksum))
             if framed:
                 self._frames[run.run_id].append(snapshot.seq)
+            if run.status != "running":
+                self._weigher.forget(run.run_id)
             self._runs[run.run_id] = attrs.evolve(
                 head,
                 seq=run.seq,
@@ -255,6 +260,7 @@ class MemoryStore:
             since_bytes=since_bytes,
             rebuild_frame=rebuild_frame,
             pinned_hash=pinned,
+            weigh=partial(self._weigher.weigh, run_id),
         )
 
     def _rebuild(self, run_id: str, seq: int, *extra: Snapshot) -> RunState:

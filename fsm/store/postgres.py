@@ -42,6 +42,7 @@ from fsm.store.records import (
     run_from_columns,
 )
 from fsm.store.replay import full_frame, rebuild
+from fsm.store.weighing import FrameWeigher
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 P = ParamSpec("P")
@@ -225,6 +226,7 @@ class PostgresStore:
         self.frame_interval = check_interval(frame_interval)
         self._where = _redacted(url)
         self._clock = clock
+        self._weigher = FrameWeigher()
         # One direct connection first: a wrong URL, a refused connection or a failed login is
         # reported at once with its cause, instead of after the pool's retries time out.
         try:
@@ -289,6 +291,8 @@ class PostgresStore:
     @_once_more
     def append(self, snapshot: Snapshot, run: RunRecord) -> None:
         check_append(snapshot, run)
+        if run.status != "running":
+            self._weigher.forget(run.run_id)
         if snapshot.seq % self.frame_interval == 0:
             self._append_candidate(snapshot, run)
             return
@@ -479,6 +483,7 @@ class PostgresStore:
                 gap=gap,
                 since_bytes=found[1],
                 rebuild_frame=rebuild_frame,
+                weigh=functools.partial(self._weigher.weigh, run.run_id),
             )
             row = (run.run_id, run.seq, framed, payload, checksum)
             connection.execute(_INSERT_SNAPSHOT, row)

@@ -20,6 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, get_args
@@ -48,6 +49,7 @@ from fsm.store.records import (
     run_from_columns,
 )
 from fsm.store.replay import full_frame, rebuild
+from fsm.store.weighing import FrameWeigher
 
 Durability = Literal["normal", "full"]
 DURABILITIES: tuple[Durability, ...] = get_args(Durability)
@@ -93,6 +95,7 @@ class SqliteStore:
         # run id -> (run_key, pinned spec hash): identity never changes, so it is remembered
         self._run_keys: dict[str, tuple[int, str]] = {}
         self._appended: dict[str, int] = {}  # run id -> the newest seq this handle appended
+        self._weigher = FrameWeigher()
         self._read = _Transaction(self, "BEGIN")  # statements see one committed state
         self._write = _Transaction(self, "BEGIN IMMEDIATE")  # holds the write lock throughout
         try:
@@ -162,6 +165,7 @@ class SqliteStore:
             if not _plain(run):
                 # The row now holds this status: the next append must rewrite it (checked).
                 self._appended.pop(run_id, None)
+                self._weigher.forget(run_id)
                 return
         else:
             run_key, pinned = identity
@@ -448,6 +452,7 @@ class SqliteStore:
             since_bytes=since_bytes,
             rebuild_frame=rebuild_frame,
             pinned_hash=pinned,
+            weigh=partial(self._weigher.weigh, snapshot.run_id),
         )
 
     def _not_at(self, run_id: str, seq: int) -> StoreError:

@@ -20,6 +20,7 @@ from benchmarks.report import paired_ratio, targets
 from benchmarks.runner import REPO, Results, StepSample, _syscall_total, worker
 from benchmarks.specgen import generate_record_chain
 from benchmarks.variants import NAMES, OURS, variant_named
+from benchmarks.w2_scale import main as w2_scale
 from benchmarks.worker import MismatchError, _check, load_task, steps_task
 from benchmarks.workloads import Workload, appended_bytes, digest, expected_context
 from fsm.spec.validate import checked_from_text
@@ -361,6 +362,17 @@ def test_check_bench_times_a_checkout(capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     assert "chain_3.yaml: routing ok" in out
     assert "3 states here: median" in out
+
+
+def test_w2_scale_times_each_tenth_of_a_checkouts_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """``benchmarks.w2_scale`` runs W2 in a fresh process of the given checkout and prints
+    ten per-tenth figures, the mean and the growth."""
+    w2_scale(["--steps", "40", "--reps", "1", "--tree", f"here={REPO}"])
+    row = capsys.readouterr().out.splitlines()[-1]
+    figures, _, rest = row.partition("|")
+    assert len(figures.split(":")[1].split()) == 10
+    assert "mean" in rest
+    assert "last/first" in rest
 
 
 def test_record_chain_specs_are_valid_and_grow_their_context() -> None:

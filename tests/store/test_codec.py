@@ -283,14 +283,15 @@ nested_with_floats = st.recursive(
 
 
 @settings(max_examples=300)
-@given(nested_with_floats)
+@given(nested_with_floats, st.sampled_from([0, 600]))
 def test_the_fast_encoder_writes_what_json_writes_and_refuses_what_it_refuses(
-    value: object,
+    data: object, padding: int
 ) -> None:
     """Whatever nulls, "null" text and floats the data holds, the JSON is the standard
     encoder's (strict: NaN and infinities refused; floats may be spelled otherwise). orjson
-    writes those as null, so a payload with null is searched for them; a None alone no
-    longer sends it to the slow encoder."""
+    writes those as null, so a small payload with null is searched for them and a large one
+    (padded here) walked; a None alone no longer sends it to the slow encoder."""
+    value = [data, "p" * padding] if padding else data
     strict = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     try:
         expected = strict.encode(value).encode()
@@ -299,6 +300,53 @@ def test_the_fast_encoder_writes_what_json_writes_and_refuses_what_it_refuses(
             codec._dumps(value)
         return
     assert json.loads(codec._dumps(value)) == json.loads(expected)
+
+
+def _nan_at(depth: int) -> object:
+    value: object = float("nan")
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"notes": ["n" * 1000] * 50, "deep": _nan_at(40)},
+        {"notes": ["n" * 1000] * 50, "vector": [0.5] * 5000 + [float("-inf")]},
+        {"counts": list(range(20_000)), "last": [float("inf")]},  # past the walk's budget
+        ("x" * 600, float("nan")),
+    ],
+    ids=["deep-in-text", "in-a-vector", "past-the-budget", "top-level-tuple"],
+)
+def test_large_payloads_holding_a_non_finite_float_are_refused(data: object) -> None:
+    """Large payloads are walked for floats instead of searched for null: NaN and infinities
+    are still refused wherever they are, and whether the walk or the search finds them."""
+    with pytest.raises(ValueError, match="Out of range float values"):
+        codec._dumps(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"notes": ["annulled null " * 100] * 50, "review": None, "score": 0.5},
+        {"counts": list(range(20_000)), "none": None, "ratio": [1.5, -2.25]},
+    ],
+)
+def test_large_payloads_with_only_finite_floats_stay_on_the_fast_encoder(
+    data: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = json.dumps(data, separators=(",", ":")).encode()
+    monkeypatch.setattr(codec, "_stdlib_dumps", lambda data: pytest.fail("fell back to json"))
+    assert codec._dumps(data) == expected
+
+
+def test_the_walk_gives_way_to_the_search_past_its_budget() -> None:
+    numbers = {"counts": list(range(1000)), "more": [[1.0, 2.0]] * 10}
+    assert codec._holds_non_finite(numbers, budget=100) is None
+    assert codec._holds_non_finite(numbers, budget=10_000) is False
+    assert codec._holds_non_finite({"x": [[float("nan")]]}, budget=10) is True
+    assert codec._holds_non_finite(float("inf")) is True
 
 
 def test_a_none_beside_a_large_text_stays_on_the_fast_encoder(
@@ -337,7 +385,9 @@ def test_a_frame_that_is_not_kept_is_weighed_not_checked(monkeypatch: pytest.Mon
     checked: list[object] = []
     search = codec._holds_non_finite
     monkeypatch.setattr(
-        codec, "_holds_non_finite", lambda data: checked.append(data) or search(data)
+        codec,
+        "_holds_non_finite",
+        lambda data, budget=None: checked.append(data) or search(data, budget),
     )
     frame = Frame(context={"big": "x" * 5_000, "none": None}, state="drafting", steps=3, visits={})
     snapshot = attrs.evolve(_transition(), changes={"n": None}, frame=frame)
