@@ -19,12 +19,15 @@ from fsm.datatypes import (
     FLOAT,
     DataType,
     DictType,
+    FieldDef,
     ListType,
     OptionalType,
     RecordType,
     strip_optional,
 )
+from fsm.errors import ContractError, ContractProblem
 from fsm.spec.model import MergePolicy, Spec, WriteDef
+from fsm.values import check_value, describe_expected
 
 
 @attrs.frozen
@@ -39,6 +42,9 @@ class WritePlan:
     nested_floats: bool = False
     """The field is a list, dict or record that may hold a float: an equal value written over
     it may still change a zero's sign inside, so equality is checked deeper."""
+    bounded: FieldDef | None = None
+    """The context field, when it has constraints of its own (``min``, ``max_len``, a
+    ``pattern``, …): a value the output's contract allows may still break them."""
 
 
 class Merge(NamedTuple):
@@ -67,8 +73,43 @@ def plan_writes(
                 value_type
             ) == strip_optional(context_field.type)
         nested = _nested_floats(strip_optional(context_field.type))
-        plans.append(WritePlan(write.field, write.source, context_field.merge, extend, nested))
+        field = context_field.field
+        bounded = None if field.constraints.is_empty() else field
+        plans.append(
+            WritePlan(write.field, write.source, context_field.merge, extend, nested, bounded)
+        )
     return tuple(plans)
+
+
+def check_writes(
+    plans: Sequence[WritePlan], output_json: object, context_json: Mapping[str, object]
+) -> None:
+    """Raise ``ContractError`` when writing this validated output would break a context
+    field's own constraints: a value the output's contract allows (``score: float``) can be
+    out of the field's bounds (``min: 0, max: 1``), and an ``append`` can grow a list past
+    its ``max_len``. Such a context could be neither stored as valid nor loaded again."""
+    problems: list[ContractProblem] = []
+    for plan in plans:
+        field = plan.bounded
+        if field is None:
+            continue
+        data = _json_at(output_json, plan.source)
+        path = f"context.{plan.field}"
+        if plan.policy == "replace":
+            problems.extend(check_value(data, field.type, path, field.constraints))
+            continue
+        if data is None:
+            continue
+        old = context_json.get(plan.field)
+        size = (len(old) if isinstance(old, list) else 0) + (
+            len(data) if plan.extend and isinstance(data, list) else 1
+        )
+        low, high = field.constraints.min_len, field.constraints.max_len
+        if (low is not None and size < low) or (high is not None and size > high):
+            expected = describe_expected(field.type, field.constraints)
+            problems.append(ContractProblem(path, expected, f"{size} items after the append"))
+    if problems:
+        raise ContractError("Context", problems)
 
 
 def compute_merge(

@@ -40,6 +40,12 @@ class AgentPlan:
     build_inputs: BuildInputs
     validate: Validate
     writes: tuple[WritePlan, ...]
+    bounded: bool = attrs.field(init=False)
+    """Some write goes to a context field with constraints of its own (see
+    ``merge.check_writes``)."""
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "bounded", any(w.bounded is not None for w in self.writes))
 
 
 def input_builder(

@@ -23,6 +23,7 @@ import attrs
 from fsm.errors import ContractError, RoutingError, RunError
 from fsm.runtime.compiled import CompiledWorkflow
 from fsm.runtime.invoke import Outcome
+from fsm.runtime.merge import check_writes
 from fsm.runtime.stepper import LiveRun, commit_agent, commit_event, started, status_after
 from fsm.store import MemoryStore, RunRecord, Snapshot
 
@@ -205,6 +206,7 @@ def _replay_one(
         if recorded.output is not None:
             try:
                 instance, output_json = plan.validate(recorded.output)
+                check_writes(plan.writes, output_json, live.context_json)
             except ContractError as error:
                 return f"the recorded output breaks the spec's contract: {error}"
             outcome = Outcome(recorded.attempt, instance, output_json)

@@ -128,7 +128,7 @@ class RunHandle:
             if prepared is not None:
                 plan = prepared.plan
                 outcome = call_agent(
-                    plan.agent, prepared.inputs, prepared.call, plan.validate, prepared.rebuild
+                    plan.agent, prepared.inputs, prepared.call, prepared.validate, prepared.rebuild
                 )
             snapshot = commit_agent(self._workflow, self._store, live, outcome, when)
         except ConflictError as error:
@@ -159,7 +159,7 @@ class RunHandle:
             if prepared is not None:
                 plan = prepared.plan
                 outcome = await call_agent_async(
-                    plan.agent, prepared.inputs, prepared.call, plan.validate, prepared.rebuild
+                    plan.agent, prepared.inputs, prepared.call, prepared.validate, prepared.rebuild
                 )
             snapshot = commit_agent(self._workflow, self._store, live, outcome, when)
         except ConflictError as error:

@@ -22,8 +22,8 @@ from fsm.errors import RoutingError
 from fsm.runtime.agents import AgentCall
 from fsm.runtime.compiled import CompiledWorkflow
 from fsm.runtime.engine import GuardRaisedError
-from fsm.runtime.invoke import Outcome
-from fsm.runtime.merge import Merge, compute_merge
+from fsm.runtime.invoke import Outcome, Validate
+from fsm.runtime.merge import Merge, check_writes, compute_merge
 from fsm.runtime.plans import AgentPlan
 from fsm.store import Frame, RunRecord, RunStatus, Snapshot, Store
 from fsm.store.records import unchecked_run_record, unchecked_snapshot
@@ -64,6 +64,23 @@ class AgentStep(NamedTuple):
     def rebuild(self) -> object:
         """The input record built afresh, for a retry: an attempt may change its own."""
         return self.plan.build_inputs(self.context_json)
+
+    @property
+    def validate(self) -> Validate:
+        """The output check the agent's attempts go through: the plan's, and, when a field the
+        state writes has constraints of its own, those too, so an output breaking them is a
+        failed attempt (retried, then ``on_error``) and never reaches the context."""
+        plan = self.plan
+        if not plan.bounded:
+            return plan.validate
+        context_json = self.context_json
+
+        def validate(output: object) -> tuple[object, object]:
+            instance, data = plan.validate(output)
+            check_writes(plan.writes, data, context_json)
+            return instance, data
+
+        return validate
 
 
 class _Undo(NamedTuple):
@@ -141,6 +158,7 @@ def commit_event(
         instance = converter.validate({} if data is None else data, definition.data_type, event)
         data_json = converter.unstructure(instance)
         plans = workflow.event_writes.get((state.name, event), ())
+        check_writes(plans, data_json, live.context_json)
         merge = compute_merge(plans, data_json, instance, live.context_json)
     elif data not in (None, {}):
         raise RoutingError(

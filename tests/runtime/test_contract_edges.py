@@ -442,3 +442,75 @@ def test_a_number_is_stored_as_the_value_that_was_checked(
     stored = workflow.run(run.run_id).context_json["out"]
     expected = {"i": 1, "f": 1.0 if type(output["f"]) is _SaysNinetyNineInt else 0.5}
     assert stored == run.context_json["out"] == expected
+
+
+CONSTRAINED = checked_from_text(
+    """
+workflow: constrained
+contracts:
+  Out: {raw: float, tags: list[str], name: str}
+context:
+  score: {type: float, min: 0, max: 1, default: 0.5}
+  log: {type: list[str], merge: append, max_len: 2}
+  name: {type: str?, pattern: '[a-z]+'}
+agents:
+  a: {input: {}, output: Out, retry: {attempts: 2, backoff: 0}}
+states:
+  s: {agent: a, writes: {score: raw, log: tags, name: name}, on_error: broken}
+  gate: {wait: {go: {data: Out, writes: {score: raw, log: tags}}}}
+  done: {final: true}
+  broken: {final: true}
+initial: s
+transitions:
+  s: [{to: gate}]
+  gate: [{on: go, to: done}]
+""",
+    "constrained.yaml",
+)
+BAD_FOR_CONTEXT = {"raw": 7.0, "tags": ["x", "y", "z"], "name": "BAD NAME"}
+
+
+def test_an_output_breaking_a_context_fields_constraints_is_a_failed_attempt(
+    store: Store,
+) -> None:
+    """The output's contract allows a float, a list of any length and any text; the fields it
+    is written to do not. Such an output used to be merged and stored, and the run could not
+    be opened again (its stored context broke the Context contract)."""
+    outputs = iter([BAD_FOR_CONTEXT, {"raw": 0.25, "tags": ["x"], "name": "ok"}])
+    workflow = Workflow.from_spec(
+        CONSTRAINED, agents={"a": lambda i, c: next(outputs)}, store=store
+    )
+    run = workflow.start({})
+    assert (run.status, run.state) == ("waiting", "gate")
+    assert run.context_json == {"score": 0.25, "log": ["x"], "name": "ok"}
+    assert workflow.run(run.run_id).context_json == run.context_json
+    assert workflow.history(run.run_id)[-1].attempt == 2
+
+    failing = Workflow.from_spec(
+        CONSTRAINED, agents={"a": lambda i, c: BAD_FOR_CONTEXT}, store=store
+    ).start({})
+    assert (failing.status, failing.state) == ("completed", "broken")
+    assert failing.context_json == {"score": 0.5, "log": [], "name": None}
+    error = workflow.history(failing.run_id)[-1].error
+    assert error is not None
+    assert "context.score: expected float >= 0 <= 1, got 7.0" in error
+    assert "context.log: expected list[str] with length <= 2" in error
+    assert "context.name: expected str matching '[a-z]+'" in error
+    assert workflow.run(failing.run_id).context_json == failing.context_json
+
+
+def test_event_data_breaking_a_context_fields_constraints_is_refused(store: Store) -> None:
+    workflow = Workflow.from_spec(
+        CONSTRAINED,
+        agents={"a": lambda i, c: {"raw": 0.25, "tags": ["x"], "name": "ok"}},
+        store=store,
+    )
+    run = workflow.start({})
+    seq = run.seq
+    with pytest.raises(ContractError, match=r"context\.log: expected list\[str\] with length <= 2"):
+        run.send("go", {"raw": 0.5, "tags": ["p", "q"], "name": "n"})
+    with pytest.raises(ContractError, match=r"context\.score: expected float >= 0 <= 1"):
+        run.send("go", {"raw": -1.0, "tags": [], "name": "n"})
+    assert (run.status, run.seq, workflow.run(run.run_id).seq) == ("waiting", seq, seq)
+    run.send("go", {"raw": 1.0, "tags": ["p"], "name": "n"})
+    assert workflow.run(run.run_id).context_json == {"score": 1.0, "log": ["x", "p"], "name": "ok"}

@@ -110,6 +110,20 @@ def test_an_output_the_edited_contract_refuses_is_a_divergence(store: Store) -> 
     assert "n" in report.divergence.replayed
 
 
+def test_an_output_an_edited_context_field_refuses_is_a_divergence(store: Store) -> None:
+    """The edit bounds the context field the output is written to, not the output's contract:
+    the run it replays would now fail at its second step instead of storing n = 2."""
+    run_id = gated_run(store, Worker())
+    spec = edited(GATED, "n: {type: int, default: 0}", "n: {type: int, default: 0, max: 1}")
+    report = Workflow.from_spec(spec, agents={"worker": Worker()}, store=store).replay(run_id)
+    assert report.divergence is not None
+    assert report.divergence.seq == 2
+    assert report.divergence.replayed == (
+        "the recorded output breaks the spec's contract: Context: context.n: expected int <= 1,"
+        " got 2"
+    )
+
+
 def test_event_data_the_edited_contract_refuses_is_a_divergence(store: Store) -> None:
     run_id = gated_run(store, Worker())
     spec = edited(GATED, "Ack: {by: str}", "Ack: {by: {type: str, pattern: 'b.*'}}")
