@@ -158,7 +158,7 @@ class Workflow:
             )
         state = self.store.load_state(run_id, at)
         self._check_state_known(run_id, state.state)
-        self._stored_context(parent, state.context)
+        self._stored_context(parent, state.context, state.state)
         frame = Frame(
             context=state.context, state=state.state, steps=state.steps, visits=state.visits
         )
@@ -299,7 +299,7 @@ class Workflow:
         return LiveRun(
             record=record,
             context_json=context_json,
-            context=self._stored_context(record, context_json),
+            context=self._stored_context(record, context_json, state.state),
             steps=state.steps,
             visits=dict(state.visits),
             max_steps=self._start_options(run_id),
@@ -329,21 +329,42 @@ class Workflow:
                 run_id=record.run_id,
             )
 
-    def _stored_context(self, record: RunRecord, context_json: object) -> object:
+    def _stored_context(self, record: RunRecord, context_json: object, state: str) -> object:
         """A run's stored context as an instance. One that the spec, changed since the run
         started (allow_spec_change), no longer accepts is a RunError saying so: a bare
-        contract error would not tell that the stored data predates the edit."""
+        contract error would not tell that the stored data predates the edit. So is one
+        holding None in a field the edited spec proves set in ``state`` (its agent's input,
+        its guards rely on that): every step there would fail on the missing value."""
+        checked = self.compiled.checked
         try:
-            return self.compiled.context_instance(context_json)
+            context = self.compiled.context_instance(context_json)
         except ContractError as error:
             if record.spec_hash == self.compiled.spec_hash:
                 raise
             raise RunError(
-                f"the context of run {record.run_id} does not fit {self.compiled.checked.spec.path}"
+                f"the context of run {record.run_id} does not fit {checked.spec.path}"
                 f" as edited since the run started ({error}); restore the spec the run was"
                 f" started with, or change it so the stored context stays valid",
                 run_id=record.run_id,
             ) from error
+        if record.spec_hash == self.compiled.spec_hash or self.compiled.states[state].final:
+            return context
+        assert isinstance(context_json, dict)
+        unset = sorted(
+            name
+            for name in checked.assigned_on_entry.get(state, frozenset())
+            if context_json.get(name) is None
+        )
+        if unset:
+            fields = ", ".join(repr(name) for name in unset)
+            raise RunError(
+                f"run {record.run_id} is in state '{state}', where {checked.spec.path} as edited"
+                f" since the run started has {fields} set on every path, but the run's context"
+                f" holds None there; restore the spec the run was started with, or change it so"
+                f" those fields may be None in '{state}'",
+                run_id=record.run_id,
+            )
+        return context
 
     def _check_state_known(self, run_id: str, state: str) -> None:
         if state not in self.compiled.states:

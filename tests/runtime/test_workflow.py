@@ -627,6 +627,60 @@ def test_fork_whose_context_breaks_the_changed_spec_creates_no_run(store: Store)
         other.run(handle.run_id, allow_spec_change=True)
 
 
+UNWRITTEN = """
+workflow: unwritten
+contracts:
+  Out: {v: int}
+context:
+  r: Out?
+agents:
+  w: {input: {}, output: Out}
+  u: {input: {r: r?}, output: Out}
+states:
+  first: {agent: w}
+  gate: {wait: [go]}
+  using: {agent: u, writes: {r: .}}
+  done: {final: true}
+initial: first
+transitions:
+  first: [{to: gate}]
+  gate: [{on: go, to: using}]
+  using: [{to: done}]
+"""
+
+
+def test_a_run_missing_a_field_the_changed_spec_proves_set_is_refused(store: Store) -> None:
+    """The edit makes 'first' write r and 'using' read it as certainly set; a run waiting at
+    'gate' under the old spec holds r = None. Reopening or forking it under the edit is a
+    RunError naming the field; it used to open, and its next step raised a bare ContractError
+    ("UInput: u.input.r: expected an Out object, got None") on every resume."""
+    agents = {"w": lambda i, c: {"v": 1}, "u": lambda i, c: {"v": 2}}
+    handle = Workflow.from_spec(
+        checked_from_text(UNWRITTEN, "unwritten.yaml"), agents=agents, store=store
+    ).start()
+    assert (handle.status, handle.state, handle.context_json) == ("waiting", "gate", {"r": None})
+    edited = UNWRITTEN.replace("u: {input: {r: r?}", "u: {input: {r: r}").replace(
+        "first: {agent: w}", "first: {agent: w, writes: r}"
+    )
+    other = Workflow.from_spec(
+        checked_from_text(edited, "unwritten.yaml"), agents=agents, store=store
+    )
+    refused = (
+        r"run .* is in state 'gate', where unwritten.yaml as edited since the run started has"
+        r" 'r' set on every path, but the run's context holds None there"
+    )
+    with pytest.raises(RunError, match=refused):
+        other.run(handle.run_id, allow_spec_change=True)
+    with pytest.raises(RunError, match=refused):
+        other.fork(handle.run_id, 1, fork_id="child", allow_spec_change=True)
+    assert [run.run_id for run in store.list_runs(None, 10)] == [handle.run_id]
+    completed = Workflow.from_spec(
+        checked_from_text(UNWRITTEN, "unwritten.yaml"), agents=agents, store=store
+    ).run(handle.run_id)
+    completed.send("go")
+    assert other.run(handle.run_id, allow_spec_change=True).status == "completed"
+
+
 def test_corrupted_record_is_reported_not_used(tmp_path: Path) -> None:
     """A record altered on disk fails its checksum: loading the run raises CorruptionError."""
     path = tmp_path / "runs.db"
