@@ -47,6 +47,20 @@ def within_int_range(value: int) -> bool:
     return -INT_BOUND < value < INT_BOUND
 
 
+def plain_number(value: int | float) -> int | float:
+    """The builtin ``int`` or ``float`` a number (a subclass included) converts to: what is
+    stored, and what bounds must be compared on. A subclass's own ``__lt__``/``__gt__`` may
+    say anything (compare as 1 while holding 99)."""
+    if type(value) is int or type(value) is float:
+        return value
+    return float.__float__(value) if isinstance(value, float) else int.__int__(value)
+
+
+def plain_int(value: int) -> int:
+    """``plain_number`` for an int."""
+    return value if type(value) is int else int.__int__(value)
+
+
 def is_text(value: str) -> bool:
     """Whether ``value`` is Unicode text UTF-8 can encode: no lone UTF-16 surrogates, which
     ``json.loads`` makes of half an escaped pair (``"\\ud83d"``, a cut-off emoji) and no store
@@ -127,17 +141,17 @@ def _check(
         case ScalarType(name="int"):
             if isinstance(value, bool) or not isinstance(value, int):
                 fail()
-            elif not within_int_range(value):
+            elif not within_int_range(whole := plain_int(value)):
                 fail(f"{describe_expected(data_type, constraints)} {_INT_DIGITS_NOTE}")
             else:
-                _check_bounds(value, constraints, fail)
+                _check_bounds(whole, constraints, fail)
         case ScalarType(name="float"):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 fail()
-            elif not within_float_range(value):
+            elif not within_float_range(number := plain_number(value)):
                 fail(f"{describe_expected(data_type, constraints)} (finite, within float range)")
             else:
-                _check_bounds(value, constraints, fail)
+                _check_bounds(number, constraints, fail)
         case ScalarType(name="str"):
             _check_str(value, constraints, fail)
         case EnumType(values=values):

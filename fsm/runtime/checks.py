@@ -24,7 +24,14 @@ from fsm.datatypes import (
     RecordType,
     ScalarType,
 )
-from fsm.values import as_sequence, is_text, within_float_range, within_int_range
+from fsm.values import (
+    as_sequence,
+    is_text,
+    plain_int,
+    plain_number,
+    within_float_range,
+    within_int_range,
+)
 
 Check = Callable[[object], bool]
 _NONE = Constraints()
@@ -133,14 +140,14 @@ def _scalar(name: str, constraints: Constraints) -> Check:
         return lambda value: (
             isinstance(value, int)
             and not isinstance(value, bool)
-            and within_int_range(value)
-            and bounded(value)
+            and within_int_range(number := plain_int(value))
+            and bounded(number)
         )
     return lambda value: (
         isinstance(value, int | float)
         and not isinstance(value, bool)
-        and within_float_range(value)
-        and bounded(value)
+        and within_float_range(number := plain_number(value))
+        and bounded(number)
     )
 
 

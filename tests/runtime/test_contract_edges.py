@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from fsm.datatypes import INT, DictType
-from fsm.errors import ContractError
+from fsm.datatypes import FLOAT, INT, Constraints, DictType
+from fsm.errors import ContractError, ContractProblem
 from fsm.runtime import AgentCall, Workflow
 from fsm.runtime.merge import compute_merge
 from fsm.spec.validate import checked_from_text
@@ -442,6 +442,62 @@ def test_a_number_is_stored_as_the_value_that_was_checked(
     stored = workflow.run(run.run_id).context_json["out"]
     expected = {"i": 1, "f": 1.0 if type(output["f"]) is _SaysNinetyNineInt else 0.5}
     assert stored == run.context_json["out"] == expected
+
+
+class _ComparesAsOneInt(int):
+    """Holds 99 (what converting it gives), compares as 1."""
+
+    def __lt__(self, other: float) -> bool:
+        return other > 1
+
+    def __le__(self, other: float) -> bool:
+        return other >= 1
+
+    def __gt__(self, other: float) -> bool:
+        return other < 1
+
+    def __ge__(self, other: float) -> bool:
+        return other <= 1
+
+
+class _ComparesAsHalfFloat(float):
+    """Holds 5.0, compares as 0.5."""
+
+    def __lt__(self, other: float) -> bool:
+        return other > 0.5
+
+    def __le__(self, other: float) -> bool:
+        return other >= 0.5
+
+    def __gt__(self, other: float) -> bool:
+        return other < 0.5
+
+    def __ge__(self, other: float) -> bool:
+        return other <= 0.5
+
+
+@pytest.mark.parametrize(
+    ("output", "problem"),
+    [
+        ({"i": _ComparesAsOneInt(99), "f": 0.5}, "a.i: expected int <= 10, got 99"),
+        ({"i": 1, "f": _ComparesAsHalfFloat(5.0)}, "a.f: expected float <= 1, got 5.0"),
+        ({"i": 1, "f": _ComparesAsOneInt(5)}, "a.f: expected float <= 1, got 5"),
+    ],
+    ids=["int", "float", "int-in-float"],
+)
+def test_a_number_is_bounded_by_the_value_that_is_stored(
+    store: Store, output: dict[str, Any], problem: str
+) -> None:
+    """Bounds compare the builtin number the value converts to, never with the subclass's own
+    comparisons: 99 (and 5.0) used to be stored past `max` by numbers comparing as 1."""
+    workflow = Workflow.from_spec(NUMBERS, agents={"a": lambda inputs, call: output}, store=store)
+    run = workflow.start({})
+    assert (run.status, run.state, run.context_json) == ("failed", "s", {"out": None})
+    assert run.error is not None
+    assert problem in run.error
+    assert check_value(output["f"], FLOAT, "f", Constraints(maximum=1)) == (
+        [] if output["f"] == 0.5 else [ContractProblem("f", "float <= 1", repr(output["f"]))]
+    )
 
 
 CONSTRAINED = checked_from_text(
