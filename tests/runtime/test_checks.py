@@ -1,4 +1,4 @@
-"""The compiled checks agree with ``check_value`` (the reference) on every type and value."""
+"""The compiled checks agree with ``check_value`` (the reference) on every type and plain value."""
 
 from __future__ import annotations
 
@@ -86,3 +86,23 @@ def test_a_recursive_record_compiles_and_checks() -> None:
     check = compile_check(node)
     assert check({"next": {"next": None}})
     assert not check({"next": {"next": 3}})
+
+
+class _List(list[int]):
+    pass
+
+
+class _Dict(dict[str, int]):
+    pass
+
+
+def test_subclasses_of_lists_and_dicts_take_the_full_path() -> None:
+    """The compiled check accepts only the builtin containers: cattrs reads an accepted value
+    a second time, and a subclass's iteration may give it other items than were checked."""
+    record = RecordType("R", (FieldDef("xs", ListType(SCALARS["int"])),))
+    assert compile_check(record)({"xs": [1]})
+    assert compile_check(record)({"xs": (1,)})
+    assert not compile_check(record)({"xs": _List([1])})
+    assert not compile_check(record)(_Dict(xs=1))
+    assert not compile_check(DictType(SCALARS["int"]))(_Dict(a=1))
+    assert not check_value({"xs": _List([1])}, record, "v")  # valid: the full path accepts it

@@ -570,3 +570,76 @@ def test_event_data_breaking_a_context_fields_constraints_is_refused(store: Stor
     assert (run.status, run.seq, workflow.run(run.run_id).seq) == ("waiting", seq, seq)
     run.send("go", {"raw": 1.0, "tags": ["p"], "name": "n"})
     assert workflow.run(run.run_id).context_json == {"score": 1.0, "log": ["x", "p"], "name": "ok"}
+
+
+class _Shifting(list[object]):
+    """Gives its items once, then others: what converting it reads after the check."""
+
+    def __init__(self, first: list[object], later: list[object]) -> None:
+        super().__init__(first)
+        self.reads = [first, later]
+
+    def __iter__(self) -> Any:
+        return iter(self.reads.pop(0) if len(self.reads) > 1 else self.reads[0])
+
+
+class _ShiftingDict(dict[str, object]):
+    def __init__(self, first: dict[str, object], later: dict[str, object]) -> None:
+        super().__init__(first)
+        self.reads = [first, later]
+
+    def items(self) -> Any:
+        return (self.reads.pop(0) if len(self.reads) > 1 else self.reads[0]).items()
+
+    def __iter__(self) -> Any:
+        return iter(self.reads.pop(0) if len(self.reads) > 1 else self.reads[0])
+
+
+SHIFTING = checked_from_text(
+    """
+workflow: shifting
+contracts:
+  Tag: {t: {type: str, pattern: '[a-z]+'}}
+  Out:
+    tags: {type: list[str], max_len: 1}
+    nested: list[Tag]
+    counts: {type: 'dict[str, int]', max_len: 1}
+    floats: list[float]
+context:
+  out: Out?
+agents:
+  a: {input: {}, output: Out}
+states:
+  s: {agent: a, writes: {out: .}}
+  done: {final: true}
+initial: s
+transitions:
+  s: [{to: done}]
+""",
+    "shifting.yaml",
+)
+_PLAIN = {"tags": [], "nested": [], "counts": {}, "floats": []}
+
+
+@pytest.mark.parametrize(
+    ("field", "first", "later"),
+    [
+        ("tags", _Shifting, (["a"], ["a", "b", "c"])),
+        ("nested", _Shifting, ([{"t": "ok"}], [{"t": "NOT OK"}])),
+        ("counts", _ShiftingDict, ({"a": 1}, {"a": 1, "b": 2})),
+        ("floats", _Shifting, ([1.0], [float("nan")])),
+    ],
+    ids=["max_len", "pattern", "dict-max_len", "nan"],
+)
+def test_a_collection_is_stored_as_it_was_checked(
+    store: Store, field: str, first: Any, later: tuple[Any, Any]
+) -> None:
+    """A list or dict subclass whose items change between reads is stored as the items the
+    check saw: the second read (cattrs building the instance) used to store a list past
+    its max_len, text breaking its pattern, or a NaN the store then refused (StoreError)."""
+    output = {**_PLAIN, field: first(*later)}
+    workflow = Workflow.from_spec(SHIFTING, agents={"a": lambda i, c: output}, store=store)
+    run = workflow.start({})
+    stored = {**_PLAIN, field: later[0]}
+    assert (run.status, run.context_json) == ("completed", {"out": stored})
+    assert workflow.run(run.run_id).context_json == {"out": stored}
