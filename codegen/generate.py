@@ -9,10 +9,12 @@ from __future__ import annotations
 import keyword
 import os
 import re
+import sys
 from pathlib import Path
 
 from codegen.naming import check_names
 from codegen.render import RenderedFile, make_environment, render_package
+from codegen.template_names import template_imports
 from codegen.viewmodel import build_package_view
 from codegen.write import CodegenError, WriteReport, check_files, with_header, write_files
 from fsm.spec.checked import CheckedSpec
@@ -64,3 +66,33 @@ def _check_package_name(target: Path) -> None:
             f"use letters, digits and underscores (e.g. {suggestion!r}): the generated package "
             "is imported by that name"
         )
+    if name in _shadowed_modules():
+        raise CodegenError(
+            f"{target}: a package named {name!r} would hide the module {name!r} (of the "
+            "standard library, Flow Orchestra or one of its dependencies) from all code whose "
+            f"import path holds its folder; choose another folder name (e.g. {name + '_pkg'!r})"
+        )
+
+
+_RUNTIME_MODULES = frozenset(
+    [
+        "fsm",
+        "codegen",
+        "transitions",
+        "attrs",
+        "cattrs",
+        "jinja2",
+        "click",
+        "hypothesis",
+        "yaml",
+        "orjson",
+        "pytest",
+    ]
+)
+"""Flow Orchestra's own packages and the modules it imports at run time."""
+
+
+def _shadowed_modules() -> frozenset[str]:
+    """Names a generated package must not take: on the import path it would be found before
+    the standard library module, Flow Orchestra or a dependency of that name."""
+    return _RUNTIME_MODULES | template_imports() | frozenset(sys.stdlib_module_names)

@@ -65,6 +65,21 @@ def template_bindings(template: str, directory: Path | None = None) -> frozenset
     return frozenset(_bindings(text.splitlines()))
 
 
+_TOP_MODULE = re.compile(rf"(?:import|from) (?P<module>{_NAME})")
+
+
+@functools.cache
+def template_imports(directory: Path | None = None) -> frozenset[str]:
+    """The top-level modules the package templates import (``fsm``, ``attrs``, ``typing``, …):
+    a generated package of one of these names would shadow the module it imports."""
+    found: set[str] = set()
+    for path in sorted((directory or templates_dir()).joinpath("package").rglob("*.jinja")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if match := _TOP_MODULE.match(line):
+                found.add(match["module"])
+    return frozenset(found)
+
+
 def _bindings(lines: list[str]) -> list[str]:
     found: list[str] = []
     continued = False  # inside the parentheses of a multi-line ``from x import (``

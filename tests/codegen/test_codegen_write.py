@@ -221,6 +221,19 @@ def test_a_folder_python_cannot_import_is_refused(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("folder", ["fsm", "attrs", "typing", "email"])
+def test_a_folder_named_like_a_module_it_would_hide_is_refused(tmp_path: Path, folder: str) -> None:
+    """A package named ``fsm`` (``attrs``, ``typing``, ``email``) found first on the import path
+    hides Flow Orchestra, a dependency or the standard library module, so neither the package
+    nor `fsm` itself imports: refused with another name, and nothing is written."""
+    out = tmp_path / folder
+    result = CliRunner().invoke(main, ["generate", str(SPEC), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert f"would hide the module {folder!r}" in result.output
+    assert repr(f"{folder}_pkg") in result.output
+    assert not out.exists()
+
+
 def test_generate_help_lists_every_generated_file() -> None:
     """`fsm generate --help` names each file the generator writes, so it cannot drift."""
     shown = CliRunner().invoke(main, ["generate", "--help"]).output
