@@ -150,9 +150,9 @@ class Workflow:
         parent = self.store.get_run(run_id)
         limit = self._start_options(run_id) if max_steps is None else _step_limit(max_steps)
         self._check_pinned(parent, allow_spec_change)
-        if not 0 <= at <= parent.seq:
+        if isinstance(at, bool) or not isinstance(at, int) or not 0 <= at <= parent.seq:
             raise RunError(
-                f"run {run_id} has records 0..{parent.seq}; cannot fork at seq {at} (pick one "
+                f"run {run_id} has records 0..{parent.seq}; cannot fork at seq {at!r} (pick one "
                 f"of those, e.g. from `fsm history {run_id}`)",
                 run_id=run_id,
             )

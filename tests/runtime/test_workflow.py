@@ -304,6 +304,18 @@ def test_fork_starts_from_the_exact_state_and_runs_on(store: Store) -> None:
         workflow.fork(parent.run_id, 99)
 
 
+@pytest.mark.parametrize("at", [True, "1", 1.0, None])
+def test_a_fork_seq_that_is_no_int_is_refused(store: Store, at: object) -> None:
+    """`at` names a record: `True` is not seq 1 (bool is an int subclass) and `"1"` is no seq;
+    both are a RunError naming the run, as `max_steps` is checked, and no fork is created."""
+    workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
+    parent = workflow.start()
+    with pytest.raises(RunError, match=f"cannot fork at seq {at!r}") as refused:
+        workflow.fork(parent.run_id, at)  # type: ignore[arg-type]
+    assert refused.value.run_id == parent.run_id
+    assert [run.run_id for run in store.list_runs()] == [parent.run_id]
+
+
 def test_the_start_record_names_the_spec_version_of_a_run_and_a_fork(store: Store) -> None:
     """`version:` is recorded in seq 0 of each run (and fork), beside the pinned spec hash;
     a spec without one records the default, "1"."""
