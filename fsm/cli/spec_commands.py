@@ -38,12 +38,15 @@ def _validate_file(path: str) -> tuple[ValidationResult | None, list[Diagnostic]
     help="json prints an object per spec with its diagnostics: the object for one SPEC, a "
     "list of them for several (a script globbing SPECS should expect either).",
 )
-def validate_command(specs: tuple[str, ...], output_format: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
+def validate_command(specs: tuple[str, ...], output_format: str, as_json: bool) -> None:
     """Check SPEC files and list every problem at once.
 
     Exit status: 0 when every spec is valid (warnings allowed), 1 when any has an error,
     2 on wrong usage.
     """
+    if as_json:  # every other command spells it --json; a first try here should work too
+        output_format = "json"
     reports: list[dict[str, object]] = []
     any_error = False
     for path in specs:

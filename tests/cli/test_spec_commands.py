@@ -49,6 +49,15 @@ def test_validate_json_format_reports_positions_and_codes() -> None:
     assert (diagnostic["line"], diagnostic["column"], diagnostic["code"]) == (6, 3, "dead-end")
 
 
+def test_validate_json_flag_is_the_json_format() -> None:
+    """`--json`, as every other command spells it, prints what `--format json` prints."""
+    spec = str(GALLERY / "dead_end.yaml")
+    assert invoke("validate", "--json", spec) == invoke("validate", "--format", "json", spec)
+    code, out, _ = invoke("validate", "--json", str(SPECS[0]))
+    assert code == 0
+    assert json.loads(out)["valid"] is True
+
+
 def test_validate_mixed_files_fails_if_any_is_invalid() -> None:
     """One invalid spec among valid ones makes the exit status 1; valid ones still reported."""
     code, out, _ = invoke("validate", str(SPECS[0]), str(GALLERY / "dead_end.yaml"))
