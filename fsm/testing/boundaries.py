@@ -72,6 +72,10 @@ MAX_LENGTH = 10_000
 ones cost memory and time in every case (``len(xs) > 100000000`` once took gigabytes), so a
 guard that needs more items than this is reported as never firing."""
 
+_STR_RESULT_METHODS = frozenset({"lower", "upper", "strip"})
+"""String methods giving a string of the receiver's own kind, so a place under them is the
+receiver's place (its candidates come from the literal's case and padding variants)."""
+
 LENGTH = "#len"
 """Path suffix under which the lengths a ``len(...)`` comparison aims at are kept."""
 
@@ -139,6 +143,10 @@ class _PlaceTypes:
                 field = record.field(name)
                 assert field is not None
                 return (*parent[0], name), field.type, field.constraints
+            case MethodCall(receiver=receiver, method=method) if method in _STR_RESULT_METHODS:
+                # ``answer.strip().lower() == 'yes'`` turns on the values of ``answer``: aim
+                # the candidates at the field under the case and padding methods
+                return self.resolve(receiver)
             case Subscript(value=value):
                 parent = self.resolve(value)
                 if parent is None:

@@ -23,7 +23,7 @@ from fsm.testing import (
 )
 from fsm.testing.runs import check_runs
 from fsm.values import check_value
-from tests.testing.specs import plain, scoring
+from tests.testing.specs import PLAIN, plain, scoring
 
 SPECS = sorted(Path(__file__).parents[2].joinpath("specs").glob("*.yaml"))
 
@@ -178,6 +178,34 @@ def test_a_guard_on_arithmetic_of_a_field_is_not_reported_dead(guard: str) -> No
     aiming n at the literal itself never fired it, so a sound spec was reported dead."""
     report = check_routing(plain(guard, WIDE_INT), examples=50, runs=0)
     assert report.ok, report.render()
+
+
+@pytest.mark.parametrize(
+    "guard",
+    [
+        "s.strip().lower() == 'approve'",
+        "s.lower().startswith('approve')",
+        "'approve' in s.upper().lower()",
+        "s.strip().upper() in ['APPROVE', 'YES']",
+    ],
+)
+def test_a_guard_on_chained_string_methods_is_not_reported_dead(guard: str) -> None:
+    """`answer.strip().lower() == 'approve'` fires only for strings near the literal: the
+    candidates must reach the field under the methods (it was reported dead, exit 1)."""
+    report = check_routing(plain(guard, "  s: str"), examples=50, runs=0)
+    assert report.ok, report.render()
+
+
+def test_a_gap_under_a_case_method_is_found() -> None:
+    """`s.startswith('A')` then `not s.lower().startswith('a')` leaves every string starting
+    with a lowercase 'a' unrouted; only a candidate under `.lower()` shows it."""
+    text = PLAIN.replace("{{to: c}}", "{{to: c, when: \"not s.lower().startswith('a')\"}}")
+    text = text.format(context="  s: str", guard="s.startswith('A')")
+    report = check_routing(checked_from_text(text, "gap.yaml"), examples=50, runs=0)
+    (finding,) = report.findings
+    assert finding.kind == "incomplete"
+    assert finding.counterexample is not None
+    assert str(finding.counterexample.context["s"]).startswith("a")
 
 
 @pytest.mark.parametrize(
