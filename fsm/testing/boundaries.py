@@ -79,11 +79,15 @@ receiver's place (its candidates come from the literal's case and padding varian
 LENGTH = "#len"
 """Path suffix under which the lengths a ``len(...)`` comparison aims at are kept."""
 
+KEYS = "#keys"
+"""Path suffix under which the literal keys a guard reads from a dict (``d['k']``) are kept,
+to pair each with the candidates of the dict's values once every guard was walked."""
+
 
 def boundary_candidates(checked: CheckedSpec, state: str | None = None) -> Candidates:
     """Candidates from the guards of ``state`` (every state when None), deduplicated."""
     found = _all_candidates(checked, state)
-    return {path: values for path, values in found.items() if path[-1:] != (LENGTH,)}
+    return {path: values for path, values in found.items() if path[-1:] not in ((LENGTH,), (KEYS,))}
 
 
 def length_candidates(checked: CheckedSpec, state: str | None = None) -> dict[Path, list[int]]:
@@ -106,6 +110,7 @@ def _all_candidates(checked: CheckedSpec, state: str | None) -> Candidates:
         for transition in transitions:
             if transition.guard is not None:
                 _walk(transition.guard.expr, types, found)
+    _pair_keys_with_values(found)
     return {path: _dedupe(values) for path, values in found.items()}
 
 
@@ -113,7 +118,8 @@ def guard_candidates(expr: Expr, context_type: RecordType) -> Candidates:
     """Candidates for one guard expression (exposed for tests and custom strategies)."""
     found: Candidates = {}
     _walk(expr, _PlaceTypes(context_type), found)
-    return {path: _dedupe(values) for path, values in found.items()}
+    _pair_keys_with_values(found)
+    return {path: _dedupe(values) for path, values in found.items() if path[-1:] != (KEYS,)}
 
 
 class _PlaceTypes:
@@ -426,6 +432,18 @@ def _subscript_presence(expr: Expr, types: _PlaceTypes, found: Candidates) -> No
         item = minimal(container.value)
         if item is not UNBUILDABLE:
             _add(found, path, [{index: item}, {}])
+        _add(found, (*path, KEYS), [index])
+
+
+def _pair_keys_with_values(found: Candidates) -> None:
+    """``d['k'] > 0.5`` holds only for a dict with key 'k' *and* a value past 0.5: random keys
+    are never 'k', so each key read is paired with every candidate of the dict's values."""
+    for keys_path, keys in list(found.items()):
+        if keys_path[-1:] != (KEYS,):
+            continue
+        path = keys_path[:-1]
+        values = _dedupe(found.get((*path, EACH), []))
+        _add(found, path, [{key: value} for key in _dedupe(keys) for value in values])
 
 
 def _sized(data_type: DataType, constraints: Constraints, lengths: Iterable[int]) -> list[object]:

@@ -209,6 +209,30 @@ def test_a_gap_under_a_case_method_is_found() -> None:
 
 
 @pytest.mark.parametrize(
+    "guard",
+    ["d['k'] is not None and d['k'] > 0.5", "d['k'] is not None and d['k'] == 7 and len(d) == 1"],
+)
+def test_a_guard_on_a_dict_key_is_not_reported_dead(guard: str) -> None:
+    """`d['k'] > 0.5` needs the key 'k' and a value past 0.5 together; drawn keys are never
+    'k' and the present-key candidate held only the minimal value, so it was reported dead."""
+    report = check_routing(plain(guard, "  d: dict[str, float]"), examples=50, runs=0)
+    assert report.ok, report.render()
+
+
+def test_a_gap_at_a_dict_value_boundary_is_found() -> None:
+    """`d['k'] > 0.5` then `d['k'] < 0.5` leaves exactly {'k': 0.5} unrouted."""
+    first = "d['k'] is None or d['k'] > 0.5"
+    second = "d['k'] is not None and d['k'] < 0.5"
+    text = PLAIN.replace("{{to: c}}", f'{{{{to: c, when: "{second}"}}}}')
+    text = text.format(context="  d: dict[str, float]", guard=first)
+    report = check_routing(checked_from_text(text, "gap.yaml"), examples=50, runs=0)
+    (finding,) = report.findings
+    assert finding.kind == "incomplete"
+    assert finding.counterexample is not None
+    assert finding.counterexample.context["d"] == {"k": 0.5}
+
+
+@pytest.mark.parametrize(
     ("first", "second", "gap"),
     [
         ("r.n + 7 > 10", "r.n + 7 < 10", 3),
