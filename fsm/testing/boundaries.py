@@ -111,6 +111,7 @@ def _all_candidates(checked: CheckedSpec, state: str | None) -> Candidates:
             if transition.guard is not None:
                 _walk(transition.guard.expr, types, found)
     _pair_keys_with_values(found)
+    _fit_strings_to_lengths(found)
     return {path: _dedupe(values) for path, values in found.items()}
 
 
@@ -119,6 +120,7 @@ def guard_candidates(expr: Expr, context_type: RecordType) -> Candidates:
     found: Candidates = {}
     _walk(expr, _PlaceTypes(context_type), found)
     _pair_keys_with_values(found)
+    _fit_strings_to_lengths(found)
     return {path: _dedupe(values) for path, values in found.items() if path[-1:] != (KEYS,)}
 
 
@@ -433,6 +435,23 @@ def _subscript_presence(expr: Expr, types: _PlaceTypes, found: Candidates) -> No
         if item is not UNBUILDABLE:
             _add(found, path, [{index: item}, {}])
         _add(found, (*path, KEYS), [index])
+
+
+def _fit_strings_to_lengths(found: Candidates) -> None:
+    """``url.startswith('https://') and len(url) > 12`` needs the literal *at* a length: each
+    string candidate is padded (after it, and before it for suffixes) to every length aimed
+    at, and strings of digits and of blanks at those lengths serve ``isdigit()``/``strip()``."""
+    for length_path, lengths in list(found.items()):
+        path = length_path[:-1]
+        strings = [v for v in found.get(path, []) if isinstance(v, str)]
+        if length_path[-1:] != (LENGTH,) or not strings:
+            continue
+        texts = [text for text in _dedupe(strings) if isinstance(text, str) and text.strip("a")]
+        for length in (n for n in _dedupe(lengths) if isinstance(n, int)):
+            _add(found, path, ["0" * length, " " * length])
+            for text in (t for t in texts if len(t) < length):
+                fill = "a" * (length - len(text))
+                _add(found, path, [text + fill, fill + text])
 
 
 def _pair_keys_with_values(found: Candidates) -> None:

@@ -210,6 +210,23 @@ def test_a_gap_under_a_case_method_is_found() -> None:
 
 @pytest.mark.parametrize(
     "guard",
+    [
+        "s.startswith('https://') and len(s) > 12",
+        "s.lower().endswith('.pdf') and len(s) > 4",
+        "'urgent' in s.lower() and len(s) > 10",
+        "s.isdigit() and len(s) == 5",
+        "len(s.strip()) == 0 and len(s) > 2",
+    ],
+)
+def test_a_guard_on_a_string_and_its_length_is_not_reported_dead(guard: str) -> None:
+    """The literal's variants were all shorter than the length aimed at, and the strings of
+    that length all 'a's, so no candidate met both conditions: reported dead, exit 1."""
+    report = check_routing(plain(guard, "  s: str"), examples=50, runs=0)
+    assert report.ok, report.render()
+
+
+@pytest.mark.parametrize(
+    "guard",
     ["d['k'] is not None and d['k'] > 0.5", "d['k'] is not None and d['k'] == 7 and len(d) == 1"],
 )
 def test_a_guard_on_a_dict_key_is_not_reported_dead(guard: str) -> None:
