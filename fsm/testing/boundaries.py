@@ -18,6 +18,7 @@ import functools
 import math
 from collections.abc import Iterable, Mapping
 
+import attrs
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
@@ -434,7 +435,7 @@ def _subscript_presence(expr: Expr, types: _PlaceTypes, found: Candidates) -> No
         item = minimal(container.value)
         if item is not UNBUILDABLE:
             _add(found, path, [{index: item}, {}])
-        _add(found, (*path, KEYS), [index])
+        _add(found, (*path, KEYS), [_KeyRead(index, container.value)])
 
 
 def _fit_strings_to_lengths(found: Candidates) -> None:
@@ -454,6 +455,14 @@ def _fit_strings_to_lengths(found: Candidates) -> None:
                 _add(found, path, [text + fill, fill + text])
 
 
+@attrs.frozen
+class _KeyRead:
+    """A literal key a guard reads from a dict, and the type of the dict's values."""
+
+    key: str
+    item: DataType
+
+
 def _pair_keys_with_values(found: Candidates) -> None:
     """``d['k'] > 0.5`` holds only for a dict with key 'k' *and* a value past 0.5: random keys
     are never 'k', so each key read is paired with every candidate of the dict's values."""
@@ -461,8 +470,31 @@ def _pair_keys_with_values(found: Candidates) -> None:
         if keys_path[-1:] != (KEYS,):
             continue
         path = keys_path[:-1]
-        values = _dedupe(found.get((*path, EACH), []))
-        _add(found, path, [{key: value} for key in _dedupe(keys) for value in values])
+        for read in _dedupe(keys):
+            if isinstance(read, _KeyRead):
+                values = _item_values(read.item, (*path, EACH), found)
+                _add(found, path, [{read.key: value} for value in values])
+
+
+def _item_values(data_type: DataType, path: Path, found: Candidates) -> list[object]:
+    """Candidates for a whole value at ``path``: its own, every bool and enum member, and for
+    a record its simplest value with one field at a time set to that field's candidates."""
+    inner = strip_optional(data_type)
+    values = list(found.get(path, []))
+    match inner:
+        case ScalarType(name="bool"):
+            values.extend([False, True])
+        case EnumType(values=members):
+            values.extend(members)
+        case RecordType(fields=fields):
+            base = minimal(inner)
+            if isinstance(base, dict):
+                for field in fields:
+                    for value in _item_values(field.type, (*path, field.name), found):
+                        values.append({**base, field.name: value})
+        case _:
+            pass
+    return _dedupe(values)
 
 
 def _sized(data_type: DataType, constraints: Constraints, lengths: Iterable[int]) -> list[object]:

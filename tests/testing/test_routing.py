@@ -236,6 +236,25 @@ def test_a_guard_on_a_dict_key_is_not_reported_dead(guard: str) -> None:
     assert report.ok, report.render()
 
 
+@pytest.mark.parametrize(
+    ("field", "guard"),
+    [
+        ("d: dict[str, bool]", "d['k'] is not None and d['k']"),
+        ("d: dict[str, Item]", "d['k'] is not None and d['k'].score > 0.5"),
+    ],
+)
+def test_a_guard_on_a_dict_key_of_bools_or_records_is_not_reported_dead(
+    field: str, guard: str
+) -> None:
+    """The present-key candidates held the simplest value only (False, a record scoring 0),
+    so a guard needing True or a field past its literal was reported dead."""
+    text = PLAIN.format(context=f"  {field}", guard=guard).replace(
+        "context:", "contracts:\n  Item: {score: float}\ncontext:", 1
+    )
+    report = check_routing(checked_from_text(text, "dict.yaml"), examples=50, runs=0)
+    assert report.ok, report.render()
+
+
 def test_a_gap_at_a_dict_value_boundary_is_found() -> None:
     """`d['k'] > 0.5` then `d['k'] < 0.5` leaves exactly {'k': 0.5} unrouted."""
     first = "d['k'] is None or d['k'] > 0.5"
