@@ -179,21 +179,29 @@ def commit_event(
 
 
 def status_after(
-    workflow: CompiledWorkflow, target: str, steps: int, max_steps: int
+    workflow: CompiledWorkflow,
+    target: str,
+    steps: int,
+    max_steps: int,
+    at: tuple[str, int] | None = None,
 ) -> tuple[RunStatus, tuple[str, ...], str | None]:
-    """(status, waiting_for, error) of a run that just entered ``target`` after ``steps``."""
+    """(status, waiting_for, error) of a run that just entered ``target`` after ``steps``;
+    ``at`` = (run id, seq) of the record, so a step-limit error can say how to continue."""
     state = workflow.states[target]
     if state.final:
         return "completed", (), None
     if steps >= max_steps:
+        if at is None:
+            fork = "fork it at its last seq with `--max-steps N`"
+        else:
+            fork = f"`fsm fork {at[0]} --at {at[1]} --max-steps {2 * max_steps}`"
         return (
             "failed",
             (),
             f"step limit reached: {steps} transitions taken (max_steps {max_steps}) without "
             f"reaching a final state, now in '{target}'; raise max_steps in the spec or pass "
-            f"--max-steps (to continue this run, fork it at its last seq with a higher limit: "
-            f"`fsm fork RUN_ID --at SEQ --max-steps N`), or check the loop for a missing "
-            f"visits.<state> bound",
+            f"--max-steps (to continue this run with a higher limit: {fork}), or check the "
+            f"loop for a missing visits.<state> bound",
         )
     if state.kind == "wait":
         return "waiting", tuple(event.name for event in state.events), None
@@ -249,7 +257,9 @@ def _persist(
     elif target in workflow.plain_states and steps < live.max_steps:
         run_status, waiting_for, run_error = _RUNNING  # the common case, without a call
     else:
-        run_status, waiting_for, run_error = status_after(workflow, target, steps, live.max_steps)
+        run_status, waiting_for, run_error = status_after(
+            workflow, target, steps, live.max_steps, (head.run_id, head.seq + 1)
+        )
     merge = entry.merge
     error = run_error if entry.error is None else _both(entry.error, run_error)
     seq = head.seq + 1

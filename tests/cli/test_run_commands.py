@@ -669,15 +669,20 @@ def test_failed_run_exits_1_and_show_at_unknown_seq_is_clear(store: str) -> None
 def test_a_run_stopped_by_the_step_limit_is_continued_by_a_fork_with_more_steps(
     store: str,
 ) -> None:
-    """The limit error points to `fsm fork --max-steps`, and that fork gets the new limit
-    (steps counting on from its parent's) instead of failing again at the parent's."""
+    """The limit error gives the `fsm fork --max-steps` command, and that fork gets the new
+    limit (steps counting on from its parent's); a fork that would stop at once under the
+    parent's limit is refused, and no run is made."""
     result = fsm("run", SPEC, "--input", INPUT, "--store", store, "--json", "--max-steps", "3")
     stopped = json.loads(result.stdout)
     assert (result.exit_code, stopped["status"]) == (1, "failed")
-    assert "fsm fork RUN_ID --at SEQ --max-steps N" in str(stopped["error"])
     run_id = str(stopped["run_id"])
-    again = fsm("fork", run_id, "--at", "3", "--store", store, "--json")
-    assert json.loads(again.stdout)["status"] == "failed"  # by default the parent's limit
+    assert f"fsm fork {run_id} --at 3 --max-steps 6" in str(stopped["error"])
+    runs_before = fsm("runs", "--store", store, "--json").stdout
+    again = fsm("fork", run_id, "--at", "3", "--store", store)  # by default the parent's limit
+    assert again.exit_code == 1
+    assert "would stop at once" in again.output
+    assert f"fsm fork {run_id} --at 3 --max-steps 6" in again.output
+    assert fsm("runs", "--store", store, "--json").stdout == runs_before
     result = fsm("fork", run_id, "--at", "3", "--max-steps", "10", "--store", store, "--json")
     assert result.exit_code == 0, result.output
     forked = json.loads(result.stdout)

@@ -159,7 +159,8 @@ def test_step_limit_fails_the_run_at_the_limit(store: Store) -> None:
     assert (handle.status, handle.steps, handle.seq) == ("failed", 4, 4)
     assert handle.error is not None
     assert "step limit reached" in handle.error
-    assert "`fsm fork RUN_ID --at SEQ --max-steps N`" in handle.error  # all that fork needs
+    # the whole command that continues it, for this run and seq
+    assert f"`fsm fork {handle.run_id} --at 4 --max-steps 8`" in handle.error
     reopened = workflow.run(handle.run_id)
     assert reopened.max_steps == 4
 
@@ -607,11 +608,17 @@ def test_a_run_error_names_the_run_it_is_about(store: Store) -> None:
 
 
 def test_fork_takes_its_own_step_limit(store: Store) -> None:
-    """fork(max_steps=...) replaces the parent's limit; a bad one is refused before storing."""
+    """fork(max_steps=...) replaces the parent's limit; a bad one, or one the fork has already
+    reached (it would stop at once), is refused before storing."""
     workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
     parent = workflow.start(max_steps=4)
     assert parent.status == "failed"
-    assert workflow.fork(parent.run_id, 4).status == "failed"
+    with pytest.raises(RunError, match="would stop at once") as refused:
+        workflow.fork(parent.run_id, 4)
+    assert refused.value.run_id == parent.run_id
+    with pytest.raises(RunError, match="would stop at once"):
+        workflow.fork(parent.run_id, 3, max_steps=3)
+    assert workflow.fork(parent.run_id, 3).steps == 3  # one step left under the limit
     child = workflow.fork(parent.run_id, 4, max_steps=40).resume()
     assert (child.status, child.state, child.steps, child.max_steps) == ("completed", "end", 10, 40)
     for bad in (0, True, "9"):
