@@ -15,6 +15,7 @@ from importlib import import_module as _import_module
 from fsm.diagnostics import Diagnostic, SourceSpan
 from fsm.errors import (
     AgentError,
+    BlockingCallInEventLoopError,
     ConflictError,
     ContractError,
     ContractProblem,
@@ -85,6 +86,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "AgentCall",
     "AgentError",
+    "BlockingCallInEventLoopError",
     "CheckedSpec",
     "ConflictError",
     "ContractClasses",

@@ -89,6 +89,11 @@ class RunError(FsmError):
         super().__init__(message)
 
 
+class BlockingCallInEventLoopError(RunError):
+    """The blocking API met a coroutine while an event loop runs in this thread: a misuse of
+    the API, raised to the caller (the step is not recorded), never an attempt of the agent."""
+
+
 class StoreError(FsmError):
     """A store could not read or write. ``run_id``/``seq`` say where, when known."""
 

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from fsm.errors import ContractError, RunError
+from fsm.errors import BlockingCallInEventLoopError, ContractError
 from fsm.runtime.agents import AgentCall, LoadedAgent
 from fsm.values import is_text
 
@@ -46,11 +46,6 @@ class Outcome(NamedTuple):
 
 class AgentTimeoutError(Exception):
     """An attempt took longer than the agent's timeout."""
-
-
-class BlockingCallInEventLoopError(RunError):
-    """The blocking API met a coroutine while an event loop runs in this thread: a misuse of
-    the API, raised to the caller (the step is not recorded), never an attempt of the agent."""
 
 
 Rebuild = Callable[[], object]

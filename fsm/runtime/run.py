@@ -11,9 +11,9 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from fsm.errors import ConflictError, RunError
+from fsm.errors import BlockingCallInEventLoopError, ConflictError, RunError
 from fsm.runtime.compiled import CompiledWorkflow
-from fsm.runtime.invoke import BlockingCallInEventLoopError, call_agent, call_agent_async
+from fsm.runtime.invoke import call_agent, call_agent_async
 from fsm.runtime.stepper import LiveRun, commit_agent, commit_event, prepare, started
 from fsm.spec.model import EventDef
 from fsm.store import RunRecord, RunStatus, Snapshot, Store

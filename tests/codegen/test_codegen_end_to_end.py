@@ -12,8 +12,8 @@ import attrs
 import pytest
 from conftest import REPO, SPECS, generate_package
 
+from fsm import BlockingCallInEventLoopError
 from fsm.runtime import load_agents
-from fsm.runtime.invoke import BlockingCallInEventLoopError
 from fsm.spec.validate import load_checked
 
 FILLED = Path(__file__).resolve().parent / "filled"

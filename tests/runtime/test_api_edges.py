@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from fsm import BlockingCallInEventLoopError
 from fsm.errors import ConflictError, RunError
 from fsm.runtime import AgentCall, Workflow
-from fsm.runtime.invoke import BlockingCallInEventLoopError
 from fsm.spec.model import RetryPolicy
 from fsm.spec.validate import checked_from_text
 from fsm.store import MemoryStore, SqliteStore, Store
