@@ -13,6 +13,15 @@ reports a directive naming a code that does not occur, ``exemptions`` computes t
 the generated text itself (pep8-naming's rules, with its default ``ignore-names``), never
 from what a template is expected to contain.
 
+**Values and names other rules report: the same exemption.** Spec data reaches code verbatim
+too, and ruff's flake8-bandit rules read it as a security smell: a default host ``"0.0.0.0"``
+(S104), an enum value ``password`` assigned to its member ``PASSWORD`` (S105), a record
+default ``Login(token="guest")`` (S106), a default path ``"/tmp/reports"`` (S108). pycodestyle
+reports a field, parameter, class or function named ``l``, ``I`` or ``O`` (E741, E742, E743: a
+blood group ``O`` becomes an enum member). None of them can be written another way without
+changing the data, so ``exemptions`` names those codes too, computed from the text in the same
+way.
+
 **Ambiguous characters: escaped.** Descriptions, defaults and enum values keep characters
 (typographic apostrophes and dashes, a multiplication sign, a fullwidth comma) that ruff
 reports as ambiguous (RUF001 in strings, RUF002 in docstrings, RUF003 in comments). Every one is
@@ -28,6 +37,7 @@ table; ``tests/codegen/test_codegen_lint.py`` checks it against the installed ru
 from __future__ import annotations
 
 import ast
+import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
@@ -51,6 +61,17 @@ PEP8_NAMING_IGNORED = frozenset(
     }
 )
 """pep8-naming's default ``ignore-names``: ruff reports none of the N rules for them."""
+
+AMBIGUOUS_NAMES = frozenset({"l", "I", "O"})
+"""Names pycodestyle reports as ambiguous (E741 variable, E742 class, E743 function)."""
+
+SECRET_NAME = re.compile(
+    r"(?:^|_)(?:pas+wo?r?d|pass(?:phrase)?|pwd|token|secrete?)(?:$|_)", re.IGNORECASE
+)
+"""A name ruff's flake8-bandit takes for a password's (S105, S106, S107), searched anywhere."""
+
+TEMPORARY_PREFIXES = ("/tmp", "/var/tmp", "/dev/shm")  # noqa: S108  (the prefixes themselves)
+"""ruff's default ``hardcoded-tmp-directory``: a string starting with one is S108."""
 
 
 def ambiguous_positions(text: str) -> list[int]:
@@ -144,6 +165,8 @@ def exemptions(path: str, source: str) -> tuple[str, ...]:
                 codes.add("N801")
             if any(_reported(name, _is_mixed_case(name)) for name in _class_attributes(node)):
                 codes.add("N815")
+            if node.name in AMBIGUOUS_NAMES:
+                codes.add("E742")
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             if _reported(node.name, not _is_lowercase(node.name)):
                 codes.add("N802")
@@ -152,10 +175,51 @@ def exemptions(path: str, source: str) -> tuple[str, ...]:
             every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
             if any(_reported(a.arg, not _is_lowercase(a.arg)) for a in every):
                 codes.add("N803")
+            if node.name in AMBIGUOUS_NAMES:
+                codes.add("E743")
+        codes.update(_value_codes(node))
     module = PurePosixPath(path).stem
     if module != "__init__" and _reported(module, not _is_module_name(module)):
         codes.add("N999")
     return tuple(sorted(codes))
+
+
+def _value_codes(node: ast.AST) -> Iterator[str]:
+    """The E741 and flake8-bandit codes ruff reports at ``node`` (one node, not its children)."""
+    match node:
+        case ast.Name(id=name, ctx=ast.Store()) | ast.arg(arg=name) if name in AMBIGUOUS_NAMES:
+            yield "E741"
+        case ast.Constant(value=str(text)):
+            if text == "0.0.0.0":  # noqa: S104  (the value ruff looks for)
+                yield "S104"
+            if text.startswith(TEMPORARY_PREFIXES):
+                yield "S108"
+        case ast.Assign(targets=targets, value=value) if _secret(value):
+            if any(_secret_target(target) for target in targets):
+                yield "S105"
+        case ast.AnnAssign(target=target, value=value) if _secret(value):
+            if _secret_target(target):
+                yield "S105"
+        case ast.Call(keywords=keywords):
+            if any(k.arg and SECRET_NAME.search(k.arg) and _secret(k.value) for k in keywords):
+                yield "S106"
+        case ast.arguments(posonlyargs=positional, args=plain, defaults=defaults):
+            pairs = [*zip(reversed([*positional, *plain]), reversed(defaults), strict=False)]
+            pairs += [(a, d) for a, d in zip(node.kwonlyargs, node.kw_defaults, strict=True) if d]
+            if any(SECRET_NAME.search(a.arg) and _secret(d) for a, d in pairs):
+                yield "S107"
+
+
+def _secret(value: ast.expr | None) -> bool:
+    """A non-empty string literal: what flake8-bandit takes for a hardcoded secret."""
+    return isinstance(value, ast.Constant) and isinstance(value.value, str) and bool(value.value)
+
+
+def _secret_target(target: ast.expr) -> bool:
+    match target:
+        case ast.Name(id=name) | ast.Attribute(attr=name):
+            return bool(SECRET_NAME.search(name))
+    return False
 
 
 def exemption_line(codes: tuple[str, ...]) -> str:

@@ -135,3 +135,41 @@ def test_exemptions_name_exactly_what_pep8_naming_reports(
         check=False,
     )
     assert tuple(sorted(set(re.findall(r" (N\d+) ", result.stdout)))) == codes
+
+
+@pytest.mark.parametrize(
+    ("source", "codes"),
+    [
+        ("class BloodGroup:\n    O = 'O'\n    I: int\n", ("E741",)),
+        ("class O:\n    x = 1\n", ("E742",)),
+        ("def l(inputs: int) -> None: ...\n", ("E743",)),
+        ("def start(self, *, l: int) -> None: ...\n", ("E741",)),
+        ("def f() -> object:\n    return X(l=1)\n", ()),  # a keyword is no variable
+        ("from .l import l\n", ()),
+        ("class A:\n    PASSWORD = 'password'\n    TOKEN = ''\n", ("S105",)),
+        ("class A:\n    my_token: str = ('a' 'b')\n    tokens: str = 'x'\n", ("S105",)),
+        ("class A:\n    PASSWD2 = 'x'\n    passed = 'x'\n    token = None\n", ()),
+        ("X = f(default=lambda: Login(token='admin', password=''))\n", ("S106",)),
+        ("def f(a: str, secret: str = 'x', *, pwd: str = '') -> None: ...\n", ("S107",)),
+        ("class A:\n    host = '0.0.0.0'\n    other = '0.0.0.0 '\n", ("S104",)),
+        ('"""/tmp is where"""\nX = {"a": ["/var/tmp" "/x"]}\n', ("S108",)),
+        ("X = ['/tmpfoo', 'a/tmp', '/TMP', '/dev/shm']\n", ("S108",)),
+        ("X = ['a/tmp', '/TMP', '0.0.0.0:80', '::']\n", ()),
+    ],
+)
+def test_exemptions_name_exactly_what_ruff_reports_for_values_and_short_names(
+    tmp_path: Path, source: str, codes: tuple[str, ...]
+) -> None:
+    """Spec data and short names that flake8-bandit (S104-S108) and pycodestyle (E741-E743)
+    report are exempted too, with exactly the codes ruff reports (no more: RUF100)."""
+    assert exemptions("contracts.py", source) == codes
+    (tmp_path / "ruff.toml").write_text('[lint]\nselect = ["E74", "S10"]\n')
+    (tmp_path / "probe.py").write_text(source)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tuple(sorted(set(re.findall(r" ([ES]\d+) ", result.stdout)))) == codes
