@@ -170,14 +170,16 @@ def validator_nodes(field: FieldDef) -> list[Node]:
 
 
 def _constraint_validators(constraints: Constraints, data_type: DataType) -> list[Node]:
+    """The validators of ``constraints``; a bound is a call's argument, so layout can split it
+    onto its own line (as ruff format does) when it has a hundred digits."""
     nodes: list[Node] = []
     integer = data_type == ScalarType("int")
     if constraints.minimum is not None:
         bound = _bound(constraints.minimum, integer, math.ceil)
-        nodes.append(Atom(f"attrs.validators.ge({bound})"))
+        nodes.append(Group("attrs.validators.ge(", (Atom(bound),), ")"))
     if constraints.maximum is not None:
         bound = _bound(constraints.maximum, integer, math.floor)
-        nodes.append(Atom(f"attrs.validators.le({bound})"))
+        nodes.append(Group("attrs.validators.le(", (Atom(bound),), ")"))
     if constraints.min_len is not None:
         nodes.append(Atom(f"attrs.validators.min_len({int(constraints.min_len)})"))
     if constraints.max_len is not None:
