@@ -311,7 +311,8 @@ def _enum_problems(
                     f"enum '{named.name}': values {seen[member]!r} and {value!r} would both "
                     f"become the member name {member}",
                     "codegen-collision",
-                    hint="make the values differ in letters or digits, not only punctuation",
+                    hint="member names are the values in UPPER_SNAKE_CASE without accents, so "
+                    "make the values differ in more than case, accents or punctuation",
                 )
             seen.setdefault(member, value)
 

@@ -150,8 +150,19 @@ def test_enum_values_that_map_to_one_member_name() -> None:
     found = problems(spec_text(extra="Mode: {enum: [a-b, 'a b', c]}"))
     assert found == [
         "demo.yaml:4:3: error: enum 'Mode': values 'a-b' and 'a b' would both become the member "
-        "name A_B (make the values differ in letters or digits, not only punctuation)"
+        "name A_B (member names are the values in UPPER_SNAKE_CASE without accents, so make the "
+        "values differ in more than case, accents or punctuation)"
     ]
+
+
+def test_enum_values_differing_only_in_case_get_a_hint_that_says_so() -> None:
+    """Units 'm' and 'M' differ in a letter's case, which member names (upper case) lose: the
+    hint must not claim they differ only in punctuation."""
+    found = problems(spec_text(extra="Unit: {enum: [m, M]}"))
+    assert len(found) == 1
+    assert "values 'm' and 'M' would both become the member name M" in found[0]
+    assert "more than case" in found[0]
+    assert "not only punctuation" not in found[0]
 
 
 def test_events_with_one_name_and_two_data_types() -> None:
