@@ -45,6 +45,13 @@ _allow_option = click.option(
     is_flag=True,
     help="Continue a run although its spec file changed since it started.",
 )
+_spec_option = click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The run's spec file, if it is no longer where the run started (moved project, "
+    "another machine); unless --allow-spec-change, it must be the same spec.",
+)
 
 
 @contextmanager
@@ -333,11 +340,16 @@ def _example(data_type: DataType) -> object:
             return {}
 
 
-def _workflow_for(record: RunRecord, store: Store, printer: Printer) -> Workflow:
+def _workflow_for(
+    record: RunRecord, store: Store, printer: Printer, spec_path: Path | None = None
+) -> Workflow:
+    """The run's workflow, from ``--spec`` or else the spec file the run started from."""
+    if spec_path is not None:
+        return Workflow.from_spec(spec_path, store=store, on_transition=printer)
     if not Path(record.spec_path).is_file():
         raise RunError(
             f"run {record.run_id} was started from {record.spec_path}, which no longer exists; "
-            f"restore the spec there to continue the run",
+            f"restore the spec there, or pass its new place with --spec PATH",
             run_id=record.run_id,
         )
     return Workflow.from_spec(record.spec_path, store=store, on_transition=printer)
@@ -490,17 +502,22 @@ def _detached(handle: RunHandle, store_url: str | None, as_json: bool) -> None:
 
 @click.command("resume")
 @click.argument("run_id")
+@_spec_option
 @_allow_option
 @_store_option
 @_json_option
 @handled
 def resume_command(
-    run_id: str, allow_spec_change: bool, store_url: str | None, as_json: bool
+    run_id: str,
+    spec_path: Path | None,
+    allow_spec_change: bool,
+    store_url: str | None,
+    as_json: bool,
 ) -> None:
     """Continue RUN_ID from its last committed transition (after a crash or a stop)."""
     printer = _printer(as_json)
     with _opened(store_url) as store:
-        workflow = _workflow_for(store.get_run(run_id), store, printer)
+        workflow = _workflow_for(store.get_run(run_id), store, printer, spec_path)
         with _leased(store, run_id, printer):
             handle = workflow.run(run_id, allow_spec_change=allow_spec_change)
             _advanced(handle, handle.resume, store_url)
@@ -536,6 +553,7 @@ def _delivery_stopped(
     help="Only deliver the event; `fsm worker` processes advance the run (use this when "
     "workers serve the store).",
 )
+@_spec_option
 @_allow_option
 @_store_option
 @_json_option
@@ -546,6 +564,7 @@ def send_command(
     event: str,
     data_text: str | None,
     detach: bool,
+    spec_path: Path | None,
     allow_spec_change: bool,
     store_url: str | None,
     as_json: bool,
@@ -555,7 +574,7 @@ def send_command(
     data = read_json_argument(data_text, "--data")
     printer = _printer(as_json or detach)
     with _opened(store_url) as store:
-        workflow = _workflow_for(store.get_run(run_id), store, printer)
+        workflow = _workflow_for(store.get_run(run_id), store, printer, spec_path)
         if detach:
             handle = workflow.run(run_id, allow_spec_change=allow_spec_change)
             _detached(handle.deliver(event, data), store_url, as_json)
@@ -586,6 +605,7 @@ def send_command(
     is_flag=True,
     help="Only create the fork and print its id; `fsm worker` processes advance it.",
 )
+@_spec_option
 @_allow_option
 @_store_option
 @_json_option
@@ -596,6 +616,7 @@ def fork_command(
     at: int,
     max_steps: int | None,
     detach: bool,
+    spec_path: Path | None,
     allow_spec_change: bool,
     store_url: str | None,
     as_json: bool,
@@ -603,7 +624,7 @@ def fork_command(
     """Start a new run from RUN_ID's exact state after step AT, and continue it."""
     printer = _printer(as_json or detach)  # detached: stdout is only the fork's id
     with _opened(store_url) as store:
-        workflow = _workflow_for(store.get_run(run_id), store, printer)
+        workflow = _workflow_for(store.get_run(run_id), store, printer, spec_path)
         owner = _cli_owner()
         handle = workflow.fork(
             run_id,

@@ -773,6 +773,42 @@ def test_replay_of_a_run_whose_spec_is_gone_asks_for_one(store: str, tmp_path: P
     )
 
 
+def test_a_run_whose_spec_moved_is_continued_with_spec(store: str, tmp_path: Path) -> None:
+    """Moving the project strands no run: send, resume and fork take the spec's new place with
+    --spec (the same spec: its hash is the run's), and an edited one still needs
+    --allow-spec-change."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        folder.mkdir()
+        (folder / "agents").symlink_to(ROOT / "specs" / "agents")
+    text = Path(SPEC).read_text(encoding="utf-8")
+    (old / "pipeline.yaml").write_text(text, "utf-8")
+    result = fsm("run", str(old / "pipeline.yaml"), "--input", INPUT, "--store", store, "--json")
+    waiting = json.loads(result.stdout)
+    run_id = str(waiting["run_id"])
+    assert waiting["status"] == "waiting"
+    (old / "pipeline.yaml").rename(new / "pipeline.yaml")
+    lost = fsm("send", run_id, "approve", "--data", APPROVE, "--store", store)
+    assert lost.exit_code == 1
+    assert "or pass its new place with --spec PATH" in lost.output
+    edited = new / "edited.yaml"
+    edited.write_text(text.replace("review.score >= 0.8", "review.score >= 0.5"), "utf-8")
+    refused = fsm(
+        "send", run_id, "approve", "--data", APPROVE, "--spec", str(edited), "--store", store
+    )
+    assert refused.exit_code == 1
+    assert "--allow-spec-change" in refused.output
+    fork = fsm("fork", run_id, "--at", "1", "--spec", str(new / "pipeline.yaml"), "--store", store)
+    assert fork.exit_code == 0, fork.output
+    spec = str(new / "pipeline.yaml")
+    sent = fsm("send", run_id, "approve", "--data", APPROVE, "--spec", spec, "--store", store)
+    assert sent.exit_code == 0, sent.output
+    shown = fsm("show", run_id, "--store", store, "--json")
+    assert json.loads(shown.stdout)["status"] == "completed"
+    resumed = fsm("resume", run_id, "--spec", spec, "--store", store)
+    assert resumed.exit_code == 0, resumed.output
+
+
 def test_replay_of_a_record_written_under_a_later_spec_version_says_so(
     store: str, tmp_path: Path
 ) -> None:
