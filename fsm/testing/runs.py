@@ -295,5 +295,5 @@ def _compress(trail: tuple[str, ...], keep: int = 8) -> str:
     """The trail, its middle elided when long: runs that hit the step limit repeat a cycle."""
     if len(trail) <= 2 * keep:
         return " ".join(trail)
-    skipped = len(trail) - 2 * keep
-    return f"{' '.join(trail[:keep])} ... ({skipped} more) ... {' '.join(trail[-keep:])}"
+    skipped = sum(not item.startswith("--") for item in trail[keep:-keep])  # not events
+    return f"{' '.join(trail[:keep])} ... ({skipped} more states) ... {' '.join(trail[-keep:])}"

@@ -21,7 +21,7 @@ from fsm.testing import (
     routing,
     termination,
 )
-from fsm.testing.runs import check_runs
+from fsm.testing.runs import _compress, check_runs
 from fsm.values import check_value
 from tests.testing.specs import PLAIN, plain, scoring
 
@@ -640,3 +640,15 @@ def test_check_routing_refuses_counts_it_cannot_honour(
     spec = load_checked(str(Path(__file__).parents[2] / "specs" / "content_pipeline.yaml"))
     with pytest.raises(ValueError, match=message):
         check_routing(spec, **options)
+
+
+def test_a_long_trail_counts_the_states_it_leaves_out() -> None:
+    """The elided middle of a run's trail is counted in states, not states plus events."""
+    trail = tuple(
+        item for n in range(20) for item in (f"--e{n}-->" if n % 2 else "", f"s{n}") if item
+    )
+    text = _compress(trail, keep=4)
+    left_out = trail[4:-4]
+    states = [item for item in left_out if not item.startswith("--")]
+    assert f"... ({len(states)} more states) ..." in text
+    assert len(states) < len(left_out)
