@@ -34,7 +34,7 @@ from fsm.hosts import local_host
 from fsm.runtime import AgentCall, RunHandle, Workflow
 from fsm.spec.validate import load_checked
 from fsm.store import RUN_STATUSES, RunRecord, Snapshot, Store, open_store
-from fsm.store.transfer import COPY_PREFIX
+from fsm.store.transfer import COPY_LEASE_SECONDS, COPY_PREFIX
 from fsm.worker.options import PARKED, default_worker_id
 
 _STORE_HELP = "Store URL (default: $FSM_STORE, else sqlite:///<cwd>/.fsm/runs.db)."
@@ -108,6 +108,19 @@ def ended_here(host: str, pid: str) -> bool:
     return _zombie(int(pid))
 
 
+def _killed_copy_source(run: RunRecord, store: Store) -> bool:
+    """Whether ``run`` is leased by an ``fsm copy`` of this machine that was killed while
+    copying *from* this store: its lease there lasts at most ``COPY_LEASE_SECONDS`` and the run
+    is whole, so nothing holds it back. Its lease on a half copy in the target never lapses
+    (that run is behind its source, and only copying again may finish it), so it never
+    qualifies."""
+    holder, expires = run.lease_owner, run.lease_expires_at
+    if holder is None or expires is None or not holder.startswith(COPY_PREFIX):
+        return False
+    host, _, pid = holder.removeprefix(COPY_PREFIX).partition(":")
+    return expires - store.now() <= COPY_LEASE_SECONDS and ended_here(host, pid)
+
+
 def _zombie(pid: int) -> bool:
     """Whether ``pid`` has ended but its parent has not reaped it yet (a supervisor that
     killed the command and has not waited for it): ``os.kill`` still finds it. Linux only
@@ -135,8 +148,11 @@ def _leased(
     owner = created_by or _cli_owner()
     taken = created_by is not None or store.lease(run_id, owner, CLI_LEASE_SECONDS)
     if not taken:
-        holder = store.get_run(run_id).lease_owner
-        if holder is not None and (dead_holder(holder) or holder.startswith(PARKED)):
+        run = store.get_run(run_id)
+        holder = run.lease_owner
+        if holder is not None and (
+            dead_holder(holder) or holder.startswith(PARKED) or _killed_copy_source(run, store)
+        ):
             # from a process that no longer exists, or a worker that could not drive it; in one
             # write, so no worker claims the run between the holder's lease and this one
             taken = store.hand_over(run_id, holder, owner, CLI_LEASE_SECONDS)

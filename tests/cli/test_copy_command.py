@@ -159,3 +159,30 @@ def test_nothing_to_copy_is_said_so(stores: tuple[str, str]) -> None:
     result = fsm("copy", "--unfinished", "--store", old, "--to", new)
     assert result.exit_code == 0, result.output
     assert result.stdout == "no running or waiting runs to copy\n"
+
+
+def test_a_killed_copy_s_lease_on_the_source_does_not_keep_resume_out(
+    stores: tuple[str, str],
+) -> None:
+    """A copy killed on this machine leaves its (60 s) lease on the run it copied from: the
+    run stays whole there, so `fsm send` and `fsm resume` take that lease over at once, as they
+    do a killed command's, instead of refusing the run until the lease lapses. The copy's
+    never-lapsing lease on a half copy is still refused (that run is behind its source)."""
+    old, new = stores
+    run_id = _start(old)
+    with subprocess.Popen([sys.executable, "-c", "pass"]) as ended:
+        ended.wait()
+    dead = f"fsm-copy:{local_host()}:{ended.pid}"
+    with closing(open_store(old)) as source:
+        assert source.lease(run_id, dead, 60)
+    sent = fsm("send", run_id, "approve", "--data", APPROVE, "--store", old)
+    assert sent.exit_code == 0, sent.output
+    assert "completed in 'published'" in sent.output
+    with closing(open_store(old)) as source, closing(open_store(new)) as target:
+        head = source.get_run(run_id)
+        start = source.history(run_id, 0, 1)[0]
+        half = attrs.evolve(head, seq=0, state=start.target, status=start.status)
+        target.create_run(half, start, lease=(dead, 100 * 365 * 86400.0))
+    refused = fsm("resume", run_id, "--store", new)
+    assert refused.exit_code == 1
+    assert "copy the run again" in refused.output
