@@ -76,7 +76,10 @@ class Printer:
 
     def __call__(self, snapshot: Snapshot) -> None:
         if not self.quiet:
-            click.echo(transition_line(snapshot))
+            line = transition_line(snapshot)
+            if snapshot.source is None:  # named at once: a killed command prints no summary
+                line += f"  (run {snapshot.run_id})"
+            click.echo(line)
         if self.after is not None:
             self.after()
 

@@ -49,7 +49,9 @@ def test_run_prints_one_line_per_transition_and_the_send_command(store: str) -> 
     result = fsm("run", SPEC, "--input", INPUT, "--store", store)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "step 0  start in drafting"
+    (run,) = json.loads(fsm("runs", "--store", store, "--json").stdout)
+    run_id = run["run_id"]
+    assert lines[0] == f"step 0  start in drafting  (run {run_id})"  # known before any step
     assert lines[1].startswith("step 1  drafting -> reviewing  [default]  ")
     assert lines[1].endswith(" ms")
     assert "step 2  reviewing -> drafting  [revise]" in result.stdout
@@ -350,7 +352,7 @@ def test_a_fork_says_which_steps_it_inherited(store: str) -> None:
     run_id = str(started(store)["run_id"])
     forked = fsm("fork", run_id, "--at", "3", "--store", store)
     assert forked.exit_code == 0, forked.output
-    assert forked.stdout.splitlines()[0] == "step 0  fork in reviewing"
+    assert forked.stdout.splitlines()[0].startswith("step 0  fork in reviewing  (run ")
     assert "after 6 steps (3 in this run, the rest before its fork)" in forked.stdout
     plain = fsm("run", SPEC, "--input", INPUT, "--store", store)
     assert "after 6 steps\n" in plain.stdout
