@@ -137,18 +137,28 @@ def _scalar(name: str, constraints: Constraints) -> Check:
             and pattern.fullmatch(value) is not None
         )
     bounded = _bounds(constraints)
+    # Plain ints and floats first (what JSON and agents give): a subclass is compared by the
+    # builtin value it converts to, since its own comparisons may say anything.
     if name == "int":
         return lambda value: (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and within_int_range(number := plain_int(value))
-            and bounded(number)
+            (within_int_range(value) and bounded(value))
+            if type(value) is int
+            else (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and within_int_range(number := plain_int(value))
+                and bounded(number)
+            )
         )
     return lambda value: (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and within_float_range(number := plain_number(value))
-        and bounded(number)
+        (within_float_range(value) and bounded(value))
+        if type(value) is float or type(value) is int
+        else (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and within_float_range(number := plain_number(value))
+            and bounded(number)
+        )
     )
 
 
