@@ -126,13 +126,14 @@ def _configure_logging(quiet: bool) -> None:
 
 
 def _summary(report: WorkerReport) -> str:
-    """One line, in the words of ``--json``'s keys: finished (driven until the run waited,
-    completed or failed), handed_back, lost (to another worker), parked."""
+    """One line, in the words of ``--json``'s keys. ``finished``, ``handed_back`` and
+    ``lost`` count drives, ``claimed`` distinct runs: a run claimed again after it waited is
+    driven (and finished) twice, so the line says drives, not runs."""
     return (
         f"worker {report.worker_id}: claimed {counted(report.claimed, 'run')}, took"
-        f" {counted(report.steps, 'step')}; {report.finished} finished (waiting, completed or"
-        f" failed), {report.handed_back} handed back, {report.lost} lost to another worker,"
-        f" {report.parked} parked"
+        f" {counted(report.steps, 'step')}; drives: {report.finished} finished (the run"
+        f" waited, completed or failed), {report.handed_back} handed back, {report.lost} lost"
+        f" to another worker; {report.parked} parked"
     )
 
 

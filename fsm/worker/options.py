@@ -73,14 +73,16 @@ class WorkerReport:
     """What a worker did before it stopped.
 
     ``claimed``: distinct runs it claimed (a parked run it claims again counts once).
-    ``finished``: runs it drove until they waited, completed or failed. ``handed_back``: runs
-    it stopped driving before that (shutdown, ``max_runs`` reached mid-way is not one of them).
-    ``lost``: runs another worker advanced first (its lease had expired). ``parked``: runs it
-    could not drive (spec missing or changed, unexpected error) that, read from the store as it
-    reports, are still where it left them: running at the seq it parked them at, and leased to
-    nobody advancing them (a run ``fsm resume`` or another worker finished or moved on since
-    is not counted). Their lease is left to expire so they are retried later, by this worker
-    or another.
+    ``finished``, ``handed_back`` and ``lost`` count drives, one per claim, so a run that
+    waited and was claimed again after its event counts each time (``finished`` can exceed
+    ``claimed``). ``finished``: drives that went on until the run waited, completed or failed.
+    ``handed_back``: drives it stopped before that (shutdown, ``max_runs`` reached mid-way is
+    not one of them). ``lost``: drives another worker got ahead of (its lease had expired).
+    ``parked``: runs it could not drive (spec missing or changed, unexpected error) that, read
+    from the store as it reports, are still where it left them: running at the seq it parked
+    them at, and leased to nobody advancing them (a run ``fsm resume`` or another worker
+    finished or moved on since is not counted). Their lease is left to expire so they are
+    retried later, by this worker or another.
     """
 
     worker_id: str

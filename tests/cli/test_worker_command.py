@@ -42,6 +42,6 @@ def test_the_summary_says_what_each_count_means(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
-        "worker w1: claimed 1 run, took 6 steps; 1 finished (waiting, completed or failed),"
-        " 0 handed back, 0 lost to another worker, 0 parked"
+        "worker w1: claimed 1 run, took 6 steps; drives: 1 finished (the run waited, completed"
+        " or failed), 0 handed back, 0 lost to another worker; 0 parked"
     )
