@@ -12,6 +12,7 @@ from fsm.errors import ConflictError, CorruptionError, NotFoundError
 from fsm.hosts import local_host
 from fsm.store.base import Store
 from fsm.store.records import RunRecord, Snapshot
+from fsm.store.replay import Replay, full_frame
 
 COPY_LEASE_SECONDS = 60.0
 """How long a copy's lease on the run it copies from lasts (renewed while it copies)."""
@@ -71,8 +72,16 @@ def _copy_leased(source: Store, target: Store, run_id: str, owner: str) -> RunRe
         copied = 1
     elif copied == head.seq + 1 and target.get_run(run_id).lease_owner is None:
         return _copied_before(head, target.get_run(run_id))
+    before = source.load_state(run_id, copied - 1)
+    replay = Replay(run_id, before.seq, full_frame(before), before.status)
+    interval = target.frame_interval
     for first in range(copied, head.seq + 1, _BATCH):
-        for snapshot in _read(source, run_id, first, min(first + _BATCH, head.seq + 1)):
+        for record in _read(source, run_id, first, min(first + _BATCH, head.seq + 1)):
+            replay.apply(record)
+            snapshot = record
+            if record.frame is None and record.seq % interval == 0:
+                # as the runtime does: else the target rebuilds it by replay in the append
+                snapshot = attrs.evolve(record, frame=replay.frame())
             target.append(snapshot, _head_at(head, snapshot))
             if snapshot.seq % _RENEW_EVERY == 0:
                 source.renew(run_id, owner, COPY_LEASE_SECONDS)

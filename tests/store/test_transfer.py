@@ -209,3 +209,34 @@ def test_a_run_changed_without_a_record_since_its_copy_is_not_reported_copied(
         with pytest.raises(ConflictError, match="its head has changed since in one of the stores"):
             copy_run(source, store, run.run_id)
         assert store.get_run(run.run_id).status == "waiting"
+
+
+def test_the_target_gets_a_frame_on_its_candidates_without_replaying(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy carries the run's state along and sends the frame on the target's candidate
+    seqs, as the runtime does: the target no longer rebuilds it by replay inside each of those
+    appends (which read and decoded each record several times). Every state still loads the
+    same in both stores."""
+    from fsm.store import memory, postgres, replay, sqlite
+    from tests.store.builders import new_run, step
+
+    source = MemoryStore(frame_interval=10_000)  # frames only at seq 0: the target makes its own
+    run, start = new_run("long", context={"notes": [], "n": 0})
+    source.create_run(run, start)
+    for seq in range(1, 351):
+        snapshot, run = step(run, "drafting", changes={"n": seq}, appended={"notes": [f"n{seq}"]})
+        source.append(snapshot, run)
+    rebuilt: list[int] = []
+    real = replay.rebuild
+
+    def counted(frame_record: object, deltas: list[object]) -> object:
+        rebuilt.append(len(deltas))
+        return real(frame_record, deltas)  # type: ignore[arg-type]
+
+    for module in (memory, sqlite, postgres):
+        monkeypatch.setattr(module, "rebuild", counted)
+    copy_run(source, store, "long")
+    assert rebuilt == [0]  # the source's start state, where the copy begins
+    for seq in range(0, 351, 7):
+        assert store.load_state("long", seq) == source.load_state("long", seq)
