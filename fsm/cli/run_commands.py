@@ -12,7 +12,7 @@ import os
 import shlex
 import sys
 import textwrap
-import time
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
@@ -85,9 +85,9 @@ class Printer:
 
 
 CLI_LEASE_SECONDS = 60.0
-"""How long a foreground command holds a run; renewed after a transition once a third of it
-has passed, so a worker claims the run only if one agent call outlasts about 40 s (the
-command then reports that a worker continued)."""
+"""How long a foreground command holds a run; a heartbeat renews it every third, so a worker
+claims the run only if the lease lapses all the same (the process suspended, the store out
+of reach); the command then reports that a worker continued."""
 
 
 def dead_holder(holder: str) -> bool:
@@ -146,8 +146,9 @@ def _leased(
     store: Store, run_id: str, printer: Printer, *, created_by: str | None = None
 ) -> Iterator[None]:
     """Hold the run's lease while this process advances it, so workers serving the same store
-    leave it alone; renewed once a third of it has passed, released at the end. A run this
-    command created already leased (``created_by``, its owner) is held from its first moment."""
+    leave it alone; renewed every third of it by a heartbeat thread (a slow agent call may
+    outlast it), released at the end. A run this command created already leased
+    (``created_by``, its owner) is held from its first moment."""
     owner = created_by or _cli_owner()
     taken = created_by is not None or store.lease(run_id, owner, CLI_LEASE_SECONDS)
     if not taken:
@@ -176,27 +177,52 @@ def _leased(
             f"it lets go (see `fsm runs`){detach}",
             run_id=run_id,
         )
-    renewed = time.monotonic()
-
-    def renew_when_a_third_has_passed() -> None:
-        # Not after every transition: a renewal is a write transaction of its own.
-        nonlocal renewed
-        if time.monotonic() - renewed >= CLI_LEASE_SECONDS / 3:
-            if not store.renew(run_id, owner, CLI_LEASE_SECONDS):
-                raise _TakenOverError(run_id)  # a step outlasted the lease and a worker claimed it
-            renewed = time.monotonic()
-
-    printer.after = renew_when_a_third_has_passed
+    heartbeat = _Heartbeat(store, run_id, owner)
+    printer.after = heartbeat.check
+    heartbeat.start()
     try:
         yield
     finally:
         printer.after = None
+        heartbeat.stop()
         store.release(run_id, owner)
 
 
+class _Heartbeat(threading.Thread):
+    """Renews a command's lease every third of it from a thread of its own, so a single
+    agent call (a slow model) may take longer than the lease without a worker taking the run
+    and calling the agent a second time. ``check``, after each transition, stops the command
+    once a renewal found the lease gone (it lapsed, e.g. the machine slept, and a worker
+    claimed the run)."""
+
+    def __init__(self, store: Store, run_id: str, owner: str) -> None:
+        super().__init__(name=f"fsm-lease-{run_id}", daemon=True)
+        self._store, self._run_id, self._owner = store, run_id, owner
+        self._stopped = threading.Event()
+        self._lost = False
+
+    def run(self) -> None:
+        while not self._stopped.wait(CLI_LEASE_SECONDS / 3):
+            try:
+                held = self._store.renew(self._run_id, self._owner, CLI_LEASE_SECONDS)
+            except FsmError:  # e.g. a store busy past its timeout: the next beat tries again
+                continue
+            if not held:
+                self._lost = True
+                return
+
+    def check(self) -> None:
+        if self._lost:
+            raise _TakenOverError(self._run_id)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=5)
+
+
 class _TakenOverError(Exception):
-    """This command's lease on a run lapsed (one step outlasted it) and another process, a
-    worker, holds the run now: this command stops advancing it."""
+    """This command's lease on a run lapsed (its renewals failed for a whole lease) and another
+    process, a worker, holds the run now: this command stops advancing it."""
 
 
 def _advanced(
@@ -220,8 +246,8 @@ def _advanced(
     except _TakenOverError:
         handle.reload()
         click.echo(
-            f"note: {note}a step outlasted this command's lease on run {handle.run_id} and"
-            f" another process (a worker) holds the run now; this command committed that step"
+            f"note: {note}this command's lease on run {handle.run_id} lapsed and another"
+            f" process (a worker) holds the run now; this command committed that step"
             f" and stopped (the run is {handle.status} in '{handle.state}')",
             err=True,
         )

@@ -450,17 +450,29 @@ def test_resume_and_fork_report_a_worker_that_continued_the_run_first(
     assert "another process (a worker) continued run" in forked.stderr
 
 
+def _slow_steps(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Each step takes ``seconds`` more: a slow agent call."""
+    original = RunHandle.step
+
+    def slow(self: RunHandle) -> object:
+        time.sleep(seconds)
+        return original(self)
+
+    monkeypatch.setattr(RunHandle, "step", slow)
+
+
 def test_a_lease_found_taken_at_renewal_stops_the_command(
     store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One step outlasted the lease and a worker claimed the run: the renewal after it finds
-    the lease gone, and the command stops advancing instead of racing the worker."""
-    readings = iter(range(0, 10_000, 30))  # every reading 30 s later: renew after each step
-    monkeypatch.setattr("fsm.cli.run_commands.time.monotonic", lambda: float(next(readings)))
+    """The lease lapsed (the machine slept, say) and a worker claimed the run: the heartbeat's
+    renewal finds it gone, and after the transition in flight the command stops advancing
+    instead of racing the worker."""
+    monkeypatch.setattr("fsm.cli.run_commands.CLI_LEASE_SECONDS", 0.3)  # a beat every 0.1 s
     monkeypatch.setattr(SqliteStore, "renew", lambda *_: False)
+    _slow_steps(monkeypatch, 0.25)
     result = fsm("run", SPEC, "--input", INPUT, "--store", store)
     assert result.exit_code == 0, result.output
-    assert "a step outlasted this command's lease" in result.stderr
+    assert "this command's lease on run" in result.stderr
     assert "another process (a worker) holds the run now" in result.stderr
     assert result.stdout.count("\nstep ") == 1  # stopped after the first transition
 
@@ -633,13 +645,13 @@ def test_resume_takes_over_the_lease_of_a_killed_process_not_yet_reaped(store: s
         killed.wait()
 
 
-def test_a_foreground_run_renews_its_lease_only_once_a_third_has_passed(
+def test_a_slow_agent_call_keeps_the_run_leased(
     store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Renewing is a write of its own: not after every transition, but once 20 of the 60 s
-    have passed since the last (the clock here moves 7 s per reading)."""
-    readings = iter(range(0, 10_000, 7))
-    monkeypatch.setattr("fsm.cli.run_commands.time.monotonic", lambda: float(next(readings)))
+    """A heartbeat renews the command's lease every third of it, whatever the steps do: a
+    single agent call longer than the lease (a slow model) no longer lets a worker claim the
+    run and call the agent a second time. Renewals are few: one per beat, not per step."""
+    monkeypatch.setattr("fsm.cli.run_commands.CLI_LEASE_SECONDS", 0.6)  # a beat every 0.2 s
     renewals: list[str] = []
     original = SqliteStore.renew
 
@@ -648,11 +660,22 @@ def test_a_foreground_run_renews_its_lease_only_once_a_third_has_passed(
         return original(self, run_id, worker_id, seconds)
 
     monkeypatch.setattr(SqliteStore, "renew", counted)
+    claimed: list[list[str]] = []
+    original_step = RunHandle.step
+
+    def slow_then_claim(self: RunHandle) -> object:
+        time.sleep(0.7)  # longer than the whole lease
+        with closing(open_store(store, cwd=Path.cwd())) as other:
+            claimed.append(other.claim("w1", 30))
+        return original_step(self)
+
+    monkeypatch.setattr(RunHandle, "step", slow_then_claim)
     result = fsm("run", SPEC, "--input", INPUT, "--store", store)
     assert result.exit_code == 0, result.output
-    steps = result.stdout.count("\nstep ")  # 6 transitions after the start line
-    assert steps == 6
-    assert 0 < len(renewals) < steps
+    assert result.stdout.count("\nstep ") == 6
+    assert len(claimed) >= 6
+    assert all(found == [] for found in claimed)  # the run was never up for claiming
+    assert len(claimed) <= len(renewals) <= len(claimed) * 0.7 / 0.2 + 2
     assert all(owner.startswith("fsm-cli:") for owner in renewals)
 
 
