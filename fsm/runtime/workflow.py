@@ -159,10 +159,13 @@ class Workflow:
         state = self.store.load_state(run_id, at)
         self._check_state_known(run_id, state.state)
         if state.steps >= limit and not self.compiled.states[state.state].final:
+            # Why steps + limit: a fork under a lower limit than its parent's may be far past
+            # it, and twice the limit it was given could still stop at once.
             raise RunError(
-                f"run {run_id} had taken {state.steps} transitions by seq {at}, as many as"
-                f" the step limit ({limit}) allows: a fork there would stop at once; give it"
-                f" a higher one (`fsm fork {run_id} --at {at} --max-steps {2 * limit}`)",
+                f"run {run_id} had taken {state.steps} transitions by seq {at}, at least as"
+                f" many as the step limit ({limit}) allows: a fork there would stop at once;"
+                f" give it a higher one (`fsm fork {run_id} --at {at} --max-steps"
+                f" {state.steps + limit}`)",
                 run_id=run_id,
             )
         self._stored_context(parent, state.context, state.state)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -625,6 +626,20 @@ def test_fork_takes_its_own_step_limit(store: Store) -> None:
         with pytest.raises(RunError, match="max_steps must be an integer"):
             workflow.fork(parent.run_id, 4, fork_id=f"bad-{bad}", max_steps=bad)  # type: ignore[arg-type]
     assert len(store.list_runs(None, 10)) == 3
+
+
+def test_a_refused_forks_suggested_limit_lets_the_fork_run(store: Store) -> None:
+    """A fork given a lower limit than the steps its seq had taken is refused with a command
+    whose limit is past those steps: twice the given limit (8 here) would be refused again."""
+    workflow = Workflow.from_spec(counter(), agents={"bump": bump}, store=store)
+    parent = workflow.start(max_steps=40)
+    with pytest.raises(RunError, match=r"--max-steps (\d+)`") as refused:
+        workflow.fork(parent.run_id, 8, max_steps=4)
+    match = re.search(r"--max-steps (\d+)`", str(refused.value))
+    assert match is not None
+    suggested = int(match[1])
+    assert suggested == 12
+    assert workflow.fork(parent.run_id, 8, max_steps=suggested).resume().status == "completed"
 
 
 def test_fork_whose_context_breaks_the_changed_spec_creates_no_run(store: Store) -> None:
