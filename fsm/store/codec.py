@@ -103,6 +103,10 @@ _TYPED_AT_ONCE = 16
 shorter ones are looped over (cheaper than building the set)."""
 _NOT_FLOATS = frozenset({str, int, bool, type(None)})
 _JSON_CONTAINERS = (dict, list, tuple)
+_PLAIN = _NOT_FLOATS | {float, *_JSON_CONTAINERS}
+"""Exact types orjson encodes as themselves. Another type here is one orjson encodes natively
+despite ``OPT_PASSTHROUGH_SUBCLASS``: an ``Enum`` member, which for a ``float`` enum is a
+float (``isinstance``) whose NaN or infinity orjson writes as null."""
 
 
 def _may_hold_non_finite(payload: bytes, data: object) -> bool:
@@ -120,7 +124,7 @@ def _holds_non_finite(data: object, budget: int | None = None) -> bool | None:
     """Whether ``data`` holds NaN or an infinity; ``None`` if it holds more than ``budget``
     values, so the walk stopped before it knew."""
     if type(data) not in _JSON_CONTAINERS:
-        return type(data) is float and not math.isfinite(data)
+        return isinstance(data, float) and not math.isfinite(data)
     pending: list[Any] = [data]
     left = budget
     while pending:
@@ -133,8 +137,8 @@ def _holds_non_finite(data: object, budget: int | None = None) -> bool | None:
         if len(values) <= _TYPED_AT_ONCE:
             for value in values:
                 kind = type(value)
-                if kind is float:
-                    if value - value != 0.0:  # NaN - NaN and inf - inf are NaN
+                if kind is float or kind not in _PLAIN:
+                    if isinstance(value, float) and value - value != 0.0:  # NaN - NaN: NaN
                         return True
                 elif kind in _JSON_CONTAINERS:
                     pending.append(value)
@@ -142,6 +146,10 @@ def _holds_non_finite(data: object, budget: int | None = None) -> bool | None:
         kinds = set(map(type, values))
         if kinds <= _NOT_FLOATS:
             continue
+        if not kinds <= _PLAIN and not all(
+            math.isfinite(value) for value in values if isinstance(value, float)
+        ):
+            return True
         if float in kinds and not all(
             math.isfinite(value) for value in values if type(value) is float
         ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 from typing import Any
 
@@ -339,6 +340,35 @@ def test_large_payloads_with_only_finite_floats_stay_on_the_fast_encoder(
     expected = json.dumps(data, separators=(",", ":")).encode()
     monkeypatch.setattr(codec, "_stdlib_dumps", lambda data: pytest.fail("fell back to json"))
     assert codec._dumps(data) == expected
+
+
+class _Ratio(float, enum.Enum):
+    """A float enum: orjson encodes its members natively (no subclass passthrough), so an
+    infinite one comes out as null."""
+
+    HALF = 0.5
+    UNBOUNDED = float("inf")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _Ratio.UNBOUNDED,
+        {"ratio": _Ratio.UNBOUNDED},
+        {"notes": "n" * 600, "ratio": _Ratio.UNBOUNDED},
+        {"notes": "n" * 600, "ratios": [0.5] * 40 + [_Ratio.UNBOUNDED]},
+    ],
+    ids=["top-level", "small", "large", "in-a-long-list"],
+)
+def test_a_float_enum_member_holding_infinity_is_refused(data: object) -> None:
+    """A member of a float enum is a float: its infinity is refused as the standard encoder
+    refuses it, never written as null (the walk once looked at exact floats only)."""
+    with pytest.raises(ValueError, match="Out of range float values"):
+        codec._dumps(data)
+    assert json.loads(codec._dumps({"notes": "n" * 600, "r": [_Ratio.HALF] * 40})) == {
+        "notes": "n" * 600,
+        "r": [0.5] * 40,
+    }
 
 
 def test_the_walk_gives_way_to_the_search_past_its_budget() -> None:
