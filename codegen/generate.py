@@ -80,16 +80,23 @@ _RUNTIME_MODULES = frozenset(
         "codegen",
         "transitions",
         "attrs",
+        "attr",
         "cattrs",
         "jinja2",
+        "markupsafe",
         "click",
         "hypothesis",
         "yaml",
         "orjson",
         "pytest",
+        "psycopg",
+        "psycopg_pool",
+        "typing_extensions",
     ]
 )
-"""Flow Orchestra's own packages and the modules it imports at run time."""
+"""Flow Orchestra's own packages and the modules it imports at run time: ``attr`` (attrs'
+older name, which cattrs imports), ``markupsafe`` (jinja2's), ``typing_extensions`` (cattrs'
+and psycopg's) and the PostgreSQL store's ``psycopg`` and ``psycopg_pool`` included."""
 
 
 def _shadowed_modules() -> frozenset[str]:

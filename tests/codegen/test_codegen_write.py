@@ -221,7 +221,9 @@ def test_a_folder_python_cannot_import_is_refused(
     assert not out.exists()
 
 
-@pytest.mark.parametrize("folder", ["fsm", "attrs", "typing", "email"])
+@pytest.mark.parametrize(
+    "folder", ["fsm", "attrs", "typing", "email", "attr", "psycopg", "psycopg_pool", "markupsafe"]
+)
 def test_a_folder_named_like_a_module_it_would_hide_is_refused(tmp_path: Path, folder: str) -> None:
     """A package named ``fsm`` (``attrs``, ``typing``, ``email``) found first on the import path
     hides Flow Orchestra, a dependency or the standard library module, so neither the package
