@@ -330,8 +330,12 @@ class Workflow:
                 run_id=record.run_id,
             )
         if record.spec_hash != self.compiled.spec_hash and not allow_spec_change:
+            # Why both paths: a spec given from another place (`--spec`) is not the file the
+            # run started from, and naming only that one blamed a file nobody had edited.
+            given = "" if str(spec.path) == record.spec_path else f" than {spec.path}"
             raise RunError(
-                f"run {record.run_id} was started with a different version of {record.spec_path} "
+                f"run {record.run_id} was started with a different version of {record.spec_path}"
+                f"{given} "
                 f"(spec hash {record.spec_hash[:12]}, now {self.compiled.spec_hash[:12]}); a run "
                 f"stays pinned to its spec so routing cannot change under it. Restore that "
                 f"spec, or continue under the new one with --allow-spec-change "

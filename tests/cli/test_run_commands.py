@@ -823,6 +823,10 @@ def test_a_run_whose_spec_moved_is_continued_with_spec(store: str, tmp_path: Pat
     )
     assert refused.exit_code == 1
     assert "--allow-spec-change" in refused.output
+    # both files named: the one the run started from (gone) and the one given, which differs
+    assert f"of {old / 'pipeline.yaml'} than {edited} (spec hash" in refused.output.replace(
+        "\n", " "
+    )
     fork = fsm("fork", run_id, "--at", "1", "--spec", str(new / "pipeline.yaml"), "--store", store)
     assert fork.exit_code == 0, fork.output
     spec = str(new / "pipeline.yaml")
