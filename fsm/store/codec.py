@@ -54,7 +54,10 @@ def _stdlib_dumps(data: object) -> bytes:
 
 
 def _fast_dumps() -> Callable[[object], bytes]:
-    """orjson's encoder, strict about every type the standard one would refuse."""
+    """orjson's encoder, strict about the types the standard one would refuse, but for two
+    orjson always writes itself (no option turns that off): ``Enum`` members, as their value,
+    and ``uuid.UUID``, as its text. The runtime never hands the store either (contexts hold
+    plain JSON values); a direct ``Store`` caller storing one reads back the value or str."""
     strict = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
     strict |= orjson.OPT_PASSTHROUGH_SUBCLASS
 
