@@ -312,7 +312,25 @@ def _persist(
     live.steps = steps
     visits = live.visits
     visits[target] = visits.get(target, 0) + 1
+    if snapshot.frame is not None:
+        return _with_own_frame(snapshot)
     return snapshot
+
+
+def _with_own_frame(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` with a copy of its frame, for the caller (``step()``, ``on_transition``).
+    The frame's lists and records are the live context's own (the store's frame weigher
+    relies on their identity), so a caller editing them, e.g. redacting a logged frame,
+    would edit the run itself, and every frame stored after."""
+    frame = snapshot.frame
+    assert frame is not None
+    owned = Frame(
+        context={name: _owned(value) for name, value in frame["context"].items()},
+        state=frame["state"],
+        steps=frame["steps"],
+        visits=dict(frame["visits"]),
+    )
+    return attrs.evolve(snapshot, frame=owned)
 
 
 def _both(step_error: str | None, run_error: str | None) -> str | None:

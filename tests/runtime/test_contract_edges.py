@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from fsm.errors import ContractError, ContractProblem
 from fsm.runtime import AgentCall, Workflow
 from fsm.runtime.merge import compute_merge
 from fsm.spec.validate import checked_from_text
-from fsm.store import MemoryStore, Store
+from fsm.store import MemoryStore, SqliteStore, Store
 from fsm.values import check_value
 from tests.runtime.specs import gated
 
@@ -139,6 +140,49 @@ def test_changing_a_returned_or_notified_snapshot_changes_nothing_in_the_run(
     assert seen == [[], ["note 1"]]
     assert run.context_json == expected
     assert workflow.run(run.run_id).context_json == expected
+
+
+def test_changing_the_frame_of_a_returned_or_notified_snapshot_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    """A snapshot on a frame seq carries the full context; its records and list items were
+    the live run's own, so redacting them in ``on_transition`` edited the handle, the next
+    agent's input and every frame stored after it."""
+    seen: list[list[str]] = []
+
+    def noter(inputs: Any, call: AgentCall) -> dict[str, Any]:
+        seen.append([note.text for note in inputs.notes])
+        return {"text": f"note {call.seq}", "tags": ["t"]}
+
+    def redact(snapshot: Any) -> None:
+        if snapshot.frame is not None and snapshot.seq > 0:
+            context = snapshot.frame["context"]
+            context["last"]["text"] = "[redacted]"
+            for note in context["notes"]:
+                note["text"] = "[redacted]"
+                note["tags"].append("x")
+
+    for store in (MemoryStore(frame_interval=2), SqliteStore(tmp_path / "f.db", frame_interval=2)):
+        seen.clear()
+        workflow = Workflow.from_spec(
+            NOTES, agents={"noter": noter}, store=store, on_transition=redact
+        )
+        run = workflow.start({}, detach=True)
+        run.step()
+        framed = run.step()
+        assert framed is not None
+        assert framed.frame is not None
+        framed.frame["context"]["notes"][0]["tags"].clear()
+        expected = {
+            "last": {"text": "note 2", "tags": ["t"]},
+            "notes": [{"text": "note 1", "tags": ["t"]}, {"text": "note 2", "tags": ["t"]}],
+        }
+        assert seen == [[], ["note 1"]]
+        assert run.context_json == expected
+        assert workflow.run(run.run_id).context_json == expected
+        stored = workflow.history(run.run_id)[2].frame
+        assert stored is None or stored["context"] == expected
+        store.close()
 
 
 def _counting(inputs: Any, call: AgentCall) -> dict[str, Any]:
