@@ -218,6 +218,7 @@ class Worker:
         outcome: Outcome = "parked"
         steps = 0
         seq: int | None = None
+        handle: RunHandle | None = None
         try:
             record = await asyncio.to_thread(self.store.get_run, run_id)
             seq = record.seq
@@ -261,6 +262,11 @@ class Worker:
         finally:
             if outcome != "parked":
                 await self._release(run_id)
+        if outcome == "parked" and handle is not None and seq is not None and handle.seq > seq:
+            # The step was committed before something after it raised (an ``on_transition``
+            # hook): the run is parked at the handle's seq, and that step was taken.
+            steps += handle.seq - seq
+            seq = handle.seq
         return outcome, steps, seq
 
     def _open(self, record: RunRecord) -> RunHandle:

@@ -226,6 +226,25 @@ def test_a_parked_run_someone_else_finished_is_not_reported_parked(tmp_path: Pat
     assert (report.claimed, report.parked, report.finished) == (2, 1, 0)
 
 
+def test_a_run_parked_after_a_committed_step_is_reported_parked() -> None:
+    """An ``on_transition`` hook raising after seq 2 was committed parks the run at seq 2; the
+    worker kept seq 1 as where it left the run, so its report said parked 0 (and one step
+    fewer) while the run stayed parked."""
+    store = MemoryStore()
+    (run_id,) = enqueue(store, 1)
+
+    def hook(snapshot: object) -> None:
+        if getattr(snapshot, "seq", None) == 2:
+            raise ValueError("the hook failed")
+
+    workflow = Workflow.from_spec(SPEC, store=store, on_transition=hook)
+    options = WorkerOptions(worker_id="w1", idle_exit=0.05, poll_seconds=0.01)
+    report = asyncio.run(Worker(store, options, workflows=[workflow]).run())
+    record = store.get_run(run_id)
+    assert (record.status, record.seq, record.lease_owner) == ("running", 2, "parked:w1")
+    assert (report.claimed, report.parked, report.steps) == (1, 1, 2)
+
+
 def test_a_worker_id_cannot_pose_as_a_parked_lease() -> None:
     """Commands take over leases named parked:…, so a live worker may not be named so."""
     with pytest.raises(ValueError, match="must not start with 'parked:'"):
