@@ -8,6 +8,7 @@ dropping a handle at any point loses nothing: ``Workflow.run(run_id)`` reopens i
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -253,7 +254,9 @@ class RunHandle:
     def _notify(self, snapshot: Snapshot) -> Snapshot:
         if self._on_transition is not None:
             try:
-                self._on_transition(snapshot)
+                result = self._on_transition(snapshot)
+                if result is not None and inspect.isawaitable(result):
+                    _refuse_awaitable(result)
             except Exception as error:
                 error.add_note(
                     f"raised by on_transition after run {snapshot.run_id} seq {snapshot.seq} was"
@@ -273,3 +276,15 @@ class RunHandle:
             run_id=self.run_id,
             seq=error.seq,
         )
+
+
+def _refuse_awaitable(result: object) -> None:
+    """An ``on_transition`` that returned a coroutine (a lambda calling an ``async def``,
+    which ``Workflow`` cannot tell from a plain function): nothing awaits it, so the hook
+    would silently never run."""
+    if inspect.iscoroutine(result):
+        result.close()  # no "never awaited" warning on top of this error
+    raise TypeError(
+        "on_transition returned an awaitable, which the runtime never awaits (the hook would"
+        " do nothing); make it a plain function that schedules its async work itself"
+    )

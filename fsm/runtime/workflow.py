@@ -10,6 +10,7 @@ because the run record has no field for them.
 from __future__ import annotations
 
 import copy
+import inspect
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -40,7 +41,7 @@ class Workflow:
     ) -> None:
         self.compiled = compiled
         self.store = store
-        self.on_transition = on_transition
+        self.on_transition = _checked_hook(on_transition)
         self._owns_store = owns_store
 
     @classmethod
@@ -56,6 +57,7 @@ class Workflow:
         """Load and check ``spec`` (a path or a ``CheckedSpec``), resolve its agents (``agents``
         given here win over the spec's ``impl``), and open ``store`` (a ``Store``, a URL, or
         None for ``FSM_STORE`` / ``sqlite:///<cwd>/.fsm/runs.db``)."""
+        _checked_hook(on_transition)  # before a store is opened for nothing
         checked = spec if isinstance(spec, CheckedSpec) else load_checked(spec)
         compiled = compile_workflow(checked, agents)
         if store is None or isinstance(store, str):
@@ -387,6 +389,24 @@ class Workflow:
                 f"{self.compiled.checked.spec.path} no longer declares",
                 run_id=run_id,
             )
+
+
+def _checked_hook(hook: OnTransition | None) -> OnTransition | None:
+    """``on_transition`` as given, refused before any run is stored if it cannot be one: the
+    runtime calls it and never awaits, so an ``async def`` hook would silently do nothing
+    (a coroutine dropped on every record), and a non-callable would fail after the commit."""
+    if hook is None:
+        return None
+    if not callable(hook):
+        raise TypeError(f"on_transition must be a function hook(snapshot); got {hook!r}")
+    dunder_call = type(hook).__dict__.get("__call__")
+    if inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(dunder_call):
+        raise TypeError(
+            f"on_transition must be a plain function: {hook!r} is async, and the runtime calls"
+            " it without awaiting (it runs right after each commit, from the blocking API"
+            " too); schedule async work from a plain function, e.g. queue.put_nowait(snapshot)"
+        )
+    return hook
 
 
 def _spec_path(path: str) -> str:

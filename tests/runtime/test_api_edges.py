@@ -189,6 +189,57 @@ def test_a_raising_on_transition_names_the_committed_run() -> None:
     assert any(f"run {run.run_id} seq 0 was committed" in note for note in caught.value.__notes__)
 
 
+class _AsyncObserver:
+    async def __call__(self, snapshot: object) -> None:
+        raise AssertionError("never awaited")
+
+
+async def _async_observer(snapshot: object) -> None:
+    raise AssertionError("never awaited")
+
+
+@pytest.mark.parametrize("hook", [_async_observer, _AsyncObserver(), "print"])
+def test_an_on_transition_that_cannot_run_is_refused_before_any_run(
+    hook: Any, tmp_path: Path
+) -> None:
+    """The runtime calls the hook without awaiting: an ``async def`` one silently did nothing
+    (a coroutine dropped per record, one RuntimeWarning at most), and a non-callable failed
+    after the start record was stored. Both are refused, before a store is opened."""
+    url = f"sqlite:{tmp_path / 'r.db'}"
+    with pytest.raises(TypeError, match="on_transition must be a"):
+        Workflow.from_spec(TWO_AGENTS, store=url, on_transition=hook)
+    assert not (tmp_path / "r.db").exists()
+    agents = {"one": lambda i, c: out("one"), "two": lambda i, c: out("two")}
+    compiled = Workflow.from_spec(TWO_AGENTS, agents=agents, store=MemoryStore()).compiled
+    with pytest.raises(TypeError, match="on_transition must be a"):
+        Workflow(compiled, MemoryStore(), on_transition=hook)
+
+
+def test_an_on_transition_returning_a_coroutine_is_an_error_not_a_silent_no_op() -> None:
+    """A lambda calling an ``async def`` cannot be told from a plain function beforehand; its
+    coroutine, never awaited, is closed and reported like a hook that raised."""
+    seen: list[int] = []
+
+    async def publish(snapshot: Any) -> None:
+        seen.append(snapshot.seq)
+
+    def schedule(snapshot: Any) -> Any:
+        return publish(snapshot)
+
+    store = MemoryStore()
+    workflow = Workflow.from_spec(
+        TWO_AGENTS,
+        agents={"one": lambda i, c: out("one"), "two": lambda i, c: out("two")},
+        store=store,
+        on_transition=schedule,
+    )
+    with pytest.raises(TypeError, match="on_transition returned an awaitable") as caught:
+        workflow.start()
+    (run,) = store.list_runs()
+    assert any(f"run {run.run_id} seq 0 was committed" in note for note in caught.value.__notes__)
+    assert seen == []
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
