@@ -3,7 +3,8 @@
 A worker serves runs of any workflow: by default each run's spec is loaded from the path its
 record names (``spec_path``, absolute, so every machine needs the spec and its agents at the
 same path), once per worker, and reloaded if the run was started from a newer version of the
-file. Workflows given explicitly (from Python, with agents passed in) win, matched by name.
+file. Workflows given explicitly (from Python, with agents passed in) win, matched by name,
+and drive the runs in the worker's store whatever store they were opened on.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class WorkflowSource:
 
     def __init__(self, store: Store, given: Iterable[Workflow] = ()) -> None:
         self._store = store
-        self._given = {workflow.checked.spec.workflow: workflow for workflow in given}
+        self._given = {workflow.checked.spec.workflow: _on(workflow, store) for workflow in given}
         self._loaded: dict[str, Workflow] = {}
         self._lock = threading.Lock()  # runs are opened from several threads
 
@@ -48,3 +49,13 @@ class WorkflowSource:
         loaded = Workflow.from_spec(record.spec_path, store=self._store)
         self._loaded[record.spec_path] = loaded
         return loaded
+
+
+def _on(workflow: Workflow, store: Store) -> Workflow:
+    """``workflow`` driving its runs in the worker's ``store``: what it brings is its agents
+    (and ``on_transition``). Bound to another store (``from_spec`` without ``store=`` opens
+    ``.fsm/runs.db``), it would look every claimed run up there: each was parked as not
+    found, or, had that store a run of the same id (a copy), advanced there instead."""
+    if workflow.store is store:
+        return workflow
+    return Workflow(workflow.compiled, store, on_transition=workflow.on_transition)

@@ -245,6 +245,19 @@ def test_a_run_parked_after_a_committed_step_is_reported_parked() -> None:
     assert (report.claimed, report.parked, report.steps) == (1, 1, 2)
 
 
+def test_a_given_workflow_drives_the_runs_in_the_workers_store() -> None:
+    """A workflow passed for its agents but opened on another store (``from_spec`` without
+    ``store=``) looked each claimed run up in that store: every run was parked as not found."""
+    store = MemoryStore()
+    run_ids = enqueue(store, 2)
+    elsewhere = Workflow.from_spec(SPEC, store=MemoryStore())
+    options = WorkerOptions(worker_id="w1", idle_exit=0.05, poll_seconds=0.01)
+    report = asyncio.run(Worker(store, options, workflows=[elsewhere]).run())
+    assert (report.claimed, report.finished, report.parked) == (2, 2, 0)
+    assert [store.get_run(run_id).status for run_id in run_ids] == ["completed"] * 2
+    assert elsewhere.store.list_runs() == []
+
+
 def test_a_worker_id_cannot_pose_as_a_parked_lease() -> None:
     """Commands take over leases named parked:…, so a live worker may not be named so."""
     with pytest.raises(ValueError, match="must not start with 'parked:'"):
