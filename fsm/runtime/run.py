@@ -15,7 +15,14 @@ from typing import Any
 from fsm.errors import BlockingCallInEventLoopError, ConflictError, RunError
 from fsm.runtime.compiled import CompiledWorkflow
 from fsm.runtime.invoke import call_agent, call_agent_async
-from fsm.runtime.stepper import LiveRun, commit_agent, commit_event, prepare, started
+from fsm.runtime.stepper import (
+    LiveRun,
+    commit_agent,
+    commit_event,
+    for_caller,
+    prepare,
+    started,
+)
 from fsm.spec.model import EventDef
 from fsm.store import RunRecord, RunStatus, Snapshot, Store
 
@@ -118,6 +125,16 @@ class RunHandle:
 
     def step(self) -> Snapshot | None:
         """Advance by one transition; None when the run is not ``running``."""
+        snapshot = self._step()
+        return None if snapshot is None else for_caller(snapshot)
+
+    async def async_step(self) -> Snapshot | None:
+        """``step`` on an event loop: async agents are awaited, backoff sleeps do not block."""
+        snapshot = await self._async_step()
+        return None if snapshot is None else for_caller(snapshot)
+
+    def _step(self) -> Snapshot | None:
+        """``step``, returning the record as committed (its frame is the live context's)."""
         live = self._live
         if live.record.status != "running":
             return None
@@ -147,8 +164,7 @@ class RunHandle:
             self._stepping = False
         return self._notify(snapshot)
 
-    async def async_step(self) -> Snapshot | None:
-        """``step`` on an event loop: async agents are awaited, backoff sleeps do not block."""
+    async def _async_step(self) -> Snapshot | None:
         live = self._live
         if live.record.status != "running":
             return None
@@ -173,7 +189,7 @@ class RunHandle:
         """Step until the run waits, completes or fails (or after ``max_steps`` transitions)."""
         taken = 0
         while max_steps is None or taken < max_steps:
-            if self.step() is None:
+            if self._step() is None:
                 break
             taken += 1
         return self
@@ -181,7 +197,7 @@ class RunHandle:
     async def async_advance(self, max_steps: int | None = None) -> RunHandle:
         taken = 0
         while max_steps is None or taken < max_steps:
-            if await self.async_step() is None:
+            if await self._async_step() is None:
                 break
             taken += 1
         return self
@@ -254,7 +270,7 @@ class RunHandle:
     def _notify(self, snapshot: Snapshot) -> Snapshot:
         if self._on_transition is not None:
             try:
-                result = self._on_transition(snapshot)
+                result = self._on_transition(for_caller(snapshot))
                 if result is not None and inspect.isawaitable(result):
                     _refuse_awaitable(result)
             except Exception as error:

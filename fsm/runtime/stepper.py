@@ -312,18 +312,18 @@ def _persist(
     live.steps = steps
     visits = live.visits
     visits[target] = visits.get(target, 0) + 1
-    if snapshot.frame is not None:
-        return _with_own_frame(snapshot)
     return snapshot
 
 
-def _with_own_frame(snapshot: Snapshot) -> Snapshot:
-    """``snapshot`` with a copy of its frame, for the caller (``step()``, ``on_transition``).
-    The frame's lists and records are the live context's own (the store's frame weigher
-    relies on their identity), so a caller editing them, e.g. redacting a logged frame,
-    would edit the run itself, and every frame stored after."""
+def for_caller(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` as handed to a caller (``step()``, ``on_transition``): with a copy of its
+    frame, if it has one. The frame's lists and records are the live context's own (the
+    store's frame weigher relies on their identity), so a caller editing them, e.g.
+    redacting a logged frame, would edit the run itself, and every frame stored after.
+    Copied only for a caller (a frame seq in a hundred), never inside ``advance``."""
     frame = snapshot.frame
-    assert frame is not None
+    if frame is None:
+        return snapshot
     owned = Frame(
         context={name: _owned(value) for name, value in frame["context"].items()},
         state=frame["state"],
