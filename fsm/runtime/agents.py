@@ -166,7 +166,9 @@ def _exec_private(
     agent: AgentDef, path: Path, source: Path, search: list[str] | None
 ) -> ModuleType:
     """Execute ``source`` as a module (a package when ``search`` is given) under a private name
-    derived from its absolute path, once per process."""
+    derived from its absolute path. A package is executed once per process (its submodules
+    are imported from it); a plain file once per ``Workflow.from_spec`` (shared by the agents
+    of that spec), so module-level set-up, a client say, runs again for each workflow loaded."""
     digest = hashlib.sha256(str(source.parent if search else source).encode("utf-8"))
     stem = source.parent.name if search else source.stem
     name = f"_fsm_agents_{stem}_{digest.hexdigest()[:12]}"

@@ -452,13 +452,13 @@ def test_resume_and_fork_report_a_worker_that_continued_the_run_first(
 
 def _slow_steps(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     """Each step takes ``seconds`` more: a slow agent call."""
-    original = RunHandle.step
+    original = RunHandle._step
 
     def slow(self: RunHandle) -> object:
         time.sleep(seconds)
         return original(self)
 
-    monkeypatch.setattr(RunHandle, "step", slow)
+    monkeypatch.setattr(RunHandle, "_step", slow)
 
 
 def test_a_lease_found_taken_at_renewal_stops_the_command(
@@ -661,7 +661,7 @@ def test_a_slow_agent_call_keeps_the_run_leased(
 
     monkeypatch.setattr(SqliteStore, "renew", counted)
     claimed: list[list[str]] = []
-    original_step = RunHandle.step
+    original_step = RunHandle._step
 
     def slow_then_claim(self: RunHandle) -> object:
         time.sleep(0.7)  # longer than the whole lease
@@ -669,7 +669,7 @@ def test_a_slow_agent_call_keeps_the_run_leased(
             claimed.append(other.claim("w1", 30))
         return original_step(self)
 
-    monkeypatch.setattr(RunHandle, "step", slow_then_claim)
+    monkeypatch.setattr(RunHandle, "_step", slow_then_claim)
     result = fsm("run", SPEC, "--input", INPUT, "--store", store)
     assert result.exit_code == 0, result.output
     assert result.stdout.count("\nstep ") == 6
