@@ -157,18 +157,31 @@ def check_has_final_state(spec: Spec) -> list[Diagnostic]:
 
 
 def check_states_have_exits(spec: Spec) -> list[Diagnostic]:
-    """A non-final state without any way out would strand every run that enters it."""
-    graph = successors(spec)
-    return [
-        Diagnostic(
-            state.span,
-            f"state '{state.name}' has no outgoing transitions and is not final",
-            "dead-end",
-            hint=f"add transitions under 'transitions: {state.name}:' or mark it 'final: true'",
+    """A non-final state without any way out would strand every run that enters it.
+
+    ``on_error`` is no way out here: it is taken only when the agent fails, so an agent state
+    with ``on_error`` and no transitions fails every run whose agent succeeds.
+    """
+    sources = {t.source for t in spec.transitions}
+    problems: list[Diagnostic] = []
+    for state in spec.states:
+        if state.final or state.name in sources:
+            continue
+        hint = f"add transitions under 'transitions: {state.name}:' or mark it 'final: true'"
+        if state.on_error is not None:
+            hint = (
+                f"'on_error' is taken only when the agent fails; add a transition under "
+                f"'transitions: {state.name}:' for when it succeeds"
+            )
+        problems.append(
+            Diagnostic(
+                state.span,
+                f"state '{state.name}' has no outgoing transitions and is not final",
+                "dead-end",
+                hint=hint,
+            )
         )
-        for state in spec.states
-        if not state.final and not graph[state.name]
-    ]
+    return problems
 
 
 def check_reachability(spec: Spec) -> list[Diagnostic]:
