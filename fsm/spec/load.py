@@ -402,6 +402,17 @@ class _Converter:
         self.problems.append(Diagnostic(span, message, code, hint))
 
 
+_UNCLOSED_ADVICE = {
+    "flow mapping": "close it with '}', separate its entries with ','; a quote left open or a"
+    " ' #' comment can hide its end",
+    "flow sequence": "close it with ']', separate its items with ','; a quote left open or a"
+    " ' #' comment can hide its end",
+    "block mapping": "keys of one mapping start in the same column; check the indentation",
+    "block collection": "keys of one mapping start in the same column; check the indentation",
+    "quoted scalar": "close the quote",
+}
+
+
 def _syntax_diagnostic(error: yaml.MarkedYAMLError, path: str) -> Diagnostic:
     mark = error.problem_mark or error.context_mark
     span = SourceSpan(path, mark.line + 1, mark.column + 1) if mark else SourceSpan(path, 1, 1)
@@ -409,7 +420,26 @@ def _syntax_diagnostic(error: yaml.MarkedYAMLError, path: str) -> Diagnostic:
     hint = error.context if error.problem and error.context else None
     if "'\\t'" in problem:
         hint = "indent with spaces; YAML does not allow tabs for indentation"
+    elif problem == "mapping values are not allowed here":
+        hint = (
+            "a plain value cannot contain ': '; quote the value, or check this line's indentation"
+        )
+    elif problem == "but found another document":
+        problem = "a spec is one YAML document, but another one starts here"
+        hint = "remove the document from here on, or move it to a file of its own"
+    elif hint is not None and error.context_mark is not None and mark is not None:
+        hint = _context_hint(hint, error.context_mark, mark)
     return Diagnostic(span, f"invalid YAML: {problem}", "yaml-syntax", hint)
+
+
+def _context_hint(context: str, start: yaml.Mark, problem: yaml.Mark) -> str:
+    """Where the collection or scalar being parsed began: a missing bracket, quote or comma
+    (or a '#' that commented out the rest of a line) is found later, often lines later."""
+    if (start.line, start.column) == (problem.line, problem.column):
+        return context
+    place = f"{context} that starts at line {start.line + 1}, column {start.column + 1}"
+    kind = next((k for k in _UNCLOSED_ADVICE if context.endswith(k)), None)
+    return place if kind is None else f"{place}: {_UNCLOSED_ADVICE[kind]}"
 
 
 def _reader_diagnostic(error: yaml.reader.ReaderError, text: str, path: str) -> Diagnostic:

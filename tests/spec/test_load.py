@@ -306,6 +306,41 @@ def test_syntax_error_reports_the_position_pyyaml_found() -> None:
     assert caught.value.sources == {"t.yaml": "states:\n  a: {final: true\n  b: 1\n"}
 
 
+def test_unclosed_collection_error_names_the_line_where_it_was_opened() -> None:
+    """A flow mapping left open (here by a '#' that comments out its end) is only noticed on a
+    later line; the hint names the line that opened it, where the mistake is."""
+    found = only("t:\n  - {to: a, when: x # note}\n  - {to: b}\n")
+    assert (found.span.line, found.span.column) == (3, 3)
+    assert found.hint is not None
+    assert found.hint.startswith("while parsing a flow mapping that starts at line 2, column 5:")
+    assert "close it with '}'" in found.hint
+
+
+def test_misindented_key_error_names_the_mapping_it_breaks() -> None:
+    """A key indented less than its siblings breaks their mapping; the hint says which."""
+    found = only("c:\n  T:\n    a: int\n  b: {type: int}\n    d: str\n")
+    assert (found.span.line, found.span.column) == (5, 5)
+    assert found.hint is not None
+    assert found.hint.startswith("while parsing a block mapping that starts at line 2, column 3:")
+
+
+def test_colon_inside_a_plain_value_gets_a_hint() -> None:
+    """'key: a: b' (or a line indented under a plain value) is a ': ' inside a plain scalar."""
+    found = only("description: Note: be brief\n")
+    assert (found.span.line, found.span.column) == (1, 18)
+    assert found.hint == (
+        "a plain value cannot contain ': '; quote the value, or check this line's indentation"
+    )
+
+
+def test_a_second_document_is_refused_with_what_to_do() -> None:
+    """A spec file is one document; the error at the second says so and how to fix it."""
+    found = only("workflow: a\n---\nworkflow: b\n")
+    assert (found.span.line, found.span.column) == (2, 1)
+    assert found.message == "invalid YAML: a spec is one YAML document, but another one starts here"
+    assert found.hint == "remove the document from here on, or move it to a file of its own"
+
+
 def test_tab_indentation_gets_a_hint() -> None:
     """Tabs cannot indent YAML; the error says so."""
     found = only("states:\n\tstart: {}\n")
