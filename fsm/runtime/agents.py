@@ -108,6 +108,13 @@ def _resolve_impl(agent: AgentDef, spec_dir: Path, modules: dict[Path, ModuleTyp
                 f"agent '{agent.name}': cannot import module '{location}' named by impl "
                 f"{impl!r}: {error}"
             ) from error
+        except (Exception, SystemExit) as error:
+            # Like a file impl: a module failing at import (a syntax error, a missing setting)
+            # is the user's agent code, reported as such rather than as fsm's own traceback.
+            raise AgentError(
+                f"agent '{agent.name}': importing module '{location}' named by impl {impl!r} "
+                f"failed: {_describe_load_error(error)}"
+            ) from error
     target: object = module
     for part in attribute.split("."):
         try:
@@ -141,12 +148,20 @@ def _load_file(agent: AgentDef, path: Path, modules: dict[Path, ModuleType]) -> 
             module = importlib.import_module(".".join((package.__name__, *parts)))
     except AgentError:
         raise
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         raise AgentError(
-            f"agent '{agent.name}': loading {path} failed: {type(error).__name__}: {error}"
+            f"agent '{agent.name}': loading {path} failed: {_describe_load_error(error)}"
         ) from error
     modules[path] = module
     return module
+
+
+def _describe_load_error(error: BaseException) -> str:
+    """What went wrong loading an agent module; a ``sys.exit()`` at import (a script's argument
+    parsing, say) is named as such instead of ending ``fsm`` with the module's exit status."""
+    if isinstance(error, SystemExit):
+        return f"the module called sys.exit({error.code!r}) while being imported"
+    return f"{type(error).__name__}: {error}"
 
 
 def _package_root(path: Path) -> Path | None:

@@ -99,6 +99,39 @@ def test_bad_impl_is_a_clear_agent_error(tmp_path: Path, impl: str, message: str
         Workflow.from_spec(_spec(tmp_path, impl), store=MemoryStore())
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("raise RuntimeError('no API key')\n", "failed: RuntimeError: no API key"),
+        ("def f(:\n", "failed: SyntaxError"),
+        ("import sys\nsys.exit(2)\n", r"failed: the module called sys.exit\(2\) while being"),
+    ],
+)
+def test_module_impl_failing_at_import_is_a_clear_agent_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, message: str
+) -> None:
+    """A module impl that fails while imported is reported like a file impl that does: as an
+    AgentError naming the agent, not a traceback (nor, for sys.exit, a silent exit)."""
+    package = tmp_path / "broken_agents_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "mod.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "broken_agents_pkg", raising=False)
+    monkeypatch.delitem(sys.modules, "broken_agents_pkg.mod", raising=False)
+    with pytest.raises(AgentError, match=f"agent 'bump'.*'broken_agents_pkg.mod'.*{message}"):
+        Workflow.from_spec(_spec(tmp_path, "broken_agents_pkg.mod:f"), store=MemoryStore())
+
+
+def test_file_impl_calling_sys_exit_at_import_is_a_clear_agent_error(tmp_path: Path) -> None:
+    """An agent file that exits while loaded (module-level argument parsing) must not end the
+    caller silently with its exit status."""
+    (tmp_path / "agents").mkdir()
+    (tmp_path / "agents" / "script.py").write_text("import sys\nsys.exit(3)\n")
+    with pytest.raises(AgentError, match=r"agent 'bump'.*sys.exit\(3\) while being imported"):
+        Workflow.from_spec(_spec(tmp_path, "agents/script.py:f"), store=MemoryStore())
+
+
 def test_file_impl_inside_a_package_keeps_its_relative_imports(tmp_path: Path) -> None:
     """A file in a package (a generated scaffold in ``pkg/agents_impl/``) is loaded as part of
     its package, under a private name, so ``from ..helpers import X`` works in it."""
