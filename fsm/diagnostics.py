@@ -132,5 +132,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 
 
 def sort_diagnostics(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
-    """Source order, so the output reads top to bottom like the file."""
-    return sorted(diagnostics, key=lambda d: (d.span.path, d.span.line, d.span.column, d.code))
+    """Source order, so the output reads top to bottom like the file; each problem once (a
+    YAML alias repeats its anchor's value, and a mistake there, at the anchor's position)."""
+    unique = dict.fromkeys(diagnostics)
+    return sorted(unique, key=lambda d: (d.span.path, d.span.line, d.span.column, d.code))

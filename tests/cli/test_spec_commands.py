@@ -108,3 +108,29 @@ def test_contracts_lists_fields_and_exports_json_schema() -> None:
     schemas = json.loads(out)
     assert schemas["Review"]["properties"]["score"]["maximum"] == 1
     assert schemas["Review"]["additionalProperties"] is False
+
+
+def test_a_mistake_in_an_aliased_value_is_reported_once(tmp_path: Path) -> None:
+    """An alias (*g) repeats its anchor's value, mistake and position included: the mistake is
+    listed once, at the anchor, not once per use."""
+    spec = tmp_path / "alias.yaml"
+    spec.write_text(
+        "workflow: alias\n"
+        "context:\n"
+        "  note: str\n"
+        "states:\n"
+        "  start: {}\n"
+        "  a: {final: true}\n"
+        "  b: {final: true}\n"
+        "  c: {final: true}\n"
+        "initial: start\n"
+        "transitions:\n"
+        "  start:\n"
+        "    - {to: a, when: &g \"note == 'x' and nte == 'y'\"}\n"
+        "    - {to: b, when: *g}\n"
+        "    - {to: c}\n"
+    )
+    code, _, err = invoke("validate", str(spec))
+    assert code == 1
+    assert err.count("unknown name 'nte'") == 1
+    assert err.splitlines()[-1].endswith(": 1 error(s)")
