@@ -184,5 +184,19 @@ def _name_problem(name: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+_YAML11_BOOLEANS = {"yes": True, "y": True, "on": True, "no": False, "n": False, "off": False}
+
+
+def yaml11_boolean_hint(text: str) -> str | None:
+    """A hint for ``yes``/``no``/``on``/``off`` (or a quoted ``'true'``) where a boolean belongs:
+    YAML 1.1 tools read them as booleans, but a spec is YAML 1.2, where they are text."""
+    if text.lower() in ("true", "false"):
+        return f"{text!r} is quoted, so it is text: write {text.lower()} without quotes"
+    value = _YAML11_BOOLEANS.get(text.lower())
+    if value is None:
+        return None
+    return f"in YAML 1.2 {text!r} is text, not a boolean: write {'true' if value else 'false'}"
+
+
 def is_identifier(text: str) -> bool:
     return _name_problem(text)[0] is None

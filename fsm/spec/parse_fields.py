@@ -50,6 +50,7 @@ from fsm.spec.parse_base import (
     expect_list,
     expect_str,
     number_value,
+    yaml11_boolean_hint,
 )
 from fsm.spec.patterns import match_lengths, pattern_problem
 from fsm.spec.typeexpr import (
@@ -394,7 +395,10 @@ def _default(decl: FieldDecl, data_type: DataType, problems: Problems, *, contex
         if problem.path != decl.name:
             detail = f"{problem.path.removeprefix(decl.name)}: {detail}"
         message = f"the default of {decl.where} does not fit its type: {detail}"
-        problems.error(decl.default.span, message, "spec-default")
+        hint = None
+        if problem.expected == "bool" and problem.got[:1] == problem.got[-1:] == "'":
+            hint = yaml11_boolean_hint(problem.got[1:-1])
+        problems.error(decl.default.span, message, "spec-default", hint)
     return _INVALID if found else value
 
 

@@ -43,6 +43,7 @@ from fsm.spec.parse_base import (
     expect_str,
     is_identifier,
     known_states_hint,
+    yaml11_boolean_hint,
 )
 from fsm.spec.parse_contracts import ContractTable, record_contract
 
@@ -109,6 +110,8 @@ def _parse_state(key: LScalar, node: LNode, scope: Scope, problems: Problems) ->
         if not (isinstance(final_node, LScalar) and final_node.value is True):
             message = f"expected 'final: true' in {where}, got {describe(final_node)}"
             hint = "only final states write 'final'; remove it from other states"
+            if isinstance(final_node, LScalar) and isinstance(final_node.value, str):
+                hint = yaml11_boolean_hint(final_node.value) or hint
             problems.error(final_node.span, message, "spec-value", hint)
     on_error, on_error_span = None, None
     on_error_node = node.get("on_error")

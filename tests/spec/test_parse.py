@@ -903,6 +903,41 @@ def test_state_errors(text: str, expected: str) -> None:
     assert errors(STATE_BASE + f"  s: {text}\ninitial: done\n") == [expected]
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("{final: yes}", "in YAML 1.2 'yes' is text, not a boolean: write true"),
+        ("{final: On}", "in YAML 1.2 'On' is text, not a boolean: write true"),
+        ("{final: 'true'}", "'true' is quoted, so it is text: write true without quotes"),
+        ("{final: false}", "only final states write 'final'; remove it from other states"),
+    ],
+)
+def test_final_written_as_a_yaml_11_boolean_says_to_write_true(text: str, hint: str) -> None:
+    """`final: yes` is YAML 1.1 habit; the hint must say to write true, not to remove 'final'."""
+    [found] = diagnostics(STATE_BASE + f"  s: {text}\ninitial: done\n")
+    assert (found.span.line, found.span.column, found.hint) == (16, 14, hint)
+
+
+@pytest.mark.parametrize(
+    ("field", "hint"),
+    [
+        ("{type: bool, default: no}", "in YAML 1.2 'no' is text, not a boolean: write false"),
+        ("{type: 'list[bool]', default: [true, off]}",
+         "in YAML 1.2 'off' is text, not a boolean: write false"),
+        ("{type: bool, default: 'false'}",
+         "'false' is quoted, so it is text: write false without quotes"),
+        ("{type: bool, default: nope}", None),
+    ],
+)  # fmt: skip
+def test_bool_default_written_as_a_yaml_11_boolean_gets_a_hint(
+    field: str, hint: str | None
+) -> None:
+    """A bool default of yes/no/on/off is text in YAML 1.2; the error says what to write."""
+    [found] = diagnostics(f"contracts:\n  C:\n    flag: {field}\n")
+    assert found.code == "spec-default"
+    assert found.hint == hint
+
+
 def test_optional_parts_of_an_output_cannot_fill_a_required_field() -> None:
     """A path through an optional field may be None, so it cannot fill a non-optional field."""
     base = STATE_BASE.replace("lines: list[int]?", "lines: list[int]")
