@@ -160,7 +160,10 @@ def _version(node: LNode | None, problems: Problems) -> str | None:
 def _initial(
     top: LMap, states: tuple[str, ...], have_states: bool, problems: Problems
 ) -> tuple[str | None, SourceSpan]:
-    node = require(top, "initial", "the spec", problems)
+    # The state every run starts in: the spec says which (the first state is no safe guess).
+    example = states[0] if states else "<state>"
+    hint = f"add 'initial: {example}' (or another state), naming the state every run starts in"
+    node = require(top, "initial", "the spec", problems, hint)
     if node is None:
         return None, top.span
     name = expect_str(node, "the name of the initial state", problems)

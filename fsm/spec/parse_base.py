@@ -120,12 +120,15 @@ def known_states_hint(states: Sequence[str]) -> str:
     return f"the states are: {', '.join(states)}"
 
 
-def require(node: LMap, key: str, where: str, problems: Problems) -> LNode | None:
+def require(
+    node: LMap, key: str, where: str, problems: Problems, hint: str | None = None
+) -> LNode | None:
     """The value under ``key``, or an error at the mapping when it is missing."""
     value = node.get(key)
     if value is None:
         start = SourceSpan(node.span.path, node.span.line, node.span.column)
-        problems.error(start, f"missing required key {key!r} in {where}", "spec-missing-key")
+        message = f"missing required key {key!r} in {where}"
+        problems.error(start, message, "spec-missing-key", hint)
     return value
 
 

@@ -198,6 +198,21 @@ def test_missing_required_sections_are_all_reported() -> None:
     ]
 
 
+def test_missing_initial_says_what_to_write() -> None:
+    """A spec without 'initial' is told to add it, with a state it declares as the example."""
+    text = "workflow: w\ncontext: {note: str}\nstates: {triage: {}, done: {final: true}}\n"
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, "s.yaml")
+    [found] = caught.value.diagnostics
+    assert (str(found.span), found.message) == (
+        "s.yaml:1:1",
+        "missing required key 'initial' in the spec",
+    )
+    assert found.hint == (
+        "add 'initial: triage' (or another state), naming the state every run starts in"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "found"), [("- a\n", "a list"), ("", "null"), ("text\n", "the string 'text'")]
 )
