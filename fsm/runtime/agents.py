@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from fsm.diagnostics import did_you_mean
 from fsm.errors import AgentError
 from fsm.spec.model import AgentDef, Spec
 
@@ -76,18 +77,28 @@ def load_agents(spec: Spec, given: Mapping[str, object] | None = None) -> dict[s
     loaded: dict[str, LoadedAgent] = {}
     for agent in spec.agents:
         if agent.name in given:
-            target = given[agent.name]
+            fn = _as_callable(agent, given[agent.name])
         elif agent.impl is not None:
-            target = _resolve_impl(agent, Path(spec.path).parent, modules)
+            try:
+                fn = _as_callable(agent, _resolve_impl(agent, Path(spec.path).parent, modules))
+            except AgentError as error:
+                raise _at_impl(agent, error) from error
         else:
             raise AgentError(
                 f"agent '{agent.name}' has no implementation: add `impl: package.module:function` "
                 f"(or `impl: relative/file.py:function`) to it in {spec.path}, or pass it from "
                 f"Python: Workflow.from_spec(..., agents={{'{agent.name}': my_function}})"
             )
-        fn = _as_callable(agent, target)
         loaded[agent.name] = LoadedAgent(agent, fn, _is_async(fn))
     return loaded
+
+
+def _at_impl(agent: AgentDef, error: AgentError) -> AgentError:
+    """The error prefixed with where the spec writes the ``impl`` (file:line:col), the line to
+    fix, as every other problem with a spec is reported."""
+    if agent.impl_span is None:
+        return error
+    return AgentError(f"{agent.impl_span}: {error}")
 
 
 def _resolve_impl(agent: AgentDef, spec_dir: Path, modules: dict[Path, ModuleType]) -> object:
@@ -120,8 +131,11 @@ def _resolve_impl(agent: AgentDef, spec_dir: Path, modules: dict[Path, ModuleTyp
         try:
             target = getattr(target, part)
         except AttributeError:
+            names = [name for name in dir(target) if not name.startswith("_")]
+            close = did_you_mean(part, names)
             raise AgentError(
                 f"agent '{agent.name}': '{location}' has no attribute '{attribute}' (impl {impl!r})"
+                + (f" ({close})" if close else "")
             ) from None
     return target
 

@@ -114,6 +114,7 @@ class AgentDef:
     description: str
     span: SourceSpan
     output_span: SourceSpan
+    impl_span: SourceSpan | None = None  # where ``impl`` is written, for errors loading it
 
 
 @attrs.frozen

@@ -97,6 +97,7 @@ def _parse_agent(
         description=description(agent, problems),
         span=key.span,
         output_span=output_node.span,
+        impl_span=None if impl_node is None else impl_node.span,
     )
 
 

@@ -132,6 +132,20 @@ def test_file_impl_calling_sys_exit_at_import_is_a_clear_agent_error(tmp_path: P
         Workflow.from_spec(_spec(tmp_path, "agents/script.py:f"), store=MemoryStore())
 
 
+def test_impl_errors_name_the_spec_line_that_writes_the_impl(tmp_path: Path) -> None:
+    """An impl that cannot be loaded is reported at its spec position (file:line:col), like
+    every other spec problem, with the closest attribute the file has."""
+    (tmp_path / "agents").mkdir()
+    (tmp_path / "agents" / "bumpers.py").write_text(AGENT_FILE)
+    spec = _spec(tmp_path, "agents/bumpers.py:plian")
+    line = next(n for n, text in enumerate(spec.read_text().splitlines(), 1) if "plian" in text)
+    column = spec.read_text().splitlines()[line - 1].index("'agents/") + 1
+    with pytest.raises(AgentError) as caught:
+        Workflow.from_spec(spec, store=MemoryStore())
+    assert str(caught.value).startswith(f"{spec}:{line}:{column}: agent 'bump': ")
+    assert str(caught.value).endswith("(did you mean 'plain'?)")
+
+
 def test_file_impl_inside_a_package_keeps_its_relative_imports(tmp_path: Path) -> None:
     """A file in a package (a generated scaffold in ``pkg/agents_impl/``) is loaded as part of
     its package, under a private name, so ``from ..helpers import X`` works in it."""
