@@ -316,14 +316,17 @@ def _persist(
 
 
 def for_caller(snapshot: Snapshot) -> Snapshot:
-    """``snapshot`` as handed to a caller (``step()``, ``on_transition``): with a copy of its
-    frame, if it has one. The frame's lists and records are the live context's own (the
-    store's frame weigher relies on their identity), so a caller editing them, e.g.
-    redacting a logged frame, would edit the run itself, and every frame stored after.
-    Copied only for a caller (a frame seq in a hundred), never inside ``advance``."""
+    """``snapshot`` as handed to a caller (``step()``, ``on_transition``): without the frame
+    a later record carries for the store, and with its own copy of a start record's (which
+    always has one). A frame's records and list items are the live context's own: a caller
+    editing them (redacting a logged frame, say) edited the run itself and every frame stored
+    after; copying every frame instead cost a walk of the whole context on each frame seq
+    (~7 ms at 20,000 items). The state is ``handle.context_json`` or ``Workflow.state_at``."""
     frame = snapshot.frame
     if frame is None:
         return snapshot
+    if snapshot.seq:
+        return attrs.evolve(snapshot, frame=None)
     owned = Frame(
         context={name: _owned(value) for name, value in frame["context"].items()},
         state=frame["state"],
