@@ -199,6 +199,8 @@ def read_spec_text(path: str | Path) -> str:
         line = raw.count(b"\n", 0, error.start) + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         message = f"spec file is not valid UTF-8: byte 0x{raw[error.start]:02x} cannot be decoded"
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Windows tools often write UTF-16
+            message = "spec file is UTF-16 (it starts with a UTF-16 byte order mark), not UTF-8"
         hint = "save the file as UTF-8"
         span = SourceSpan(name, line, column)
         raise SpecError([Diagnostic(span, message, "file-encoding", hint)]) from None

@@ -524,3 +524,19 @@ def test_non_utf8_file_names_the_offending_byte(tmp_path: Path) -> None:
     assert found.code == "file-encoding"
     assert (found.span.line, found.span.column) == (2, 17)
     assert "0xe9" in found.message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_file_is_named_as_such(tmp_path: Path, encoding: str) -> None:
+    """Windows editors and PowerShell often save UTF-16: the error says so, not only which
+    byte failed."""
+    path = tmp_path / "wide.yaml"
+    text = "workflow: w\n"
+    data = text.encode(encoding)
+    path.write_bytes(data if data.startswith((b"\xff\xfe", b"\xfe\xff")) else b"\xfe\xff" + data)
+    with pytest.raises(SpecError) as caught:
+        read_spec_file(path)
+    [found] = caught.value.diagnostics
+    assert found.code == "file-encoding"
+    assert "UTF-16" in found.message
+    assert found.hint == "save the file as UTF-8"
