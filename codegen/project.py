@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import unicodedata
 from pathlib import Path
 
 import attrs
@@ -33,8 +34,11 @@ class ProjectView:
 
 
 def workflow_name_for(folder: Path) -> str:
-    """``My Flow-2`` → ``my_flow_2``: the folder name as a spec workflow name."""
-    name = re.sub(r"[^a-z0-9_]+", "_", folder.name.lower()).strip("_")
+    """``My Flow-2`` → ``my_flow_2``, ``Über Fluß`` → ``uber_fluss``: the folder name as a spec
+    workflow name (accents are taken off letters rather than the letters dropped)."""
+    plain = unicodedata.normalize("NFKD", folder.name.lower().replace("ß", "ss"))
+    plain = plain.encode("ascii", "ignore").decode("ascii")
+    name = re.sub(r"[^a-z0-9_]+", "_", plain).strip("_")
     name = re.sub(r"_+", "_", name)
     if not name:
         raise CodegenError(

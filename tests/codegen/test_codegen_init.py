@@ -60,6 +60,9 @@ def test_workflow_names_from_folder_names() -> None:
     assert workflow_name_for(Path("My Flow-2")) == "my_flow_2"
     assert workflow_name_for(Path("2fast")) == "wf_2fast"
     assert workflow_name_for(Path("class")) == "wf_class"
+    # accents come off the letters instead of the letters being dropped ('ünï' gave 'n')
+    assert workflow_name_for(Path("ünï")) == "uni"
+    assert workflow_name_for(Path("Über Fluß")) == "uber_fluss"
 
 
 def test_fsm_run_calls_the_filled_in_scaffolds_the_readme_points_impl_at(tmp_path: Path) -> None:
