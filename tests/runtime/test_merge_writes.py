@@ -21,3 +21,12 @@ def test_an_absent_optional_value_appends_nothing_so_breaks_no_max_len() -> None
     check_writes([_append(full, extend=False)], {"tags": None}, {"log": ["a", "b"]})
     with pytest.raises(ContractError, match=r"context\.log: .*3 items after the append"):
         check_writes([_append(full, extend=False)], {"tags": "c"}, {"log": ["a", "b"]})
+
+
+def test_an_append_leaving_an_unset_list_below_its_min_len_is_refused() -> None:
+    """An optional list field that is None holds no items: extending it by fewer than
+    ``min_len`` leaves it too short, and extending it by enough does not."""
+    short = FieldDef("log", OptionalType(STRS), constraints=Constraints(min_len=2))
+    with pytest.raises(ContractError, match=r"context\.log: .*1 items after the append"):
+        check_writes([_append(short, extend=True)], {"tags": ["x"]}, {"log": None})
+    check_writes([_append(short, extend=True)], {"tags": ["x", "y"]}, {"log": None})
