@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fsm.datatypes import SCALARS, Constraints, FieldDef, ListType, OptionalType
+from fsm.datatypes import FLOAT, SCALARS, Constraints, FieldDef, ListType, OptionalType, RecordType
 from fsm.errors import ContractError
-from fsm.runtime.merge import WritePlan, check_writes
+from fsm.runtime.merge import WritePlan, _nested_floats, check_writes, compute_merge
 
 STRS = ListType(SCALARS["str"])
 
@@ -30,3 +30,19 @@ def test_an_append_leaving_an_unset_list_below_its_min_len_is_refused() -> None:
     with pytest.raises(ContractError, match=r"context\.log: .*1 items after the append"):
         check_writes([_append(short, extend=True)], {"tags": ["x"]}, {"log": None})
     check_writes([_append(short, extend=True)], {"tags": ["x", "y"]}, {"log": None})
+
+
+class _Out:
+    review = {"score": -0.0}
+
+
+def test_a_record_field_holding_a_float_is_compared_deeply() -> None:
+    """Writing ``{score: -0.0}`` over ``{score: 0.0}`` changes the stored JSON: a record
+    field with a float field is planned with ``nested_floats``, so the merge records it."""
+    record = RecordType("Review", (FieldDef("score", FLOAT),))
+    assert _nested_floats(record)
+    assert _nested_floats(RecordType("Note", (FieldDef("score", OptionalType(FLOAT)),)))
+    assert not _nested_floats(RecordType("Tag", (FieldDef("name", SCALARS["str"]),)))
+    plan = WritePlan("review", ("review",), "replace", False, _nested_floats(record))
+    merge = compute_merge([plan], {"review": {"score": -0.0}}, _Out(), {"review": {"score": 0.0}})
+    assert merge.changes == {"review": {"score": -0.0}}
