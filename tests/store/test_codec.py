@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from fsm.errors import CorruptionError, StoreError
 from fsm.store import Frame, Snapshot, codec, decode_snapshot, encode_snapshot
-from fsm.store.base import encode_candidate
+from fsm.store.base import MAX_FRAME_GAP, MAX_REPLAY_BYTES, encode_candidate, keeps_frame
 from fsm.store.codec import COMPRESS_FROM, FORMAT_VERSION, checksum, encode_json
 from tests.strategies import json_values
 
@@ -432,3 +432,16 @@ def test_a_frame_that_is_not_kept_is_weighed_not_checked(monkeypatch: pytest.Mon
     )
     assert framed
     assert any("frame" in data for data in checked if isinstance(data, dict))
+
+
+def test_the_frame_rule_keeps_a_frame_exactly_at_each_threshold() -> None:
+    """Each threshold is inclusive: replay bytes equal to the frame's, a gap of exactly
+    ``MAX_FRAME_GAP`` intervals, or exactly ``MAX_REPLAY_BYTES`` since the last frame keeps
+    it; one byte or one record short of every threshold does not."""
+    assert keeps_frame(4, gap=4, since_bytes=500, frame_bytes=500)
+    assert not keeps_frame(4, gap=4, since_bytes=499, frame_bytes=500)
+    huge = 2 * MAX_REPLAY_BYTES
+    assert keeps_frame(4, gap=MAX_FRAME_GAP * 4, since_bytes=1, frame_bytes=huge)
+    assert not keeps_frame(4, gap=MAX_FRAME_GAP * 4 - 1, since_bytes=1, frame_bytes=huge)
+    assert keeps_frame(4, gap=4, since_bytes=MAX_REPLAY_BYTES, frame_bytes=huge)
+    assert not keeps_frame(4, gap=4, since_bytes=MAX_REPLAY_BYTES - 1, frame_bytes=huge)
