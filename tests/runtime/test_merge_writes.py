@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from fsm.datatypes import FLOAT, SCALARS, Constraints, FieldDef, ListType, OptionalType, RecordType
@@ -33,7 +35,7 @@ def test_an_append_leaving_an_unset_list_below_its_min_len_is_refused() -> None:
 
 
 class _Out:
-    review = {"score": -0.0}
+    review: ClassVar[dict[str, float]] = {"score": -0.0}
 
 
 def test_a_record_field_holding_a_float_is_compared_deeply() -> None:
