@@ -538,6 +538,30 @@ def test_an_expired_lease_is_taken_over(backend: Backend) -> None:
     assert store.get_run(run.run_id).lease_owner == "w2"
 
 
+def test_a_lease_is_over_at_the_instant_it_expires(backend: Backend) -> None:
+    """Expiry is inclusive on every backend: at ``expires == now`` the run can be claimed and
+    leased by another owner (the boundary ``claim``, ``lease`` and takeovers share)."""
+    store = backend.store
+    first, second = started(store), started(store)
+    assert sorted(store.claim("w1", 10, limit=2)) == sorted([first.run_id, second.run_id])
+    backend.clock.advance(10)
+    claimed = store.claim("w2", 10, limit=1)
+    assert len(claimed) == 1
+    other = second.run_id if claimed == [first.run_id] else first.run_id
+    assert store.lease(other, "w3", 10) is True
+    assert store.get_run(other).lease_owner == "w3"
+
+
+def test_seq_0_is_refused_by_append(store: Store) -> None:
+    """A start record goes in with ``create_run`` only: an ``append`` of seq 0 would be a
+    second start, so it is a caller bug (``ValueError``) and nothing is written."""
+    run, start = new_run()
+    store.create_run(run, start)
+    with pytest.raises(ValueError, match="seq 0 is written by create_run"):
+        store.append(start, run)
+    assert len(store.history(run.run_id)) == 1
+
+
 def test_renew_extends_only_the_owners_lease(backend: Backend) -> None:
     """The owner's renew pushes expiry forward; another worker's renew fails and changes nothing."""
     store = backend.store
