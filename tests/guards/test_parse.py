@@ -311,7 +311,11 @@ def test_deep_parentheses_are_rejected_at_the_first_too_deep_bracket() -> None:
 
 def test_brackets_inside_strings_do_not_count_towards_depth() -> None:
     """`'((((…'` is a string, not nesting."""
-    parse_guard("name == '" + "(" * 100 + "'", SPAN)
+    expr = parse_guard("name == '" + "(" * 100 + "'", SPAN)
+    assert isinstance(expr, n.Compare)
+    assert n.path_of(expr.left) == ("name",)
+    assert isinstance(expr.comparators[0], n.Literal)
+    assert expr.comparators[0].value == "(" * 100
 
 
 def test_deep_not_chain_is_rejected() -> None:
@@ -378,4 +382,10 @@ def test_escaped_control_character_in_a_string_literal_is_rejected() -> None:
 
 def test_tabs_and_newlines_are_allowed() -> None:
     """Whitespace a YAML block scalar may contain is fine."""
-    parse_guard("(count > 1\tand\r\n flag)", SPAN)
+    expr = parse_guard("(count > 1\tand\r\n flag)", SPAN)
+    assert isinstance(expr, n.BoolOp)
+    assert expr.op == "and"
+    compare, flag = expr.values
+    assert isinstance(compare, n.Compare)
+    assert n.path_of(compare.left) == ("count",)
+    assert n.path_of(flag) == ("flag",)
