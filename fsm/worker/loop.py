@@ -73,6 +73,7 @@ class Worker:
         self._parked: dict[str, int | None] = {}
         self._stopping = asyncio.Event()
         self._stop_requested = threading.Event()  # what drivers on other lanes read
+        self._started = False
 
     @property
     def worker_id(self) -> str:
@@ -85,7 +86,15 @@ class Worker:
         self._stopping.set()
 
     async def run(self) -> WorkerReport:
-        """Work until stopped, ``max_runs`` claimed runs are done, or idle for ``idle_exit``."""
+        """Work until stopped, ``max_runs`` claimed runs are done, or idle for ``idle_exit``.
+        A worker runs once (its report counts that one run, and a ``stop()`` stays in force):
+        a second call raises ``RuntimeError``; make a new ``Worker`` to work again."""
+        if self._started:
+            raise RuntimeError(
+                f"worker {self.worker_id} has already run (a Worker runs once); create a new"
+                " Worker to work again"
+            )
+        self._started = True
         lanes = Lanes(min(self.options.lanes, self.options.concurrency))
         heartbeat = asyncio.create_task(self._heartbeat(), name="fsm-heartbeat")
         try:

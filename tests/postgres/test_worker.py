@@ -66,6 +66,18 @@ def test_max_runs_stops_claiming_after_that_many() -> None:
     assert len(store.list_runs(status="running")) == 2
 
 
+def test_a_worker_runs_once() -> None:
+    """A second run() of the same Worker is refused: it returned at once after stop() (the
+    stop stays in force) and, after an idle exit, reported both runs added up."""
+    store = MemoryStore()
+    worker = Worker(store, WorkerOptions(idle_exit=0.05, poll_seconds=0.01))
+    assert asyncio.run(worker.run()).claimed == 0
+    with pytest.raises(RuntimeError, match="a Worker runs once"):
+        asyncio.run(worker.run())
+    enqueue(store, 1)
+    assert work(store).finished == 1  # a new Worker does the work
+
+
 def test_an_idle_worker_exits_after_idle_exit() -> None:
     """With nothing to do, the worker returns after about idle_exit seconds."""
     started = time.monotonic()
