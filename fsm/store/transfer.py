@@ -70,10 +70,12 @@ def _copy_leased(source: Store, target: Store, run_id: str, owner: str) -> RunRe
         (start,) = _read(source, run_id, 0, 1)
         target.create_run(_head_at(head, start), start, lease=(owner, _UNTIL_COPIED))
         copied = 1
+        replay = Replay.from_record(start)
     elif copied == head.seq + 1 and target.get_run(run_id).lease_owner is None:
         return _copied_before(head, target.get_run(run_id))
-    before = source.load_state(run_id, copied - 1)
-    replay = Replay(run_id, before.seq, full_frame(before), before.status)
+    else:  # finishing an interrupted copy: from the state where it stopped
+        before = source.load_state(run_id, copied - 1)
+        replay = Replay(run_id, before.seq, full_frame(before), before.status)
     interval = target.frame_interval
     for first in range(copied, head.seq + 1, _BATCH):
         for record in _read(source, run_id, first, min(first + _BATCH, head.seq + 1)):

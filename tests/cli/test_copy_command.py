@@ -133,6 +133,17 @@ def test_a_half_copy_is_refused_by_commands_with_the_way_to_finish_it(
     assert copied.exit_code == 0, copied.output
 
 
+def _lease_to_a_killed_copy(store_url: str, run_id: str) -> str:
+    """Lease the run as an `fsm copy` of this machine whose process has ended would leave it;
+    the lease owner's name."""
+    with subprocess.Popen([sys.executable, "-c", "pass"]) as ended:
+        ended.wait()
+    dead = f"fsm-copy:{local_host()}:{ended.pid}"
+    with closing(open_store(store_url)) as source:
+        assert source.lease(run_id, dead, 60)
+    return dead
+
+
 def test_a_killed_copy_s_lease_on_the_source_is_taken_over_at_once(
     stores: tuple[str, str],
 ) -> None:
@@ -141,11 +152,7 @@ def test_a_killed_copy_s_lease_on_the_source_is_taken_over_at_once(
     refusing the run as one something is advancing, and lets go of it afterwards."""
     old, new = stores
     run_id = _start(old)
-    with subprocess.Popen([sys.executable, "-c", "pass"]) as ended:
-        ended.wait()
-    dead = f"fsm-copy:{local_host()}:{ended.pid}"
-    with closing(open_store(old)) as source:
-        assert source.lease(run_id, dead, 60)
+    _lease_to_a_killed_copy(old, run_id)
     result = fsm("copy", run_id, "--store", old, "--to", new)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"{run_id}  copied: ")
@@ -170,11 +177,7 @@ def test_a_killed_copy_s_lease_on_the_source_does_not_keep_resume_out(
     never-lapsing lease on a half copy is still refused (that run is behind its source)."""
     old, new = stores
     run_id = _start(old)
-    with subprocess.Popen([sys.executable, "-c", "pass"]) as ended:
-        ended.wait()
-    dead = f"fsm-copy:{local_host()}:{ended.pid}"
-    with closing(open_store(old)) as source:
-        assert source.lease(run_id, dead, 60)
+    dead = _lease_to_a_killed_copy(old, run_id)
     sent = fsm("send", run_id, "approve", "--data", APPROVE, "--store", old)
     assert sent.exit_code == 0, sent.output
     assert "completed in 'published'" in sent.output

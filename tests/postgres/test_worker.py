@@ -38,6 +38,12 @@ def enqueue(store: Store, count: int, target: int = 6, spec: Path = SPEC) -> lis
     ]
 
 
+def _spec_copy(folder: Path) -> Path:
+    """The test spec and its agents copied into ``folder``, to be edited or removed."""
+    shutil.copy(SPEC.parent / "chaos_agents.py", folder)
+    return Path(shutil.copy(SPEC, folder / SPEC.name))
+
+
 def work(store: Store, **options: object) -> WorkerReport:
     settings = {"idle_exit": 0.05, "poll_seconds": 0.01, **options}
     return asyncio.run(Worker(store, WorkerOptions(**settings)).run())  # type: ignore[arg-type]
@@ -100,9 +106,7 @@ def test_a_dead_workers_run_is_taken_over_when_its_lease_expires() -> None:
 
 def test_a_run_whose_spec_is_missing_is_parked_not_dropped(tmp_path: Path) -> None:
     """A run this machine cannot open stays running and leased (retried after expiry)."""
-    spec = tmp_path / SPEC.name
-    shutil.copy(SPEC, spec)
-    shutil.copy(SPEC.parent / "chaos_agents.py", tmp_path)
+    spec = _spec_copy(tmp_path)
     store = MemoryStore()
     (run_id,) = enqueue(store, 1, spec=spec)
     spec.unlink()
@@ -138,9 +142,7 @@ def test_parking_a_run_leaves_no_moment_without_a_lease(tmp_path: Path) -> None:
     """Parking used to release the worker's lease and then lease the run again under
     parked:<worker>: a worker claiming in between took the run (and the parked lease was
     refused). The lease now changes hands in one store write, so no claim gets the run."""
-    spec = tmp_path / SPEC.name
-    shutil.copy(SPEC, spec)
-    shutil.copy(SPEC.parent / "chaos_agents.py", tmp_path)
+    spec = _spec_copy(tmp_path)
     store = MemoryStore()
     (run_id,) = enqueue(store, 1, spec=spec)
     spec.unlink()
@@ -187,9 +189,7 @@ def test_a_parked_run_can_be_resumed_from_the_cli_while_workers_run(tmp_path: Pa
     claims it again at each expiry), so `fsm resume --allow-spec-change`, the fix the log
     suggests, was refused as 'leased by w1, which is advancing it' for as long as workers ran.
     The parked lease names the run as parked, and a command takes it over at once."""
-    spec = tmp_path / SPEC.name
-    shutil.copy(SPEC, spec)
-    shutil.copy(SPEC.parent / "chaos_agents.py", tmp_path)
+    spec = _spec_copy(tmp_path)
     url = f"sqlite:///{tmp_path / 'runs.db'}"
     from fsm.store import open_store
 
@@ -211,9 +211,7 @@ def test_a_parked_run_someone_else_finished_is_not_reported_parked(tmp_path: Pat
     """The report's ``parked`` used to count every run the worker ever parked, so a run that
     `fsm resume` (or another worker) finished meanwhile was still reported as stuck. It
     counts the runs still where the worker left them when it reports."""
-    spec = tmp_path / SPEC.name
-    shutil.copy(SPEC, spec)
-    shutil.copy(SPEC.parent / "chaos_agents.py", tmp_path)
+    spec = _spec_copy(tmp_path)
     moved = tmp_path / "elsewhere.yaml"
     store = MemoryStore()
     fixed, stuck = enqueue(store, 2, spec=spec)
@@ -279,9 +277,7 @@ def test_a_worker_id_cannot_pose_as_a_parked_lease() -> None:
 def test_a_parked_run_claimed_again_does_not_keep_an_idle_worker_alive(tmp_path: Path) -> None:
     """With a lease shorter than --idle-exit, the parked run comes back every lease: the worker
     still exits once idle, and reports one claimed and one parked run, not one per retry."""
-    spec = tmp_path / SPEC.name
-    shutil.copy(SPEC, spec)
-    shutil.copy(SPEC.parent / "chaos_agents.py", tmp_path)
+    spec = _spec_copy(tmp_path)
     store = MemoryStore()
     enqueue(store, 1, spec=spec)
     spec.unlink()
