@@ -385,7 +385,7 @@ def render(results: Results, command: str) -> str:
     lines += tools_tables(results)
     if results.profile:
         lines += [
-            f"## Where ours spends a W1 step (cProfile; unprofiled "
+            f"## Where ours spends a W1 step (cProfile; unprofiled median "
             f"{results.profile['per_step_us']:.1f} µs/step)",
             "",
             "Reproduce with `python -m benchmarks profile-w1` (adds the cumulative view).",
