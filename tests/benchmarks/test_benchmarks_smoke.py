@@ -218,13 +218,19 @@ def test_peer_targets_are_judged_per_workload() -> None:
         sample(OURS, "W2", 40.0),
         sample("burr", "W2", 3000.0),
         sample("langgraph", "W2", 400.0),
+        sample("floor-json", "W1", 25.0),
     )
     results = Results(None, steps, (), {}, (), (), None)  # type: ignore[arg-type]
     lines = targets(results)
     assert "- W1 at NORMAL: 3.00x as fast as burr" in "\n".join(lines)
     verdicts = {
-        line.split(" by median")[0]: line.rsplit(": ", 1)[1] for line in lines if "as fast" in line
+        line.split(" by median")[0]: line.rsplit(": ", 1)[1].split(";")[0]
+        for line in lines
+        if "as fast" in line
     }
+    missed = [line for line in lines if line.startswith("- W1") and "not met" in line]
+    assert missed == [line for line in lines if "the floor itself" in line]
+    assert missed[0].endswith("; the floor itself is 3.60x as fast as burr")
     assert verdicts == {
         "- W1 at NORMAL: 3.00x as fast as burr": "**not met**",
         "- W1 at NORMAL: 20.00x as fast as langgraph": "met",
