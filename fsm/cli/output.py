@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +28,16 @@ def counted(count: int, noun: str) -> str:
 
 def print_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, default=str))
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device once its reader has gone (``| head -1``), so that
+    later writes, and the flush at exit, do not raise ``BrokenPipeError`` again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 def read_json_argument(value: str | None, what: str) -> object:

@@ -20,7 +20,14 @@ from pathlib import Path
 import attrs
 import click
 
-from fsm.cli.output import EXIT_FAILED, counted, handled, print_json, read_json_argument
+from fsm.cli.output import (
+    EXIT_FAILED,
+    counted,
+    handled,
+    print_json,
+    read_json_argument,
+    silence_stdout,
+)
 from fsm.datatypes import (
     DataType,
     EnumType,
@@ -79,7 +86,18 @@ class Printer:
             line = transition_line(snapshot)
             if snapshot.source is None:  # named at once: a killed command prints no summary
                 line += f"  (run {snapshot.run_id})"
-            click.echo(line)
+            try:
+                click.echo(line)
+            except BrokenPipeError:
+                # Why: the lines only report progress; a reader that stopped reading
+                # (`| head -1`) must not abandon the run half-way, with its agents' work lost.
+                self.quiet = True
+                silence_stdout()
+                click.echo(
+                    f"note: stdout was closed; run {snapshot.run_id} goes on without printing"
+                    " its steps",
+                    err=True,
+                )
         if self.after is not None:
             self.after()
 

@@ -953,3 +953,28 @@ def test_ctrl_c_while_an_event_is_recorded_says_whether_it_was(
             result.stderr
         )
         assert "send it again" in result.stderr
+
+
+def test_run_whose_stdout_reader_went_away_still_drives_the_run(store: str) -> None:
+    """`fsm run SPEC | head -1`: the step lines are only progress, so once nobody reads them
+    the run goes on to its wait (it used to stop after the first step, still running, and
+    exit 1 without a word)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line: every write breaks the pipe
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "fsm", "run", SPEC, "--input", INPUT, "--store", store],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "stdout was closed" in done.stderr
+    (run,) = json.loads(fsm("runs", "--store", store, "--json").stdout)
+    assert (run["status"], run["state"], run["seq"]) == ("waiting", "approval", 6)
