@@ -10,6 +10,7 @@ names exactly what the modules register.
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -52,7 +53,8 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(package_name="flow-orchestra", prog_name="fsm")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Flow Orchestra: typed, checkable, persistent AI agent workflows.
 
     \b
@@ -60,4 +62,8 @@ def main() -> None:
       fsm validate specs/content_pipeline.yaml     check a spec, list every problem
       fsm run specs/content_pipeline.yaml --input @specs/inputs/content_pipeline.json
       fsm history RUN_ID                           every transition of a run
+
+    Output is colored on a terminal only, and never when NO_COLOR is set (no-color.org).
     """
+    if os.environ.get("NO_COLOR"):  # the convention: set and not empty; commands inherit it
+        ctx.color = False

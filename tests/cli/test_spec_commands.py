@@ -134,3 +134,22 @@ def test_a_mistake_in_an_aliased_value_is_reported_once(tmp_path: Path) -> None:
     assert code == 1
     assert err.count("unknown name 'nte'") == 1
     assert err.splitlines()[-1].endswith(": 1 error(s)")
+
+
+def test_no_color_turns_off_color_on_a_terminal() -> None:
+    """NO_COLOR set (and not empty) means plain text even where color would be shown
+    (``color=True`` stands for a terminal); unset or empty, the colors stay."""
+    spec = str(SPECS[0])
+    cases: list[tuple[dict[str, str | None], bool]] = [
+        ({"NO_COLOR": "1"}, False),
+        ({"NO_COLOR": ""}, True),
+        ({"NO_COLOR": None}, True),  # unset
+    ]
+    for env, colored in cases:
+        result = CliRunner().invoke(main, ["validate", spec], env=env, color=True)
+        assert result.exit_code == 0, result.output
+        assert ("\x1b[" in result.stdout) is colored, env
+    for env in ({"NO_COLOR": "1"}, {"NO_COLOR": None}):  # an error, red on a terminal
+        failed = CliRunner().invoke(main, ["runs", "--store", "bogus://"], env=env, color=True)
+        assert failed.exit_code == 1
+        assert ("\x1b[" in failed.stderr) is (env["NO_COLOR"] is None)
