@@ -8,6 +8,7 @@ files only as the workflow name derived from it, which is a validated identifier
 from __future__ import annotations
 
 import keyword
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -58,14 +59,19 @@ def init_project(folder: str | Path) -> tuple[Path, ...]:
             f"{target} already exists and is not an empty folder; choose a new name "
             "(fsm init never overwrites files)"
         )
-    workflow = workflow_name_for(target)
+    # `fsm init .` in an empty folder: the name is the folder's own, not the empty '.'
+    workflow = workflow_name_for(Path(os.path.abspath(target)))
     view = ProjectView(workflow, f"{pascal_case(workflow)}Workflow", f"{workflow}.yaml")
     environment = make_environment()
-    target.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name, template in PROJECT_TEMPLATES:
-        path = target / name.format(workflow=workflow)
-        text = environment.get_template(template).render(view=view)
-        path.write_bytes(text.encode("utf-8"))
-        written.append(path)
+    path = target
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for name, template in PROJECT_TEMPLATES:
+            path = target / name.format(workflow=workflow)
+            text = environment.get_template(template).render(view=view)
+            path.write_bytes(text.encode("utf-8"))
+            written.append(path)
+    except OSError as error:  # read-only, no permission, disk full: a message, not a traceback
+        raise CodegenError(f"cannot create {path}: {error.strerror or error}") from None
     return tuple(written)

@@ -97,7 +97,9 @@ def init_command(name: str) -> None:
     for path in written:
         click.echo(f"created   {path}")
     spec = written[0]
-    click.echo(f"next: cd {shlex.quote(name)} && fsm run {spec.name} --input @input.json")
+    here = Path(name).resolve() == Path.cwd().resolve()  # `fsm init .`: nowhere to cd to
+    cd = "" if here else f"cd {shlex.quote(name)} && "
+    click.echo(f"next: {cd}fsm run {spec.name} --input @input.json")
 
 
 def register(group: click.Group) -> None:

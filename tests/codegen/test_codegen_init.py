@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from codegen.project import workflow_name_for
@@ -92,3 +93,29 @@ def test_fsm_run_calls_the_filled_in_scaffolds_the_readme_points_impl_at(tmp_pat
     assert "from the scaffold" in ran.output
     check = runner.invoke(main, ["generate", str(spec_path), "-o", out, "--check"])
     assert check.exit_code == 0, check.output
+
+
+def test_init_dot_names_the_project_after_the_empty_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fsm init .` in an empty folder takes the folder's name (it was refused: the name of
+    '.' is empty)."""
+    project = tmp_path / "triage_bot"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["init", "."])
+    assert result.exit_code == 0, result.output
+    assert (project / "triage_bot.yaml").is_file()
+    assert "workflow: triage_bot" in (project / "triage_bot.yaml").read_text()
+    assert result.stdout.splitlines()[-1] == "next: fsm run triage_bot.yaml --input @input.json"
+
+
+def test_init_where_the_folder_cannot_be_created_is_one_error_line(tmp_path: Path) -> None:
+    """A folder that cannot be made (here under a file; also read-only or no permission)
+    exits 1 with the reason, not a traceback."""
+    (tmp_path / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "notes.txt" / "flow")])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith(f"error: cannot create {tmp_path / 'notes.txt' / 'flow'}: ")
+    assert len(result.stderr.splitlines()) == 1
