@@ -3,14 +3,17 @@
 Thin: opens the store, builds ``WorkerOptions`` from the flags, runs ``fsm.worker.Worker`` on an
 asyncio loop. SIGTERM and SIGINT stop it gracefully (no new claims; each run in hand stops after
 its current step and is released for another worker). Progress goes to stderr as log lines; the
-summary goes to stdout (``--json`` for one object).
+summary goes to stdout (``--json`` for one object). A second Ctrl-C quits at once, without
+waiting for the steps in flight (a slow agent call may take minutes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -105,10 +108,30 @@ def worker_command(
         click.echo(_summary(report))
 
 
+EXIT_INTERRUPTED = 130
+"""The shell's code for a process ended by Ctrl-C (128 + SIGINT)."""
+
+
 async def _work(worker: Worker) -> WorkerReport:
     loop = asyncio.get_running_loop()
+    stopping = False
+
+    def on_signal(signum: int) -> None:
+        """The first signal stops the worker gracefully and says so; a second Ctrl-C quits at
+        once, since the graceful stop waits for every step in flight, however long."""
+        nonlocal stopping
+        if stopping and signum == signal.SIGINT:
+            _quit_now(worker.worker_id)
+        stopping = True
+        _LOGGER.info(
+            "%s: stopping: claiming nothing more, releasing each run after its current step"
+            " (Ctrl-C again to quit at once)",
+            worker.worker_id,
+        )
+        worker.stop()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, worker.stop)
+        loop.add_signal_handler(signum, on_signal, signum)
     try:
         return await worker.run()
     finally:
@@ -116,8 +139,25 @@ async def _work(worker: Worker) -> WorkerReport:
             loop.remove_signal_handler(signum)
 
 
+def _quit_now(worker_id: str) -> None:
+    """End the process at once: the agent calls in flight run in threads that cannot be
+    interrupted, and an orderly exit would wait for them. Their steps are not recorded; the
+    runs stay leased until the lease lapses (another worker then takes them), or until
+    `fsm resume` takes one over (at once under a default worker id: it names this process)."""
+    _LOGGER.error(
+        "%s: quit at once; the steps in flight were not recorded, and their runs go to another"
+        " worker when the lease lapses",
+        worker_id,
+    )
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
+_LOGGER = logging.getLogger("fsm.worker")
+
+
 def _configure_logging(quiet: bool) -> None:
-    logger = logging.getLogger("fsm.worker")
+    logger = _LOGGER
     if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -45,3 +50,48 @@ def test_the_summary_says_what_each_count_means(tmp_path: Path) -> None:
         "worker w1: claimed 1 run, took 6 steps; drives: 1 finished (the run waited, completed"
         " or failed), 0 handed back, 0 lost to another worker; 0 parked"
     )
+
+
+def test_a_second_ctrl_c_quits_a_worker_at_once(tmp_path: Path) -> None:
+    """The first Ctrl-C stops gracefully, which waits for the agent call in flight (here one
+    of a minute); the second quits at once, exit 130, and the run is left to be taken over."""
+    root = Path(__file__).parents[2]
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(tmp_path / "slow")]).exit_code == 0
+    agents = tmp_path / "slow" / "agents.py"
+    started = tmp_path / "agent-started"
+    agents.write_text(
+        agents.read_text()
+        + "\n\nimport pathlib, time\n\n_answer = answer\n\n\n"
+        + "def answer(inputs: Any, call: Any) -> dict[str, object]:\n"
+        + f"    pathlib.Path({str(started)!r}).touch()\n"
+        + "    time.sleep(60)\n"
+        + "    return _answer(inputs, call)\n"
+    )
+    store = f"sqlite:///{tmp_path / 'runs.db'}"
+    spec, data = tmp_path / "slow" / "slow.yaml", f"@{tmp_path / 'slow' / 'input.json'}"
+    queued = runner.invoke(main, ["run", str(spec), "--input", data, "--store", store, "--detach"])
+    assert queued.exit_code == 0, queued.output
+    with subprocess.Popen(
+        [sys.executable, "-m", "fsm", "worker", "--store", store, "--worker-id", "w1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        # a test runner may start children with SIGINT ignored, as shells do in the background
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    ) as worker:
+        try:
+            deadline = time.monotonic() + 30
+            while not started.exists():  # the agent call is in flight
+                assert time.monotonic() < deadline, "the worker never called the agent"
+                time.sleep(0.05)
+            worker.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            worker.send_signal(signal.SIGINT)
+            _, err = worker.communicate(timeout=20)
+        finally:
+            worker.kill()
+    assert worker.returncode == 130, err
+    assert "stopping: claiming nothing more" in err
+    assert "quit at once; the steps in flight were not recorded" in err
