@@ -36,14 +36,25 @@ def open_store(url: str | None, *, cwd: Path | None = None, existing: bool = Fal
     ``existing``: a SQLite file must be there already (a command that reads runs would
     otherwise leave an empty ``.fsm/runs.db`` behind, and say only that the run is unknown)."""
     cwd = Path.cwd() if cwd is None else cwd
-    if url is None:
-        url = os.environ.get(ENV_VAR) or None
+    if url is None and os.environ.get(ENV_VAR):
+        try:
+            return _open_url(os.environ[ENV_VAR], cwd, existing)
+        except StoreError as error:
+            if type(error) is not StoreError:  # a subclass says more than where the URL was
+                raise
+            # Why: the user typed no URL; without this they cannot tell where it came from.
+            raise StoreError(f"{error} (the URL is ${ENV_VAR}'s)") from error
     if url is None:
         path = cwd / DEFAULT_DIRECTORY / DEFAULT_FILE
         if existing:
             _check_exists(path, f"the default store {path}")
         path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteStore(path)
+    return _open_url(url, cwd, existing)
+
+
+def _open_url(url: str, cwd: Path, existing: bool) -> Store:
+    """The store of a URL (given, or taken from ``$FSM_STORE``)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "memory":

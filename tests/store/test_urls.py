@@ -40,6 +40,22 @@ def test_the_environment_variable_names_the_store(
     assert isinstance(open_store("memory://", cwd=tmp_path), MemoryStore)
 
 
+def test_an_error_in_the_environment_variable_says_it_came_from_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user typed no URL: the error names $FSM_STORE, else they cannot tell where the URL
+    came from; a URL given as an argument is not blamed on it."""
+    monkeypatch.setenv("FSM_STORE", "runs.db")
+    with pytest.raises(StoreError, match=r"'runs.db' has no scheme.*\(the URL is \$FSM_STORE's\)$"):
+        open_store(None, cwd=tmp_path)
+    monkeypatch.setenv("FSM_STORE", "sqlite:missing.db")
+    with pytest.raises(StoreError, match=r"does not exist.*\(the URL is \$FSM_STORE's\)$"):
+        open_store(None, cwd=tmp_path, existing=True)
+    with pytest.raises(StoreError) as given:
+        open_store("bogus.db", cwd=tmp_path)
+    assert "FSM_STORE" not in str(given.value)
+
+
 def test_memory_url_opens_an_empty_memory_store(tmp_path: Path) -> None:
     """memory:// gives a MemoryStore; options after it are refused."""
     with closing(open_store("memory://", cwd=tmp_path)) as store:
