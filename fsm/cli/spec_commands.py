@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from fsm.cli.output import EXIT_FAILED, counted, handled, print_json
 from fsm.contracts.schema import json_schema as schema_of
@@ -46,6 +47,9 @@ def validate_command(specs: tuple[str, ...], output_format: str, as_json: bool) 
     2 on wrong usage.
     """
     if as_json:  # every other command spells it --json; a first try here should work too
+        given = click.get_current_context().get_parameter_source("output_format")
+        if output_format != "json" and given is not ParameterSource.DEFAULT:
+            raise click.UsageError(f"--json contradicts --format {output_format}; give one")
         output_format = "json"
     reports: list[dict[str, object]] = []
     any_error = False

@@ -153,3 +153,15 @@ def test_no_color_turns_off_color_on_a_terminal() -> None:
         failed = CliRunner().invoke(main, ["runs", "--store", "bogus://"], env=env, color=True)
         assert failed.exit_code == 1
         assert ("\x1b[" in failed.stderr) is (env["NO_COLOR"] is None)
+
+
+def test_validate_refuses_json_with_format_text() -> None:
+    """--json is --format json: given with --format text, the two contradict (exit 2), rather
+    than one silently winning; with --format json it agrees."""
+    spec = str(SPECS[0])
+    code, out, err = invoke("validate", "--format", "text", "--json", spec)
+    assert (code, out) == (2, "")
+    assert "--json contradicts --format text; give one" in err
+    code, out, _ = invoke("validate", "--format", "json", "--json", spec)
+    assert code == 0
+    assert json.loads(out)["valid"] is True
