@@ -706,7 +706,13 @@ def fork_command(
 
 @click.command("runs")
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="List at most this many runs.",
+)
 @_store_option
 @click.option(
     "--json",

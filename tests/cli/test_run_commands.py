@@ -978,3 +978,37 @@ def test_run_whose_stdout_reader_went_away_still_drives_the_run(store: str) -> N
     assert "stdout was closed" in done.stderr
     (run,) = json.loads(fsm("runs", "--store", store, "--json").stdout)
     assert (run["status"], run["state"], run["seq"]) == ("waiting", "approval", 6)
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["run", "missing.yaml"], 1),
+        (["run", SPEC, "--input", "[1]"], 2),
+        (["run", SPEC, "--input", "{}"], 1),
+        (["run", SPEC, "--input", INPUT, "--max-steps", "2"], 1),  # a failed run: its report
+        (["send", "no-such-run", "approve"], 1),
+        (["resume", "no-such-run"], 1),
+        (["fork", "no-such-run", "--at", "0"], 1),
+        (["history", "no-such-run"], 1),
+        (["show", "no-such-run"], 1),
+        (["replay", "no-such-run"], 1),
+        (["runs", "--store", "bogus://"], 1),
+        (["check", "missing.yaml"], 1),
+        (["validate", "missing.yaml"], 1),
+        (["copy", "no-such-run", "--to", "memory://"], 1),
+    ],
+)
+def test_json_output_on_error_is_json_or_nothing(store: str, args: list[str], code: int) -> None:
+    """What `fsm --help` promises: with --json, stdout is one JSON document or nothing, the
+    error is on stderr, and the exit status is 1 (failed) or 2 (wrong usage)."""
+    fsm("run", SPEC, "--input", INPUT, "--store", store, "--json")  # the store exists
+    if "--store" not in args and args[0] not in ("check", "validate"):
+        args = [*args, "--store", store]
+    result = CliRunner().invoke(main, [*args, "--json"])
+    assert result.exit_code == code, result.output
+    assert not isinstance(result.exception, Exception), result.exception
+    if result.stdout:
+        json.loads(result.stdout)
+    assert result.stderr or result.stdout
+    assert "Traceback" not in result.stderr
