@@ -40,7 +40,7 @@ from fsm.errors import ConflictError, ContractError, FsmError, RunError
 from fsm.hosts import local_host
 from fsm.runtime import AgentCall, RunHandle, Workflow
 from fsm.spec.validate import load_checked
-from fsm.store import RUN_STATUSES, RunRecord, Snapshot, Store, open_store
+from fsm.store import RUN_STATUSES, MemoryStore, RunRecord, Snapshot, Store, open_store
 from fsm.store.transfer import COPY_LEASE_SECONDS, COPY_PREFIX
 from fsm.worker.options import PARKED, default_worker_id
 
@@ -476,6 +476,13 @@ def run_command(
     answers = [_parse_send(value) for value in sends]
     printer = _printer(as_json or detach)  # detached: stdout is only the run id
     with _opened(store_url, existing=False) as store:
+        if detach and isinstance(store, MemoryStore):
+            # Why: it said "queued; workers advance it", but the run ends with this process.
+            raise click.UsageError(
+                "--detach leaves the run to `fsm worker` processes, but a memory:// store ends"
+                " with this command and no other process sees it; use a sqlite or postgresql"
+                " store"
+            )
         workflow = Workflow.from_spec(spec, store=store, on_transition=printer)
         _check_events(workflow, [event for event, _ in answers])
         owner = None if detach else _cli_owner()

@@ -1012,3 +1012,16 @@ def test_json_output_on_error_is_json_or_nothing(store: str, args: list[str], co
         json.loads(result.stdout)
     assert result.stderr or result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_detach_refuses_a_memory_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A detached run is left to workers, which run in other processes; a memory store ends
+    with this one. It used to print "queued; workers advance it: fsm worker --store
+    memory://", a worker that would never see the run."""
+    for args, env in ((["--store", "memory://"], None), ([], "memory://")):
+        if env is not None:
+            monkeypatch.setenv("FSM_STORE", env)
+        result = fsm("run", SPEC, "--input", INPUT, "--detach", *args)
+        assert result.exit_code == 2, result.output
+        assert "a memory:// store ends with this command" in result.stderr
+        assert result.stdout == ""
