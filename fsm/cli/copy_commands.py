@@ -15,7 +15,7 @@ import click
 from fsm.cli.output import EXIT_FAILED, counted, handled, print_json
 from fsm.cli.run_commands import dead_holder, ended_here
 from fsm.errors import FsmError, NotFoundError
-from fsm.store import RunRecord, RunStatus, Store, copy_run, open_store
+from fsm.store import MemoryStore, RunRecord, RunStatus, Store, copy_run, open_store
 from fsm.store.transfer import COPY_LEASE_SECONDS, COPY_PREFIX, copy_owner
 from fsm.worker.options import PARKED
 
@@ -72,6 +72,12 @@ def copy_command(
         closing(open_store(store_url, cwd=cwd, existing=True)) as source,
         closing(open_store(target_url, cwd=cwd)) as target,
     ):
+        if isinstance(target, MemoryStore):
+            # Why: every run was reported "copied" into a store that ended with the command.
+            raise click.UsageError(
+                "--to names a memory:// store, which ends with this command: nothing copied"
+                " there would remain; copy into a sqlite or postgresql store"
+            )
         if not run_ids:
             run_ids = tuple(run.run_id for run in _runs(source, unfinished))
         outcomes = [_copy_one(source, target, run_id) for run_id in run_ids]

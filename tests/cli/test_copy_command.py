@@ -189,3 +189,13 @@ def test_a_killed_copy_s_lease_on_the_source_does_not_keep_resume_out(
     refused = fsm("resume", run_id, "--store", new)
     assert refused.exit_code == 1
     assert "copy the run again" in refused.output
+
+
+def test_a_memory_store_is_refused_as_the_target(stores: tuple[str, str]) -> None:
+    """It ends with the command: every run was reported "copied" into nothing."""
+    source, _ = stores
+    run_id = _start(source)
+    result = CliRunner().invoke(main, ["copy", run_id, "--store", source, "--to", "memory://"])
+    assert result.exit_code == 2, result.output
+    assert "--to names a memory:// store, which ends with this command" in result.stderr
+    assert result.stdout == ""

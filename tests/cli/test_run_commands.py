@@ -996,7 +996,7 @@ def test_run_whose_stdout_reader_went_away_still_drives_the_run(store: str) -> N
         (["runs", "--store", "bogus://"], 1),
         (["check", "missing.yaml"], 1),
         (["validate", "missing.yaml"], 1),
-        (["copy", "no-such-run", "--to", "memory://"], 1),
+        (["copy", "no-such-run", "--to", "memory://"], 2),
     ],
 )
 def test_json_output_on_error_is_json_or_nothing(store: str, args: list[str], code: int) -> None:
