@@ -21,7 +21,7 @@ import attrs
 import click
 
 from fsm.cli.output import counted, handled, print_json
-from fsm.store import open_store
+from fsm.store import MemoryStore, open_store
 from fsm.worker import Worker, WorkerOptions, WorkerReport, default_worker_id
 
 _STORE_HELP = (
@@ -101,6 +101,12 @@ def worker_command(
         raise click.UsageError(str(error)) from None
     _configure_logging(quiet)
     with closing(open_store(store_url, cwd=Path.cwd())) as store:
+        if isinstance(store, MemoryStore):
+            # Why: runs are created by other processes, and none of them can reach it.
+            raise click.UsageError(
+                "a memory:// store is this process's alone, so no run would ever reach this"
+                " worker; serve a sqlite or postgresql store"
+            )
         report = asyncio.run(_work(Worker(store, options)))
     if as_json:
         print_json(attrs.asdict(report))

@@ -95,3 +95,13 @@ def test_a_second_ctrl_c_quits_a_worker_at_once(tmp_path: Path) -> None:
     assert worker.returncode == 130, err
     assert "stopping: claiming nothing more" in err
     assert "quit at once; the steps in flight were not recorded" in err
+
+
+def test_a_memory_store_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs reach a worker through its store from other processes, and a memory store is
+    this process's alone: the worker idled forever on an empty store."""
+    result = CliRunner().invoke(main, ["worker", "--store", "memory://", "--idle-exit", "5"])
+    assert result.exit_code == 2, result.output
+    assert "a memory:// store is this process's alone" in result.stderr
+    monkeypatch.setenv("FSM_STORE", "memory://")
+    assert CliRunner().invoke(main, ["worker", "--idle-exit", "5"]).exit_code == 2
