@@ -42,6 +42,7 @@ from fsm.runtime import AgentCall, RunHandle, Workflow
 from fsm.spec.validate import load_checked
 from fsm.store import RUN_STATUSES, MemoryStore, RunRecord, Snapshot, Store, open_store
 from fsm.store.transfer import COPY_LEASE_SECONDS, COPY_PREFIX
+from fsm.store.urls import ENV_VAR
 from fsm.worker.options import PARKED, default_worker_id
 
 _STORE_HELP = "Store URL (default: $FSM_STORE, else sqlite:///<cwd>/.fsm/runs.db)."
@@ -361,7 +362,9 @@ def _echo_summary(handle: RunHandle, store_url: str | None, to_stderr: bool = Fa
         click.echo(f"error: {handle.error}", err=to_stderr)
     if handle.status != "waiting":
         return
-    if store_url is not None and store_url.startswith("memory:"):
+    # the store open_store chose: --store, else $FSM_STORE (e.g. memory:// from there)
+    url = store_url or os.environ.get(ENV_VAR) or ""
+    if url.partition(":")[0].lower() == "memory":
         click.echo(
             f"waiting for: {', '.join(handle.waiting_for)}; a memory store ends with this "
             "process, so this run cannot be answered later: use a sqlite or postgresql store",

@@ -1025,3 +1025,16 @@ def test_detach_refuses_a_memory_store(monkeypatch: pytest.MonkeyPatch) -> None:
         assert result.exit_code == 2, result.output
         assert "a memory:// store ends with this command" in result.stderr
         assert result.stdout == ""
+
+
+def test_a_wait_in_a_memory_store_named_by_the_environment_offers_no_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FSM_STORE=memory:// as --store memory://: the store ends with the command, so the
+    summary says the wait cannot be answered (it printed `fsm send` commands that could
+    never find the run)."""
+    monkeypatch.setenv("FSM_STORE", "MEMORY://")
+    result = fsm("run", SPEC, "--input", INPUT)
+    assert result.exit_code == 0, result.output
+    assert "a memory store ends with this process" in result.stdout
+    assert "fsm send" not in result.stdout
