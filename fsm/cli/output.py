@@ -7,9 +7,10 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
+from contextvars import ContextVar
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 import click
 
@@ -26,8 +27,33 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+# The command's own stdout while ``json_only_stdout`` sends everything else printed to stderr.
+_json_stdout: ContextVar[TextIO | None] = ContextVar("_json_stdout", default=None)
+
+
+def json_echo(text: str, *, nl: bool = True) -> None:
+    """Write (part of) a ``--json`` document to the command's stdout."""
+    click.echo(text, nl=nl, file=_json_stdout.get())
+
+
 def print_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, default=str))
+    json_echo(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def json_only_stdout(as_json: bool) -> Iterator[None]:
+    """With ``--json``, stdout carries the JSON document and nothing else: whatever else prints
+    to it meanwhile (an agent's ``print()``, chatter of a library it calls) goes to stderr,
+    where it cannot break the program parsing stdout."""
+    if not as_json:
+        yield
+        return
+    token = _json_stdout.set(sys.stdout)
+    try:
+        with redirect_stdout(sys.stderr):
+            yield
+    finally:
+        _json_stdout.reset(token)
 
 
 def silence_stdout() -> None:
@@ -90,11 +116,13 @@ def user_errors() -> Iterator[None]:
 
 
 def handled(function: Callable[..., None]) -> Callable[..., None]:
-    """Decorator form of ``user_errors`` for click commands."""
+    """Decorator form of ``user_errors`` for click commands; a command asked for JSON (its
+    ``as_json`` flag, or ``output_format="json"``) also gets ``json_only_stdout``."""
 
     @functools.wraps(function)
     def wrapper(*args: object, **kwargs: object) -> None:
-        with user_errors():
+        as_json = kwargs.get("as_json") is True or kwargs.get("output_format") == "json"
+        with user_errors(), json_only_stdout(as_json):
             function(*args, **kwargs)
 
     return wrapper

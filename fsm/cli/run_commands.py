@@ -24,6 +24,7 @@ from fsm.cli.output import (
     EXIT_FAILED,
     counted,
     handled,
+    json_echo,
     print_json,
     read_json_argument,
     silence_stdout,
@@ -838,14 +839,14 @@ def _records(store: Store, run_id: str, start: int, stop: int) -> Iterator[Snaps
 def _print_history_json(run: RunRecord, records: Iterator[Snapshot]) -> None:
     """``{"run": …, "history": […]}`` as ``print_json`` prints it, written record by record."""
     head = json.dumps({"run": _run_json(run)}, indent=2, ensure_ascii=False, default=str)
-    click.echo(head[: -len("\n}")] + ",")
+    json_echo(head[: -len("\n}")] + ",")
     separator = ""
     for snapshot in records:
         item = json.dumps(_snapshot_json(snapshot), indent=2, ensure_ascii=False, default=str)
-        click.echo(separator + ('  "history": [\n' if not separator else ""), nl=False)
-        click.echo(textwrap.indent(item, "    "), nl=False)
+        json_echo(separator + ('  "history": [\n' if not separator else ""), nl=False)
+        json_echo(textwrap.indent(item, "    "), nl=False)
         separator = ",\n"
-    click.echo("\n  ]\n}" if separator else '  "history": []\n}')
+    json_echo("\n  ]\n}" if separator else '  "history": []\n}')
 
 
 @click.command("show")

@@ -1038,3 +1038,37 @@ def test_a_wait_in_a_memory_store_named_by_the_environment_offers_no_send(
     assert result.exit_code == 0, result.output
     assert "a memory store ends with this process" in result.stdout
     assert "fsm send" not in result.stdout
+
+
+def test_json_stdout_holds_only_the_document_when_agents_print(store: str, tmp_path: Path) -> None:
+    """What `fsm --help` promises of --json: stdout is the JSON document and nothing else. An
+    agent's print() (a debugging line, a chatty client library) went to stdout too, so the
+    caller's JSON parser broke; it now goes to stderr."""
+    (tmp_path / "agents").mkdir()
+    agents = (ROOT / "specs" / "agents" / "content_pipeline.py").read_text(encoding="utf-8")
+    agents = agents.replace(
+        "def write_draft(", 'print("agents loaded")\n\n\ndef write_draft(', 1
+    ).replace("def review_draft(", "def _review_draft(", 1)
+    agents += (
+        "\n\ndef review_draft(*args, **kwargs):\n"
+        '    print("reviewing a draft")\n'
+        "    return _review_draft(*args, **kwargs)\n"
+    )
+    (tmp_path / "agents" / "content_pipeline.py").write_text(agents, encoding="utf-8")
+    spec = tmp_path / "content_pipeline.yaml"
+    spec.write_text(Path(SPEC).read_text(encoding="utf-8"), encoding="utf-8")
+
+    ran = fsm("run", str(spec), "--input", INPUT, "--store", store, "--json")
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout)["status"] == "waiting"
+    assert "agents loaded" in ran.stderr
+    assert "reviewing a draft" in ran.stderr
+    run_id = json.loads(ran.stdout)["run_id"]
+    forked = fsm("fork", run_id, "--at", "1", "--store", store, "--json")
+    assert json.loads(forked.stdout)["state"] == "approval"
+    assert "reviewing a draft" in forked.stderr
+    history = fsm("history", run_id, "--store", store, "--json")
+    assert len(json.loads(history.stdout)["history"]) == 7
+
+    text = fsm("run", str(spec), "--input", INPUT, "--store", store)
+    assert "reviewing a draft" in text.stdout  # without --json, prints stay where they were
