@@ -90,6 +90,12 @@ class CompiledWorkflow:
         """The context as an attrs instance (fresh objects, never shared with the JSON)."""
         return self.converter.structure(context_json, self.context_type, "context")
 
+    def context_json(self, context: object) -> dict[str, object]:
+        """A context instance as the JSON the runtime keeps (every field, defaults too)."""
+        data = self.converter.unstructure(context)
+        assert isinstance(data, dict)
+        return data
+
 
 def compile_workflow(
     checked: CheckedSpec, agents: Mapping[str, object] | None = None

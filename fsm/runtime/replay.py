@@ -149,6 +149,8 @@ def _scratch_run(
         context = workflow.context_instance(context_json)
     except ContractError as error:
         return f"the run's start context does not fit the spec: {error}"
+    if start.spec_hash != workflow.spec_hash:  # as a run continued under it holds it
+        context_json = workflow.context_json(context)
     status, waiting_for, error_text = status_after(workflow, state, steps, max_steps)
     replayed = attrs.evolve(start, spec_hash=workflow.spec_hash, status=status, error=error_text)
     if status != start.status:

@@ -170,9 +170,9 @@ class Workflow:
                 f" {state.steps + limit}`)",
                 run_id=run_id,
             )
-        self._stored_context(parent, state.context, state.state)
+        _, context_json = self._stored_context(parent, state.context, state.state)
         frame = Frame(
-            context=state.context, state=state.state, steps=state.steps, visits=state.visits
+            context=context_json, state=state.state, steps=state.steps, visits=state.visits
         )
         return self._begin(
             _run_id(fork_id),
@@ -307,11 +307,13 @@ class Workflow:
         if state.seq != record.seq:  # appended between the two reads: read again
             return self._load(run_id)
         self._check_state_known(run_id, state.state)
-        context_json = copy.deepcopy(state.context)
+        context, context_json = self._stored_context(
+            record, copy.deepcopy(state.context), state.state
+        )
         return LiveRun(
             record=record,
             context_json=context_json,
-            context=self._stored_context(record, context_json, state.state),
+            context=context,
             steps=state.steps,
             visits=dict(state.visits),
             max_steps=self._start_options(run_id),
@@ -345,12 +347,17 @@ class Workflow:
                 run_id=record.run_id,
             )
 
-    def _stored_context(self, record: RunRecord, context_json: object, state: str) -> object:
-        """A run's stored context as an instance. One that the spec, changed since the run
-        started (allow_spec_change), no longer accepts is a RunError saying so: a bare
-        contract error would not tell that the stored data predates the edit. So is one
-        holding None in a field the edited spec proves set in ``state`` (its agent's input,
-        its guards rely on that): every step there would fail on the missing value."""
+    def _stored_context(
+        self, record: RunRecord, context_json: dict[str, object], state: str
+    ) -> tuple[object, dict[str, object]]:
+        """A run's stored context as an instance, and as JSON under this spec. One that the
+        spec, changed since the run started (allow_spec_change), no longer accepts is a
+        RunError saying so: a bare contract error would not tell that the stored data
+        predates the edit. So is one holding None in a field the edited spec proves set in
+        ``state`` (its agent's input, its guards rely on that): every step there would fail
+        on the missing value. Under a changed spec the JSON is the instance's, so a field the
+        edit added with a default holds it: agents' inputs are read from the JSON, and a
+        missing field would reach them as None where guards see the default."""
         checked = self.compiled.checked
         try:
             context = self.compiled.context_instance(context_json)
@@ -363,9 +370,11 @@ class Workflow:
                 f" started with, or change it so the stored context stays valid",
                 run_id=record.run_id,
             ) from error
-        if record.spec_hash == self.compiled.spec_hash or self.compiled.states[state].final:
-            return context
-        assert isinstance(context_json, dict)
+        if record.spec_hash == self.compiled.spec_hash:
+            return context, context_json
+        context_json = self.compiled.context_json(context)
+        if self.compiled.states[state].final:
+            return context, context_json
         unset = sorted(
             name
             for name in checked.assigned_on_entry.get(state, frozenset())
@@ -380,7 +389,7 @@ class Workflow:
                 f" those fields may be None in '{state}'",
                 run_id=record.run_id,
             )
-        return context
+        return context, context_json
 
     def _check_state_known(self, run_id: str, state: str) -> None:
         if state not in self.compiled.states:

@@ -13,6 +13,7 @@ import pytest
 
 from fsm.errors import AgentError, ContractError, CorruptionError, RoutingError, RunError
 from fsm.runtime import AgentCall, Workflow
+from fsm.spec.checked import CheckedSpec
 from fsm.spec.validate import checked_from_text
 from fsm.store import MemoryStore, SqliteStore, Store
 
@@ -713,6 +714,64 @@ def test_a_run_missing_a_field_the_changed_spec_proves_set_is_refused(store: Sto
     ).run(handle.run_id)
     completed.send("go")
     assert other.run(handle.run_id, allow_spec_change=True).status == "completed"
+
+
+def _with_bonus(bonus: str, *edits: tuple[str, str]) -> CheckedSpec:
+    """GATED edited to add a context field ``bonus`` (its declaration given), and more."""
+    edited = GATED.replace("ack: Ack?", f"ack: Ack?\n  bonus: {bonus}")
+    for old, new in edits:
+        assert old in edited
+        edited = edited.replace(old, new)
+    return checked_from_text(edited, "gated.yaml")
+
+
+def test_a_context_field_added_with_a_default_reaches_a_continued_runs_agent(
+    store: Store,
+) -> None:
+    """The edit adds ``bonus`` (default 4) and feeds it to the worker. A run waiting under the
+    old spec, reopened or forked under the edit, holds the default like a new run: its
+    agent's input used to be read from the stored JSON, which has no ``bonus``, and every
+    step failed with "WorkerInput: worker.input.n: expected int, got None"."""
+    handle = Workflow.from_spec(gated(), agents={"worker": work}, store=store).start()
+    assert (handle.status, handle.state) == ("waiting", "gate")
+    seen: list[int] = []
+
+    def worker(inputs: Any, call: AgentCall) -> dict[str, object]:
+        seen.append(inputs.n)
+        return {"n": 9, "tag": "x"}
+
+    edited = _with_bonus("{type: int, default: 4}", ("input: {n: n}", "input: {n: bonus}"))
+    other = Workflow.from_spec(edited, agents={"worker": worker}, store=store)
+    child = other.fork(handle.run_id, handle.seq, fork_id="child", allow_spec_change=True)
+    assert child.context_json["bonus"] == 4
+    assert other.history("child")[0].frame["context"]["bonus"] == 4  # type: ignore[index]
+    continued = other.run(handle.run_id, allow_spec_change=True)
+    assert continued.context_json["bonus"] == 4
+    for run in (continued, child):
+        run.send("go", {"by": "intern"})
+        assert (run.status, run.state) == ("waiting", "gate")
+    assert seen == [4, 4]
+
+
+def test_replay_under_an_edit_adding_a_field_matches_the_run_continued_under_it(
+    store: Store,
+) -> None:
+    """The edit adds ``bonus`` (default "intern") and writes the sender of ``go`` into it. The
+    run continued under the edit writes "intern" there, its value already: no change, as
+    for a new run. Replayed against the edit, the start context holds the default too, so
+    the replay agrees instead of reporting a change to ``bonus`` the run never recorded."""
+    handle = Workflow.from_spec(gated(), agents={"worker": work}, store=store).start()
+    edited = _with_bonus(
+        '{type: str, default: "intern"}',
+        ("go: {data: Ack, writes: ack}", "go: {data: Ack, writes: {ack: ., bonus: by}}"),
+    )
+    other = Workflow.from_spec(edited, agents={"worker": work}, store=store)
+    continued = other.run(handle.run_id, allow_spec_change=True)
+    continued.send("go", {"by": "intern"})
+    assert other.history(handle.run_id)[4].changes == {"ack": {"by": "intern"}}
+    report = other.replay(handle.run_id)
+    assert report.divergence is None
+    assert report.matched == report.records == continued.seq
 
 
 def test_corrupted_record_is_reported_not_used(tmp_path: Path) -> None:
