@@ -250,6 +250,17 @@ class RunHandle:
                 f"{accepted}; '{event}' is not one of them",
                 run_id=record.run_id,
             )
+        if self._workflow.states[record.state].event(event) is None:
+            # Why: the run waits for what its spec said; one edited since (allow_spec_change)
+            # may no longer take that event there, and routing it would have nothing to use.
+            raise RunError(
+                f"run {record.run_id} is waiting in state '{record.state}' for {event!r}, but"
+                f" {self._workflow.checked.spec.path} as edited since the run started takes no"
+                f" event {event!r} there; restore the spec the run was started with, or fork"
+                f" the run under the edit (`fsm fork {record.run_id} --at {record.seq}"
+                f" --allow-spec-change`)",
+                run_id=record.run_id,
+            )
         try:
             snapshot = commit_event(self._workflow, self._store, live, event, data)
         except ConflictError as error:

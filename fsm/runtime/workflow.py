@@ -307,6 +307,7 @@ class Workflow:
         if state.seq != record.seq:  # appended between the two reads: read again
             return self._load(run_id)
         self._check_state_known(run_id, state.state)
+        self._check_status_fits(record)
         context, context_json = self._stored_context(
             record, copy.deepcopy(state.context), state.state
         )
@@ -390,6 +391,31 @@ class Workflow:
                 run_id=record.run_id,
             )
         return context, context_json
+
+    def _check_status_fits(self, record: RunRecord) -> None:
+        """Refuse a run whose status the edited spec contradicts in its state: waiting where
+        the edit made the state no wait state (no event could reach it, and resuming does
+        nothing), or running where it made it wait or end (the next step would record a
+        failure that no transition fired). A fork there takes the state as the edit has it."""
+        if record.spec_hash == self.compiled.spec_hash:
+            return
+        definition = self.compiled.states[record.state]
+        kind = {"agent": "an agent state", "route": "a route state", "final": "a final state"}.get(
+            definition.kind, f"wait for {', '.join(event.name for event in definition.events)}"
+        )
+        if record.status == "waiting" and definition.kind != "wait":
+            now = f"is waiting in '{record.state}' for {', '.join(record.waiting_for)}"
+        elif record.status == "running" and (definition.kind == "wait" or definition.final):
+            now = f"is running in '{record.state}'"
+        else:
+            return
+        raise RunError(
+            f"run {record.run_id} {now}, but {self.compiled.checked.spec.path} as edited since"
+            f" the run started makes '{record.state}' {kind}, so the run could not go on;"
+            f" restore the spec the run was started with, or fork it there under the edit"
+            f" (`fsm fork {record.run_id} --at {record.seq} --allow-spec-change`)",
+            run_id=record.run_id,
+        )
 
     def _check_state_known(self, run_id: str, state: str) -> None:
         if state not in self.compiled.states:

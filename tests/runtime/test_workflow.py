@@ -774,6 +774,82 @@ def test_replay_under_an_edit_adding_a_field_matches_the_run_continued_under_it(
     assert report.matched == report.records == continued.seq
 
 
+_GATE_WAITS = "  gate:\n    wait:\n      go: {data: Ack, writes: ack}\n      stop: null\n"
+_GATE_ROUTES = (
+    "  gate:\n    - {on: go, to: done, when: \"ack is not None and ack.by == 'boss'\", "
+    "name: boss_says_go}\n    - {on: go, to: working, name: back_to_work}\n"
+    "    - {on: stop, to: broken}\n"
+)
+
+
+def test_a_run_whose_state_the_edit_no_longer_makes_wait_is_refused(store: Store) -> None:
+    """The edit turns the wait state 'gate' into a route state. A run waiting there used to
+    reopen as waiting for events nothing delivers (resume did nothing; ``send`` failed an
+    internal assertion): reopening it is a RunError pointing to a fork, which takes 'gate'
+    as the edit has it."""
+    handle = Workflow.from_spec(gated(), agents={"worker": work}, store=store).start()
+    assert (handle.status, handle.state, handle.seq) == ("waiting", "gate", 3)
+    edited = GATED.replace(_GATE_WAITS, "  gate: {}\n").replace(
+        _GATE_ROUTES, "  gate:\n    - {to: done}\n"
+    )
+    other = Workflow.from_spec(
+        checked_from_text(edited, "gated.yaml"), agents={"worker": work}, store=store
+    )
+    refused = (
+        r"run .* is waiting in 'gate' for go, stop, but gated.yaml as edited since the run started"
+        r" makes 'gate' a route state, so the run could not go on; .* \(`fsm fork .* --at 3"
+        r" --allow-spec-change`\)"
+    )
+    with pytest.raises(RunError, match=refused):
+        other.run(handle.run_id, allow_spec_change=True)
+    fork = other.fork(handle.run_id, 3, allow_spec_change=True).resume()
+    assert (fork.status, fork.state) == ("completed", "done")
+    assert store.get_run(handle.run_id).seq == 3
+
+
+def test_a_running_run_whose_state_the_edit_makes_wait_is_refused(store: Store) -> None:
+    """The edit makes 'working' wait for an event. A run queued there used to take its next
+    step as a route with no transition, recording a failure that "no transition fired"."""
+    handle = Workflow.from_spec(gated(), agents={"worker": work}, store=store).start(detach=True)
+    edited = GATED.replace(
+        "  working: {agent: worker, writes: {n: n, tag: tag, tags: tag}, on_error: broken}",
+        "  working: {wait: [poke]}",
+    ).replace(
+        '    - {to: gate, when: "n >= 3", name: at_gate}\n'
+        '    - {to: done, when: "n >= 3 and steps >= 0", name: shadowed}\n'
+        "    - {to: working, name: again}\n",
+        "    - {on: poke, to: gate}\n",
+    )
+    other = Workflow.from_spec(
+        checked_from_text(edited, "gated.yaml"), agents={"worker": work}, store=store
+    )
+    with pytest.raises(
+        RunError, match=r"is running in 'working', but .* makes 'working' wait for poke"
+    ):
+        other.run(handle.run_id, allow_spec_change=True)
+    assert store.get_run(handle.run_id).seq == 0
+    assert other.fork(handle.run_id, 0, allow_spec_change=True).waiting_for == ("poke",)
+
+
+def test_an_event_the_edit_renamed_is_refused_not_an_internal_error(store: Store) -> None:
+    """A run waiting for 'go' under a spec edited to call it 'proceed': sending 'go' is a
+    RunError saying the edit takes no such event (it failed an assertion), nothing recorded."""
+    handle = Workflow.from_spec(gated(), agents={"worker": work}, store=store).start()
+    edited = GATED.replace("go: {data: Ack", "proceed: {data: Ack").replace(
+        "on: go,", "on: proceed,"
+    )
+    other = Workflow.from_spec(
+        checked_from_text(edited, "gated.yaml"), agents={"worker": work}, store=store
+    )
+    reopened = other.run(handle.run_id, allow_spec_change=True)
+    with pytest.raises(
+        RunError, match=r"takes no event 'go' there; .*`fsm fork .* --at 3"
+    ) as caught:
+        reopened.send("go", {"by": "boss"})
+    assert caught.value.run_id == handle.run_id
+    assert store.get_run(handle.run_id).seq == 3
+
+
 def test_corrupted_record_is_reported_not_used(tmp_path: Path) -> None:
     """A record altered on disk fails its checksum: loading the run raises CorruptionError."""
     path = tmp_path / "runs.db"
