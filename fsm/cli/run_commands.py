@@ -311,6 +311,9 @@ def transition_line(snapshot: Snapshot) -> str:
         how = snapshot.rule or "start"
         return f"step {snapshot.seq}  {how} in {snapshot.target}"
     rule = snapshot.rule or ("failed" if snapshot.status == "failed" else "-")
+    event = snapshot.event
+    if event is not None and rule != f"on {event}" and not rule.startswith(f"on {event} when "):
+        rule += f", on {event}"  # a named transition's label does not say which event came
     line = (
         f"step {snapshot.seq}  {snapshot.source} -> {snapshot.target}  [{rule}]  "
         f"{snapshot.duration_ms:.1f} ms"

@@ -102,6 +102,25 @@ def test_send_resume_history_show_fork_and_runs(store: str) -> None:
     assert run_id in fsm("runs", "--store", store).stdout
 
 
+def test_history_names_the_event_a_named_transition_fired_on(store: str, tmp_path: Path) -> None:
+    """A named event transition's label is its name; the history line says which event came
+    too (it showed only the name, so text history could not tell `go` from `stop`)."""
+    spec = tmp_path / "named.yaml"
+    spec.write_text(
+        "workflow: named\ncontext: {}\n"
+        "states:\n  gate: {wait: [go, stop]}\n  done: {final: true}\n"
+        "initial: gate\n"
+        "transitions:\n  gate:\n    - {on: go, to: done, name: proceed}\n"
+        "    - {on: stop, to: done, when: 'steps >= 0'}\n    - {on: stop, to: done}\n",
+        encoding="utf-8",
+    )
+    first = fsm("run", str(spec), "--store", store, "--run-id", "a", "--send", "go")
+    assert "step 1  gate -> done  [proceed, on go]" in first.stdout
+    fsm("run", str(spec), "--store", store, "--run-id", "b", "--send", "stop")
+    assert "[proceed, on go]" in fsm("history", "a", "--store", store).stdout
+    assert "[on stop when steps >= 0]  " in fsm("history", "b", "--store", store).stdout
+
+
 def test_history_is_one_consistent_view_while_the_run_advances(
     store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
