@@ -16,7 +16,7 @@ the spec decides), and times and attempt counts are not compared.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import attrs
 
@@ -26,6 +26,7 @@ from fsm.runtime.invoke import Outcome
 from fsm.runtime.merge import check_writes
 from fsm.runtime.stepper import LiveRun, commit_agent, commit_event, started, status_after
 from fsm.store import MemoryStore, RunRecord, Snapshot
+from fsm.store.records import JsonValue
 
 _FRAME_INTERVAL_NEVER = 1 << 62
 """The scratch store of a replay keeps no frames: the replayed run is never loaded back."""
@@ -97,7 +98,7 @@ def replay_records(
     live, sink = scratch
     for matched, recorded in enumerate(remaining):
         replayed = _replay_one(workflow, sink, live, recorded)
-        if isinstance(replayed, str) or _decision(replayed) != _decision(recorded):
+        if isinstance(replayed, str) or not _same(workflow, replayed, recorded):
             what = replayed if isinstance(replayed, str) else _contrasted(replayed, recorded)
             divergence = Divergence(
                 recorded.seq, recorded.source or "", describe(recorded), what, recorded.spec_hash
@@ -226,6 +227,43 @@ def _replay_one(
         else:
             outcome = Outcome(recorded.attempt, error=recorded.error or "the agent failed")
     return commit_agent(workflow, sink, live, outcome, started())
+
+
+def _same(workflow: CompiledWorkflow, replayed: Snapshot, recorded: Snapshot) -> bool:
+    """Whether the spec decides what ``recorded`` says. A record written under another spec
+    is read as this one reads its values: a contract the edit gave a field with a default
+    holds that default in the values written before (as in the context of a run continued
+    under the edit), so the default alone is no difference."""
+    decided = _decision(replayed)
+    if decided == _decision(recorded):
+        return True
+    return recorded.spec_hash != workflow.spec_hash and decided == _decision(
+        _read_as(workflow, recorded)
+    )
+
+
+def _read_as(workflow: CompiledWorkflow, recorded: Snapshot) -> Snapshot:
+    """``recorded`` with each context change as the spec's field types read it back."""
+    context_type, converter = workflow.context_type, workflow.converter
+
+    def read(name: str, value: object) -> object:
+        field = context_type.field(name)
+        if field is None:
+            return value
+        try:
+            return converter.unstructure(converter.structure(value, field.type, name))
+        except ContractError:
+            return value  # the spec refuses it: the difference stands
+
+    def read_items(name: str, items: Sequence[JsonValue]) -> Sequence[JsonValue]:
+        read_back = read(name, list(items))
+        return read_back if isinstance(read_back, list) else items
+
+    return attrs.evolve(
+        recorded,
+        changes={name: read(name, value) for name, value in recorded.changes.items()},
+        appended={name: read_items(name, items) for name, items in recorded.appended.items()},
+    )
 
 
 def _decision(snapshot: Snapshot) -> tuple[object, ...]:

@@ -124,6 +124,17 @@ def test_an_output_an_edited_context_field_refuses_is_a_divergence(store: Store)
     )
 
 
+def test_a_field_the_edit_adds_with_a_default_is_no_divergence(store: Store) -> None:
+    """The edit gives Ack, written whole into ``ack``, a field with a default: the recorded
+    ``ack`` read under the edit holds that default, exactly what the replay writes, so the
+    run replays as recorded (it diverged at the first 'go': "ack gets {'by': 'intern',
+    'note': ''}, recorded {'by': 'intern'}")."""
+    run_id = gated_run(store, Worker())
+    spec = edited(GATED, "Ack: {by: str}", "Ack: {by: str, note: {type: str, default: ''}}")
+    report = Workflow.from_spec(spec, agents={"worker": Worker()}, store=store).replay(run_id)
+    assert (report.divergence, report.matched, report.records) == (None, 6, 6)
+
+
 def test_event_data_the_edited_contract_refuses_is_a_divergence(store: Store) -> None:
     run_id = gated_run(store, Worker())
     spec = edited(GATED, "Ack: {by: str}", "Ack: {by: {type: str, pattern: 'b.*'}}")
