@@ -245,9 +245,17 @@ class RunHandle:
             )
         if event not in record.waiting_for:
             accepted = ", ".join(record.waiting_for)
+            edited = ""
+            if self._workflow.states[record.state].event(event) is not None:
+                # Why: the edited spec takes it, so "not one of them" alone reads as a bug
+                edited = (
+                    f" (the run started waiting before its spec was edited to take it; fork it"
+                    f" there under the edit to send it: `fsm fork {record.run_id} --at"
+                    f" {record.seq} --allow-spec-change`)"
+                )
             raise RunError(
                 f"run {record.run_id} is waiting in state '{record.state}' for one of: "
-                f"{accepted}; '{event}' is not one of them",
+                f"{accepted}; '{event}' is not one of them{edited}",
                 run_id=record.run_id,
             )
         if self._workflow.states[record.state].event(event) is None:

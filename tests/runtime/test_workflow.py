@@ -850,6 +850,27 @@ def test_an_event_the_edit_renamed_is_refused_not_an_internal_error(store: Store
     assert store.get_run(handle.run_id).seq == 3
 
 
+def test_an_event_the_edit_added_to_a_waiting_state_names_the_fork_that_takes_it(
+    store: Store,
+) -> None:
+    """A run waits for the events its state had when it started waiting. One the edit added
+    is refused, saying so and naming the fork that takes it; it read only "'hold' is not
+    one of them", though the spec in use declares it."""
+    handle = Workflow.from_spec(gated(), agents={"worker": work}, store=store).start()
+    edited = GATED.replace("      stop: null\n", "      stop: null\n      hold: null\n").replace(
+        "    - {on: stop, to: broken}\n",
+        "    - {on: stop, to: broken}\n    - {on: hold, to: broken}\n",
+    )
+    other = Workflow.from_spec(
+        checked_from_text(edited, "gated.yaml"), agents={"worker": work}, store=store
+    )
+    reopened = other.run(handle.run_id, allow_spec_change=True)
+    with pytest.raises(RunError, match=r"'hold' is not one of them \(the run started waiting"):
+        reopened.send("hold")
+    fork = other.fork(handle.run_id, 3, allow_spec_change=True)
+    assert fork.send("hold").state == "broken"
+
+
 def test_corrupted_record_is_reported_not_used(tmp_path: Path) -> None:
     """A record altered on disk fails its checksum: loading the run raises CorruptionError."""
     path = tmp_path / "runs.db"
