@@ -105,9 +105,10 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the SQLite store {self.path}: {exc}") from exc
         try:
+            found = sql.found_version(self._db, self.path)  # before WAL: leaves others' files be
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute(_SET_SYNCHRONOUS[durability])
-            sql.migrate(self._db, self.path)
+            sql.migrate(self._db, self.path, found)
             # The fast append's own cursor: ``Connection.execute`` makes a new one per call.
             self._appender = self._db.cursor()
         except sqlite3.Error as exc:

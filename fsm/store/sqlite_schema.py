@@ -157,7 +157,9 @@ _CREATE_VERSIONS = """
     )
 """
 _SELECT_VERSION = "SELECT coalesce(max(version) + 1, 0) FROM schema_migrations"
-_VERSIONS_EXIST = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+# Every table, view, index and trigger in the file but SQLite's own (sqlite_sequence, ...).
+_OBJECTS = "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite^_%' ESCAPE '^'"
+_VERSIONS_COLUMNS = "SELECT name FROM pragma_table_info('schema_migrations')"
 _INSERT_VERSION = "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"
 
 # --- runs -----------------------------------------------------------------------------------
@@ -279,13 +281,13 @@ def seq_of(key: int) -> int:
     return key & MAX_SEQ
 
 
-def migrate(connection: sqlite3.Connection, path: str) -> int:
-    """Bring the database up to ``SCHEMA_VERSION``; return the version it was at.
+def migrate(connection: sqlite3.Connection, path: str, found: int | None) -> int:
+    """Bring the database up to ``SCHEMA_VERSION`` from ``found`` (``found_version``); return
+    the version it was at.
 
     A file already at the current version (nearly every open) is only read: taking the write
     lock for nothing would make every reader (``fsm runs``, ``history``) wait for, and fail
     behind, a writer holding it."""
-    found = _found_version(connection)
     if found is not None:
         _check_not_newer(found, path)
         if found == SCHEMA_VERSION:
@@ -306,14 +308,29 @@ def migrate(connection: sqlite3.Connection, path: str) -> int:
     return int(found)
 
 
-def _found_version(connection: sqlite3.Connection) -> int | None:
-    """The file's schema version, read without the write lock; None before any migration."""
-    connection.execute("BEGIN")  # one read transaction: both reads see one state of the file
+def found_version(connection: sqlite3.Connection, path: str) -> int | None:
+    """The file's schema version, read without the write lock; None for a new, empty file.
+
+    Another application's database is refused (``StoreError``) rather than migrated: that
+    would add this store's tables to it, and switch it to WAL mode, if it was given by
+    mistake (a wrong ``--store`` or ``FSM_STORE``). Call it before setting the journal mode."""
+    connection.execute("BEGIN")  # one read transaction: all reads see one state of the file
     try:
-        if connection.execute(_VERSIONS_EXIST).fetchone() is None:
+        objects = {name: kind for kind, name in connection.execute(_OBJECTS)}
+        if not objects:
             return None
-        (found,) = connection.execute(_SELECT_VERSION).fetchone()
-        return int(found)
+        columns = {name for (name,) in connection.execute(_VERSIONS_COLUMNS)}
+        ours = {"runs": "table", "records": "table", "schema_migrations": "table"}
+        if "applied_at" not in columns or any(objects.get(n) != k for n, k in ours.items()):
+            names = sorted(objects)
+            shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+            raise StoreError(
+                f"{path} is a SQLite database but not a Flow Orchestra store (it holds"
+                f" {shown}); it was left as it was: name a new file, or the store that holds"
+                " your runs"
+            )
+        (version,) = connection.execute(_SELECT_VERSION).fetchone()
+        return int(version)
     finally:
         connection.execute("COMMIT")
 

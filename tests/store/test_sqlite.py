@@ -71,6 +71,32 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
         SqliteStore(tmp_path)
 
 
+def test_another_applications_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    """A SQLite file of another program (a mistyped --store) is not migrated: no tables are
+    added to it and its journal mode stays; a file holding a table named like one of ours, or
+    a Rails-style schema_migrations, is refused too. An empty file becomes a store."""
+    schemas = {
+        "app.db": "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)",
+        "clash.db": "CREATE TABLE runs (id INTEGER PRIMARY KEY)",
+        "rails.db": "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY);"
+        " CREATE TABLE runs (x); CREATE TABLE records (y)",
+    }
+    for name, schema in schemas.items():
+        path = tmp_path / name
+        with closing(sqlite3.connect(path)) as db:
+            db.executescript(schema)
+            before = db.execute("SELECT name FROM sqlite_master ORDER BY name").fetchall()
+        with pytest.raises(StoreError, match=f"{path} is a SQLite database but not a Flow"):
+            SqliteStore(path)
+        with closing(sqlite3.connect(path)) as db:
+            assert db.execute("SELECT name FROM sqlite_master ORDER BY name").fetchall() == before
+            assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with closing(SqliteStore(empty)) as store:
+        assert store.settings().schema_version == SCHEMA_VERSION
+
+
 def test_a_writer_holding_the_lock_too_long_is_reported(tmp_path: Path) -> None:
     """When another connection keeps the write lock past busy_timeout, append says so."""
     path = tmp_path / "r.db"
