@@ -292,7 +292,11 @@ def migrate(connection: sqlite3.Connection, path: str, found: int | None) -> int
         _check_not_newer(found, path)
         if found == SCHEMA_VERSION:
             return found
-    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        _check_writable(exc, path, found)
+        raise
     try:
         connection.execute(_CREATE_VERSIONS)
         (found,) = connection.execute(_SELECT_VERSION).fetchone()
@@ -302,10 +306,24 @@ def migrate(connection: sqlite3.Connection, path: str, found: int | None) -> int
                 connection.execute(statement)
             connection.execute(_INSERT_VERSION, (version, time.time()))
         connection.execute("COMMIT")
-    except BaseException:
+    except BaseException as exc:
         connection.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError):
+            _check_writable(exc, path, found)
         raise
     return int(found)
+
+
+def _check_writable(exc: sqlite3.OperationalError, path: str, found: int | None) -> None:
+    """A file that must be migrated but cannot be written: even a reader (``fsm runs``) has to
+    upgrade it first, which SQLite's "attempt to write a readonly database" does not say."""
+    if found is None or "readonly" not in str(exc):
+        return
+    raise StoreError(
+        f"{path} has schema version {found}, which this Flow Orchestra upgrades to"
+        f" {SCHEMA_VERSION} on opening (even to read it), but the file is read-only: make it"
+        " writable once, or open it with the Flow Orchestra that wrote it"
+    ) from exc
 
 
 def found_version(connection: sqlite3.Connection, path: str) -> int | None:

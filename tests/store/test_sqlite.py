@@ -14,7 +14,7 @@ import pytest
 
 from fsm.errors import CorruptionError, StoreError
 from fsm.store import Durability, SqliteStore
-from fsm.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
+from fsm.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, found_version, migrate
 
 from .builders import new_run, step
 
@@ -95,6 +95,22 @@ def test_another_applications_database_is_refused_and_left_as_it_was(tmp_path: P
     empty.touch()
     with closing(SqliteStore(empty)) as store:
         assert store.settings().schema_version == SCHEMA_VERSION
+
+
+def test_an_old_file_that_cannot_be_written_says_it_needs_upgrading(tmp_path: Path) -> None:
+    """Opening a file of an older schema migrates it, even to read it; a read-only one said
+    only "attempt to write a readonly database", which reads as a bug of a read command. (Root
+    writes any file, so the test opens the connection read-only.)"""
+    path = tmp_path / "r.db"
+    SqliteStore(path).close()
+    with closing(sqlite3.connect(path)) as db, db:  # back to schema 4, as that version wrote it
+        db.execute("DROP TRIGGER records_running_head")
+        db.execute("DELETE FROM schema_migrations WHERE version = 4")
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)) as db:
+        found = found_version(db, str(path))
+        assert found == 4
+        with pytest.raises(StoreError, match=rf"{path} has schema version 4.*read-only"):
+            migrate(db, str(path), found)
 
 
 def test_a_writer_holding_the_lock_too_long_is_reported(tmp_path: Path) -> None:
