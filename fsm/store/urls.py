@@ -86,6 +86,11 @@ def _open_sqlite(url: str, cwd: Path, existing: bool = False) -> SqliteStore:
         )
     if not parts.path:
         raise StoreError(f"store URL {url!r} names no file; expected {_EXAMPLES}")
+    if "#" in url:  # Why: a URL ends at '#', so sqlite:runs#2.db silently opened 'runs'
+        raise StoreError(
+            f"store URL {url!r}: '#' would end the file name there (a URL fragment); name a"
+            " file without '#'"
+        )
     options = parse_qs(parts.query, keep_blank_values=True)
     unknown = sorted(set(options) - {"durability", "busy_timeout"})
     if unknown:

@@ -102,6 +102,8 @@ def test_sqlite_busy_timeout_option(tmp_path: Path) -> None:
         ("sqlite:r.db?busy_timeout=nan", "busy_timeout must be seconds from 0 to 86400, got 'na"),
         ("sqlite://runs.db", "names a host \\('runs.db'\\); SQLite stores are files"),
         ("sqlite:", "names no file"),
+        ("sqlite:runs#2.db", "'#' would end the file name there"),
+        ("sqlite:runs.db#", "'#' would end the file name there"),
         ("sqlite:missing/dir/r.db", "directory .*missing/dir does not exist; create it first"),
         ("mysql://host/db", "has scheme 'mysql'; expected one of memory://, sqlite:///"),
         ("runs.db", "has no scheme; expected one of memory://"),
