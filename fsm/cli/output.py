@@ -94,6 +94,10 @@ def read_json_argument(value: str | None, what: str) -> object:
     except ValueError as error:  # an integer beyond Python's digit limit (its hint is for code)
         reason = str(error).split(";")[0]
         raise click.BadParameter(f"not usable JSON: {reason}", param_hint=what) from None
+    except RecursionError:  # the decoder recurses once per nesting level ([[[[…]]]])
+        raise click.BadParameter(
+            "not usable JSON: its arrays or objects are nested too deeply", param_hint=what
+        ) from None
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
