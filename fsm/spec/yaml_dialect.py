@@ -235,8 +235,9 @@ USE_LIBYAML = yaml.__with_libyaml__
 
 def compose(text: str) -> yaml.Node | None:
     """Compose with libyaml's parser when it is available, else (or when libyaml rejects the
-    text, e.g. for an unquoted ``list[str]?`` in flow style) with ``NodeLoader``, which also
-    gives the error positions users see. Either raises ``NestingTooDeepError`` for text nested
+    text, e.g. for an unquoted ``list[str]?`` in flow style, or a ``str`` holding a lone
+    surrogate, which it cannot encode) with ``NodeLoader``, which also gives the error
+    positions users see. Either raises ``NestingTooDeepError`` for text nested
     more than ``MAX_DEPTH`` levels deep."""
     masked = mask_dialect(text) if USE_LIBYAML else None
     if masked is not None:
@@ -244,7 +245,7 @@ def compose(text: str) -> yaml.Node | None:
             node = _compose_with(FastNodeLoader(masked))
         except (NestingTooDeepError, DocumentTooLargeError):
             raise  # masking keeps every position, so the mark is right; no need to parse again
-        except yaml.YAMLError:
+        except (yaml.YAMLError, UnicodeEncodeError):  # libyaml cannot encode a lone surrogate
             pass
         else:
             if node is not None:

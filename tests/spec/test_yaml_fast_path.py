@@ -101,6 +101,17 @@ def test_deep_nesting_is_refused_at_the_first_level_too_many_on_both_paths(
     assert "nested more than 100 levels deep" in str(fast)
 
 
+def test_a_lone_surrogate_in_the_text_is_a_spec_error_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``parse_spec`` takes a ``str``, which may hold half a surrogate pair: libyaml cannot
+    encode it (a UnicodeEncodeError); it must be the Python parser's positioned SpecError."""
+    text = "workflow: a\ud800\n"
+    fast = outcome(lambda: load_tree(text, "s.yaml"))
+    assert fast == outcome(lambda: slow_tree(text, "s.yaml", monkeypatch))
+    assert str(fast).startswith("SpecError: s.yaml:1:12: error: invalid YAML: character")
+
+
 def test_nesting_up_to_the_limit_loads() -> None:
     """MAX_DEPTH levels are fine, block and flow alike."""
     _, problems = load_tree("[" * MAX_DEPTH + "]" * MAX_DEPTH, "t.yaml")
