@@ -39,7 +39,7 @@ from fsm.spec.parse_fields import (
     report_unknown_types,
     resolve_field,
 )
-from fsm.spec.typeexpr import names_in
+from fsm.spec.typeexpr import MAX_TYPE_DEPTH, names_in
 
 RESERVED_CONTRACT_NAMES = frozenset({"Context"})
 """``Context`` names the run's context record (``Spec.context_type``)."""
@@ -226,6 +226,10 @@ def _report_cycles(records: Mapping[str, _RecordDecl], problems: Problems) -> se
     def visit(name: str) -> None:
         state[name] = "active"
         stack.append(name)
+        if len(stack) > MAX_TYPE_DEPTH:  # too deep to build anyway; the resolver says so
+            stack.pop()
+            state[name] = "done"
+            return
         for dep in deps[name]:
             if state.get(dep) == "active":
                 cycle = [*stack[stack.index(dep) :], dep]
@@ -280,14 +284,22 @@ class _Resolver:
         self.named = named
         self.failed = set(in_cycles)
         self.problems = problems
+        self.too_deep_reported = False
 
-    def resolve(self, name: str) -> None:
+    def resolve(self, name: str, depth: int = 1) -> None:
         if name in self.named or name in self.failed:
             return
         self.failed.add(name)  # until proven otherwise; also stops any re-entry
         record = self.records[name]
+        if depth > MAX_TYPE_DEPTH:  # a chain of contracts this long cannot nest within the limit
+            if not self.too_deep_reported:  # once: later starts along the same chain hit it too
+                message = f"contracts nested more than {MAX_TYPE_DEPTH} levels deep at {name!r}"
+                hint = "flatten the data: fewer contracts inside contracts"
+                self.problems.error(record.key.span, message, "spec-type", hint)
+                self.too_deep_reported = True
+            return
         for dep in _dependencies(record, self.records):
-            self.resolve(dep)
+            self.resolve(dep, depth + 1)
         fields: list[FieldDef] = []
         for decl in record.fields:
             field = resolve_field(decl, self.named, self.problems)

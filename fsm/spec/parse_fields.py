@@ -54,11 +54,13 @@ from fsm.spec.parse_base import (
 )
 from fsm.spec.patterns import match_lengths, pattern_problem
 from fsm.spec.typeexpr import (
+    MAX_TYPE_DEPTH,
     TypeExpr,
     TypeExprError,
     build_type,
     names_in,
     parse_type_expr,
+    type_depth,
     unknown_names,
 )
 from fsm.values import check_value
@@ -283,6 +285,15 @@ def resolve_field(
         if any(name not in named and name not in SCALARS for name in names):
             return None  # unknown (reported) or a broken contract (reported where it is)
         data_type = build_type(decl.type_expr, named)
+        depth = type_depth(data_type, {})
+        if depth > MAX_TYPE_DEPTH:  # contracts holding contracts: each within the limit alone
+            message = (
+                f"the type of {decl.where} nests {depth} levels deep, with the contracts it "
+                f"uses; the limit is {MAX_TYPE_DEPTH}"
+            )
+            hint = "flatten the data: fewer contracts inside contracts, fewer nested lists"
+            problems.error(decl.key.span, message, "spec-type", hint)
+            return None
     fits = _check_constraints_fit(decl, data_type, problems)
     fits = _check_merge_fits(decl, data_type, problems) and fits
     if not fits:

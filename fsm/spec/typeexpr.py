@@ -20,10 +20,14 @@ from typing import TypeAlias
 
 import attrs
 
-from fsm.datatypes import SCALARS, DataType, DictType, ListType, OptionalType
+from fsm.datatypes import SCALARS, DataType, DictType, ListType, OptionalType, RecordType
 from fsm.diagnostics import did_you_mean
 
 GENERICS = ("list", "dict")
+MAX_TYPE_DEPTH = 64
+"""Levels a type may nest (``list[…]``, ``dict[…]``, ``?`` and contracts holding contracts each
+add one): far past any real data shape, and far from the recursion limit of every stage that
+walks a type (parser, checker, code generator, value conversion)."""
 
 
 @attrs.frozen
@@ -105,6 +109,7 @@ class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.pos = 0
+        self.depth = 0
 
     def skip_space(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
@@ -113,7 +118,16 @@ class _Parser:
     def parse_type(self) -> TypeExpr:
         self.skip_space()
         start = self.pos
+        if self.depth >= MAX_TYPE_DEPTH:  # before recursing further, not at the recursion limit
+            raise TypeExprError(
+                f"type nested more than {MAX_TYPE_DEPTH} levels deep",
+                start,
+                start + 1,
+                "flatten the data: define a contract for the inner part",
+            )
+        self.depth += 1
         atom = self.parse_atom()
+        self.depth -= 1
         self.skip_space()
         if self.peek("?"):
             self.pos += 1
@@ -220,6 +234,27 @@ def unknown_names(expr: TypeExpr, known: Collection[str]) -> list[TypeExprError]
         for name in names_in(expr)
         if name.name not in SCALARS and name.name not in known
     ]
+
+
+def type_depth(data_type: DataType, known: dict[str, int]) -> int:
+    """Levels ``data_type`` nests, records included; ``known`` memoises records by name, so a
+    contract used many times is walked once."""
+    depth = 1
+    while isinstance(data_type, ListType | DictType | OptionalType):
+        depth += 1
+        data_type = (
+            data_type.item
+            if isinstance(data_type, ListType)
+            else data_type.value
+            if isinstance(data_type, DictType)
+            else data_type.inner
+        )
+    if isinstance(data_type, RecordType):
+        if data_type.name not in known:
+            fields = (type_depth(field.type, known) for field in data_type.fields)
+            known[data_type.name] = max(fields, default=0)
+        depth += known[data_type.name]
+    return depth
 
 
 def build_type(expr: TypeExpr, named: Mapping[str, DataType]) -> DataType:

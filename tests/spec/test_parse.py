@@ -1078,3 +1078,29 @@ def test_hints_suggest_close_names_or_list_the_options(lines: str, hint: str | N
         assert parse(TRANSITION_BASE + lines).transitions[0].guard == "yes"
         return
     assert only(TRANSITION_BASE + lines + "\n").hint == hint
+
+
+# -- how deep types may nest -------------------------------------------------------------------
+
+
+def test_a_type_nested_too_deeply_is_an_error_not_a_recursion_error() -> None:
+    """`list[list[…]]` 500 levels deep overflowed the recursive type parser (a RecursionError
+    traceback); 200 validated but crashed `fsm generate`. 64 levels load, 65 are refused."""
+    ok = parse(f"context: {{note: '{'list[' * 63}int{']' * 63}'}}\n")
+    assert ok.context[0].name == "note"
+    for depth in (64, 500):
+        found = only(f"context: {{note: '{'list[' * depth}int{']' * depth}'}}\n")
+        assert (found.span.line, found.code) == (1, "spec-type")
+        assert "type nested more than 64 levels deep" in found.message
+
+
+def test_a_long_chain_of_contracts_is_an_error_not_a_recursion_error() -> None:
+    """1,500 contracts each holding the next overflowed the cycle search; contracts that nest
+    too deep together, each within the limit alone, are refused at the field too."""
+    chain = "".join(f"  C{i}: {{nxt: C{i + 1}?}}\n" for i in range(1500))
+    found = only(f"contracts:\n{chain}  C1500: {{v: int}}\ncontext: {{c: C0?}}\n")
+    assert found.message == "contracts nested more than 64 levels deep at 'C64'"
+    assert found.span.line == 66
+    lists = "".join(f"  C{i}: {{nxt: '{'list[' * 10}C{i + 1}{']' * 10}'}}\n" for i in range(7))
+    found = only(f"contracts:\n{lists}  C7: {{v: int}}\ncontext: {{c: C0?}}\n")
+    assert found.message.startswith("the type of field 'C1.nxt' nests 67 levels deep")
