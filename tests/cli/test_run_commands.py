@@ -8,6 +8,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import closing
 from pathlib import Path
@@ -471,17 +472,6 @@ def test_resume_and_fork_report_a_worker_that_continued_the_run_first(
     assert "another process (a worker) continued run" in forked.stderr
 
 
-def _slow_steps(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
-    """Each step takes ``seconds`` more: a slow agent call."""
-    original = RunHandle._step
-
-    def slow(self: RunHandle) -> object:
-        time.sleep(seconds)
-        return original(self)
-
-    monkeypatch.setattr(RunHandle, "_step", slow)
-
-
 def test_a_lease_found_taken_at_renewal_stops_the_command(
     store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -490,7 +480,18 @@ def test_a_lease_found_taken_at_renewal_stops_the_command(
     instead of racing the worker."""
     monkeypatch.setattr("fsm.cli.run_commands.CLI_LEASE_SECONDS", 0.3)  # a beat every 0.1 s
     monkeypatch.setattr(SqliteStore, "renew", lambda *_: False)
-    _slow_steps(monkeypatch, 0.25)
+    original = RunHandle._step
+
+    def outlasting_a_beat(self: RunHandle) -> object:
+        """The step lasts until the heartbeat has renewed, found the lease gone and ended (not
+        a fixed sleep, which a loaded machine could outrun the beat within)."""
+        deadline = time.monotonic() + 10
+        while any(t.name.startswith("fsm-lease-") for t in threading.enumerate()):
+            assert time.monotonic() < deadline, "the heartbeat never found the lease gone"
+            time.sleep(0.01)
+        return original(self)
+
+    monkeypatch.setattr(RunHandle, "_step", outlasting_a_beat)
     result = fsm("run", SPEC, "--input", INPUT, "--store", store)
     assert result.exit_code == 0, result.output
     assert "this command's lease on run" in result.stderr
