@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from fsm.cli.output import EXIT_FAILED, counted, handled, print_json
+from fsm.cli.output import EXIT_FAILED, counted, fail, handled, print_json
 from fsm.cli.run_commands import dead_holder, ended_here
 from fsm.errors import FsmError, NotFoundError
 from fsm.store import MemoryStore, RunRecord, RunStatus, Store, copy_run, open_store
@@ -80,7 +80,18 @@ def copy_command(
             )
         if not run_ids:
             run_ids = tuple(run.run_id for run in _runs(source, unfinished))
-        outcomes = [_copy_one(source, target, run_id) for run_id in run_ids]
+        outcomes: list[dict[str, object]] = []
+        try:
+            for run_id in run_ids:
+                outcomes.append(_copy_one(source, target, run_id))
+        except KeyboardInterrupt:
+            # Why: click's bare "Aborted!" left the user wondering what the target now holds.
+            done = len(outcomes)
+            fail(
+                f"interrupted while copying run {run_ids[done]} ({done} of {len(run_ids)}"
+                " done); the original is unchanged: run the same `fsm copy` again, which"
+                " reports the runs already there and finishes the half copy"
+            )
     failed = [outcome for outcome in outcomes if outcome["result"] == "failed"]
     if as_json:
         print_json(outcomes)

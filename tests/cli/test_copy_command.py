@@ -12,7 +12,7 @@ import attrs
 import pytest
 from click.testing import CliRunner, Result
 
-from fsm.cli import main
+from fsm.cli import copy_commands, main
 from fsm.hosts import local_host
 from fsm.store import open_store
 
@@ -199,3 +199,27 @@ def test_a_memory_store_is_refused_as_the_target(stores: tuple[str, str]) -> Non
     assert result.exit_code == 2, result.output
     assert "--to names a memory:// store, which ends with this command" in result.stderr
     assert result.stdout == ""
+
+
+def test_ctrl_c_names_the_run_it_stopped_at_and_how_to_finish(
+    stores: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C mid-copy said only click's "Aborted!"; it now says where the copy stopped and
+    that running it again finishes it, which it does."""
+    old, new = stores
+    first, second = _start(old), _start(old)
+    real_copy = copy_commands.copy_run
+
+    def interrupted_at_the_second(source: object, target: object, run_id: str) -> object:
+        if run_id == second:
+            raise KeyboardInterrupt
+        return real_copy(source, target, run_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(copy_commands, "copy_run", interrupted_at_the_second)
+    stopped = fsm("copy", first, second, "--store", old, "--to", new)
+    assert stopped.exit_code == 1
+    assert f"interrupted while copying run {second} (1 of 2 done)" in stopped.stderr
+    assert "run the same `fsm copy` again" in stopped.stderr
+    monkeypatch.setattr(copy_commands, "copy_run", real_copy)
+    again = fsm("copy", first, second, "--store", old, "--to", new, "--json")
+    assert [entry["result"] for entry in json.loads(again.stdout)] == ["already there", "copied"]
