@@ -746,11 +746,12 @@ def runs_command(status: str | None, limit: int, store_url: str | None, as_json:
         return
     if not runs:
         click.echo("no runs" + (f" with status {status}" if status else ""))
-    for run in runs:
-        click.echo(
-            f"{run.run_id}  {run.workflow:<20} {run.status:<9} {run.state:<16} seq {run.seq}"
-            + _lease_note(run, now)
-        )
+    # Columns as wide as their longest entry: ids, workflow and state names have any length.
+    rows = [(run.run_id, run.workflow, run.status, run.state) for run in runs]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)] if rows else []
+    for run, row in zip(runs, rows, strict=True):
+        cells = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo(f"{cells}  seq {run.seq}{_lease_note(run, now)}")
 
 
 def _left(run: RunRecord, now: float) -> float | None:

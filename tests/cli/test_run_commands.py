@@ -1094,3 +1094,16 @@ def test_json_stdout_holds_only_the_document_when_agents_print(store: str, tmp_p
 
     text = fsm("run", str(spec), "--input", INPUT, "--store", store)
     assert "reviewing a draft" in text.stdout  # without --json, prints stay where they were
+
+
+def test_runs_lines_up_its_columns_for_names_of_any_length(store: str) -> None:
+    """Columns were fixed at 20 characters for the workflow and 16 for the state, so a longer
+    name pushed the rest of its line out of line with the others."""
+    short = started(store, "--run-id", "r1")
+    long_id = "a-run-id-chosen-by-a-caller-" + "x" * 20
+    started(store, "--run-id", long_id, "--send", f"approve={APPROVE}")
+    lines = fsm("runs", "--store", store).stdout.splitlines()
+    assert len(lines) == 2
+    assert {line.index("content_pipeline") for line in lines} == {len(long_id) + 2}
+    assert len({line.index("seq ") for line in lines}) == 1
+    assert short["run_id"] == "r1"
