@@ -92,6 +92,7 @@ class FusedLoop:
             output=output_json,
             error=None,
             attempt=1,
+            failed_attempts=(),
             started_at=started_at,
             duration_ms=round((time.perf_counter() - began) * 1000.0, 3),
             spec_hash=compiled.spec_hash,

@@ -320,6 +320,8 @@ def transition_line(snapshot: Snapshot) -> str:
     )
     if snapshot.attempt > 1:
         line += f"  (attempt {snapshot.attempt})"
+    for failure in snapshot.failed_attempts:  # what made the agent try again
+        line += f"\n        retried: {failure}"
     if snapshot.error:
         line += f"\n        error: {snapshot.error}"
     return line
@@ -1001,6 +1003,7 @@ def _snapshot_json(snapshot: Snapshot) -> dict[str, object]:
         "output": snapshot.output,
         "error": snapshot.error,
         "attempt": snapshot.attempt,
+        "failed_attempts": list(snapshot.failed_attempts),
         "started_at": snapshot.started_at,
         "duration_ms": snapshot.duration_ms,
         # Differs from the run's own after --allow-spec-change: which spec wrote this record.

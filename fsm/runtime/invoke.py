@@ -2,7 +2,10 @@
 
 An attempt fails when the agent raises, times out, or returns output that breaks its contract;
 the output is validated here, before the caller can merge anything. After a failed attempt the
-runtime waits ``RetryPolicy.delay(attempt)`` and tries again, up to ``attempts`` times.
+runtime waits ``RetryPolicy.delay(attempt)`` and tries again, up to ``attempts`` times. Each
+failure that is retried is logged (logger ``fsm.runtime``, WARNING) and kept in the outcome, so
+the step's record says what went wrong before the attempt it records: a flaky agent is visible
+in ``fsm history`` even when its last attempt succeeded.
 
 Timeouts (``AgentDef.timeout``): an async agent is cancelled with ``asyncio.timeout`` (and has
 failed even if it catches that and returns, or blocks the event loop past its deadline). A sync
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import inspect
+import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -27,17 +31,21 @@ from fsm.errors import BlockingCallInEventLoopError, ContractError
 from fsm.runtime.agents import AgentCall, LoadedAgent
 from fsm.values import is_text
 
+log = logging.getLogger("fsm.runtime")
+
 Validate = Callable[[object], tuple[object, object]]
 """Output → (instance, JSON); raises ``ContractError`` when the output breaks its contract."""
 
 
 class Outcome(NamedTuple):
-    """How an agent call ended: a validated output, or the last attempt's error."""
+    """How an agent call ended: a validated output, or the last attempt's error; and the
+    errors of the attempts before that one."""
 
     attempts: int
     output: object = None
     output_json: object = None
     error: str | None = None
+    failed_attempts: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -65,15 +73,24 @@ def call_agent(
     if outcome.error is None:
         return outcome  # the common case, without the retry policy's bookkeeping
     policy = agent.definition.retry
+    failed: list[str] = []
     for attempt in range(2, policy.attempts + 1):
         delay = policy.delay(attempt - 1)
+        failed.append(_retrying(call, outcome, delay))
         if delay > 0:
             time.sleep(delay)
         fresh = inputs if rebuild is None else rebuild()
         outcome = _attempt(agent, fresh, attrs.evolve(call, attempt=attempt), validate)
         if outcome.error is None:
             break
-    return outcome
+    return outcome._replace(failed_attempts=tuple(failed))
+
+
+def _retrying(call: AgentCall, failed: Outcome, delay: float) -> str:
+    """Log a failed attempt that will be retried; its error, for the step's record."""
+    error = failed.error or "failed"
+    log.warning("run %s seq %d: %s; retrying in %.3g s", call.run_id, call.seq, error, delay)
+    return error
 
 
 def _attempt(agent: LoadedAgent, inputs: object, call: AgentCall, validate: Validate) -> Outcome:
@@ -101,8 +118,10 @@ async def call_agent_async(
     if outcome.error is None:
         return outcome
     policy = agent.definition.retry
+    failed: list[str] = []
     for attempt in range(2, policy.attempts + 1):
         delay = policy.delay(attempt - 1)
+        failed.append(_retrying(call, outcome, delay))
         if delay > 0:
             await asyncio.sleep(delay)
         retry = attrs.evolve(call, attempt=attempt)
@@ -110,7 +129,7 @@ async def call_agent_async(
         outcome = await _attempt_async(agent, fresh, retry, validate)
         if outcome.error is None:
             break
-    return outcome
+    return outcome._replace(failed_attempts=tuple(failed))
 
 
 async def _attempt_async(

@@ -113,16 +113,21 @@ def commit_agent(
     route state. A failed outcome takes the state's ``on_error`` route, else fails the run.
     ``when`` is the step's ``started()``."""
     state = live.record.state
+    retried: tuple[str, ...] = ()
     if outcome is None:
         attempt, output_json, merge = 1, None, None
     else:
         attempt, output_json = outcome.attempts, outcome.output_json
+        retried = outcome.failed_attempts
         if outcome.error is not None:
             on_error = workflow.states[state].on_error
             if on_error is not None:
-                entry = _Entry(on_error, "on_error", None, outcome.error, attempt, None, None)
+                entry = _Entry(
+                    on_error, "on_error", None, outcome.error, attempt, None, None, retried
+                )
                 return _persist(workflow, store, live, entry, when)
-            return _fail(workflow, store, live, _failed(live, outcome.error, attempt), when)
+            failed = _failed(live, outcome.error, attempt, retried=retried)
+            return _fail(workflow, store, live, failed, when)
         plan = workflow.agent_plans[state]
         merge = compute_merge(plan.writes, output_json, outcome.output, live.context_json)
     undo = _stage(live, merge)
@@ -130,12 +135,17 @@ def commit_agent(
         transition = workflow.router.next(state, live.context, live.steps, live.visits)
     except GuardRaisedError as failure:
         _revert(live, undo)
-        return _fail(workflow, store, live, _failed(live, str(failure), attempt, output_json), when)
+        failed = _failed(live, str(failure), attempt, output_json, retried)
+        return _fail(workflow, store, live, failed, when)
     if transition is None:
         _revert(live, undo)
         error = _no_route(workflow, state, None)
-        return _fail(workflow, store, live, _failed(live, error, attempt, output_json), when)
-    entry = _Entry(transition.target, transition.label, None, None, attempt, output_json, merge)
+        return _fail(
+            workflow, store, live, _failed(live, error, attempt, output_json, retried), when
+        )
+    entry = _Entry(
+        transition.target, transition.label, None, None, attempt, output_json, merge, retried
+    )
     return _persist(workflow, store, live, entry, when, undo=undo)
 
 
@@ -221,11 +231,18 @@ class _Entry(NamedTuple):
     attempt: int
     output: object
     merge: Merge | None
+    failed_attempts: tuple[str, ...] = ()
 
 
-def _failed(live: LiveRun, error: str | None, attempt: int, output: object = None) -> _Entry:
+def _failed(
+    live: LiveRun,
+    error: str | None,
+    attempt: int,
+    output: object = None,
+    retried: tuple[str, ...] = (),
+) -> _Entry:
     """A record that ends the run where it stands (no route, no context change)."""
-    return _Entry(live.record.state, None, None, error, attempt, output, None)
+    return _Entry(live.record.state, None, None, error, attempt, output, None, retried)
 
 
 def _fail(
@@ -278,6 +295,7 @@ def _persist(
         output=entry.output,
         error=error,
         attempt=entry.attempt,
+        failed_attempts=entry.failed_attempts,
         started_at=started_at,
         duration_ms=round((time.perf_counter() - started) * 1000.0, 3),  # to the µs
         spec_hash=workflow.spec_hash,

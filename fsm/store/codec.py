@@ -221,6 +221,8 @@ def encode_json(snapshot: Snapshot, pinned_hash: str | None = None) -> bytes:
         data["status"] = snapshot.status
     if snapshot.attempt != 1:
         data["attempt"] = snapshot.attempt
+    if snapshot.failed_attempts:
+        data["failed_attempts"] = snapshot.failed_attempts
     data["started_at"] = snapshot.started_at
     data["duration_ms"] = snapshot.duration_ms
     if snapshot.spec_hash != pinned_hash:
@@ -303,6 +305,7 @@ def decode_snapshot(
             output=output,
             error=data.get("error"),
             attempt=data.get("attempt", 1),
+            failed_attempts=tuple(data.get("failed_attempts", ())),
             started_at=data["started_at"],
             duration_ms=data["duration_ms"],
             spec_hash=data["spec_hash"] if "spec_hash" in data else _pinned(pinned_hash),

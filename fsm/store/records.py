@@ -90,7 +90,8 @@ class Snapshot:
     not with the context. ``frame`` holds the full state after this record on frame records
     (seq 0, forks, and the K-th seqs the frame rule keeps) and is ``None`` otherwise.
     ``status`` is the run's status after this step. Seq 0 is the start record: no source,
-    always a frame.
+    always a frame. ``failed_attempts`` holds the errors of the agent's attempts before the
+    one ``attempt`` counts (retried failures; the last attempt's own error is ``error``).
     """
 
     run_id: str
@@ -104,6 +105,7 @@ class Snapshot:
     output: JsonValue = None
     error: str | None = None
     attempt: int = 1
+    failed_attempts: Sequence[str] = ()
     started_at: float
     duration_ms: float = 0.0
     spec_hash: str

@@ -1107,3 +1107,34 @@ def test_runs_lines_up_its_columns_for_names_of_any_length(store: str) -> None:
     assert {line.index("content_pipeline") for line in lines} == {len(long_id) + 2}
     assert len({line.index("seq ") for line in lines}) == 1
     assert short["run_id"] == "r1"
+
+
+def test_history_shows_the_failures_an_agent_was_retried_after(store: str, tmp_path: Path) -> None:
+    """A step whose agent succeeded at its second attempt says what failed the first, in text
+    and in --json (it said only "(attempt 2)")."""
+    (tmp_path / "agents").mkdir()
+    agents = (ROOT / "specs" / "agents" / "content_pipeline.py").read_text(encoding="utf-8")
+    agents = agents.replace("def write_draft(", "def _write_draft(", 1)
+    agents += (
+        "\n\ndef write_draft(inputs, call):\n"
+        "    if call.attempt == 1 and call.seq == 1:\n"
+        "        raise TimeoutError('the model took too long')\n"
+        "    return _write_draft(inputs, call)\n"
+    )
+    (tmp_path / "agents" / "content_pipeline.py").write_text(agents, encoding="utf-8")
+    spec = tmp_path / "content_pipeline.yaml"
+    spec.write_text(Path(SPEC).read_text(encoding="utf-8"), encoding="utf-8")
+    ran = fsm("run", str(spec), "--input", INPUT, "--store", store, "--json")
+    assert ran.exit_code == 0, ran.output
+    run_id = json.loads(ran.stdout)["run_id"]
+
+    lines = fsm("history", run_id, "--store", store).stdout.splitlines()
+    step = next(index for index, line in enumerate(lines) if line.startswith("step 1 "))
+    assert lines[step].endswith("(attempt 2)")
+    assert lines[step + 1] == (
+        "        retried: agent 'writer' failed (attempt 1 of 3):"
+        " TimeoutError: the model took too long"
+    )
+    records = json.loads(fsm("history", run_id, "--store", store, "--json").stdout)["history"]
+    assert records[1]["failed_attempts"] == [lines[step + 1].split("retried: ")[1]]
+    assert records[2]["failed_attempts"] == []

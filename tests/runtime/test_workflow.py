@@ -70,15 +70,29 @@ def test_reject_loops_back_and_is_bounded_by_visits(store: Store) -> None:
     assert handle.history()[-1].rule == "on reject"
 
 
-def test_retries_recover_and_record_the_attempt(store: Store) -> None:
-    """An agent failing twice then succeeding uses attempts 1..3 with a stable idempotency key."""
+def test_retries_recover_and_record_the_attempt(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An agent failing twice then succeeding uses attempts 1..3 with a stable idempotency key;
+    the record keeps the two failures (they were lost once the last attempt succeeded), and
+    each is logged as it is retried."""
     flaky = Flaky(failures=2)
     workflow = Workflow.from_spec(gated(), agents={"worker": flaky}, store=store)
-    handle = workflow.start()
+    with caplog.at_level("WARNING", logger="fsm.runtime"):
+        handle = workflow.start()
     assert handle.state == "gate"
     first = handle.history()[1]
     assert first.attempt == 3
     assert first.error is None
+    assert [failure.split(": ", 1)[1] for failure in first.failed_attempts] == [
+        "ConnectionError: flaky attempt 1",
+        "ConnectionError: flaky attempt 2",
+    ]
+    assert "(attempt 1 of 3)" in first.failed_attempts[0]
+    retried = [r.getMessage() for r in caplog.records if r.name == "fsm.runtime"]
+    assert len(retried) == 2 * len(flaky.calls) // 3  # every step's agent failed twice
+    assert retried[0].startswith(f"run {handle.run_id} seq 1: agent 'worker' failed (attempt 1")
+    assert retried[0].endswith("flaky attempt 1; retrying in 0 s")
     keys = [c.idempotency_key for c in flaky.calls[:3]]
     assert keys == [f"{handle.run_id}:1:{attempt}" for attempt in (1, 2, 3)]
 
@@ -104,6 +118,7 @@ def test_retries_wait_the_backoff_between_attempts_and_not_after_the_last(
     )
     handle = workflow.start() if driver == "blocking" else asyncio.run(workflow.async_start())
     assert (handle.state, handle.history()[-1].attempt) == ("broken", 3)
+    assert len(handle.history()[-1].failed_attempts) == 2
     assert waits == [0.5, 1.5]
 
 
@@ -116,6 +131,8 @@ def test_exhausted_retries_take_the_error_route_and_record_the_error(store: Stor
     assert (last.rule, last.attempt, last.changes) == ("on_error", 3, {})
     assert last.error is not None
     assert "ConnectionError: flaky attempt 3" in last.error
+    assert len(last.failed_attempts) == 2
+    assert "ConnectionError: flaky attempt 2" in last.failed_attempts[1]
 
 
 def test_failure_without_error_route_ends_the_run_failed(store: Store) -> None:

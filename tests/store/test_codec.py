@@ -50,6 +50,7 @@ def snapshots(draw: st.DrawFn) -> Snapshot:
         output=draw(json_values),
         error=draw(st.none() | st.text(max_size=20)),
         attempt=draw(st.integers(1, 5)),
+        failed_attempts=tuple(draw(st.lists(st.text(max_size=20), max_size=3))),
         started_at=draw(st.floats(0, 2e9)),
         duration_ms=draw(st.floats(0, 1e6)),
         spec_hash=draw(st.text(max_size=64)),
