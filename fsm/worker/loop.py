@@ -321,15 +321,26 @@ class Worker:
                     task.cancel()
 
     def _renew_all(self, run_ids: list[str]) -> list[str]:
-        """Renew each lease (in a thread, off every loop); the runs whose lease is gone."""
+        """Renew each lease (in a thread, off every loop); the runs whose lease is gone.
+
+        A renewal the store fails ends the pass: the store is unreachable or in trouble, and
+        each further renewal would wait out its own connection timeout (10 s on PostgreSQL),
+        so one pass over ``concurrency`` runs took minutes and a stopping worker waited for
+        it. The next beat tries them all again."""
         options = self.options
         lost: list[str] = []
         for run_id in run_ids:
             try:
                 if not self.store.renew(run_id, options.worker_id, options.lease_seconds):
                     lost.append(run_id)
-            except FsmError as error:  # the server may be back by the next beat
+            except NotFoundError as error:  # this run only (deleted behind the store's back)
                 log.warning("%s: renewing run %s failed: %s", self.worker_id, run_id, error)
+            except FsmError as error:  # the server may be back by the next beat
+                log.warning(
+                    "%s: renewing leases failed, retrying at the next heartbeat: %s",
+                    *(self.worker_id, error),
+                )
+                break
         return lost
 
 

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from fsm.cli.main import main
+from fsm.errors import StoreError
 from fsm.runtime import AgentCall, Workflow
 from fsm.store import MemoryStore, Store
 from fsm.store.postgres import PostgresStore
@@ -349,6 +350,56 @@ def test_a_run_whose_lease_is_taken_stops_even_with_a_sync_agent(tmp_path: Path)
     assert record.seq <= stolen_at + 25, (stolen_at, record.seq)
     assert report.lost == 1
     assert report.finished == 0
+
+
+class _UnreachableRenewals(MemoryStore):
+    """A store whose renewals, once ``down`` is set, each wait out a connection timeout and
+    fail, as PostgreSQL's do while the server is down (10 s each there, 0.4 s here)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.failed_renewals = 0
+
+    def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
+        if self.down:
+            time.sleep(0.4)
+            self.failed_renewals += 1
+            raise StoreError("no connection to the store became free in time")
+        return super().renew(run_id, worker_id, lease_seconds)
+
+
+def test_a_store_outage_does_not_hold_a_stopping_worker_for_a_timeout_per_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the store down, a heartbeat pass tried every run in hand, each waiting out its
+    timeout (8 runs x 10 s on PostgreSQL), and SIGTERM waited for the whole pass. A failed
+    renewal now ends the pass; the next beat tries again."""
+    monkeypatch.setenv("FSM_CHAOS_DELAY", "0.02")
+    store = _UnreachableRenewals()
+    run_ids = enqueue(store, 8, target=50)
+
+    async def stop_in_outage() -> tuple[WorkerReport, float]:
+        options = WorkerOptions(concurrency=8, lease_seconds=0.3, poll_seconds=0.01)
+        worker = Worker(store, options)
+        running = asyncio.create_task(worker.run())
+        deadline = time.monotonic() + 30
+        while min(store.get_run(run_id).seq for run_id in run_ids) < 1:
+            assert time.monotonic() < deadline, "the worker never stepped every run"
+            await asyncio.sleep(0.01)
+        store.down = True
+        await asyncio.sleep(0.2)  # a heartbeat (every 0.1 s) is in its pass now
+        worker.stop()
+        return await running, time.monotonic()
+
+    started = time.monotonic()
+    report, returned = asyncio.run(stop_in_outage())
+    stopped = time.monotonic()
+    assert report.handed_back == 8
+    # before the fix: 8 renewals of 0.4 s in a row (3.2 s) after the loop had returned
+    assert stopped - returned < 1.5, stopped - returned
+    assert store.failed_renewals <= 3, store.failed_renewals
+    assert stopped - started < 20
 
 
 def test_fsm_worker_command_reports_what_it_did(tmp_path: Path) -> None:
