@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import attrs
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
@@ -29,7 +30,7 @@ from fsm.store.base import (
     check_start,
     encode_candidate,
 )
-from fsm.store.codec import decode_snapshot, encode_snapshot
+from fsm.store.codec import decode_snapshot, encode_json, encode_snapshot
 from fsm.store.postgres_schema import migrate
 from fsm.store.records import (
     RUN_STATUSES,
@@ -135,6 +136,7 @@ _SELECT_SNAPSHOTS = """
     WHERE run_id = %s AND seq >= %s AND seq < %s ORDER BY seq
 """
 _SELECT_CHECKSUM = "SELECT checksum FROM snapshots WHERE run_id = %s AND seq = %s"
+_SELECT_CHECKSUM_PAYLOAD = "SELECT payload, checksum FROM snapshots WHERE run_id = %s AND seq = %s"
 _SELECT_FROM_FRAME = """
     SELECT seq, payload, checksum FROM snapshots
     WHERE run_id = %(run_id)s AND seq <= %(seq)s AND seq >= (
@@ -461,6 +463,8 @@ class PostgresStore:
         with self._connection() as connection, connection.transaction():
             moved = connection.execute(_ADVANCE_HEAD, _head_row(run))
             if moved.rowcount != 1:
+                if _is_own_record(connection, snapshot):
+                    return  # appended by a first attempt whose connection broke after COMMIT
                 raise self._not_at(connection, run.run_id, snapshot.seq - 1)
             where = {"run_id": run.run_id, "seq": snapshot.seq}
             found = connection.execute(_SINCE_FRAME, where).fetchone()
@@ -584,6 +588,20 @@ def _stored_checksum(connection: Connection, run_id: str, seq: int) -> str | Non
     """The checksum of the record at ``seq``: equal to ours only if it is our own record."""
     row = connection.execute(_SELECT_CHECKSUM, (run_id, seq)).fetchone()
     return None if row is None else str(row[0])
+
+
+def _is_own_record(connection: Connection, snapshot: Snapshot) -> bool:
+    """Whether the record stored at ``snapshot.seq`` is ``snapshot`` (on a candidate seq).
+
+    Why: its checksum cannot tell, because the store may have added a frame the caller did not
+    send (or left out the one it sent), so the records are compared without their frames."""
+    row = connection.execute(_SELECT_CHECKSUM_PAYLOAD, (snapshot.run_id, snapshot.seq)).fetchone()
+    if row is None:
+        return False
+    stored = decode_snapshot(snapshot.run_id, snapshot.seq, bytes(row[0]), row[1])
+    return encode_json(attrs.evolve(stored, frame=None)) == encode_json(
+        attrs.evolve(snapshot, frame=None)
+    )
 
 
 def _head_row(run: RunRecord) -> tuple[object, ...]:

@@ -256,6 +256,33 @@ def test_repeating_an_append_whose_commit_was_not_acknowledged_succeeds(
             store.create_run(*new_run(run.run_id, context={"n": 2}))
 
 
+def test_repeating_an_append_on_a_frame_candidate_seq_succeeds(postgres_url: str) -> None:
+    """On a frame candidate seq (a multiple of frame_interval) the store may add a frame the
+    caller did not send, so the repeat's checksum differs from the stored record's: a repeat
+    there was refused as a conflict with itself ("cannot append seq 2, the head is at seq 2"),
+    and a worker dropped its run, or `fsm run` said a worker had taken it over. Another
+    writer's record on that seq still conflicts."""
+    from fsm.errors import ConflictError
+
+    with closing(PostgresStore(postgres_url, frame_interval=2)) as store:
+        run, start = new_run(context={"n": 0})
+        store.create_run(run, start)
+        first, head = step(run, "reviewing", changes={"n": 1})
+        store.append(first, head)
+        second, head = step(head, "reviewing", changes={"n": 2}, output={"by": "me"})
+        store.append(second, head)
+        store.append(second, head)
+        other, other_head = step(head, "reviewing", changes={"n": 3}, output={"by": "other"})
+        store.append(other, other_head)
+        fourth, head = step(other_head, "reviewing", changes={"n": 4})
+        store.append(fourth, head)
+        store.append(fourth, head)
+        with pytest.raises(ConflictError, match="head is at seq 4"):
+            store.append(*step(other_head, "reviewing", changes={"n": 5}))
+        assert [record.seq for record in store.history(run.run_id)] == [0, 1, 2, 3, 4]
+        assert store.load_state(run.run_id).context == {"n": 4}
+
+
 def test_a_pool_with_no_free_connection_says_what_may_be_wrong(postgres_url: str) -> None:
     """All connections busy (here the only one, held by a transaction): the error names both
     causes, a server refusing connections or a pool too small, and how to size the pool."""
