@@ -205,6 +205,11 @@ _DROP_LEASE = """
 """
 
 
+_RECONNECT_SECONDS = 30.0
+"""How long the pool retries a connection before starting over: bounds its backoff (~16 s),
+so calls succeed again within seconds of the server's return, however long it was down."""
+
+
 class PostgresStore:
     """A ``Store`` in a PostgreSQL database, shared by any number of processes and machines.
 
@@ -253,6 +258,10 @@ class PostgresStore:
             kwargs={"autocommit": True},
             open=True,
             timeout=connect_timeout,
+            # Why: the pool retries a lost connection with doubling delays until this gives
+            # up (300 s by default, so up to 128 s apart): after a long outage a worker sat
+            # idle for minutes with the server back. Giving up sooner restarts the backoff.
+            reconnect_timeout=_RECONNECT_SECONDS,
             name="fsm-store",
         )
         try:

@@ -283,6 +283,25 @@ def test_repeating_an_append_on_a_frame_candidate_seq_succeeds(postgres_url: str
         assert store.load_state(run.run_id).context == {"n": 4}
 
 
+def test_the_pool_reconnects_soon_after_a_long_outage(postgres_url: str) -> None:
+    """The pool retries a connection with doubling delays until its reconnect timeout; at
+    psycopg_pool's default (300 s) they reached 128 s, so workers stayed idle for minutes
+    after the server came back from an outage of a few minutes. Walk the pool's own backoff
+    over a ten-minute outage: no wait between attempts is long."""
+    from psycopg_pool.base import AttemptWithBackoff
+
+    with closing(PostgresStore(postgres_url)) as store:
+        timeout = store._pool.reconnect_timeout
+    now, longest = 0.0, 0.0
+    while now < 600:
+        attempt = AttemptWithBackoff(timeout=timeout)  # a new one after each give-up
+        while not attempt.time_to_give_up(now):
+            attempt.update_delay(now)
+            longest = max(longest, attempt.delay)
+            now += attempt.delay or 0.01
+    assert longest <= 20, f"the pool waits up to {longest:.0f} s between attempts"
+
+
 def test_a_pool_with_no_free_connection_says_what_may_be_wrong(postgres_url: str) -> None:
     """All connections busy (here the only one, held by a transaction): the error names both
     causes, a server refusing connections or a pool too small, and how to size the pool."""
