@@ -1,4 +1,4 @@
-"""Two processes appending the same 10,000 seqs to one run in PostgreSQL: one winner per seq."""
+"""Two processes appending the same 3,000 seqs to one run in PostgreSQL: one winner per seq."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fsm.errors import ConflictError
 from fsm.store.postgres import PostgresStore
 from tests.store.builders import new_run, step
 
-SEQS = 10_000
+SEQS = 3_000
 
 
 def append_every_seq(
@@ -36,7 +36,7 @@ def append_every_seq(
 
 
 def test_two_processes_never_both_win_a_seq(postgres_url: str) -> None:
-    """Racing processes split seqs 1..10,000 with no overlap and no gap; history and the
+    """Racing processes split seqs 1..3,000 with no overlap and no gap; history and the
     replayed context agree with the winners."""
     run, start = new_run("race", context={"log": []})
     with closing(PostgresStore(postgres_url)) as store:
@@ -52,7 +52,7 @@ def test_two_processes_never_both_win_a_seq(postgres_url: str) -> None:
     ]
     for process in writers:
         process.start()
-    won = dict(results.get(timeout=120) for _ in writers)
+    won = dict(results.get(timeout=300) for _ in writers)  # generous: CI machines are loaded
     for process in writers:
         process.join(timeout=60)
         assert process.exitcode == 0
