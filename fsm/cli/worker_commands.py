@@ -163,7 +163,9 @@ _LOGGER = logging.getLogger("fsm.worker")
 
 
 def _configure_logging(quiet: bool) -> None:
-    logger = _LOGGER
+    """Time-stamped lines on stderr for every ``fsm.*`` logger: the worker's own and the
+    runtime's (an agent attempt that failed and is retried)."""
+    logger = logging.getLogger("fsm")
     if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -105,3 +106,42 @@ def test_a_memory_store_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "a memory:// store is this process's alone" in result.stderr
     monkeypatch.setenv("FSM_STORE", "memory://")
     assert CliRunner().invoke(main, ["worker", "--idle-exit", "5"]).exit_code == 2
+
+
+def test_a_worker_logs_a_retried_agent_failure_with_its_own_format(tmp_path: Path) -> None:
+    """A failed attempt that is retried is logged by the runtime; a worker prints it as its
+    own lines (time, level), not as a bare message from Python's last-resort handler."""
+    root = Path(__file__).parents[2]
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(tmp_path / "flaky")]).exit_code == 0
+    spec_path = tmp_path / "flaky" / "flaky.yaml"  # its agent has `retry: 2`
+    agents = tmp_path / "flaky" / "agents.py"
+    agents.write_text(
+        agents.read_text()
+        + "\n\n_answer = answer\n\n\n"
+        + "def answer(inputs: Any, call: Any) -> dict[str, object]:\n"
+        + "    if call.attempt == 1:\n"
+        + "        raise ConnectionError('the model hung up')\n"
+        + "    return _answer(inputs, call)\n"
+    )
+    store = f"sqlite:///{tmp_path / 'runs.db'}"
+    data = f"@{tmp_path / 'flaky' / 'input.json'}"
+    queued = runner.invoke(
+        main, ["run", str(spec_path), "--input", data, "--store", store, "--detach"]
+    )
+    assert queued.exit_code == 0, queued.output
+    done = subprocess.run(
+        [sys.executable, "-m", "fsm", "worker", "--store", store, "--idle-exit", "0.2"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stderr.splitlines() if "retrying in" in line)
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d [\d:,]+ WARNING run \w+ seq 1: agent 'answerer' failed \(attempt 1 of"
+        r" 2\): ConnectionError: the model hung up; retrying in 0 s",
+        line,
+    ), line
