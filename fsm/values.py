@@ -25,6 +25,7 @@ from fsm.datatypes import (
 )
 from fsm.diagnostics import indefinite
 from fsm.errors import ContractProblem
+from fsm.pattern_engine import fully_matches
 
 _MAX_REPR = 60
 _FLOAT_MAX = sys.float_info.max
@@ -193,7 +194,7 @@ def _check_str(value: object, constraints: Constraints, fail: Callable[..., None
         fail(f"{describe_expected(STR, constraints)} {_NO_SURROGATES}")
     else:
         _check_length(str.__len__(value), constraints, fail)
-        if constraints.pattern is not None and not re.fullmatch(constraints.pattern, value):
+        if constraints.pattern is not None and not fully_matches(constraints.pattern, value):
             fail()
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import keyword
 import math
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -38,6 +37,7 @@ from fsm.datatypes import (
     RecordType,
     ScalarType,
 )
+from fsm.pattern_engine import compile_pattern
 from fsm.values import INT_BOUND, is_text
 
 Built = tuple[object, dict[str, object]]
@@ -258,7 +258,7 @@ def _type_test(
             rejects = [f"type({v}) is not str", f"not ({v}.isascii() or TEXT({v}))"]
             rejects.extend(_length_rejects(f"len({v})", key, constraints, namespace))
             if constraints.pattern is not None:
-                namespace[f"P{key}"] = re.compile(constraints.pattern)
+                namespace[f"P{key}"] = compile_pattern(constraints.pattern)
                 rejects.append(f"P{key}.fullmatch({v}) is None")
             return " or ".join(rejects), v, v
         case ScalarType(name="int"):

@@ -11,7 +11,6 @@ data), it only makes the common, valid case cheap.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from fsm.datatypes import (
@@ -24,6 +23,7 @@ from fsm.datatypes import (
     RecordType,
     ScalarType,
 )
+from fsm.pattern_engine import compile_pattern
 from fsm.values import (
     is_text,
     plain_int,
@@ -125,7 +125,7 @@ def _scalar(name: str, constraints: Constraints) -> Check:
         return lambda value: isinstance(value, bool)
     if name == "str":
         sized = _length(constraints)
-        pattern = re.compile(constraints.pattern) if constraints.pattern is not None else None
+        pattern = compile_pattern(constraints.pattern) if constraints.pattern is not None else None
         if pattern is None:
             return lambda value: (
                 isinstance(value, str) and is_text(value) and sized(str.__len__(value))

@@ -9,8 +9,9 @@ A field is written either as a type expression (``topic: str``) or as a mapping:
 Reading checks the shape of every key; resolving needs every contract, so it runs afterwards
 and checks what depends on the type: that constraints fit it (``min``/``max`` on numbers,
 ``*_len`` on str/list/dict, ``pattern`` on str) and that the default is a valid value.
-A pattern must also be safe to match (``fsm.spec.patterns``: no catastrophic backtracking, no
-huge repeats), and ``min_len`` at most ``MAX_MIN_LEN``.
+A pattern must also be one RE2 matches in linear time, read alike by Python's ``re``
+(``fsm.spec.patterns``: no lookarounds or backreferences, no huge repeats), and ``min_len``
+at most ``MAX_MIN_LEN``.
 Context fields of list type without a default start as ``[]``, dict fields as ``{}`` (unless
 that breaks a ``min_len``, in which case the field must be given when a run starts).
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Collection, Mapping
 
 import attrs
@@ -38,6 +40,7 @@ from fsm.datatypes import (
     render_type,
     strip_optional,
 )
+from fsm.pattern_engine import python_pattern
 from fsm.spec.load import LMap, LNode, LScalar, describe, to_plain
 from fsm.spec.model import MergePolicy
 from fsm.spec.parse_base import (
@@ -226,7 +229,22 @@ def _read_pattern(node: LNode | None, problems: Problems) -> str | None:
     if pattern is None:
         return None
     try:
-        re.compile(pattern)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FutureWarning)
+            python_pattern(pattern)
+    except FutureWarning as warning:  # '[[', '--', '&&' in a set: a future re reads them anew
+        assert isinstance(node, LScalar)
+        found = re.search(r"at position (\d+)", str(warning))
+        span = node.span_of(int(found.group(1))) if found else node.span
+        problems.error(
+            span,
+            f"invalid pattern {pattern!r}: {str(warning).lower()} (Python's re will read it "
+            "differently in a future version; RE2 reads '[[:alpha:]]' as a POSIX class)",
+            "spec-pattern",
+            "escape the character inside the set ('[\\[a]'); for a POSIX class list its "
+            "characters ('[a-zA-Z]' for '[[:alpha:]]')",
+        )
+        return None
     except re.error as error:
         assert isinstance(node, LScalar)
         span = node.span_of(error.pos) if error.pos is not None else node.span
@@ -234,7 +252,7 @@ def _read_pattern(node: LNode | None, problems: Problems) -> str | None:
             span,
             f"invalid pattern {pattern!r}: {error.msg}",
             "spec-pattern",
-            "use Python regular expression syntax",
+            "use the regular expression syntax RE2 and Python's re share (docs/spec-format.md)",
         )
         return None
     unsafe = pattern_problem(pattern)

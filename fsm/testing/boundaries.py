@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 from hypothesis import HealthCheck, Phase, find, settings
-from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
 from fsm.datatypes import (
@@ -53,7 +52,7 @@ from fsm.guards.nodes import (
     Unary,
 )
 from fsm.spec.checked import CheckedSpec
-from fsm.testing.strategies import EACH, Path
+from fsm.testing.strategies import EACH, Path, regex_matches
 from fsm.values import check_value
 
 Candidates = dict[Path, list[object]]
@@ -579,7 +578,7 @@ def _pattern_example(pattern: str) -> object:
         suppress_health_check=list(HealthCheck),
     )
     try:
-        return find(st.from_regex(pattern, fullmatch=True), lambda _: True, settings=quick)
+        return find(regex_matches(pattern), lambda _: True, settings=quick)
     except (NoSuchExample, Unsatisfiable):
         return UNBUILDABLE
 

@@ -219,3 +219,26 @@ def test_nested_record_defaults_are_fresh_copies() -> None:
     first = fields(find(values(record), lambda v: fields(v).get("tags") == ["a"]))
     first["tags"].append("b")
     assert find(values(record), lambda v: fields(v).get("tags") == ["a"]) == {"tags": ["a"]}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "bounds"),
+    [(r"\d+", (0, None)), (r"\w+\s\w", (0, None)), (r"[\d\s]{2,5}", (0, None)), (r"\w+", (40, 40))],
+)
+def test_drawn_pattern_values_match_under_re2_classes(
+    pattern: str, bounds: tuple[int, int | None]
+) -> None:
+    """``\\d \\w \\s`` are ASCII in RE2, which checks values at run time: fsm check draws
+    only what the runtime accepts (hypothesis drew Arabic-Indic digits for ``\\d``, which
+    RE2 refuses)."""
+    low, high = bounds
+    constraints = Constraints(min_len=low or None, max_len=high, pattern=pattern)
+
+    @settings(max_examples=60, deadline=None)
+    @given(values(STR, constraints))
+    def drawn(value: object) -> None:
+        assert isinstance(value, str)
+        assert value.isascii()
+        assert check_value(value, STR, "", constraints) == []
+
+    drawn()

@@ -519,8 +519,8 @@ TYPE_HINT = "(e.g. str, list[Issue], Review?, or {type: ..., default: ...})"
         ("  A: {x: {type: str, min_len: 5, pattern: 'a{1,2}'}}",
          "2:34 pattern 'a{1,2}' only matches strings at most 2 characters long, but 'min_len' is 5"
          " in field 'A.x'"),
-        ("  A: {x: {type: str?, max_len: 2, pattern: '(?=x)abc+'}}",
-         "2:35 pattern '(?=x)abc+' only matches strings at least 3 characters long, but 'max_len'"
+        ("  A: {x: {type: str?, max_len: 2, pattern: '(?:x|)abc+'}}",
+         "2:35 pattern '(?:x|)abc+' only matches strings at least 3 characters long, but 'max_len'"
          " is 2 in field 'A.x'"),
         ("  A: {x: {type: str, min_len: 1, pattern: ''}}",
          "2:34 pattern '' only matches strings at most 0 characters long, but 'min_len' is 1 in"
