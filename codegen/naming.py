@@ -62,8 +62,11 @@ def module_helpers(templates: tuple[str, ...] = CLASS_NAME_TEMPLATES) -> dict[st
     return helpers
 
 
-CLASS_BODY_NAMES = frozenset({"attrs", "str", "int", "float", "bool", "list", "dict", "None"})
-"""Names a generated record class body reads (annotations and ``attrs.field`` calls)."""
+CLASS_BODY_NAMES = frozenset(
+    {"attrs", "matches_pattern", "str", "int", "float", "bool", "list", "dict", "None"}
+)
+"""Names a generated record class body reads (annotations, ``attrs.field`` calls and the
+``matches_pattern`` validator of fields with a ``pattern``)."""
 
 START_PARAMETERS = frozenset({"self", "run_id", "max_steps"})
 """Parameters of the generated ``start()`` besides the context fields."""

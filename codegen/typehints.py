@@ -123,7 +123,7 @@ def field_arguments(field: FieldDef) -> tuple[Node, ...] | None:
 
 def _one_or_tuple(nodes: list[Node]) -> Node:
     """One validator as itself, several as a tuple: mypy types each item of a tuple on its own,
-    while a list of, say, ``min_len`` and ``matches_re`` joins to ``list[function]``, which
+    while a list of, say, ``min_len`` and ``matches_pattern`` joins to ``list[function]``, which
     ``attrs.field`` refuses under ``--strict``."""
     return nodes[0] if len(nodes) == 1 else Group("(", tuple(nodes), ")")
 
@@ -185,7 +185,7 @@ def _constraint_validators(constraints: Constraints, data_type: DataType) -> lis
     if constraints.max_len is not None:
         nodes.append(Atom(f"attrs.validators.max_len({int(constraints.max_len)})"))
     if constraints.pattern is not None:
-        nodes.append(Group("attrs.validators.matches_re(", (Text(constraints.pattern),), ")"))
+        nodes.append(Group("matches_pattern(", (Text(constraints.pattern),), ")"))
     return nodes
 
 

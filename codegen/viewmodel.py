@@ -76,6 +76,7 @@ class ContractsView:
     docstring: str
     has_enums: bool  # ``import enum``
     has_records: bool  # ``import attrs``
+    has_patterns: bool  # ``from fsm.contracts import matches_pattern``
     definitions: tuple[RecordView | EnumView, ...]
     json_schemas: str
     exports: tuple[str, ...]
@@ -101,6 +102,7 @@ class AgentView:
 class AgentsView:
     docstring: str
     contract_imports: tuple[str, ...]  # the contracts the agents' annotations mention
+    has_patterns: bool  # ``from fsm.contracts import matches_pattern``
     agents: tuple[AgentView, ...]
     agents_class: str
     agents_docstring: str
@@ -225,6 +227,7 @@ def contracts_view(checked: CheckedSpec) -> ContractsView:
         ),
         has_enums=any(isinstance(t, EnumType) for t in types),
         has_records=any(isinstance(t, RecordType) for t in types),
+        has_patterns=any(isinstance(t, RecordType) and has_pattern(t) for t in types),
         definitions=tuple(definitions),
         json_schemas=schema_text,
         exports=import_order([t.name for t in types] + ["JSON_SCHEMAS"]),
@@ -245,6 +248,11 @@ def member_view(name: str, value: str) -> MemberView:
     head = f"{INDENT}{name} = "
     literal = layout(Text(value), INDENT, len(head))
     return MemberView(name, exempt_overlong(head + literal)[len(head) :])
+
+
+def has_pattern(record: RecordType) -> bool:
+    """Whether a field of ``record`` has a ``pattern``, so its class needs ``matches_pattern``."""
+    return any(field.constraints.pattern is not None for field in record.fields)
 
 
 def record_view(record: RecordType, fallback_doc: str) -> RecordView:
@@ -336,6 +344,7 @@ def agents_view(checked: CheckedSpec, names: GeneratedNames, spec_path: str) -> 
             "",
         ),
         contract_imports=import_order(used),
+        has_patterns=any(has_pattern(checked.agent_inputs[agent.name]) for agent in spec.agents),
         default_agents_call=layout(wiring, INDENT, len(INDENT) + len("return ")),
         scaffold_files=assignment(
             Group("[", tuple(Text(f"{view.name}.py") for view in agents), "]"),

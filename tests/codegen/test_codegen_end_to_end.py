@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,37 @@ def test_the_facade_has_async_twins_for_event_loops(tmp_path: Path, import_packa
 
     _, done = asyncio.run(drive())
     assert (done.status, done.state) == ("completed", "published")
+
+
+LINEAR_SPEC = """\
+workflow: linear
+contracts:
+  Code: {value: {type: str, pattern: '(a|aa)+'}, digits: {type: str?, pattern: '\\d+'}}
+context:
+  code: Code?
+agents:
+  coder: {output: Code}
+states:
+  coding: {agent: coder, writes: code}
+  done: {final: true}
+initial: coding
+transitions:
+  coding: [{to: done}]
+"""
+
+
+def test_generated_classes_check_patterns_with_re2(tmp_path: Path, import_package: Any) -> None:
+    """A generated class refuses a value breaking its pattern, at once even for a pattern
+    that makes Python's backtracking re run forever (``(a|aa)+`` on a near miss), and with
+    RE2's ASCII ``\\d`` (no Arabic-Indic digits), as the runtime checks do."""
+    spec = tmp_path / "linear.yaml"
+    spec.write_text(LINEAR_SPEC, encoding="utf-8")
+    contracts = import_package(generate_package(spec, tmp_path / "linear"), "contracts")
+    assert contracts.Code(value="aaa", digits="42").value == "aaa"
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match=r"'value' must match '\(a\|aa\)\+'"):
+        contracts.Code(value="a" * 1000 + "!")
+    assert time.perf_counter() - started < 1.0
+    with pytest.raises(ValueError, match="'digits' must match"):
+        contracts.Code(value="a", digits="\u0663")
+    assert contracts.Code(value="a", digits=None).digits is None
