@@ -288,6 +288,7 @@ def decode_snapshot(
                 run_id=run_id,
                 seq=seq,
             )
+        _check_shape(data)
         changes = data.get("changes", {})
         appended = data.get("appended", {})
         output = data.get("output")
@@ -314,13 +315,67 @@ def decode_snapshot(
         )
     except CorruptionError:
         raise
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError, zlib.error) as exc:
+    except (
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        RecursionError,  # JSON nested thousands deep: the decoder recurses once per level
+        zlib.error,
+    ) as exc:
         raise CorruptionError(
             f"run {run_id} seq {seq}: the stored record passed its checksum but does not"
             f" decode ({exc!r}); it was written by an incompatible version",
             run_id=run_id,
             seq=seq,
         ) from exc
+
+
+_TEXT = (str,)
+_MAYBE_TEXT = (str, type(None))
+_NUMBER = (int, float)
+_SHAPES: tuple[tuple[str, tuple[type, ...]], ...] = (
+    ("target", _TEXT),
+    ("source", _MAYBE_TEXT),
+    ("event", _MAYBE_TEXT),
+    ("rule", _MAYBE_TEXT),
+    ("error", _MAYBE_TEXT),
+    ("status", _TEXT),
+    ("spec_hash", _TEXT),
+    ("attempt", (int,)),
+    ("started_at", _NUMBER),
+    ("duration_ms", _NUMBER),
+    ("changes", (dict,)),
+    ("appended", (dict,)),
+    ("frame", (dict, type(None))),
+)
+
+
+def _check_shape(data: object) -> None:
+    """``TypeError`` unless the record's own keys hold the JSON types it was written with.
+
+    A payload whose checksum was recomputed after an edit (or one from a foreign writer) is
+    otherwise used as is, and a list where ``changes`` belongs, a number as ``target`` or
+    text as ``started_at`` surfaces later as a traceback in replay or ``history``. Only the
+    record's structure is checked (a few ``isinstance`` calls), never the context values."""
+    if not isinstance(data, dict):
+        raise TypeError(f"the record is {type(data).__name__}, not an object")
+    for key, kinds in _SHAPES:
+        value = data.get(key)
+        if key in data and (not isinstance(value, kinds) or isinstance(value, bool)):
+            raise TypeError(f"{key!r} holds {type(value).__name__}")
+    for name, items in data.get("appended", {}).items():
+        if not isinstance(items, list):
+            raise TypeError(f"'appended' holds {type(items).__name__} for {name!r}, not a list")
+    frame = data.get("frame")
+    if frame is not None:
+        state, steps, visits = frame.get("state"), frame.get("steps"), frame.get("visits")
+        wrong_visits = not isinstance(visits, dict) or any(
+            not isinstance(count, int) or isinstance(count, bool) for count in visits.values()
+        )
+        if not isinstance(state, str) or type(steps) is not int or wrong_visits:
+            raise TypeError("the frame's state, steps or visits do not have their types")
 
 
 def _pinned(pinned_hash: str | None) -> str:

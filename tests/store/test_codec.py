@@ -126,6 +126,60 @@ def test_a_checksummed_payload_that_does_not_decode_is_corruption() -> None:
             decode_snapshot("r1", 1, payload, checksum("r1", 1, payload))
 
 
+_TRANSITION = {
+    "v": 1,
+    "source": "a",
+    "target": "b",
+    "status": "running",
+    "started_at": 1.0,
+    "duration_ms": 0.5,
+    "spec_hash": "ab",
+}
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"changes": [1, 2]},
+        {"target": 5},
+        {"target": ["b"]},
+        {"source": 7},
+        {"started_at": "noon"},
+        {"duration_ms": True},
+        {"attempt": "2"},
+        {"error": {"message": "x"}},
+        {"appended": {"log": 5}},
+        {"frame": [1]},
+        {"frame": {"context": {}, "state": 3, "steps": 1, "visits": {}}},
+        {"frame": {"context": {}, "state": "b", "steps": "1", "visits": {}}},
+        {"frame": {"context": {}, "state": "b", "steps": 1, "visits": {"b": "x"}}},
+    ],
+)
+def test_a_checksummed_record_of_the_wrong_shape_is_corruption(edit: dict[str, Any]) -> None:
+    """A record edited with its checksum recomputed, holding the wrong JSON type for one of its
+    own keys, is CorruptionError when read, not a traceback later in replay or history."""
+    payload = json.dumps(_TRANSITION | edit).encode()
+    with pytest.raises(CorruptionError, match="does not decode"):
+        decode_snapshot("r1", 1, payload, checksum("r1", 1, payload))
+
+
+def test_a_checksummed_record_nested_too_deep_to_decode_is_corruption() -> None:
+    """JSON nested far deeper than any record makes the decoder recurse too deep: that is
+    CorruptionError too, never a RecursionError."""
+    deep = "[" * 100_000 + "]" * 100_000
+    payload = json.dumps(_TRANSITION)[:-1].encode() + b',"changes":{"x":' + deep.encode() + b"}}"
+    with pytest.raises(CorruptionError, match="does not decode"):
+        decode_snapshot("r1", 1, payload, checksum("r1", 1, payload))
+
+
+def test_a_record_of_the_right_shape_still_decodes() -> None:
+    """The shape check accepts every key of a well-formed transition record."""
+    data = _TRANSITION | {"changes": {"x": 1}, "appended": {"log": [1]}, "attempt": 2}
+    payload = json.dumps(data).encode()
+    record = decode_snapshot("r1", 1, payload, checksum("r1", 1, payload))
+    assert (record.target, record.attempt, record.appended) == ("b", 2, {"log": [1]})
+
+
 @pytest.mark.parametrize(
     "bad", [{"tags": {1, 2}}, {"score": float("inf")}, {"when": object()}, {"s": "\ud800"}]
 )
