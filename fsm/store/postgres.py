@@ -42,7 +42,7 @@ from fsm.store.records import (
     run_columns,
     run_from_columns,
 )
-from fsm.store.replay import full_frame, rebuild
+from fsm.store.replay import full_frame, rebuild, stored_frame
 from fsm.store.weighing import FrameWeigher
 
 Connection = psycopg.Connection[tuple[Any, ...]]
@@ -554,7 +554,7 @@ class PostgresStore:
         decoded = [
             decode_snapshot(run_id, found, bytes(data), digest) for found, data, digest in rows
         ]
-        return rebuild(decoded[0], [*decoded[1:], *extra])
+        return rebuild(stored_frame(decoded[0]), [*decoded[1:], *extra])
 
 
 def open_postgres(url: str) -> PostgresStore:

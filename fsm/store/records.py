@@ -15,6 +15,8 @@ from typing import Any, Literal, TypeAlias, TypedDict, TypeVar, get_args
 
 import attrs
 
+from fsm.errors import CorruptionError
+
 RunStatus = Literal["running", "waiting", "completed", "failed"]
 RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
 _STATUS_SET = frozenset(RUN_STATUSES)
@@ -183,7 +185,23 @@ def run_from_columns(row: Sequence[Any], waiting_for: tuple[str, ...]) -> RunRec
     """A ``RunRecord`` from a row in the backends' shared run column order (run_id, workflow,
     spec_hash, spec_path, status, state, seq, waiting_for, error, created_at, updated_at,
     parent_run_id, parent_seq, lease_owner, lease_expires_at); each backend decodes its own
-    ``waiting_for`` column (a JSON text in SQLite, an array in PostgreSQL)."""
+    ``waiting_for`` column (a JSON text in SQLite, an array in PostgreSQL).
+
+    The runs row carries no checksum: a row edited by hand into one no writer makes (a status
+    such as ``'cancelled'``, a negative seq) is ``CorruptionError`` naming the run, so one bad
+    row is reported, not a traceback out of ``fsm runs``."""
+    try:
+        return _run_from_columns(row, waiting_for)
+    except (ValueError, TypeError) as exc:
+        raise CorruptionError(
+            f"run {row[0]}: its row in the runs table is not one Flow Orchestra writes ({exc});"
+            " it was edited by hand. Restore it from a backup, or set its columns back to"
+            " values a run can have",
+            run_id=str(row[0]),
+        ) from exc
+
+
+def _run_from_columns(row: Sequence[Any], waiting_for: tuple[str, ...]) -> RunRecord:
     return RunRecord(
         run_id=row[0],
         workflow=row[1],

@@ -13,6 +13,21 @@ from fsm.errors import CorruptionError
 from fsm.store.records import Frame, JsonValue, RunState, RunStatus, Snapshot
 
 
+def stored_frame(frame_record: Snapshot) -> Snapshot:
+    """A backend's frame record, chosen by its ``full_frame`` column: one marked so that holds
+    no frame (the column, outside the checksum, edited by hand) is ``CorruptionError``, not
+    ``rebuild``'s ``ValueError`` for a caller's bug."""
+    if frame_record.frame is None:
+        raise CorruptionError(
+            f"run {frame_record.run_id} seq {frame_record.seq}: the store marks this record as"
+            " holding a frame (its full_frame column) but it holds none; the column was edited"
+            " by hand. Set it back to 0, or restore the store from a backup",
+            run_id=frame_record.run_id,
+            seq=frame_record.seq,
+        )
+    return frame_record
+
+
 def rebuild(frame_record: Snapshot, deltas: Sequence[Snapshot]) -> RunState:
     """The state after the last of ``deltas`` (or after ``frame_record`` when there are none).
 

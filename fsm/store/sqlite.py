@@ -48,7 +48,7 @@ from fsm.store.records import (
     run_columns,
     run_from_columns,
 )
-from fsm.store.replay import full_frame, rebuild
+from fsm.store.replay import full_frame, rebuild, stored_frame
 from fsm.store.weighing import FrameWeigher
 
 Durability = Literal["normal", "full"]
@@ -422,7 +422,7 @@ class SqliteStore:
             state=row[16],
             updated_at=row[17],
             status="running" if status is None else status,
-            waiting_for=() if waiting_for is None else tuple(json.loads(waiting_for)),
+            waiting_for=() if waiting_for is None else _waiting_for(run.run_id, waiting_for),
             error=error,
         )
 
@@ -484,7 +484,7 @@ class SqliteStore:
             decode_snapshot(run_id, sql.seq_of(key), payload, _hex(digest), pinned)
             for key, payload, digest in rows
         ]
-        return rebuild(decoded[0], [*decoded[1:], *extra])
+        return rebuild(stored_frame(decoded[0]), [*decoded[1:], *extra])
 
 
 class _Transaction:
@@ -574,4 +574,21 @@ def _json_list(values: tuple[str, ...]) -> str:
 
 def _run_from_row(row: tuple[Any, ...]) -> RunRecord:
     """A ``RunRecord`` from a row in the column order of ``sql.SELECT_RUN``."""
-    return run_from_columns(row, tuple(json.loads(row[7])))
+    return run_from_columns(row, _waiting_for(str(row[0]), row[7]))
+
+
+def _waiting_for(run_id: str, text: object) -> tuple[str, ...]:
+    """The event names of a ``waiting_for`` column (a JSON list of strings); anything else was
+    put there by hand and is ``CorruptionError``, not a ``JSONDecodeError`` traceback."""
+    try:
+        names = json.loads(text) if isinstance(text, str | bytes) else None
+    except ValueError:
+        names = None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise CorruptionError(
+            f"run {run_id}: its waiting_for column holds {text!r}, not the JSON list of event"
+            " names Flow Orchestra writes; it was edited by hand. Restore it from a backup, or"
+            " set it back (to '[]' for a run that waits for no event)",
+            run_id=run_id,
+        )
+    return tuple(names)

@@ -264,6 +264,41 @@ def test_a_record_edited_in_sql_to_another_type_is_corruption(
     store.close()
 
 
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("status = 'cancelled'", "its row in the runs table is not one Flow Orchestra writes"),
+        ("seq = -1", "its row in the runs table is not one Flow Orchestra writes"),
+        ("waiting_for = 'approve'", "its waiting_for column holds 'approve'"),
+        ("waiting_for = '[1]'", "its waiting_for column holds '\\[1\\]'"),
+    ],
+)
+def test_a_runs_row_edited_in_sql_into_one_no_writer_makes_is_corruption(
+    tmp_path: Path, assignment: str, message: str
+) -> None:
+    """The runs row has no checksum: a status set by hand to one the store does not know (an
+    operator 'cancelling' a run) or a waiting_for that is no JSON list of names is reported as
+    CorruptionError naming the run, never a ValueError or JSONDecodeError traceback."""
+    store = _run_r1(tmp_path, 2)
+    with closing(sqlite3.connect(tmp_path / "r.db")) as db, db:
+        db.execute(f"UPDATE runs SET {assignment} WHERE run_id = 'r1'")
+    for read in (lambda: store.get_run("r1"), store.list_runs):
+        with pytest.raises(CorruptionError, match=f"run r1: {message}"):
+            read()
+    store.close()
+
+
+def test_a_record_marked_by_hand_as_a_frame_is_corruption(tmp_path: Path) -> None:
+    """``full_frame`` is outside the checksum: set on a record without a frame, loading the
+    state from it is CorruptionError, not replay's ValueError for a caller's bug."""
+    store = _run_r1(tmp_path, 3)
+    with closing(sqlite3.connect(tmp_path / "r.db")) as db, db:
+        db.execute("UPDATE snapshots SET full_frame = 1 WHERE run_id = 'r1' AND seq = 2")
+    with pytest.raises(CorruptionError, match="run r1 seq 2: the store marks this record"):
+        store.load_state("r1", 3)
+    store.close()
+
+
 def test_deleting_a_finished_runs_last_record_is_reported(tmp_path: Path) -> None:
     """The runs row keeps the seq of the last status change, so a deleted tail behind it shows."""
     store = SqliteStore(tmp_path / "r.db")
