@@ -192,10 +192,10 @@ def _check_str(value: object, constraints: Constraints, fail: Callable[..., None
         fail()
     elif not is_text(value):
         fail(f"{describe_expected(STR, constraints)} {_NO_SURROGATES}")
-    else:
-        _check_length(str.__len__(value), constraints, fail)
-        if constraints.pattern is not None and not fully_matches(constraints.pattern, value):
-            fail()
+    elif not _check_length(str.__len__(value), constraints, fail):
+        return  # reported once, by its length; no need to match its pattern too
+    elif constraints.pattern is not None and not fully_matches(constraints.pattern, value):
+        fail()
 
 
 def _check_record(
@@ -239,8 +239,12 @@ def _check_bounds(value: float, constraints: Constraints, fail: Callable[[], Non
         fail()
 
 
-def _check_length(length: int, constraints: Constraints, fail: Callable[[], None]) -> None:
+def _check_length(length: int, constraints: Constraints, fail: Callable[[], None]) -> bool:
+    """Whether ``length`` is within the bounds (``fail()`` when it is not)."""
     if constraints.min_len is not None and length < constraints.min_len:
         fail()
-    elif constraints.max_len is not None and length > constraints.max_len:
+        return False
+    if constraints.max_len is not None and length > constraints.max_len:
         fail()
+        return False
+    return True

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fsm.datatypes import FLOAT, INT, Constraints, DictType
+from fsm.datatypes import FLOAT, INT, STR, Constraints, DictType
 from fsm.errors import ContractError, ContractProblem
 from fsm.runtime import AgentCall, Workflow
 from fsm.runtime.merge import compute_merge
@@ -83,6 +84,17 @@ def test_a_lone_surrogate_in_a_start_input_is_a_contract_error(store: Store) -> 
 def test_check_value_names_a_lone_surrogate_in_a_dict_key() -> None:
     (problem,) = check_value({"ok": 1, CUT: 2}, DictType(INT), "counts")
     assert problem.expected == "string keys (valid Unicode: no lone surrogates)"
+
+
+def test_a_string_too_long_is_never_matched_against_its_pattern() -> None:
+    """``max_len`` bounds a pattern's time: a value over it is refused by its length alone (one
+    problem), before ``re.fullmatch`` could backtrack on it. This pattern takes seconds on
+    2,000 characters that do not match; here the check is instant."""
+    slow = Constraints(max_len=20, pattern=r"\w+\s*\w+\s*\w+\s*\w+!")
+    started = time.perf_counter()
+    (problem,) = check_value("a" * 2_000, STR, "title", slow)
+    assert time.perf_counter() - started < 0.5
+    assert problem.expected.startswith("str with length <= 20 matching")
 
 
 NOTES = checked_from_text(
