@@ -78,7 +78,8 @@ def call_agent(
         delay = policy.delay(attempt - 1)
         failed.append(_retrying(call, outcome, delay))
         if delay > 0:
-            time.sleep(delay)
+            # time.sleep raises OverflowError past ~292 years; asyncio.sleep takes any delay
+            time.sleep(min(delay, threading.TIMEOUT_MAX))
         fresh = inputs if rebuild is None else rebuild()
         outcome = _attempt(agent, fresh, attrs.evolve(call, attempt=attempt), validate)
         if outcome.error is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,32 @@ def test_retries_wait_the_backoff_between_attempts_and_not_after_the_last(
     assert (handle.state, handle.history()[-1].attempt) == ("broken", 3)
     assert len(handle.history()[-1].failed_attempts) == 2
     assert waits == [0.5, 1.5]
+
+
+def test_a_backoff_longer_than_time_sleep_takes_waits_as_long_as_it_can(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``backoff``/``max_backoff`` are any finite number to ``fsm validate``; the blocking
+    driver once passed 1e300 s to ``time.sleep``, which raised OverflowError out of the step.
+    It now waits the longest time ``time.sleep`` takes."""
+    text = GATED.replace(
+        "retry: {attempts: 3}", "retry: {attempts: 2, backoff: 1e300, max_backoff: 1e300}"
+    )
+    waits: list[float] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        if seconds > threading.TIMEOUT_MAX:
+            real_sleep(seconds)  # raises OverflowError, without waiting
+        waits.append(seconds)
+
+    monkeypatch.setattr("fsm.runtime.invoke.time.sleep", sleep)
+    workflow = Workflow.from_spec(
+        checked_from_text(text, "g.yaml"), agents={"worker": Flaky(failures=5)}, store=store
+    )
+    handle = workflow.start()
+    assert (handle.state, handle.history()[-1].attempt) == ("broken", 2)
+    assert waits == [threading.TIMEOUT_MAX]
 
 
 def test_exhausted_retries_take_the_error_route_and_record_the_error(store: Store) -> None:
