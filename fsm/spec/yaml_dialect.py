@@ -109,9 +109,9 @@ def resolve_plain(text: str) -> ScalarValue:
     if _INT10.fullmatch(text):
         return _decimal(text)
     if _INT8.fullmatch(text):
-        return int(text[2:], 8)
+        return _based(text, 8)
     if _INT16.fullmatch(text):
-        return int(text[2:], 16)
+        return _based(text, 16)
     if _FLOAT.fullmatch(text):
         return float(text)
     if _INF.fullmatch(text):
@@ -127,6 +127,24 @@ def _decimal(text: str) -> int | str:
         return int(text, 10)
     except ValueError:
         return text
+
+
+def _based(text: str, base: int) -> int | str:
+    """An octal or hex integer, or the text when it is too long to write as a decimal (as
+    ``_decimal``): Python reads any number of hex digits, but no store could write the
+    result, so ``max_steps: 0xfff…`` would pass ``fsm validate`` and fail every run."""
+    value = int(text[2:], base)
+    if value.bit_length() <= _SAFE_BITS:
+        return value
+    try:
+        str(value)
+    except ValueError:
+        return text
+    return value
+
+
+_SAFE_BITS = 10_000
+"""Integers of at most this many bits have fewer than 4,300 decimal digits (3,011)."""
 
 
 class NodeLoader(

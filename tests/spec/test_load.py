@@ -177,6 +177,15 @@ def test_integers_too_long_to_convert_stay_text() -> None:
     assert resolve_plain(digits) == digits
 
 
+@pytest.mark.parametrize("text", ["0x" + "f" * 4000, "0o" + "7" * 5000])
+def test_hex_and_octal_integers_too_long_to_write_stay_text(text: str) -> None:
+    """Python reads any number of hex or octal digits, but could not write the value as text
+    (nor could a store): such a scalar stays a string, like a long decimal, so a
+    ``max_steps: 0xfff…`` is an error of ``fsm validate``, not of every run."""
+    assert resolve_plain(text) == text
+    assert resolve_plain("0x" + "f" * 2000) == 16**2000 - 1
+
+
 def test_nan_resolves_to_a_float_nan() -> None:
     """`.nan` is a float (and not equal to itself, hence its own test)."""
     result = resolve_plain(".NaN")
