@@ -8,11 +8,14 @@ referenced with ``$ref``; the root record is written inline, as LLM APIs expect.
 Known differences, inherent to JSON Schema: it counts ``1.0`` as an integer (JSON does not
 tell ``1.0`` from ``1``; ``check_value`` rejects the float), and patterns are written
 ``^(?:p)$`` for ECMA-262 engines, where ``$`` only matches at the very end (Python's ``re``,
-which the ``jsonschema`` package uses, also lets ``$`` match before a final newline).
+which the ``jsonschema`` package uses, also lets ``$`` match before a final newline). A
+pattern's leading inline flags (``(?i)``) stay in front, where Python's ``re`` requires them;
+ECMA-262 has no inline flags, so such a pattern only works with Python-based validators.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fsm.datatypes import (
@@ -103,7 +106,7 @@ def _constrained(data_type: DataType, constraints: Constraints) -> Schema:
                     constraints.min_len, constraints.max_len, "minLength", "maxLength"
                 )
                 if constraints.pattern is not None:
-                    schema["pattern"] = f"^(?:{constraints.pattern})$"
+                    schema["pattern"] = _anchored(constraints.pattern)
             return schema
         case ListType(item=item):
             schema = {"type": "array", "items": _constrained(item, Constraints())}
@@ -135,3 +138,14 @@ def _number(value: float) -> int | float:
 
 def _pointer_escape(name: str) -> str:
     return name.replace("~", "~0").replace("/", "~1")
+
+
+_LEADING_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))+")
+
+
+def _anchored(pattern: str) -> str:
+    """``pattern`` as a whole-string match for ``"pattern"`` (which JSON Schema searches for),
+    its leading inline flags kept first: inside ``(?:…)`` Python's ``re`` refuses them."""
+    flags = _LEADING_FLAGS.match(pattern)
+    lead = flags.group() if flags is not None else ""
+    return f"{lead}^(?:{pattern[len(lead) :]})$"

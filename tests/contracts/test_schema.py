@@ -250,3 +250,17 @@ def test_anchored_pattern_rejects_partial_matches(pattern: str) -> None:
     assert schema_accepts(schema, "x")
     assert not schema_accepts(schema, "x1")
     assert not schema_accepts(schema, "1x")
+
+
+def test_a_patterns_leading_inline_flags_stay_in_front_of_the_anchors() -> None:
+    """``(?s)a.b`` was written ``^(?:(?s)a.b)$``, which Python's ``re`` (and so the
+    ``jsonschema`` package) refuses: global flags must come first."""
+    record = RecordType(
+        "Flagged",
+        (FieldDef("s", STR, constraints=Constraints(pattern="(?i)(?s)a.b")),),
+    )
+    schema = json_schema(record)
+    assert schema["properties"]["s"]["pattern"] == "(?i)(?s)^(?:a.b)$"
+    validator = jsonschema.Draft202012Validator(schema)
+    assert validator.is_valid({"s": "A\nB"})
+    assert not validator.is_valid({"s": "xa\nb"})
