@@ -66,6 +66,20 @@ def silence_stdout() -> None:
         os.close(devnull)
 
 
+class _DuplicateKeyError(Exception):
+    """A JSON object names a key twice; ``json`` would silently keep the last value."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object as a dict, refusing a repeated key (as spec files do)."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _DuplicateKeyError(key)
+        seen.add(key)
+    return dict(pairs)
+
+
 def read_json_argument(value: str | None, what: str) -> object:
     """Parse ``value`` as JSON, or the file it names when it starts with ``@``."""
     if value is None:
@@ -85,7 +99,13 @@ def read_json_argument(value: str | None, what: str) -> object:
                 f"cannot read {path}: not UTF-8 text (byte {error.start})", param_hint=what
             ) from None
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as error:
+        raise click.BadParameter(
+            f"not usable JSON: key {error.args[0]!r} appears twice in one object (which one"
+            " was meant?)",
+            param_hint=what,
+        ) from None
     except json.JSONDecodeError as error:
         raise click.BadParameter(
             f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})",

@@ -190,6 +190,8 @@ def test_history_reads_a_long_run_in_batches_and_pages(
         (("run", SPEC, "--input", "[1]"), 2, "must be a JSON object"),
         (("run", SPEC, "--input", '{"n": ' + "9" * 5000 + "}"), 2, "Exceeds the limit"),
         (("run", SPEC, "--input", "[" * 100_000 + "]" * 100_000), 2, "nested too deeply"),
+        (("run", SPEC, "--input", '{"brief": {"a": 1, "a": 2}}'), 2, "key 'a' appears twice"),
+        (("send", "r1", "go", "--data", '{"editor": "a", "editor": "b"}'), 2, "appears twice"),
         (("send", "r1", "go", "--data", '{"a": ' * 100_000 + "1" + "}" * 100_000), 2, "too deeply"),
         (("run", SPEC, "--input", '{"brief": {"topic": "x"}}'), 1, "input.brief.topic"),
         (("run", SPEC, "--input", INPUT, "--run-id=-r1"), 2, "'-r1' starts with '-'"),
