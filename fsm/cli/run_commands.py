@@ -205,7 +205,21 @@ def _leased(
     finally:
         printer.after = None
         heartbeat.stop()
+        _release(store, run_id, owner)
+
+
+def _release(store: Store, run_id: str, owner: str) -> None:
+    """Give the lease back; a store that fails now (its server just went down) costs only the
+    wait for the lease to expire, so that is a note, not an error hiding the run's outcome
+    (or the error that ended the command)."""
+    try:
         store.release(run_id, owner)
+    except FsmError as error:
+        click.echo(
+            f"note: could not give back the lease on run {run_id} ({error}); it expires within"
+            f" {CLI_LEASE_SECONDS:.0f} s, and then workers or `fsm resume` can take the run",
+            err=True,
+        )
 
 
 class _Heartbeat(threading.Thread):

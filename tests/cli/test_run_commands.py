@@ -1140,3 +1140,20 @@ def test_history_shows_the_failures_an_agent_was_retried_after(store: str, tmp_p
     records = json.loads(fsm("history", run_id, "--store", store, "--json").stdout)["history"]
     assert records[1]["failed_attempts"] == [lines[step + 1].split("retried: ")[1]]
     assert records[2]["failed_attempts"] == []
+
+
+def test_a_lease_that_cannot_be_given_back_is_a_note_not_a_failed_command(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store failing just when the command gives its lease back (its server went down
+    after the last step) made a completed run's command exit 1 without its summary."""
+
+    def down(*_: object) -> None:
+        raise StoreError("the server closed the connection")
+
+    monkeypatch.setattr(SqliteStore, "release", down)
+    result = fsm("run", SPEC, "--input", INPUT, "--store", store, "--send", f"approve={APPROVE}")
+    assert result.exit_code == 0, result.output
+    assert "completed in 'published'" in result.stdout
+    assert "could not give back the lease on run" in result.stderr
+    assert "it expires within 60 s" in result.stderr
