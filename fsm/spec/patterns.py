@@ -9,7 +9,8 @@ So a pattern is refused when
 - RE2 cannot compile it: lookarounds, backreferences, possessive repeats, atomic groups and
   conditionals are what makes linear time impossible, and RE2 has none of them;
 - its syntax means something else to Python's ``re`` (which measures match lengths here and
-  draws test values for ``fsm check``): ``x{,3}`` is a repeat there and literal text in RE2,
+  draws test values for ``fsm check``): ``x{,3}`` and ``x{02}`` are repeats there and literal
+  text in RE2 (which takes no leading zeros in a count),
   and ``[[:alpha:]]`` a POSIX class in RE2 and a set of ``[:alph`` there;
 - it is longer than ``MAX_PATTERN_LENGTH``, repeats anything more than ``MAX_REPEAT`` times
   (RE2's own limit), or its shortest match is longer than ``MAX_MATCH_WIDTH``
@@ -157,6 +158,7 @@ _MISREAD = re.compile(
     | \[\^?\]?(?:\\.|[^\]])*?\[:   # '[[:alpha:]]': a POSIX class in RE2, not in re
     | \[\^?\]?(?:\\.|[^\]])*\]     # any other set
     | (?P<open>\{,\d*\})           # 'x{,3}': a repeat in re, literal text in RE2
+    | (?P<zero>\{(?:0\d+(?:,\d*)?|\d+,0\d+)\})  # 'x{02}': the same, its count zero-padded
     """,
     re.VERBOSE,
 )
@@ -170,7 +172,13 @@ def _ambiguous(pattern: str) -> PatternProblem | None:
             return PatternProblem(
                 f"pattern {pattern!r} has {text!r}, which RE2 reads as literal text and "
                 "Python's re as a repeat",
-                f"write the lower bound: {'{0,' + text[2:]!r}",
+                f"write the lower bound: {_unpadded('{0,' + text[2:])!r}",
+            )
+        if found.group("zero") is not None:
+            return PatternProblem(
+                f"pattern {pattern!r} has {text!r}, which RE2 reads as literal text (it takes no"
+                " leading zeros in a count) and Python's re as a repeat",
+                f"write the count without leading zeros: {_unpadded(text)!r}",
             )
         if text.endswith("[:"):
             return PatternProblem(
@@ -181,6 +189,11 @@ def _ambiguous(pattern: str) -> PatternProblem | None:
     return None
 
 
+def _unpadded(count: str) -> str:
+    """A repeat count such as ``{02,05}`` as RE2 takes it: ``{2,5}``."""
+    return re.sub(r"\b0+(?=\d)", "", count)
+
+
 def _re2_problem(pattern: str) -> PatternProblem | None:
     """Whatever else keeps RE2 from compiling ``pattern`` (``\\Z``, a program too large)."""
     try:
@@ -188,7 +201,7 @@ def _re2_problem(pattern: str) -> PatternProblem | None:
     except PatternSyntaxError as error:
         hint = "rewrite the pattern in the syntax RE2 and Python's re share"
         if "\\Z" in str(error):
-            hint = "write '$' (or '\\z') for the end of the text"
+            hint = "write '$' for the end of the text"  # Python's re has no '\z' before 3.14
         elif "repetition size" in str(error):
             hint = (
                 f"repeats nested in repeats may multiply to at most {MAX_REPEAT:,} in RE2: "

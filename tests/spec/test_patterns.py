@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from fsm.errors import SpecError
+from fsm.pattern_engine import fully_matches
 from fsm.spec.parse_fields import MAX_MIN_LEN
 from fsm.spec.patterns import MAX_MATCH_WIDTH, MAX_PATTERN_LENGTH, MAX_REPEAT, pattern_problem
 from fsm.spec.validate import checked_from_text
@@ -77,6 +80,8 @@ def test_what_re2_lacks_is_refused_by_name(pattern: str, what: str) -> None:
     ("pattern", "hint"),
     [
         ("a{,3}", "write the lower bound: '{0,3}'"),
+        (r"\d{02}", "write the count without leading zeros: '{2}'"),
+        ("[0-9]{2,04}", "write the count without leading zeros: '{2,4}'"),
         ("[a[:alpha:]]+", "list the characters instead"),
         (r"a\Z", "write '$'"),
         ("(a{0,100}){0,100}", "repeats nested in repeats may multiply to at most 1,000"),
@@ -90,6 +95,28 @@ def test_syntax_the_engines_read_differently_or_re2_refuses_is_refused(
     problem = pattern_problem(pattern)
     assert problem is not None
     assert problem.hint.startswith(hint)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "rewrite"),
+    [(r"\d{02}", r"\d{2}"), ("a{,05}", "a{0,5}"), (r"ab\Z", "ab$")],
+)
+def test_the_rewrite_a_hint_names_is_accepted(pattern: str, rewrite: str) -> None:
+    """RE2 takes no leading zeros in a count: ``\\d{02}`` was accepted, then refused ``12`` at
+    run time (it matched the text ``1{02}``) while fsm check drew ``12`` from Python's reading.
+    The hint for ``\\Z`` offered ``\\z``, which Python's re (before 3.14) refuses in turn."""
+    problem = pattern_problem(pattern)
+    assert problem is not None
+    assert (rewrite[rewrite.index("{") :] if "{" in rewrite else "'$'") in problem.hint
+    assert "\\z" not in problem.hint
+    assert pattern_problem(rewrite) is None
+
+
+def test_a_zero_padded_count_is_literal_text_to_re2() -> None:
+    """Why ``x{02}`` is refused: the two engines disagree on every value."""
+    assert re.fullmatch(r"\d{02}", "12") is not None
+    assert not fully_matches(r"\d{02}", "12")
+    assert fully_matches(r"\d{02}", "1{02}")
 
 
 def test_a_set_inside_a_set_is_refused_not_warned_about() -> None:
