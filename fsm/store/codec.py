@@ -365,6 +365,10 @@ def _check_shape(data: object) -> None:
         value = data.get(key)
         if key in data and (not isinstance(value, kinds) or isinstance(value, bool)):
             raise TypeError(f"{key!r} holds {type(value).__name__}")
+    retried = data.get("failed_attempts", [])
+    if not isinstance(retried, list) or not all(isinstance(error, str) for error in retried):
+        # Why: tuple() of a text would silently make each of its characters an error
+        raise TypeError("'failed_attempts' is not a list of texts")
     for name, items in data.get("appended", {}).items():
         if not isinstance(items, list):
             raise TypeError(f"'appended' holds {type(items).__name__} for {name!r}, not a list")

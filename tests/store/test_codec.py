@@ -149,6 +149,9 @@ _TRANSITION = {
         {"attempt": "2"},
         {"error": {"message": "x"}},
         {"appended": {"log": 5}},
+        {"failed_attempts": "attempt 1 failed"},
+        {"failed_attempts": {"a": "b"}},
+        {"failed_attempts": ["x", 2]},
         {"frame": [1]},
         {"frame": {"context": {}, "state": 3, "steps": 1, "visits": {}}},
         {"frame": {"context": {}, "state": "b", "steps": "1", "visits": {}}},
@@ -175,9 +178,11 @@ def test_a_checksummed_record_nested_too_deep_to_decode_is_corruption() -> None:
 def test_a_record_of_the_right_shape_still_decodes() -> None:
     """The shape check accepts every key of a well-formed transition record."""
     data = _TRANSITION | {"changes": {"x": 1}, "appended": {"log": [1]}, "attempt": 2}
+    data["failed_attempts"] = ["agent 'a' failed (attempt 1 of 2): boom"]
     payload = json.dumps(data).encode()
     record = decode_snapshot("r1", 1, payload, checksum("r1", 1, payload))
     assert (record.target, record.attempt, record.appended) == ("b", 2, {"log": [1]})
+    assert record.failed_attempts == ("agent 'a' failed (attempt 1 of 2): boom",)
 
 
 @pytest.mark.parametrize(
