@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Protocol, cast
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import attrs
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
@@ -40,13 +41,29 @@ def _options() -> Any:
 _OPTIONS = _options()
 
 
+class _PlainTextMatcher:
+    """RE2's compiled pattern, handed the plain ``str`` a value holds.
+
+    Why: the ``re2`` module reads a text through its ``encode()`` and ``len()``, which a ``str``
+    subclass may override (an agent's output type, say): RE2 would then match other text than
+    the value holds, and a value breaking the pattern would be accepted and recorded."""
+
+    __slots__ = ("_fullmatch",)
+
+    def __init__(self, compiled: Any) -> None:
+        self._fullmatch: Callable[[str], object | None] = compiled.fullmatch
+
+    def fullmatch(self, text: str) -> object | None:
+        return self._fullmatch(str.__str__(text))  # a subclass's exact text, as a plain str
+
+
 @functools.lru_cache(maxsize=512)
 def compile_pattern(pattern: str) -> Matcher:
     """``pattern`` compiled by RE2 for full matching (cached: values are checked one by one).
 
     Raises ``PatternSyntaxError`` for what RE2 does not support or cannot parse."""
     try:
-        return cast(Matcher, re2.compile(pattern, _OPTIONS))
+        return _PlainTextMatcher(re2.compile(pattern, _OPTIONS))
     except re2.error as error:
         reason = error.args[0] if error.args else "cannot compile"
         if isinstance(reason, bytes):

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import time
 
+import attrs
 import pytest
 
+from fsm.contracts import matches_pattern
 from fsm.datatypes import STR, Constraints
 from fsm.errors import ContractError
 from fsm.runtime import Workflow
@@ -102,3 +104,38 @@ def test_classes_are_ascii_as_in_re2(pattern: str, text: str) -> None:
     constraints = Constraints(pattern=pattern)
     assert check_value(text, STR, "", constraints) != []
     assert not compile_check(STR, constraints)(text)
+
+
+class _Disguised(str):
+    """A str whose ``encode`` and ``len`` tell of other text than it holds (the ``re2`` module
+    reads a text through both)."""
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return b"abc1"
+
+    def __len__(self) -> int:
+        return 2
+
+
+def test_a_str_subclass_is_matched_by_the_text_it_holds(store: Store) -> None:
+    """A value breaking the pattern was accepted and recorded when it was a ``str`` subclass
+    overriding ``encode`` (or ``len``, which made RE2 match only a prefix)."""
+    disguised = _Disguised("!!! not a code")
+    constraints = Constraints(pattern=r"[a-z]+\d")
+    assert check_value(disguised, STR, "", constraints) != []
+    assert not compile_check(STR, constraints)(disguised)
+    assert not compile_check(STR, Constraints(pattern=r"\d+"))(_Disguised("12abc"))
+    with pytest.raises(ValueError, match="must match"):
+        matches_pattern(r"[a-z]+\d")(None, attrs.fields(_Holder).value, disguised)
+    checked = checked_from_text(SPEC.format(pattern=r"[a-z]+\d"), "linear.yaml")
+    workflow = Workflow.from_spec(
+        checked, agents={"writer": lambda i, c: {"code": disguised}}, store=store
+    )
+    run = workflow.start({})
+    assert (run.status, run.state) == ("completed", "broken")
+    assert run.context_json["code"] is None
+
+
+@attrs.define
+class _Holder:
+    value: str
