@@ -67,7 +67,9 @@ def main(ctx: click.Context) -> None:
     Exit status: 0 done; 1 failed (a run that failed, an invalid spec, a routing check or
     replay that found a problem, or another error, said on stderr); 2 wrong usage; 130 a
     worker quit by a second Ctrl-C. With --json, stdout holds the JSON document and nothing
-    else, or nothing at all when an error left nothing to report (the error is on stderr).
+    else, or nothing at all when an error left nothing to report (the error is on stderr);
+    `fsm history --json` streams a long history, so an error partway (a corrupt record) ends
+    its document unfinished, with exit 1.
     Output is colored on a terminal only, and never when NO_COLOR is set (no-color.org).
     """
     if os.environ.get("NO_COLOR"):  # the convention: set and not empty; commands inherit it

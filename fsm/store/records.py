@@ -107,7 +107,7 @@ class Snapshot:
     output: JsonValue = None
     error: str | None = None
     attempt: int = 1
-    failed_attempts: Sequence[str] = ()
+    failed_attempts: Sequence[str] = attrs.field(default=(), converter=tuple)
     started_at: float
     duration_ms: float = 0.0
     spec_hash: str

@@ -118,3 +118,13 @@ def test_an_unchecked_constructor_needs_every_field_by_keyword() -> None:
         unchecked_run_record(**fields)
     with pytest.raises(TypeError):
         unchecked_run_record(*attrs.astuple(run, recurse=False))
+
+
+def test_failed_attempts_given_as_a_list_is_kept_as_a_tuple() -> None:
+    """A caller passing a list built a record unequal to the same record read back (a tuple),
+    so `copy_run` took it for a different run."""
+    run, _ = new_run()
+    snapshot, _ = step(run, "reviewing")
+    listed = attrs.evolve(snapshot, failed_attempts=["attempt 1 failed"])
+    assert listed.failed_attempts == ("attempt 1 failed",)
+    assert listed == attrs.evolve(snapshot, failed_attempts=("attempt 1 failed",))
