@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -1064,23 +1065,32 @@ def test_a_wait_in_a_memory_store_named_by_the_environment_offers_no_send(
     assert "fsm send" not in result.stdout
 
 
+def _pipeline_with_agents(tmp_path: Path, edit: Callable[[str], str]) -> Path:
+    """A copy of the content pipeline spec in ``tmp_path`` whose agents module is the shipped
+    one with ``edit`` applied; the copied spec's path."""
+    (tmp_path / "agents").mkdir()
+    agents = (ROOT / "specs" / "agents" / "content_pipeline.py").read_text(encoding="utf-8")
+    (tmp_path / "agents" / "content_pipeline.py").write_text(edit(agents), encoding="utf-8")
+    spec = tmp_path / "content_pipeline.yaml"
+    spec.write_text(Path(SPEC).read_text(encoding="utf-8"), encoding="utf-8")
+    return spec
+
+
 def test_json_stdout_holds_only_the_document_when_agents_print(store: str, tmp_path: Path) -> None:
     """What `fsm --help` promises of --json: stdout is the JSON document and nothing else. An
     agent's print() (a debugging line, a chatty client library) went to stdout too, so the
     caller's JSON parser broke; it now goes to stderr."""
-    (tmp_path / "agents").mkdir()
-    agents = (ROOT / "specs" / "agents" / "content_pipeline.py").read_text(encoding="utf-8")
-    agents = agents.replace(
-        "def write_draft(", 'print("agents loaded")\n\n\ndef write_draft(', 1
-    ).replace("def review_draft(", "def _review_draft(", 1)
-    agents += (
-        "\n\ndef review_draft(*args, **kwargs):\n"
-        '    print("reviewing a draft")\n'
-        "    return _review_draft(*args, **kwargs)\n"
+    spec = _pipeline_with_agents(
+        tmp_path,
+        lambda agents: (
+            agents.replace(
+                "def write_draft(", 'print("agents loaded")\n\n\ndef write_draft(', 1
+            ).replace("def review_draft(", "def _review_draft(", 1)
+            + "\n\ndef review_draft(*args, **kwargs):\n"
+            '    print("reviewing a draft")\n'
+            "    return _review_draft(*args, **kwargs)\n"
+        ),
     )
-    (tmp_path / "agents" / "content_pipeline.py").write_text(agents, encoding="utf-8")
-    spec = tmp_path / "content_pipeline.yaml"
-    spec.write_text(Path(SPEC).read_text(encoding="utf-8"), encoding="utf-8")
 
     ran = fsm("run", str(spec), "--input", INPUT, "--store", store, "--json")
     assert ran.exit_code == 0, ran.output
@@ -1114,18 +1124,16 @@ def test_runs_lines_up_its_columns_for_names_of_any_length(store: str) -> None:
 def test_history_shows_the_failures_an_agent_was_retried_after(store: str, tmp_path: Path) -> None:
     """A step whose agent succeeded at its second attempt says what failed the first, in text
     and in --json (it said only "(attempt 2)")."""
-    (tmp_path / "agents").mkdir()
-    agents = (ROOT / "specs" / "agents" / "content_pipeline.py").read_text(encoding="utf-8")
-    agents = agents.replace("def write_draft(", "def _write_draft(", 1)
-    agents += (
-        "\n\ndef write_draft(inputs, call):\n"
-        "    if call.attempt == 1 and call.seq == 1:\n"
-        "        raise TimeoutError('the model took too long')\n"
-        "    return _write_draft(inputs, call)\n"
+    spec = _pipeline_with_agents(
+        tmp_path,
+        lambda agents: (
+            agents.replace("def write_draft(", "def _write_draft(", 1)
+            + "\n\ndef write_draft(inputs, call):\n"
+            "    if call.attempt == 1 and call.seq == 1:\n"
+            "        raise TimeoutError('the model took too long')\n"
+            "    return _write_draft(inputs, call)\n"
+        ),
     )
-    (tmp_path / "agents" / "content_pipeline.py").write_text(agents, encoding="utf-8")
-    spec = tmp_path / "content_pipeline.yaml"
-    spec.write_text(Path(SPEC).read_text(encoding="utf-8"), encoding="utf-8")
     ran = fsm("run", str(spec), "--input", INPUT, "--store", store, "--json")
     assert ran.exit_code == 0, ran.output
     run_id = json.loads(ran.stdout)["run_id"]
